@@ -1,0 +1,2 @@
+export { parseConfig, validateConfig } from './parse';
+export * from './schema';
