@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type ConfigIssue, ConfigError } from '../errors';
+import { ConfigError, type ConfigIssue } from '../errors';
 import { SteplineConfig } from './schema';
 
 function formatPath(path: readonly PropertyKey[]): string {

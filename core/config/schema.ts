@@ -16,11 +16,9 @@ export const Provider = z.enum(PROVIDERS);
 const Glob = z.string().min(1, { message: `must be ${GLOB_HINT}` });
 
 /** Environment names end up in commit status contexts, lock keys and execution history: keep them short and safe. */
-export const EnvironmentName = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, {
-    message: 'must be 1-32 lowercase letters, digits or dashes, starting and ending with a letter or digit',
-  });
+export const EnvironmentName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, {
+  message: 'must be 1-32 lowercase letters, digits or dashes, starting and ending with a letter or digit',
+});
 
 /** A Kubernetes object name (RFC 1123 label), as namespaces require. */
 const KubernetesName = z
@@ -35,15 +33,22 @@ const EksCluster = z
   .object({
     type: z.literal('eks'),
     name: z.string().min(1).max(100).describe('The EKS cluster name, as DescribeCluster takes it.'),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' }).optional()
-      .describe('The cluster\'s region. Default: the region Stepline is deployed in.'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' })
+      .optional()
+      .describe("The cluster's region. Default: the region Stepline is deployed in."),
   })
   .strict();
 
 const KubeconfigCluster = z
   .object({
     type: z.literal('kubeconfig'),
-    path: z.string().min(1).optional().describe('Path of the kubeconfig file. Default: $KUBECONFIG, then ~/.kube/config.'),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Path of the kubeconfig file. Default: $KUBECONFIG, then ~/.kube/config.'),
     context: z.string().min(1).optional().describe('The context to use. Default: the current context.'),
   })
   .strict();
@@ -96,7 +101,7 @@ export const Environment = z
       .string()
       .min(1)
       .describe('Where the build puts the rendered manifests of this environment, relative to the repository root.'),
-    url: z.url().optional().describe('The environment\'s URL, shown on the Git host\'s deployment.'),
+    url: z.url().optional().describe("The environment's URL, shown on the Git host's deployment."),
     approval: Approval.optional().describe('An approval gate before deploying. Default: none.'),
     rollout: Rollout.default({ timeoutSeconds: 600, pollSeconds: 10 }),
   })
@@ -121,11 +126,7 @@ export const PullRequests = z
       .min(1)
       .default([...PULL_REQUEST_EVENTS])
       .describe('Pull request actions that build and test. Pull requests never deploy.'),
-    baseBranches: z
-      .array(Glob)
-      .min(1)
-      .default(['**'])
-      .describe('Only pull requests into these branches build.'),
+    baseBranches: z.array(Glob).min(1).default(['**']).describe('Only pull requests into these branches build.'),
   })
   .strict();
 
@@ -163,7 +164,9 @@ export const Repository = z
     name: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, { message: 'must be the full name, such as "acme/shop"' })
-      .describe('Full name as the Git host spells it: owner/name (GitLab: group/subgroup/name; Bitbucket: workspace/slug).'),
+      .describe(
+        'Full name as the Git host spells it: owner/name (GitLab: group/subgroup/name; Bitbucket: workspace/slug).',
+      ),
     branches: z.array(RefTrigger).default([]).describe('Branches whose pushes start a pipeline (first match wins).'),
     tags: z.array(RefTrigger).default([]).describe('Tags whose pushes start a pipeline (first match wins).'),
     pullRequests: PullRequests.optional().describe('Pull requests that build and test. Default: none.'),
