@@ -1,0 +1,254 @@
+import type { PipelineRequest, Route, RouteEnvironment } from '../intake/types';
+import type { FailedStep, PipelineStep, StatusEvent, StatusSubject, StepDetail, StepState } from './contracts';
+import type { ConsoleLinks } from './links';
+import { humanDuration, plural } from './text';
+
+/** The context prefix when none is configured. */
+export const DEFAULT_CONTEXT_PREFIX = 'stepline';
+
+/** One commit status to post, in Stepline's words; `hosts.ts` turns it into each host's request. */
+export interface StatusUpdate {
+  readonly context: string;
+  readonly state: StepState;
+  /** Full text; each host's limit is applied when the request is made. */
+  readonly description: string;
+  readonly targetUrl: string | null;
+}
+
+/** A GitHub deployment status to post (other hosts have no deployments). */
+export interface DeploymentUpdate {
+  readonly environment: string;
+  readonly state: Exclude<StepState, 'skipped'>;
+  readonly description: string;
+  readonly logUrl: string | null;
+  readonly environmentUrl: string | null;
+  /** Create the deployment when this run has none for the environment yet. */
+  readonly createIfMissing: boolean;
+}
+
+/** Everything one event asks of the Git host. */
+export interface StatusPlan {
+  readonly updates: readonly StatusUpdate[];
+  readonly deployment: DeploymentUpdate | null;
+  /**
+   * When set, after the updates: every context under the prefix that is still open (pending or running) on the
+   * commit gets this state and description, and (GitHub) every open deployment of this run is closed.
+   */
+  readonly closeOpen: { readonly state: 'cancelled'; readonly description: string } | null;
+  /** Post an update only when its context is not already finished on the host (late, unordered events). */
+  readonly onlyIfOpen: boolean;
+}
+
+export interface PlanOptions {
+  readonly links: ConsoleLinks | null;
+  readonly contextPrefix?: string;
+}
+
+/** What a status needs to know of the commit, from the request. */
+export function subjectOf(request: PipelineRequest): StatusSubject {
+  return {
+    provider: request.provider,
+    repository: request.repository.fullName,
+    sha: request.pullRequest?.head.sha ?? request.commit.sha,
+    ref: request.pullRequest?.head.ref ?? request.ref.name,
+    pullRequest: request.pullRequest?.number ?? null,
+  };
+}
+
+/** The context of a step: `stepline`, `stepline/build`, `stepline/test/<suite>`, `stepline/deploy/<environment>`. */
+export function contextOf(
+  prefix: string,
+  step: PipelineStep,
+  names: { readonly suite?: string; readonly environment?: string } = {},
+): string {
+  switch (step) {
+    case 'pipeline':
+      return prefix;
+    case 'build':
+      return `${prefix}/build`;
+    case 'test':
+      return `${prefix}/test/${names.suite ?? 'unnamed'}`;
+    case 'approval':
+    case 'deploy':
+      return `${prefix}/deploy/${names.environment ?? 'unnamed'}`;
+  }
+}
+
+/** Every context a route declares, in the order the steps run: what a skipped run marks as passed. */
+export function declaredContexts(route: Route, prefix: string): string[] {
+  return [
+    contextOf(prefix, 'pipeline'),
+    contextOf(prefix, 'build'),
+    ...route.tests.map((suite) => contextOf(prefix, 'test', { suite: suite.name })),
+    ...route.environments.map((env) => contextOf(prefix, 'deploy', { environment: env.name })),
+  ];
+}
+
+/** "in phase BUILD: exit 2", "in phase BUILD", "exit 2", with the reason after a semicolon. */
+function failureParticulars(detail: StepDetail | undefined): string {
+  if (!detail) return '';
+  const parts: string[] = [];
+  if (detail.phase && detail.exitCode !== undefined) parts.push(`in phase ${detail.phase}: exit ${detail.exitCode}`);
+  else if (detail.phase) parts.push(`in phase ${detail.phase}`);
+  else if (detail.exitCode !== undefined) parts.push(`exit ${detail.exitCode}`);
+  const reason = detail.reason?.trim();
+  if (reason) return parts.length ? `${parts.join('')}; ${reason}` : `: ${reason}`;
+  return parts.length ? ` ${parts.join('')}` : '';
+}
+
+function withReason(text: string, detail: StepDetail | undefined): string {
+  const reason = detail?.reason?.trim();
+  return reason ? `${text}: ${reason}` : text;
+}
+
+function stepLabel(failed: FailedStep): string {
+  switch (failed.step) {
+    case 'build':
+      return 'build';
+    case 'test':
+      return `test suite ${failed.suite ?? ''}`.trim();
+    case 'approval':
+      return `approval for ${failed.environment ?? 'an environment'}`;
+    case 'deploy':
+      return `deploy to ${failed.environment ?? 'an environment'}`;
+  }
+}
+
+function environmentOf(route: Route, name: string | undefined): RouteEnvironment | undefined {
+  return route.environments.find((env) => env.name === name);
+}
+
+/** The description of a build or test step (also what `functions/build-events` posts). */
+export function describeBuild(
+  step: 'build' | 'test',
+  state: StepState,
+  suite: string,
+  detail: StepDetail | undefined,
+): string {
+  if (state === 'skipped') return withReason('skipped', detail);
+  if (state === 'cancelled') return withReason('cancelled', detail);
+  if (step === 'build') {
+    if (state === 'pending') return 'waiting to build';
+    if (state === 'running') return detail?.phase ? `building: ${detail.phase}` : 'building';
+    if (state === 'success') return withReason('image built', detail);
+    return `build failed${failureParticulars(detail)}`;
+  }
+  if (state === 'pending') return `suite ${suite} waiting`;
+  if (state === 'running') return detail?.phase ? `testing ${suite}: ${detail.phase}` : `testing ${suite}`;
+  if (state === 'success') return withReason(`suite ${suite} passed`, detail);
+  return `suite ${suite} failed${failureParticulars(detail)}`;
+}
+
+/** The description of an event's own context. */
+export function describe(event: StatusEvent): string {
+  const { step, state, detail, route } = event;
+  const suite = event.suite ?? '';
+  const env = event.environment ?? '';
+  if (state === 'skipped') return withReason('skipped', detail);
+  if (state === 'cancelled') return withReason('cancelled', detail);
+  switch (step) {
+    case 'pipeline': {
+      if (state === 'pending') return 'queued';
+      if (state === 'running') return 'running';
+      if (state === 'success') {
+        const parts = ['built'];
+        if (route.tests.length) parts.push(`${plural(route.tests.length, 'test suite')} passed`);
+        if (route.environments.length) parts.push(`deployed to ${route.environments.map((e) => e.name).join(', ')}`);
+        return withReason(`passed: ${parts.join(', ')}`, detail);
+      }
+      const failed = detail?.failedStep;
+      if (failed?.step === 'approval') return withReason(`not approved for ${failed.environment ?? 'deploy'}`, detail);
+      if (failed) return `failed at ${stepLabel(failed)}${failureParticulars(detail)}`;
+      return `failed${failureParticulars(detail)}`;
+    }
+    case 'build':
+    case 'test':
+      return describeBuild(step, state, suite, detail);
+    case 'approval': {
+      const approval = detail?.approval;
+      if (approval?.outcome === 'approved') return `approved by ${approval.by ?? 'someone'}; deploying to ${env}`;
+      if (approval?.outcome === 'rejected') {
+        return withReason(`not approved: rejected${approval.by ? ` by ${approval.by}` : ''}`, detail);
+      }
+      if (approval?.outcome === 'timed-out' || state === 'failure') {
+        const timeout = environmentOf(route, env)?.approval?.timeoutSeconds;
+        const within = timeout ? `no decision within ${humanDuration(timeout)}` : 'no decision in time';
+        return withReason(`not approved: ${within}`, detail);
+      }
+      const approvers = environmentOf(route, env)?.approval?.approvers ?? [];
+      const who = approvers.length ? ` by ${approvers.join(', ')}` : '';
+      return `waiting for approval${who} to deploy to ${env}`;
+    }
+    case 'deploy':
+      if (state === 'pending') return withReason(`waiting to deploy to ${env}`, detail);
+      if (state === 'running') return withReason(`deploying to ${env}`, detail);
+      if (state === 'success') return withReason(`deployed to ${env}`, detail);
+      return `deploy to ${env} failed${failureParticulars(detail)}`;
+  }
+}
+
+/** The state the event's own context takes: an approval gate is never the deploy's success. */
+function contextState(event: StatusEvent): StepState {
+  if (event.step !== 'approval') return event.state;
+  if (event.state === 'cancelled') return 'cancelled';
+  const outcome = event.detail?.approval?.outcome;
+  if (outcome === 'rejected' || outcome === 'timed-out' || event.state === 'failure') return 'failure';
+  return 'pending';
+}
+
+function targetUrlOf(event: StatusEvent, links: ConsoleLinks | null): string | null {
+  const detail = event.detail;
+  if (event.step === 'approval' && detail?.approval?.outcome === 'waiting' && detail.approval.url) {
+    return detail.approval.url;
+  }
+  if ((event.step === 'build' || event.step === 'test') && detail?.logUrl) return detail.logUrl;
+  if (event.executionArn && links) return links.execution(event.executionArn);
+  return event.request.commit.url;
+}
+
+function deploymentOf(event: StatusEvent, description: string, links: ConsoleLinks | null): DeploymentUpdate | null {
+  if (event.request.provider !== 'github') return null;
+  if (event.step !== 'approval' && event.step !== 'deploy') return null;
+  if (!event.environment || event.state === 'skipped') return null;
+  const env = environmentOf(event.route, event.environment);
+  const logUrl = event.executionArn && links ? links.execution(event.executionArn) : null;
+  const base = { environment: event.environment, description, logUrl, environmentUrl: env?.url ?? null };
+  if (event.step === 'approval') {
+    const outcome = event.detail?.approval?.outcome;
+    if (event.state === 'cancelled') return { ...base, state: 'cancelled', createIfMissing: false };
+    if (outcome === 'rejected' || outcome === 'timed-out' || event.state === 'failure') {
+      return { ...base, state: 'failure', createIfMissing: false };
+    }
+    if (outcome === 'approved') return { ...base, state: 'pending', createIfMissing: true };
+    return { ...base, state: 'pending', createIfMissing: true };
+  }
+  const state = event.state;
+  return { ...base, state, createIfMissing: state !== 'cancelled' };
+}
+
+/**
+ * What one status event asks of the Git host (pure; `reporter.ts` carries it out):
+ * - its own context's status;
+ * - a skipped run: every declared context passes, described "skipped: <reason>";
+ * - GitHub, approval and deploy steps: the environment's deployment status;
+ * - a final failure or cancellation: every context still open on the commit gets closed.
+ */
+export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan {
+  const prefix = options.contextPrefix ?? DEFAULT_CONTEXT_PREFIX;
+  const description = describe(event);
+  const targetUrl = targetUrlOf(event, options.links);
+  if (event.step === 'pipeline' && event.state === 'skipped') {
+    const updates = declaredContexts(event.route, prefix).map((context) => ({
+      context,
+      state: 'skipped' as const,
+      description,
+      targetUrl,
+    }));
+    return { updates, deployment: null, closeOpen: null, onlyIfOpen: false };
+  }
+  const context = contextOf(prefix, event.step, { suite: event.suite, environment: event.environment });
+  const updates: StatusUpdate[] = [{ context, state: contextState(event), description, targetUrl }];
+  const final = event.step === 'pipeline' && (event.state === 'failure' || event.state === 'cancelled');
+  const closeOpen = final ? { state: 'cancelled' as const, description: `stopped: run ${description}` } : null;
+  return { updates, deployment: deploymentOf(event, description, options.links), closeOpen, onlyIfOpen: false };
+}
