@@ -1,0 +1,146 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { SteplineConfig } from '../core/config';
+import { parseConfig } from '../core/config';
+import { ENV } from '../core/contracts/environment';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
+import { ConfigError } from '../core/errors';
+
+/**
+ * The one module that reads the environment. Each function calls the reader for its settings once, at cold start;
+ * anything missing or invalid throws a `ConfigError` that names the variable (or the configuration field) and the
+ * reason, so a misconfigured function fails at start instead of on its first delivery.
+ */
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+function fail(variable: string, reason: string): never {
+  throw new ConfigError(`${variable}: ${reason}`, [{ path: variable, message: reason }]);
+}
+
+function optional(env: Environment, variable: string): string | null {
+  const value = env[variable]?.trim();
+  return value ? value : null;
+}
+
+function required(env: Environment, variable: string, what: string): string {
+  return optional(env, variable) ?? fail(variable, `is not set; it must hold ${what}`);
+}
+
+function positiveInteger(env: Environment, variable: string, fallback: number): number {
+  const value = optional(env, variable);
+  if (value === null) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
+    fail(variable, `must be a positive whole number, got ${JSON.stringify(value.slice(0, 40))}`);
+  }
+  return Number(value);
+}
+
+function url(env: Environment, variable: string): string | null {
+  const value = optional(env, variable);
+  if (value === null) return null;
+  try {
+    new URL(value);
+  } catch {
+    fail(variable, `must be a URL such as http://127.0.0.1:8080, got ${JSON.stringify(value.slice(0, 80))}`);
+  }
+  return value;
+}
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+function stateMachineArn(env: Environment): string {
+  const value = required(env, ENV.stateMachineArn, 'the ARN of the pipeline state machine');
+  if (!STATE_MACHINE_ARN.test(value)) {
+    fail(ENV.stateMachineArn, `must be a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+  }
+  return value;
+}
+
+/**
+ * Loads the pipeline configuration from `STEPLINE_CONFIG`: inline JSON when it starts with `{`, else a path
+ * (relative to `cwd`). Throws a `ConfigError` naming the field and the reason when the document is invalid.
+ */
+export function loadPipelineConfig(env: Environment = process.env, cwd: string = process.cwd()): SteplineConfig {
+  const value = required(env, ENV.config, 'a path to stepline.config.json or the JSON document itself');
+  if (value.startsWith('{')) return parseConfig(value, `${ENV.config} (inline JSON)`);
+  const path = isAbsolute(value) ? value : resolve(cwd, value);
+  if (!existsSync(path)) fail(ENV.config, `names ${path}, which does not exist`);
+  return parseConfig(readFileSync(path, 'utf8'), path);
+}
+
+/** Where the webhook secrets come from. */
+export type SecretSettings =
+  | { readonly kind: 'secrets-manager'; readonly secretId: string; readonly ttlSeconds: number }
+  | { readonly kind: 'static'; readonly current: string; readonly previous: string | null };
+
+export interface AwsClientSettings {
+  readonly region: string | null;
+  /** The Step Functions endpoint override (the local runtime); null on AWS. */
+  readonly sfnEndpoint: string | null;
+}
+
+export interface WebhookSettings extends AwsClientSettings {
+  readonly config: SteplineConfig;
+  readonly stateMachineArn: string;
+  readonly secrets: SecretSettings;
+  readonly maxBodyBytes: number;
+  readonly parkingQueueUrl: string;
+}
+
+function secretSettings(env: Environment): SecretSettings {
+  const secretId = optional(env, ENV.webhookSecretArn);
+  if (secretId !== null) {
+    return {
+      kind: 'secrets-manager',
+      secretId,
+      ttlSeconds: positiveInteger(env, ENV.webhookSecretTtlSeconds, DEFAULT_SECRET_TTL_SECONDS),
+    };
+  }
+  const current = optional(env, ENV.webhookSecret);
+  if (current === null) {
+    fail(
+      ENV.webhookSecretArn,
+      `is not set, and neither is ${ENV.webhookSecret}: one of them must give the webhook secret`,
+    );
+  }
+  return { kind: 'static', current, previous: optional(env, ENV.webhookSecretPrevious) };
+}
+
+/** Settings of the webhook function on AWS. */
+export function webhookSettings(env: Environment = process.env, cwd: string = process.cwd()): WebhookSettings {
+  return {
+    config: loadPipelineConfig(env, cwd),
+    stateMachineArn: stateMachineArn(env),
+    secrets: secretSettings(env),
+    maxBodyBytes: positiveInteger(env, ENV.webhookMaxBodyBytes, DEFAULT_MAX_BODY_BYTES),
+    parkingQueueUrl:
+      url(env, ENV.parkingQueueUrl) ??
+      fail(ENV.parkingQueueUrl, 'is not set; it must hold the URL of the parking queue'),
+    region: optional(env, ENV.region),
+    sfnEndpoint: url(env, ENV.sfnEndpoint),
+  };
+}
+
+export interface ReplaySettings extends AwsClientSettings {
+  readonly stateMachineArn: string;
+}
+
+/** Settings of the replay function on AWS. */
+export function replaySettings(env: Environment = process.env): ReplaySettings {
+  return {
+    stateMachineArn: stateMachineArn(env),
+    region: optional(env, ENV.region),
+    sfnEndpoint: url(env, ENV.sfnEndpoint),
+  };
+}
+
+/** Secret settings alone, for the local runtime (which builds its own starter and parking store). */
+export function webhookSecretSettings(env: Environment = process.env): SecretSettings {
+  return secretSettings(env);
+}
+
+/** The largest webhook body, for the local runtime. */
+export function webhookMaxBodyBytes(env: Environment = process.env): number {
+  return positiveInteger(env, ENV.webhookMaxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+}

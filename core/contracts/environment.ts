@@ -1,0 +1,38 @@
+/**
+ * Names of the environment variables that Stepline's functions read. The CDK constructs set them and
+ * `adapters/settings.ts` (the one module that reads the environment) reads them: both import these names from here.
+ */
+export const ENV = {
+  /** The pipeline configuration: a path to `stepline.config.json`, or the JSON document itself. */
+  config: 'STEPLINE_CONFIG',
+  /** ARN of the pipeline state machine that the webhook and replay functions start. */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  /** Overrides the Step Functions endpoint (the local runtime's API); unset on AWS. */
+  sfnEndpoint: 'SFN_ENDPOINT',
+  /** AWS region of the SDK clients; Lambda sets it. */
+  region: 'AWS_REGION',
+  /**
+   * Secrets Manager secret (name or ARN) that holds the webhook secrets. Its value is a plain string (the current
+   * secret) or JSON: `{ "current": "...", "previous": "..." }`, optionally per provider
+   * (`{ "github": { "current": "..." }, "gitlab": { ... } }`). See docs/adr/0004.
+   */
+  webhookSecretArn: 'WEBHOOK_SECRET_ARN',
+  /** How long a secret read from Secrets Manager is cached, in seconds. Default 300. */
+  webhookSecretTtlSeconds: 'WEBHOOK_SECRET_TTL_SECONDS',
+  /** The webhook secret itself, for the local runtime and tests (used when WEBHOOK_SECRET_ARN is unset). */
+  webhookSecret: 'WEBHOOK_SECRET',
+  /** The secret being rotated out: deliveries signed with it are still accepted. */
+  webhookSecretPrevious: 'WEBHOOK_SECRET_PREVIOUS',
+  /** Largest webhook body accepted, in bytes. Default 4 MiB. */
+  webhookMaxBodyBytes: 'WEBHOOK_MAX_BODY_BYTES',
+  /** URL of the SQS queue where deliveries that could not be started are parked. */
+  parkingQueueUrl: 'PARKING_QUEUE_URL',
+  /** Powertools: the service name in every log line and the metrics dimension `service`. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** Powertools: the CloudWatch namespace of the metrics. Default "Stepline". */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** Powertools: DEBUG, INFO, WARN or ERROR. */
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,5 @@
+export * from './environment';
+export * from './metrics';
+export * from './parking';
+export * from './status';
+export * from './webhook';

@@ -1,0 +1,15 @@
+export { bitbucket } from './bitbucket';
+export type { Admitted, MediaType, RawDelivery } from './delivery';
+export * from './errors';
+export { github } from './github';
+export { gitlab } from './gitlab';
+export { Intake, type IntakeOptions, type Planned, PROVIDER_INTAKES } from './intake';
+export { executionName, MAX_EXECUTION_NAME_LENGTH, sanitizeNamePart } from './name';
+export type * from './ports';
+export type { ProviderIntake } from './provider';
+export { type DeliveryKeys, type Outcome, type Receipt, type ReceivePorts, receive } from './receive';
+export { type RouteDecision, Router, routeEnvironment } from './route';
+export { parseSecretValue, type SecretsByProvider } from './secrets';
+export { hmacSha256, verifyHmacSha256, verifyToken } from './signature';
+export type * from './types';
+export * from './verdict';

@@ -1,0 +1,57 @@
+import type { Provider } from '../config/schema';
+import type { ParkedDelivery } from '../contracts/parking';
+import type { ExecutionInput } from './types';
+
+/**
+ * The ports of the intake: what it needs from the world, declared here and implemented in adapters/ (aws/ and
+ * local/). The webhook function's factory takes them, so that tests and the local runtime pass their own.
+ */
+
+/** The secrets one provider's deliveries may be signed with. */
+export interface WebhookSecrets {
+  readonly current: string;
+  /** The secret being rotated out, still accepted; null when no rotation is under way. */
+  readonly previous: string | null;
+}
+
+export interface WebhookSecretSource {
+  /**
+   * The secrets for a provider; null when none is configured for it (its deliveries are then refused with 401).
+   * Throws `SecretsUnavailableError` when the secrets cannot be read.
+   */
+  get(provider: Provider): Promise<WebhookSecrets | null>;
+}
+
+export interface StartRequest {
+  /** The execution name (see `executionName`): the same for a redelivery. */
+  readonly name: string;
+  readonly input: ExecutionInput;
+}
+
+export type StartResult =
+  | { readonly outcome: 'started'; readonly executionArn: string }
+  /** An execution of this name exists already: the delivery was seen before. */
+  | { readonly outcome: 'duplicate'; readonly executionArn: string };
+
+export interface WorkflowStarter {
+  /**
+   * Starts the pipeline execution. Answers `duplicate` when an execution of that name exists; throws
+   * `WorkflowUnavailableError` when it cannot start it after its own retries.
+   */
+  start(request: StartRequest): Promise<StartResult>;
+}
+
+export interface ParkingQueue {
+  /** Stores the delivery durably for a later replay. Throws `ParkingError` when it cannot. */
+  park(delivery: ParkedDelivery): Promise<void>;
+}
+
+/** A parking queue that can also be drained in process (the local runtime's store; SQS drives replay on AWS). */
+export interface ParkingStore extends ParkingQueue {
+  /** The oldest parked deliveries first. */
+  list(limit: number): Promise<readonly ParkedDelivery[]>;
+  /** Removes a delivery once it has been started (or found started already). */
+  remove(name: string): Promise<void>;
+  /** Records a failed replay: the delivery stays parked. */
+  recordFailure(name: string, reason: string): Promise<void>;
+}

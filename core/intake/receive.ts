@@ -1,0 +1,198 @@
+import type { Provider } from '../config/schema';
+import type { ParkedDelivery } from '../contracts/parking';
+import type { WebhookResponseBody } from '../contracts/webhook';
+import type { RawDelivery } from './delivery';
+import { SecretsUnavailableError } from './errors';
+import type { Intake, Planned } from './intake';
+import type { ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
+import type { Stop } from './verdict';
+
+/**
+ * One delivery, start to finish, through the ports: admit → read the provider's secrets → verify → interpret →
+ * plan → start each planned execution; a start that fails after the starter's retries is parked, so nothing
+ * accepted is lost. The result says what to answer and what happened, for the function to log and count.
+ */
+
+export interface ReceivePorts {
+  readonly secrets: WebhookSecretSource;
+  readonly workflow: WorkflowStarter;
+  readonly parking: ParkingQueue;
+  readonly now?: () => Date;
+}
+
+/** What happened to a delivery, or to one of its refs: one entry each, for logs and metrics. */
+export type Outcome =
+  | { readonly kind: 'rejected'; readonly code: string; readonly detail: string }
+  | { readonly kind: 'pong' }
+  | { readonly kind: 'ignored'; readonly code: string; readonly detail: string }
+  | { readonly kind: 'skipped'; readonly code: string; readonly detail: string }
+  | { readonly kind: 'started'; readonly name: string; readonly executionArn: string }
+  | { readonly kind: 'duplicate'; readonly name: string; readonly executionArn: string }
+  | { readonly kind: 'queued'; readonly name: string; readonly detail: string }
+  | { readonly kind: 'failed'; readonly name?: string; readonly detail: string };
+
+/** The keys the function appends to its logger: never a body, a header or a secret. */
+export interface DeliveryKeys {
+  provider?: Provider;
+  deliveryId?: string;
+  repository?: string;
+  executionName?: string;
+}
+
+export interface Receipt {
+  readonly status: number;
+  readonly body: WebhookResponseBody;
+  readonly keys: DeliveryKeys;
+  readonly outcomes: readonly Outcome[];
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: WebhookResponseBody;
+  readonly outcome: Outcome;
+}
+
+function answerStop(stop: Stop, provider: Provider | undefined): Answer {
+  switch (stop.kind) {
+    case 'rejected':
+      return {
+        status: stop.status,
+        body: { error: stop.code, message: stop.message },
+        outcome: { kind: 'rejected', code: stop.code, detail: stop.message },
+      };
+    case 'pong':
+      return { status: 200, body: { status: 'pong', provider: provider! }, outcome: { kind: 'pong' } };
+    case 'ignored':
+      return {
+        status: 202,
+        body: { status: 'ignored', code: stop.code, reason: stop.reason },
+        outcome: { kind: 'ignored', code: stop.code, detail: stop.reason },
+      };
+    case 'skipped':
+      return {
+        status: 202,
+        body: { status: 'skipped', code: stop.code, reason: stop.reason, contexts: stop.contexts },
+        outcome: { kind: 'skipped', code: stop.code, detail: stop.reason },
+      };
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
+    return `${error.name}: ${error.message}${cause}`.slice(0, 500);
+  }
+  return String(error).slice(0, 500);
+}
+
+async function start(planned: Planned, ports: ReceivePorts): Promise<Answer> {
+  const { name, input } = planned;
+  let reason: string;
+  try {
+    const result = await ports.workflow.start({ name, input });
+    if (result.outcome === 'started') {
+      return {
+        status: 202,
+        body: { status: 'started', executionArn: result.executionArn, name },
+        outcome: { kind: 'started', name, executionArn: result.executionArn },
+      };
+    }
+    return {
+      status: 200,
+      body: { status: 'duplicate', duplicate: true, executionArn: result.executionArn, name },
+      outcome: { kind: 'duplicate', name, executionArn: result.executionArn },
+    };
+  } catch (error) {
+    // Whatever the failure (throttling, an outage, a refused input), the delivery is kept for a replay.
+    reason = describe(error);
+  }
+  const parked: ParkedDelivery = {
+    version: 1,
+    name,
+    input,
+    parkedAt: (ports.now?.() ?? new Date()).toISOString(),
+    reason,
+  };
+  try {
+    await ports.parking.park(parked);
+  } catch (error) {
+    const detail = `start failed (${reason}); parking failed (${describe(error)})`;
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'the delivery could not be started or kept; redeliver it later' },
+      outcome: { kind: 'failed', name, detail },
+    };
+  }
+  return {
+    status: 202,
+    body: { status: 'queued', name, message: 'the pipeline could not be started now; it will be started by a replay' },
+    outcome: { kind: 'queued', name, detail: reason },
+  };
+}
+
+function combine(answers: readonly Answer[]): { status: number; body: WebhookResponseBody } {
+  if (answers.length === 1) return { status: answers[0]!.status, body: answers[0]!.body };
+  const statuses = answers.map((a) => a.status);
+  const status = statuses.includes(503) ? 503 : statuses.includes(202) ? 202 : 200;
+  return { status, body: { status: 'multiple', results: answers.map((a) => a.body) } };
+}
+
+export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePorts): Promise<Receipt> {
+  const keys: DeliveryKeys = {};
+  const finish = (answers: readonly Answer[]): Receipt => ({
+    ...combine(answers),
+    keys,
+    outcomes: answers.map((a) => a.outcome),
+  });
+
+  const admitted = intake.admit(raw);
+  if (!admitted.continue) return finish([answerStop(admitted, undefined)]);
+  const delivery = admitted.value;
+  keys.provider = delivery.provider;
+  keys.deliveryId = delivery.deliveryId;
+
+  let secrets: Awaited<ReturnType<WebhookSecretSource['get']>>;
+  try {
+    secrets = await ports.secrets.get(delivery.provider);
+  } catch (error) {
+    if (!(error instanceof SecretsUnavailableError)) throw error;
+    return finish([
+      {
+        status: 503,
+        body: { error: 'unavailable', message: 'the webhook secrets cannot be read now; redeliver it later' },
+        outcome: { kind: 'failed', detail: describe(error) },
+      },
+    ]);
+  }
+  const verified = intake.verify(delivery, secrets);
+  if (!verified.continue) {
+    const answer = answerStop(verified, delivery.provider);
+    if (secrets === null) {
+      return finish([
+        {
+          ...answer,
+          outcome: {
+            kind: 'rejected',
+            code: 'invalid_signature',
+            detail: `no webhook secret is configured for ${delivery.provider}`,
+          },
+        },
+      ]);
+    }
+    return finish([answer]);
+  }
+
+  const requests = intake.interpret(verified.value);
+  if (!requests.continue) return finish([answerStop(requests, delivery.provider)]);
+  keys.repository = requests.value[0]?.repository.fullName;
+
+  const answers = await Promise.all(
+    requests.value.map((request) => {
+      const planned = intake.plan(request);
+      if (!planned.continue) return answerStop(planned, delivery.provider);
+      keys.executionName = keys.executionName === undefined ? planned.value.name : keys.executionName;
+      return start(planned.value, ports);
+    }),
+  );
+  return finish(answers);
+}

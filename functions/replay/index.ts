@@ -1,0 +1,13 @@
+import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { replaySettings } from '../../adapters/settings';
+import { createReplayHandler } from './handler';
+
+/** The Lambda entry point of the replay function; settings are read at cold start. */
+const settings = replaySettings();
+
+export const handler = createReplayHandler({
+  workflow: new StepFunctionsWorkflowStarter(
+    createSfnClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
+    settings.stateMachineArn,
+  ),
+});

@@ -1,0 +1,3 @@
+export { type HttpErrorHandlerOptions, httpErrorHandler } from './error-handler';
+export { base64DecodedLength, jsonResponse, rawBody } from './http';
+export { createLogger, createMetrics } from './observability';

@@ -1,0 +1,111 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { SteplineConfig } from '../../core/config/schema';
+import { REJECTED_REASON_DIMENSION, WEBHOOK_METRICS } from '../../core/contracts/metrics';
+import { WEBHOOK_PATH_PARAMETER } from '../../core/contracts/webhook';
+import { Intake } from '../../core/intake/intake';
+import type { ParkingQueue, WebhookSecretSource, WorkflowStarter } from '../../core/intake/ports';
+import { type Receipt, receive } from '../../core/intake/receive';
+import { httpErrorHandler } from '../shared/error-handler';
+import { jsonResponse, rawBody } from '../shared/http';
+import { createLogger, createMetrics } from '../shared/observability';
+
+/**
+ * The webhook function: `POST /webhooks/{provider}` (API Gateway HTTP API, payload v2). A middy chain around one
+ * core call, `receive`: verify, normalize, route, start or park. The factory takes its dependencies, so that
+ * tests and the local runtime build it with theirs; `index.ts` builds the AWS ones at cold start.
+ */
+
+export interface WebhookDependencies {
+  readonly config: SteplineConfig;
+  readonly secrets: WebhookSecretSource;
+  readonly workflow: WorkflowStarter;
+  readonly parking: ParkingQueue;
+  /** Largest body accepted, in bytes. Default 4 MiB. */
+  readonly maxBodyBytes?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly now?: () => Date;
+}
+
+export type WebhookEvent = APIGatewayProxyEventV2;
+export type WebhookResult = APIGatewayProxyStructuredResultV2;
+export type WebhookHandler = middy.MiddyfiedHandler<WebhookEvent, WebhookResult, Error, Context>;
+
+function report(receipt: Receipt, logger: Logger, metrics: Metrics): void {
+  const keys = Object.fromEntries(Object.entries(receipt.keys).filter(([, v]) => v !== undefined));
+  logger.appendKeys(keys);
+  for (const outcome of receipt.outcomes) {
+    switch (outcome.kind) {
+      case 'started':
+        metrics.addMetric(WEBHOOK_METRICS.accepted, MetricUnit.Count, 1);
+        logger.info('execution started', { executionName: outcome.name, executionArn: outcome.executionArn });
+        break;
+      case 'duplicate':
+        metrics.addMetric(WEBHOOK_METRICS.duplicate, MetricUnit.Count, 1);
+        logger.info('redelivery: the execution exists already', { executionName: outcome.name });
+        break;
+      case 'pong':
+        metrics.addMetric(WEBHOOK_METRICS.ignored, MetricUnit.Count, 1);
+        logger.info('ping answered');
+        break;
+      case 'ignored':
+      case 'skipped':
+        metrics.addMetric(WEBHOOK_METRICS.ignored, MetricUnit.Count, 1);
+        logger.info(`delivery ${outcome.kind}`, { code: outcome.code, reason: outcome.detail });
+        break;
+      case 'rejected':
+        metrics.addDimension(REJECTED_REASON_DIMENSION, outcome.code);
+        metrics.addMetric(WEBHOOK_METRICS.rejected, MetricUnit.Count, 1);
+        logger.warn('delivery rejected', { status: receipt.status, code: outcome.code, reason: outcome.detail });
+        break;
+      case 'queued':
+        metrics.addMetric(WEBHOOK_METRICS.queued, MetricUnit.Count, 1);
+        logger.warn('StartExecution failed: delivery parked for replay', {
+          executionName: outcome.name,
+          reason: outcome.detail,
+        });
+        break;
+      case 'failed':
+        metrics.addMetric(WEBHOOK_METRICS.failed, MetricUnit.Count, 1);
+        logger.error('delivery neither started nor kept: the Git host must redeliver', {
+          executionName: outcome.name,
+          reason: outcome.detail,
+        });
+        break;
+    }
+  }
+}
+
+export function createWebhookHandler(dependencies: WebhookDependencies): WebhookHandler {
+  const intake = new Intake(dependencies.config, { maxBodyBytes: dependencies.maxBodyBytes });
+  const logger = dependencies.logger ?? createLogger('stepline-webhook');
+  const metrics = dependencies.metrics ?? createMetrics('stepline-webhook');
+  const ports = {
+    secrets: dependencies.secrets,
+    workflow: dependencies.workflow,
+    parking: dependencies.parking,
+    now: dependencies.now,
+  };
+
+  const webhook = async function webhook(event: WebhookEvent): Promise<WebhookResult> {
+    const { body, byteLength } = rawBody(event, intake.maxBodyBytes);
+    const receipt = await receive(
+      intake,
+      { provider: event.pathParameters?.[WEBHOOK_PATH_PARAMETER], headers: event.headers ?? {}, body, byteLength },
+      ports,
+    );
+    report(receipt, logger, metrics);
+    return jsonResponse(receipt.status, receipt.body);
+  };
+
+  return middy<WebhookEvent, WebhookResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(httpErrorHandler({ logger }) as middy.MiddlewareObj<WebhookEvent, WebhookResult, Error, Context>)
+    .handler(webhook);
+}
