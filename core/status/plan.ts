@@ -87,18 +87,20 @@ export function declaredContexts(route: Route, prefix: string): string[] {
 /** "in phase BUILD: exit 2", "in phase BUILD", "exit 2", with the reason after a semicolon. */
 function failureParticulars(detail: StepDetail | undefined): string {
   if (!detail) return '';
-  const parts: string[] = [];
-  if (detail.phase && detail.exitCode !== undefined) parts.push(`in phase ${detail.phase}: exit ${detail.exitCode}`);
-  else if (detail.phase) parts.push(`in phase ${detail.phase}`);
-  else if (detail.exitCode !== undefined) parts.push(`exit ${detail.exitCode}`);
+  let text = '';
+  if (detail.phase && detail.exitCode !== undefined) text = ` in phase ${detail.phase}: exit ${detail.exitCode}`;
+  else if (detail.phase) text = ` in phase ${detail.phase}`;
+  else if (detail.exitCode !== undefined) text = `: exit ${detail.exitCode}`;
   const reason = detail.reason?.trim();
-  if (reason) return parts.length ? `${parts.join('')}; ${reason}` : `: ${reason}`;
-  return parts.length ? ` ${parts.join('')}` : '';
+  if (reason) return text ? `${text}; ${reason}` : `: ${reason}`;
+  return text;
 }
 
 function withReason(text: string, detail: StepDetail | undefined): string {
   const reason = detail?.reason?.trim();
-  return reason ? `${text}: ${reason}` : text;
+  if (!reason) return text;
+  // The intake words its skip reason "skipped: no changes under …"; say it once.
+  return reason.toLowerCase().startsWith(`${text.toLowerCase()}:`) ? reason : `${text}: ${reason}`;
 }
 
 function stepLabel(failed: FailedStep): string {

@@ -1,0 +1,97 @@
+import type { Provider } from '../../core/config/schema';
+
+/**
+ * Credentials for the Git hosts' APIs, and where they come from. A `TokenSource` is the port; two sources:
+ * the environment (local runtime, tests) and a Secrets Manager secret (`tokens-secrets-manager.ts`).
+ * Credentials are never logged: `describeCredential` is the only text about one that may be.
+ */
+
+/**
+ * How a credential is sent:
+ * - `bearer`: `Authorization: Bearer <token>` (GitHub tokens, GitLab OAuth tokens, Bitbucket access tokens);
+ * - `private-token`: `PRIVATE-TOKEN: <token>` (GitLab personal, project and group access tokens);
+ * - `basic`: `Authorization: Basic base64(username:password)` (Bitbucket app passwords).
+ */
+export type HostCredential =
+  | { readonly scheme: 'bearer'; readonly token: string }
+  | { readonly scheme: 'private-token'; readonly token: string }
+  | { readonly scheme: 'basic'; readonly username: string; readonly password: string };
+
+export interface TokenSource {
+  /** The credential for a provider, or null when none is configured (its statuses are then skipped). */
+  credential(provider: Provider): Promise<HostCredential | null>;
+}
+
+/** The headers that carry a credential. */
+export function authHeaders(credential: HostCredential): Record<string, string> {
+  switch (credential.scheme) {
+    case 'bearer':
+      return { authorization: `Bearer ${credential.token}` };
+    case 'private-token':
+      return { 'private-token': credential.token };
+    case 'basic':
+      return {
+        authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
+      };
+  }
+}
+
+/** A loggable description of a credential: its scheme, never its value. */
+export function describeCredential(credential: HostCredential | null): string {
+  return credential ? credential.scheme : 'none';
+}
+
+/** GitLab personal/project/group tokens (`glpat-`, ...) go in PRIVATE-TOKEN; other GitLab tokens are OAuth. */
+function gitlabScheme(token: string): 'bearer' | 'private-token' {
+  return /^gl[a-z]{2,4}-/.test(token) ? 'private-token' : 'bearer';
+}
+
+/**
+ * Reads one provider's credential from a JSON value: a string (the token), or an object
+ * `{token, scheme?}` / `{username, appPassword}`.
+ */
+export function credentialFromJson(provider: Provider, value: unknown): HostCredential | null {
+  if (typeof value === 'string' && value.trim()) {
+    const token = value.trim();
+    return provider === 'gitlab' ? { scheme: gitlabScheme(token), token } : { scheme: 'bearer', token };
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.username === 'string' && typeof v.appPassword === 'string' && v.username && v.appPassword) {
+    return { scheme: 'basic', username: v.username, password: v.appPassword };
+  }
+  if (typeof v.token === 'string' && v.token.trim()) {
+    const token = v.token.trim();
+    if (v.scheme === 'private-token' || v.scheme === 'bearer') return { scheme: v.scheme, token };
+    return credentialFromJson(provider, token);
+  }
+  return null;
+}
+
+/** Credentials from environment variables (`STEPLINE_GITHUB_TOKEN`, ...; see `STATUS_ENV`). */
+export class EnvTokenSource implements TokenSource {
+  readonly #env: Readonly<Record<string, string | undefined>>;
+
+  public constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.#env = env;
+  }
+
+  public async credential(provider: Provider): Promise<HostCredential | null> {
+    const env = this.#env;
+    switch (provider) {
+      case 'github':
+        return credentialFromJson('github', env.STEPLINE_GITHUB_TOKEN);
+      case 'gitlab':
+        return credentialFromJson('gitlab', env.STEPLINE_GITLAB_TOKEN);
+      case 'bitbucket':
+        if (env.STEPLINE_BITBUCKET_USERNAME && env.STEPLINE_BITBUCKET_APP_PASSWORD) {
+          return {
+            scheme: 'basic',
+            username: env.STEPLINE_BITBUCKET_USERNAME,
+            password: env.STEPLINE_BITBUCKET_APP_PASSWORD,
+          };
+        }
+        return credentialFromJson('bitbucket', env.STEPLINE_BITBUCKET_TOKEN);
+    }
+  }
+}

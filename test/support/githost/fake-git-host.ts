@@ -1,0 +1,369 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A recording stand-in for the status APIs of GitHub, GitLab and Bitbucket Cloud, on 127.0.0.1. It records every
+ * request (method, path, query, headers, JSON body), keeps statuses and GitHub deployments the way the hosts do
+ * (GitHub: the latest status per context; GitLab: refuses pending → pending and running → running like GitLab;
+ * Bitbucket: one status per key, overwritten), checks credentials when told which to expect, and answers
+ * scripted responses first (429 with Retry-After, 502, ...) to test retries.
+ *
+ * Mounted paths: `/github` (GitHub's `https://api.github.com`), `/gitlab/api/v4`, `/bitbucket/2.0`. The local
+ * runtime can mount `handle()` under a prefix of its own server and use it as its status sink.
+ */
+
+export type FakeProvider = 'github' | 'gitlab' | 'bitbucket';
+
+export interface RecordedRequest {
+  readonly provider: FakeProvider;
+  readonly method: string;
+  /** Path below the provider's base, as sent (GitLab project ids stay URL-encoded). */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+}
+
+export interface ScriptedResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: unknown;
+}
+
+export interface StoredStatus {
+  readonly context: string;
+  readonly state: string;
+  readonly description: string | null;
+  readonly targetUrl: string | null;
+  /** GitLab's ref, Bitbucket's key. */
+  readonly ref?: string;
+  readonly key?: string;
+  readonly refname?: string;
+}
+
+export interface StoredDeployment {
+  readonly id: number;
+  readonly sha: string;
+  readonly environment: string;
+  readonly body: Record<string, unknown>;
+  readonly statuses: Record<string, unknown>[];
+}
+
+export interface FakeGitHostOptions {
+  /** The credential header each provider must carry, e.g. `{ github: 'Bearer ghp_x' }`; unset: not checked. */
+  readonly expectAuth?: Partial<Record<FakeProvider, { readonly header: string; readonly value: string }>>;
+}
+
+const BASES: ReadonlyArray<readonly [FakeProvider, string]> = [
+  ['github', '/github'],
+  ['gitlab', '/gitlab/api/v4'],
+  ['bitbucket', '/bitbucket/2.0'],
+];
+
+/** Answers a request; true, so that a route can `return send(...)`. */
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(text);
+  return true;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export class FakeGitHost {
+  public readonly requests: RecordedRequest[] = [];
+  readonly #script: Array<{
+    provider?: FakeProvider;
+    method?: string;
+    pathIncludes?: string;
+    response: ScriptedResponse;
+  }> = [];
+  readonly #statuses = new Map<string, StoredStatus[]>();
+  readonly #deployments: Array<StoredDeployment & { provider: 'github'; repo: string }> = [];
+  #nextId = 1000;
+  #server: Server | null = null;
+  #url = '';
+  readonly #options: FakeGitHostOptions;
+
+  public constructor(options: FakeGitHostOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Starts listening on 127.0.0.1 on a free port. */
+  public async start(): Promise<this> {
+    this.#server = createServer((req, res) => {
+      void this.handle(req, res, req.url ?? '/');
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  public async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  public get url(): string {
+    return this.#url;
+  }
+
+  /** The API base URL of a provider on this server. */
+  public baseUrl(provider: FakeProvider): string {
+    return `${this.#url}${BASES.find(([p]) => p === provider)![1]}`;
+  }
+
+  /** Answers the next matching request with `response` instead of the API (first in, first out). */
+  public enqueue(
+    response: ScriptedResponse,
+    match: { provider?: FakeProvider; method?: string; pathIncludes?: string } = {},
+  ): void {
+    this.#script.push({ ...match, response });
+  }
+
+  /** Statuses of a commit: every one posted, oldest first (GitHub keeps them all; the latest per context counts). */
+  public statuses(provider: FakeProvider, repository: string, sha: string): StoredStatus[] {
+    return [...(this.#statuses.get(`${provider}|${repository}|${sha}`) ?? [])];
+  }
+
+  /** The latest status per context of a commit. */
+  public latest(provider: FakeProvider, repository: string, sha: string): Map<string, StoredStatus> {
+    const latest = new Map<string, StoredStatus>();
+    for (const status of this.statuses(provider, repository, sha)) latest.set(status.context, status);
+    return latest;
+  }
+
+  public deployments(repository: string): StoredDeployment[] {
+    return this.#deployments.filter((d) => d.repo === repository);
+  }
+
+  /** Forgets requests, statuses, deployments and scripted answers. */
+  public reset(): void {
+    this.requests.length = 0;
+    this.#script.length = 0;
+    this.#statuses.clear();
+    this.#deployments.length = 0;
+  }
+
+  /** Handles one request whose path (from the mount point) is `path`; usable from another server. */
+  public async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<true> {
+    const url = new URL(path, 'http://fake');
+    const raw = path.split('?')[0] ?? '/';
+    const base = BASES.find(([, prefix]) => raw === prefix || raw.startsWith(`${prefix}/`));
+    if (!base) return send(res, 404, { message: 'Not Found' });
+    const [provider, prefix] = base;
+    const body = await readJson(req);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+    const recorded: RecordedRequest = {
+      provider,
+      method: req.method ?? 'GET',
+      path: raw.slice(prefix.length),
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      body,
+    };
+    this.requests.push(recorded);
+
+    const scripted = this.#script.findIndex(
+      (s) =>
+        (!s.provider || s.provider === provider) &&
+        (!s.method || s.method === recorded.method) &&
+        (!s.pathIncludes || recorded.path.includes(s.pathIncludes)),
+    );
+    if (scripted >= 0) {
+      const [{ response }] = this.#script.splice(scripted, 1) as [{ response: ScriptedResponse }];
+      return send(res, response.status, response.body ?? { message: `scripted ${response.status}` }, {
+        ...response.headers,
+      });
+    }
+    const expected = this.#options.expectAuth?.[provider];
+    if (expected && headers[expected.header.toLowerCase()] !== expected.value) {
+      return send(res, 401, { message: 'Bad credentials' });
+    }
+    switch (provider) {
+      case 'github':
+        return this.#github(recorded, res);
+      case 'gitlab':
+        return this.#gitlab(recorded, res);
+      case 'bitbucket':
+        return this.#bitbucket(recorded, res);
+    }
+  }
+
+  #push(key: string, status: StoredStatus): void {
+    const list = this.#statuses.get(key) ?? [];
+    list.push(status);
+    this.#statuses.set(key, list);
+  }
+
+  #github(r: RecordedRequest, res: ServerResponse): true {
+    const b = (r.body ?? {}) as Record<string, unknown>;
+    let m = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(r.path);
+    if (m && r.method === 'POST') {
+      const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      if (!['pending', 'success', 'failure', 'error'].includes(String(b.state))) {
+        return send(res, 422, { message: 'Validation Failed', errors: [{ field: 'state', code: 'invalid' }] });
+      }
+      if (typeof b.description === 'string' && Array.from(b.description).length > 140) {
+        return send(res, 422, { message: 'Validation Failed', errors: [{ field: 'description', code: 'too_long' }] });
+      }
+      const status: StoredStatus = {
+        context: String(b.context ?? 'default'),
+        state: String(b.state),
+        description: typeof b.description === 'string' ? b.description : null,
+        targetUrl: typeof b.target_url === 'string' ? b.target_url : null,
+      };
+      this.#push(`github|${repo}|${m[3]}`, status);
+      return send(res, 201, { id: this.#nextId++, ...b });
+    }
+    m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([0-9a-f]{40})\/status$/.exec(r.path);
+    if (m && r.method === 'GET') {
+      const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      const latest = [...this.latest('github', repo, m[3]!).values()].map((s) => ({
+        context: s.context,
+        state: s.state,
+        description: s.description,
+        target_url: s.targetUrl,
+      }));
+      return send(res, 200, { sha: m[3], statuses: latest.reverse(), total_count: latest.length });
+    }
+    m = /^\/repos\/([^/]+)\/([^/]+)\/deployments$/.exec(r.path);
+    if (m) {
+      const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      if (r.method === 'POST') {
+        const deployment = {
+          provider: 'github' as const,
+          repo,
+          id: this.#nextId++,
+          sha: String(b.ref),
+          environment: String(b.environment ?? 'production'),
+          body: b,
+          statuses: [] as Record<string, unknown>[],
+        };
+        this.#deployments.push(deployment);
+        return send(res, 201, {
+          id: deployment.id,
+          sha: deployment.sha,
+          environment: deployment.environment,
+          payload: b.payload ?? {},
+        });
+      }
+      const list = this.#deployments
+        .filter((d) => d.repo === repo)
+        .filter((d) => !r.query.sha || d.sha === r.query.sha)
+        .filter((d) => !r.query.environment || d.environment === r.query.environment)
+        .reverse()
+        .map((d) => ({ id: d.id, sha: d.sha, environment: d.environment, payload: d.body.payload ?? {} }));
+      return send(res, 200, list);
+    }
+    m = /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/.exec(r.path);
+    if (m) {
+      const deployment = this.#deployments.find((d) => d.id === Number(m![3]));
+      if (!deployment) return send(res, 404, { message: 'Not Found' });
+      if (r.method === 'POST') {
+        deployment.statuses.push(b);
+        return send(res, 201, { id: this.#nextId++, ...b });
+      }
+      return send(res, 200, [...deployment.statuses].reverse());
+    }
+    return send(res, 404, { message: 'Not Found' });
+  }
+
+  #gitlab(r: RecordedRequest, res: ServerResponse): true {
+    const b = (r.body ?? {}) as Record<string, unknown>;
+    let m = /^\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(r.path);
+    if (m && r.method === 'POST') {
+      const repo = decodeURIComponent(m[1]!);
+      const key = `gitlab|${repo}|${m[2]}`;
+      const state = String(b.state);
+      if (!['pending', 'running', 'success', 'failed', 'canceled', 'skipped'].includes(state)) {
+        return send(res, 400, { message: 'state does not have a valid value' });
+      }
+      const name = String(b.name ?? b.context ?? 'default');
+      const current = this.latest('gitlab', repo, m[2]!).get(name);
+      if (current && current.state === state && (state === 'pending' || state === 'running')) {
+        const verb = state === 'pending' ? 'enqueue' : 'run';
+        return send(res, 400, {
+          message: `Cannot transition status via :${verb} from :${state} (Reason(s): Status cannot transition via "${verb}")`,
+        });
+      }
+      this.#push(key, {
+        context: name,
+        state,
+        description: typeof b.description === 'string' ? b.description : null,
+        targetUrl: typeof b.target_url === 'string' ? b.target_url : null,
+        ref: typeof b.ref === 'string' ? b.ref : undefined,
+      });
+      return send(res, 201, { id: this.#nextId++, status: state, name, sha: m[2] });
+    }
+    m = /^\/projects\/([^/]+)\/repository\/commits\/([0-9a-f]{40})\/statuses$/.exec(r.path);
+    if (m && r.method === 'GET') {
+      const repo = decodeURIComponent(m[1]!);
+      const list = [...this.latest('gitlab', repo, m[2]!).values()].map((s) => ({
+        name: s.context,
+        status: s.state,
+        description: s.description,
+        target_url: s.targetUrl,
+        ref: s.ref,
+      }));
+      return send(res, 200, list);
+    }
+    return send(res, 404, { message: '404 Not Found' });
+  }
+
+  #bitbucket(r: RecordedRequest, res: ServerResponse): true {
+    const b = (r.body ?? {}) as Record<string, unknown>;
+    let m = /^\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/statuses\/build$/.exec(r.path);
+    if (m && r.method === 'POST') {
+      const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      if (!['INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'].includes(String(b.state)) || !b.key || !b.url) {
+        return send(res, 400, { type: 'error', error: { message: 'key, state and url are required' } });
+      }
+      const key = `bitbucket|${repo}|${m[3]}`;
+      const list = (this.#statuses.get(key) ?? []).filter((s) => s.key !== b.key);
+      list.push({
+        context: String(b.name ?? b.key),
+        state: String(b.state),
+        description: typeof b.description === 'string' ? b.description : null,
+        targetUrl: String(b.url),
+        key: String(b.key),
+        refname: typeof b.refname === 'string' ? b.refname : undefined,
+      });
+      this.#statuses.set(key, list);
+      return send(res, 201, { type: 'build', ...b });
+    }
+    m = /^\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/statuses$/.exec(r.path);
+    if (m && r.method === 'GET') {
+      const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      const values = this.statuses('bitbucket', repo, m[3]!).map((s) => ({
+        key: s.key,
+        name: s.context,
+        state: s.state,
+        description: s.description,
+        url: s.targetUrl,
+      }));
+      return send(res, 200, { values, pagelen: 100, size: values.length, page: 1 });
+    }
+    return send(res, 404, { type: 'error', error: { message: 'Resource not found' } });
+  }
+}
+
+/** Starts a fake Git host on 127.0.0.1; close it in `afterAll`. */
+export async function startFakeGitHost(options: FakeGitHostOptions = {}): Promise<FakeGitHost> {
+  return new FakeGitHost(options).start();
+}
