@@ -1,0 +1,153 @@
+import type { Provider } from '../config/schema';
+import type { PipelineRequest, Route } from '../intake/types';
+
+/**
+ * The contracts of the approval gate (`functions/approval`): the event of the workflow's `.waitForTaskToken`
+ * task, what the gate sends back to the workflow, the stored request, and the environment variables. The
+ * workflow definition, the CDK construct and the local runtime build on these; change them only together.
+ */
+
+/** One test suite's result, as the approval page shows it. */
+export interface ApprovalTestResult {
+  readonly suite: string;
+  readonly state: 'success' | 'failure' | 'skipped';
+  readonly logUrl?: string;
+}
+
+/**
+ * The payload of the approval task: `arn:aws:states:::lambda:invoke.waitForTaskToken` with
+ * `Payload: { taskToken: $states.context.Task.Token, request, route, executionArn: $states.context.Execution.Id,
+ * environment, image, tests }`. The task's `TimeoutSeconds` should be the environment's
+ * `approval.timeoutSeconds`: the link expires at the same moment.
+ */
+export interface ApprovalTaskEvent {
+  readonly taskToken: string;
+  readonly request: PipelineRequest;
+  readonly route: Route;
+  readonly executionArn: string;
+  /** The environment about to be deployed: one of `route.environments`, with an `approval`. */
+  readonly environment: string;
+  /** The image the build pushed. */
+  readonly image?: { readonly uri?: string; readonly digest?: string };
+  readonly tests?: readonly ApprovalTestResult[];
+}
+
+/** What the task function answers (Step Functions ignores it; tests and the local runtime read it). */
+export interface ApprovalTaskResult {
+  readonly approvalId: string;
+  /** The approval page: `<STEPLINE_APPROVAL_URL>/approvals/<signed id>`. */
+  readonly url: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+  /** Whether this invocation found the request already recorded (a retried invocation). */
+  readonly existing: boolean;
+}
+
+/** The output the workflow's approval task gets on approval (`SendTaskSuccess`). */
+export interface ApprovalGranted {
+  readonly approved: true;
+  readonly environment: string;
+  readonly approvedBy: string;
+  /** ISO 8601. */
+  readonly approvedAt: string;
+}
+
+/** The error the approval task fails with on rejection (`SendTaskFailure`); its cause is `ApprovalRejectedCause` as JSON. */
+export const APPROVAL_REJECTED_ERROR = 'Stepline.ApprovalRejected';
+
+export interface ApprovalRejectedCause {
+  readonly environment: string;
+  readonly rejectedBy: string;
+  readonly reason: string;
+  /** ISO 8601. */
+  readonly rejectedAt: string;
+}
+
+export type ApprovalStatus = 'waiting' | 'approved' | 'rejected' | 'expired';
+
+/** One approval request as the store keeps it. The task token never leaves the store but to Step Functions. */
+export interface ApprovalRecord {
+  readonly id: string;
+  readonly taskToken: string;
+  readonly executionArn: string;
+  readonly provider: Provider;
+  readonly repository: string;
+  readonly commitSha: string;
+  readonly commitMessage: string | null;
+  readonly commitUrl: string | null;
+  readonly ref: string;
+  readonly environment: string;
+  readonly approvers: readonly string[];
+  readonly image: { readonly uri?: string; readonly digest?: string } | null;
+  readonly tests: readonly ApprovalTestResult[];
+  /** ISO 8601. */
+  readonly requestedAt: string;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+  readonly status: ApprovalStatus;
+  readonly decidedBy: string | null;
+  /** ISO 8601. */
+  readonly decidedAt: string | null;
+  readonly reason: string | null;
+}
+
+/** A decision to record: only a `waiting` request that has not expired takes one. */
+export interface ApprovalDecision {
+  readonly status: 'approved' | 'rejected';
+  readonly by: string;
+  /** ISO 8601. */
+  readonly at: string;
+  readonly reason: string | null;
+}
+
+/**
+ * The store of approval requests (DynamoDB on AWS, SQLite locally). `decide` is the single-use guarantee: it
+ * succeeds for one caller only, and only while the request waits and has not expired.
+ */
+export interface ApprovalStore {
+  /** Records a new request; false when one with this id exists already (a retried task invocation). */
+  create(record: ApprovalRecord): Promise<boolean>;
+  get(id: string): Promise<ApprovalRecord | null>;
+  /** Moves a waiting, unexpired request to its decision; false when it is not waiting any more or has expired. */
+  decide(id: string, decision: ApprovalDecision, nowSeconds: number): Promise<boolean>;
+  /** Undoes `decide` when the workflow could not be told (throttled): the request waits again. */
+  reopen(id: string, decision: ApprovalDecision): Promise<void>;
+  /** Marks a request whose run no longer waits (timed out, stopped). */
+  expire(id: string): Promise<void>;
+}
+
+/** How Step Functions is told: each answers `ok`, `gone` (the task no longer waits), or a reason to try again. */
+export type CallbackOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'retry'; readonly reason: string };
+
+export interface TaskCallbacks {
+  succeed(taskToken: string, output: ApprovalGranted): Promise<CallbackOutcome>;
+  fail(taskToken: string, error: string, cause: ApprovalRejectedCause): Promise<CallbackOutcome>;
+}
+
+/** The environment variables of `functions/approval`. */
+export const APPROVAL_ENV = {
+  /** DynamoDB table of approval requests (AWS); partition key `id` (S), TTL attribute `ttl`. */
+  table: 'STEPLINE_APPROVALS_TABLE',
+  /** SQLite file of approval requests (local runtime); used instead of the table when set. */
+  sqlitePath: 'STEPLINE_APPROVALS_DB',
+  /** Public base URL of the approval pages: the HTTP API's URL on AWS, the local server's locally. */
+  baseUrl: 'STEPLINE_APPROVAL_URL',
+  /** Secrets Manager secret (ARN or name) with the signing keys: a string, or `{"current": "…", "previous": "…"}`. */
+  keySecret: 'STEPLINE_APPROVAL_KEY_SECRET',
+  /** Without a secret: the signing keys, comma-separated, current first (local runtime, tests). */
+  keys: 'STEPLINE_APPROVAL_KEYS',
+  /**
+   * How the approver is identified: `jwt` (default; API Gateway JWT authorizer claim), `header` (a trusted header
+   * set by an authenticating proxy), or `form` (the name typed in the form: the local runtime only).
+   */
+  identity: 'STEPLINE_APPROVER_IDENTITY',
+  /** For `jwt`: the claim that holds the Git host user name; default `preferred_username`. */
+  claim: 'STEPLINE_APPROVER_CLAIM',
+  /** For `header`: the header name; default `x-forwarded-user`. */
+  header: 'STEPLINE_APPROVER_HEADER',
+  /** Step Functions endpoint override (the local runtime's). */
+  sfnEndpoint: 'SFN_ENDPOINT',
+} as const;

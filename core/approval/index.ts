@@ -1,0 +1,5 @@
+export * from './contracts';
+export * from './decision';
+export * from './errors';
+export * from './service';
+export * from './token';

@@ -1,0 +1,215 @@
+import type { StatusEvent } from '../status/contracts';
+import {
+  APPROVAL_REJECTED_ERROR,
+  type ApprovalDecision,
+  type ApprovalRecord,
+  type ApprovalStore,
+  type ApprovalTaskEvent,
+  type ApprovalTaskResult,
+  type TaskCallbacks,
+} from './contracts';
+import { accessOf, mayDecide } from './decision';
+import { ApprovalRequestError } from './errors';
+import { approvalIdFor, signApprovalId, verifyApprovalId } from './token';
+
+/**
+ * The approval gate's three calls, over ports: record a request and post its pending status (the workflow's
+ * task), show a request (GET of the link), and decide it (POST of the link).
+ */
+
+export interface ApprovalDeps {
+  readonly store: ApprovalStore;
+  /** Signing keys, current first. */
+  readonly keys: readonly string[];
+  /** Seconds since the epoch. */
+  readonly now: () => number;
+}
+
+export interface RequestDeps extends ApprovalDeps {
+  /** Base URL of the approval pages, without a trailing slash. */
+  readonly baseUrl: string;
+  /** Posts the pending status with the link; must not throw (status reporting never fails the pipeline). */
+  readonly postStatus: (event: StatusEvent) => Promise<unknown>;
+}
+
+export interface DecideDeps extends ApprovalDeps {
+  readonly callbacks: TaskCallbacks;
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
+
+/** The link of a request. */
+export function approvalUrl(baseUrl: string, id: string, expiresAt: number, keys: readonly string[]): string {
+  return `${baseUrl.replace(/\/+$/, '')}/approvals/${signApprovalId(id, expiresAt, keys)}`;
+}
+
+/**
+ * Records the request (idempotent per task token), then posts `stepline/deploy/<env>` pending "waiting for
+ * approval" with the link (and, on GitHub, a pending deployment).
+ */
+export async function requestApproval(event: ApprovalTaskEvent, deps: RequestDeps): Promise<ApprovalTaskResult> {
+  if (typeof event.taskToken !== 'string' || event.taskToken.length === 0) {
+    throw new ApprovalRequestError('approval task event: taskToken is missing');
+  }
+  const env = event.route?.environments?.find((e) => e.name === event.environment);
+  if (!env) {
+    throw new ApprovalRequestError(`approval task event: environment "${event.environment}" is not in the route`);
+  }
+  if (!env.approval) {
+    throw new ApprovalRequestError(`approval task event: environment "${event.environment}" asks for no approval`);
+  }
+  const now = deps.now();
+  const id = approvalIdFor(event.taskToken, deps.keys);
+  const request = event.request;
+  const record: ApprovalRecord = {
+    id,
+    taskToken: event.taskToken,
+    executionArn: event.executionArn,
+    provider: request.provider,
+    repository: request.repository.fullName,
+    commitSha: request.pullRequest?.head.sha ?? request.commit.sha,
+    commitMessage: request.commit.message?.split('\n')[0]?.slice(0, 200) ?? null,
+    commitUrl: request.commit.url,
+    ref: request.ref.name,
+    environment: env.name,
+    approvers: [...env.approval.approvers],
+    image: event.image ?? null,
+    tests: [...(event.tests ?? [])],
+    requestedAt: iso(now),
+    expiresAt: now + env.approval.timeoutSeconds,
+    status: 'waiting',
+    decidedBy: null,
+    decidedAt: null,
+    reason: null,
+  };
+  const created = await deps.store.create(record);
+  const stored = created ? record : ((await deps.store.get(id)) ?? record);
+  const url = approvalUrl(deps.baseUrl, id, stored.expiresAt, deps.keys);
+  if (stored.status === 'waiting') {
+    await deps.postStatus({
+      request,
+      route: event.route,
+      executionArn: event.executionArn,
+      step: 'approval',
+      environment: env.name,
+      state: 'pending',
+      detail: { approval: { outcome: 'waiting', url, expiresAt: iso(stored.expiresAt) } },
+    });
+  }
+  return { approvalId: id, url, expiresAt: iso(stored.expiresAt), existing: !created };
+}
+
+/** Why a link cannot be used, with the record where there is one. */
+export type LinkProblem =
+  | { readonly kind: 'malformed' }
+  | { readonly kind: 'forged' }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'expired'; readonly record: ApprovalRecord | null }
+  | { readonly kind: 'decided'; readonly record: ApprovalRecord };
+
+export type ApprovalView =
+  | LinkProblem
+  | {
+      readonly kind: 'open';
+      readonly record: ApprovalRecord;
+      readonly actor: string | null;
+      readonly mayDecide: boolean;
+    };
+
+async function resolve(
+  signed: string,
+  deps: ApprovalDeps,
+): Promise<LinkProblem | { kind: 'ok'; record: ApprovalRecord }> {
+  const verified = verifyApprovalId(signed, deps.keys);
+  if (!verified.ok) return { kind: verified.reason };
+  const record = await deps.store.get(verified.id);
+  if (!record) return verified.expiresAt <= deps.now() ? { kind: 'expired', record: null } : { kind: 'unknown' };
+  const access = accessOf(record, deps.now());
+  if (access.kind === 'decided') return access;
+  if (access.kind === 'expired') return { kind: 'expired', record };
+  return { kind: 'ok', record };
+}
+
+/** What the page shows for a link. */
+export async function viewApproval(signed: string, actor: string | null, deps: ApprovalDeps): Promise<ApprovalView> {
+  const resolved = await resolve(signed, deps);
+  if (resolved.kind !== 'ok') return resolved;
+  return { kind: 'open', record: resolved.record, actor, mayDecide: mayDecide(resolved.record.approvers, actor) };
+}
+
+export type DecisionResult =
+  | LinkProblem
+  | { readonly kind: 'invalid'; readonly message: string }
+  | { readonly kind: 'forbidden'; readonly record: ApprovalRecord; readonly actor: string | null }
+  | { readonly kind: 'approved' | 'rejected'; readonly record: ApprovalRecord }
+  | { readonly kind: 'retry'; readonly reason: string };
+
+export interface DecisionInput {
+  readonly signedId: string;
+  readonly action: string | undefined;
+  readonly reason?: string;
+  readonly actor: string | null;
+}
+
+/**
+ * Decides a request: checks the link, the approver, records the decision once (conditional write), then tells
+ * Step Functions. When Step Functions says the task no longer waits, the request is marked expired; when it
+ * cannot be reached, the decision is undone so that the approver can try again.
+ */
+export async function decideApproval(input: DecisionInput, deps: DecideDeps): Promise<DecisionResult> {
+  if (input.action !== 'approve' && input.action !== 'reject') {
+    return { kind: 'invalid', message: 'the form must say decision=approve or decision=reject' };
+  }
+  const resolved = await resolve(input.signedId, deps);
+  if (resolved.kind !== 'ok') return resolved;
+  const { record } = resolved;
+  if (!mayDecide(record.approvers, input.actor)) return { kind: 'forbidden', record, actor: input.actor };
+
+  const now = deps.now();
+  const reason = input.reason?.trim().slice(0, 500) || null;
+  const decision: ApprovalDecision = {
+    status: input.action === 'approve' ? 'approved' : 'rejected',
+    by: input.actor ?? 'anonymous',
+    at: iso(now),
+    reason,
+  };
+  if (!(await deps.store.decide(record.id, decision, now))) {
+    const current = await deps.store.get(record.id);
+    if (current && (current.status === 'approved' || current.status === 'rejected')) {
+      return { kind: 'decided', record: current };
+    }
+    return { kind: 'expired', record: current };
+  }
+  const outcome =
+    decision.status === 'approved'
+      ? await deps.callbacks.succeed(record.taskToken, {
+          approved: true,
+          environment: record.environment,
+          approvedBy: decision.by,
+          approvedAt: decision.at,
+        })
+      : await deps.callbacks.fail(record.taskToken, APPROVAL_REJECTED_ERROR, {
+          environment: record.environment,
+          rejectedBy: decision.by,
+          reason: reason ?? 'no reason given',
+          rejectedAt: decision.at,
+        });
+  if (outcome.kind === 'gone') {
+    await deps.store.expire(record.id);
+    return { kind: 'expired', record: { ...record, status: 'expired' } };
+  }
+  if (outcome.kind === 'retry') {
+    await deps.store.reopen(record.id, decision);
+    return { kind: 'retry', reason: outcome.reason };
+  }
+  const decided: ApprovalRecord = {
+    ...record,
+    status: decision.status,
+    decidedBy: decision.by,
+    decidedAt: decision.at,
+    reason: decision.reason,
+  };
+  return { kind: decision.status, record: decided };
+}

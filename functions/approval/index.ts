@@ -1,0 +1,26 @@
+import { statusEnvironment } from '../status/dependencies';
+import { approvalEnvironment } from './dependencies';
+import { createApprovalHttpHandler } from './http';
+import { createApprovalTaskHandler } from './task';
+
+const status = statusEnvironment(process.env);
+const approval = approvalEnvironment(process.env);
+
+/** Lambda entry point of the workflow's `.waitForTaskToken` approval task. */
+export const taskHandler = createApprovalTaskHandler({
+  store: approval.store,
+  keys: approval.keys,
+  baseUrl: approval.baseUrl,
+  transportFor: status.transportFor,
+  links: status.settings.links,
+  contextPrefix: status.settings.contextPrefix,
+});
+
+/** Lambda entry point of `GET` and `POST /approvals/{id}` (API Gateway HTTP API). */
+export const httpHandler = createApprovalHttpHandler({
+  store: approval.store,
+  callbacks: approval.callbacks,
+  keys: approval.keys,
+  identity: approval.identity,
+  links: status.settings.links,
+});
