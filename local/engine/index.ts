@@ -1,0 +1,47 @@
+/**
+ * The local Step Functions engine: an Amazon States Language interpreter that runs state machines as AWS does.
+ *
+ * - `runExecution(definition, input, { clock })`: one execution, to its end.
+ * - `Engine`: the long-lived engine of the local runtime (many executions, stop, task tokens, activities,
+ *   redrive, a listener for every history event).
+ */
+
+export { type CompiledStateMachine, compileStateMachine } from './compile';
+export {
+  Engine,
+  type EngineListener,
+  type EngineOptions,
+  type ExecutionDescription,
+  parseExecutionInput,
+  type StartedExecution,
+  type StartOptions,
+} from './engine';
+export {
+  type DefinitionDiagnostic,
+  EngineApiError,
+  EngineError,
+  ExecutionAlreadyExistsError,
+  ExecutionDoesNotExistError,
+  ExecutionNotRedrivableError,
+  InvalidDefinitionError,
+  InvalidExecutionInputError,
+  InvalidNameError,
+  InvalidOutputError,
+  InvalidTokenError,
+  TaskDoesNotExistError,
+  TaskFailure,
+  TaskTimedOutError,
+} from './errors';
+export type { IntegrationPattern } from './resources';
+export { type RunExecutionOptions, type RunExecutionResult, runExecution } from './run';
+export type { TaskHandler, TaskRequest } from './tasks';
+export type {
+  ClockMode,
+  ExecutionResult,
+  ExecutionStatus,
+  HistoryEvent,
+  JsonObject,
+  JsonValue,
+  QueryLanguage,
+  StateMachineDefinition,
+} from './types';
