@@ -20,6 +20,21 @@ import type { ObjectRef } from './types';
  * completed a rollout: nothing to go back to.
  */
 
+/**
+ * Environment variables of the three functions (infra sets them; adapters/kubernetes/access.ts reads them).
+ */
+export const DEPLOY_ENVIRONMENT_VARIABLES = {
+  /**
+   * Path of a kubeconfig through which every environment's cluster is reached instead of its configured
+   * one. Unset on AWS; the local runtime sets it to the simulated API server's kubeconfig.
+   */
+  kubeconfig: 'STEPLINE_KUBECONFIG',
+  /** The context of that kubeconfig (default: its current context). */
+  kubeContext: 'STEPLINE_KUBE_CONTEXT',
+  /** Milliseconds a request to the API server may take (default 30000). */
+  requestTimeoutMs: 'STEPLINE_KUBE_TIMEOUT_MS',
+} as const;
+
 /** The names of every error the three functions throw: Catch on these (`Error` of a Step Functions Catch). */
 export const DEPLOY_ERROR_NAMES = {
   /** A rendered document is invalid or not allowed in this environment. Nothing was applied. */
@@ -46,6 +61,24 @@ export const DEPLOY_ERROR_NAMES = {
   noPreviousRevision: 'NoPreviousRevision',
   /** A stored revision record cannot be decoded. */
   revisionUnreadable: 'RevisionUnreadable',
+  /** The event itself lacks a field the function needs (a workflow definition error). */
+  deployEventInvalid: 'DeployEventInvalid',
+} as const;
+
+/** Metric names of the three functions (namespace `Stepline`, dimension `environment`). */
+export const DEPLOY_METRICS = {
+  /** Objects applied by a deploy or rollback. */
+  objectsApplied: 'objectsApplied',
+  /** Objects that a deploy or rollback created or changed. */
+  objectsChanged: 'objectsChanged',
+  /** A rollout check answered done. */
+  rolloutDone: 'rolloutDone',
+  /** A rollout check answered failed. Alarm on it. */
+  rolloutFailed: 'rolloutFailed',
+  /** A rollback re-applied a revision. Alarm on it. */
+  rollback: 'rollback',
+  /** A function ended with one of DEPLOY_ERROR_NAMES; dimension `error`. */
+  deployError: 'deployError',
 } as const;
 
 export type DeployErrorName = (typeof DEPLOY_ERROR_NAMES)[keyof typeof DEPLOY_ERROR_NAMES];

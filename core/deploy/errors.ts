@@ -185,3 +185,11 @@ export class RevisionUnreadable extends SteplineError {
     this.name = 'RevisionUnreadable';
   }
 }
+
+/** The event of a deploy function lacks a field it needs. */
+export class DeployEventInvalid extends SteplineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeployEventInvalid';
+  }
+}

@@ -1,0 +1,54 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DEPLOY_METRICS, type DeployResult } from '../../core/deploy/contracts';
+import { parseDeployEvent } from '../../core/deploy/events';
+import { deploy } from '../../core/deploy/service';
+import { createLogger, createMetrics } from '../shared/observability';
+import type { DeployDependencies } from './dependencies';
+import { type Observability, observeFailure } from './observe';
+
+/**
+ * The deploy function: the workflow invokes it with a `DeployEvent` (core/deploy/contracts.ts). It reads the
+ * rendered manifests, validates every document, renders the image by digest, applies in dependency order with
+ * server-side apply (field manager `stepline`), records the revision and returns what changed and what to
+ * watch. Errors keep their names (ManifestInvalid, KubernetesForbidden, ...) for the workflow's Catch.
+ */
+export type DeployHandler = middy.MiddyfiedHandler<unknown, DeployResult, Error, Context>;
+
+export function createDeployHandler(deps: DeployDependencies & Observability): DeployHandler {
+  const logger = deps.logger ?? createLogger('stepline-deploy');
+  const metrics = deps.metrics ?? createMetrics('stepline-deploy');
+  return middy<unknown, DeployResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async function deployHandler(raw) {
+      try {
+        const event = parseDeployEvent(raw);
+        logger.appendKeys({
+          executionName: event.executionName,
+          environment: event.environment.name,
+          repository: event.request.repository.fullName,
+          sha: event.request.commit.sha,
+        });
+        metrics.addDimension('environment', event.environment.name);
+        const { cluster, revisions } = await deps.open(event.environment.cluster);
+        const result = await deploy(event, { cluster, revisions, manifests: deps.manifests, clock: deps.clock });
+        metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
+        metrics.addMetric(DEPLOY_METRICS.objectsChanged, MetricUnit.Count, result.changed);
+        logger.info('deployed', {
+          revision: result.revision,
+          applied: result.applied.length,
+          changed: result.changed,
+          watch: result.watch.length,
+          image: result.image,
+        });
+        return result;
+      } catch (error) {
+        observeFailure(error, logger, metrics);
+        throw error;
+      }
+    });
+}

@@ -1,0 +1,46 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DEPLOY_METRICS, type RolloutResult } from '../../core/deploy/contracts';
+import { parseRolloutEvent } from '../../core/deploy/events';
+import { checkRollout } from '../../core/deploy/service';
+import type { DeployDependencies } from '../deploy/dependencies';
+import { type Observability, observeFailure } from '../deploy/observe';
+import { createLogger, createMetrics } from '../shared/observability';
+
+/**
+ * The rollout function: one check of the objects a deploy or rollback applied (a `RolloutEvent`). It answers
+ * done, waiting (with the reason, to Wait and check again) or failed (a ProgressDeadlineExceeded, a stalled
+ * custom resource, the environment's deadline passed). When done, it marks the revision as the last good one.
+ */
+export type RolloutHandler = middy.MiddyfiedHandler<unknown, RolloutResult, Error, Context>;
+
+export function createRolloutHandler(deps: Pick<DeployDependencies, 'open' | 'clock'> & Observability): RolloutHandler {
+  const logger = deps.logger ?? createLogger('stepline-rollout');
+  const metrics = deps.metrics ?? createMetrics('stepline-rollout');
+  return middy<unknown, RolloutResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async function rolloutHandler(raw) {
+      try {
+        const event = parseRolloutEvent(raw);
+        logger.appendKeys({
+          executionName: event.executionName,
+          environment: event.environment.name,
+          revision: event.revision ?? undefined,
+        });
+        metrics.addDimension('environment', event.environment.name);
+        const { cluster, revisions } = await deps.open(event.environment.cluster);
+        const result = await checkRollout(event, { cluster, revisions, clock: deps.clock });
+        if (result.state === 'done') metrics.addMetric(DEPLOY_METRICS.rolloutDone, MetricUnit.Count, 1);
+        if (result.state === 'failed') metrics.addMetric(DEPLOY_METRICS.rolloutFailed, MetricUnit.Count, 1);
+        logger.info('rollout checked', { state: result.state, reason: result.reason });
+        return result;
+      } catch (error) {
+        observeFailure(error, logger, metrics);
+        throw error;
+      }
+    });
+}
