@@ -19,6 +19,8 @@ export interface SfnClientOptions {
   readonly maxAttempts?: number;
   /** Per-attempt timeout in milliseconds. Default 2,000: a Git host waits about 10 s for an answer. */
   readonly requestTimeoutMs?: number;
+  /** Static credentials (the local runtime's endpoint); default: the SDK's provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 export function createSfnClient(options: SfnClientOptions = {}): SFNClient {
@@ -28,6 +30,7 @@ export function createSfnClient(options: SfnClientOptions = {}): SFNClient {
   };
   if (options.region) config.region = options.region;
   if (options.endpoint) config.endpoint = options.endpoint;
+  if (options.credentials) config.credentials = { ...options.credentials };
   return new SFNClient(config);
 }
 

@@ -1,0 +1,196 @@
+import { ExecutionAlreadyExists, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
+import { SqliteParkingStore } from '../../../../adapters/local/parking';
+import type { ParkedDelivery } from '../../../../core/contracts/parking';
+import { Intake } from '../../../../core/intake/intake';
+import type { StartRequest, StartResult } from '../../../../core/intake/ports';
+import { createReplayHandler } from '../../../../functions/replay/handler';
+import { drainParkingStore } from '../../../../functions/replay/replay';
+import { CONFIG, githubDelivery, githubPush } from '../../intake/support';
+import { CONTEXT, captureStdout, jsonLines } from '../webhook/support';
+
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
+const sfn = mockClient(SFNClient);
+
+/** A parked delivery made the way the webhook makes one: a real push, verified, routed and named. */
+function parked(deliveryId: string, parkedAt = '2026-11-26T03:00:00.000Z'): ParkedDelivery {
+  const intake = new Intake(CONFIG);
+  const delivery = intake.admit(githubDelivery('push', githubPush(), { deliveryId }));
+  if (!delivery.continue) throw new Error('fixture not admitted');
+  const requests = intake.interpret(delivery.value);
+  if (!requests.continue) throw new Error('fixture not interpreted');
+  const planned = intake.plan(requests.value[0]!);
+  if (!planned.continue) throw new Error('fixture not routed');
+  return { version: 1, ...planned.value, parkedAt, reason: 'ThrottlingException: Rate exceeded' };
+}
+
+function record(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1795662000000',
+      SenderId: 'AIDA',
+      ApproximateFirstReceiveTimestamp: '1795662000000',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:stepline-parking',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+function replayHandler() {
+  return createReplayHandler({
+    workflow: new StepFunctionsWorkflowStarter(new SFNClient({ region: 'eu-west-1' }), STATE_MACHINE_ARN),
+  });
+}
+
+beforeEach(() => sfn.reset());
+afterEach(() => sfn.reset());
+
+describe('the replay function (SQS)', () => {
+  it('starts each parked delivery again under its execution name', async () => {
+    // Prepare
+    const delivery = parked('d-1');
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const event: SQSEvent = { Records: [record('m-1', JSON.stringify(delivery))] };
+
+    // Act
+    const { result } = await captureStdout(() => replayHandler()(event, CONTEXT));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    const input = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    expect(input.name).toBe(delivery.name);
+    expect(JSON.parse(input.input!)).toEqual(delivery.input);
+  });
+
+  it('treats a delivery that had started after all as done, not as a second run', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    const event: SQSEvent = { Records: [record('m-1', JSON.stringify(parked('d-1')))] };
+
+    // Act
+    const { result, output } = await captureStdout(() => replayHandler()(event, CONTEXT));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(jsonLines(output).find((l) => '_aws' in l)).toMatchObject({ replayDuplicate: 1 });
+  });
+
+  it('reports the deliveries that still cannot start as batch item failures, and only those', async () => {
+    // Prepare
+    const ok = parked('d-ok');
+    const stuck = parked('d-stuck');
+    sfn
+      .on(StartExecutionCommand, { name: ok.name })
+      .resolves({ executionArn: 'arn:ok', startDate: new Date() })
+      .on(StartExecutionCommand, { name: stuck.name })
+      .rejects(
+        new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'slow down', $metadata: {} }),
+      );
+    const event: SQSEvent = {
+      Records: [
+        record('m-ok', JSON.stringify(ok)),
+        record('m-stuck', JSON.stringify(stuck)),
+        record('m-bad', '{"version": 7}'),
+      ],
+    };
+
+    // Act
+    const { result, output } = await captureStdout(() => replayHandler()(event, CONTEXT));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-stuck' }, { itemIdentifier: 'm-bad' }] });
+    const lines = jsonLines(output);
+    expect(lines.find((l) => l['message'] === 'parked delivery still cannot start: it stays parked')).toMatchObject({
+      executionName: stuck.name,
+      deliveryId: 'd-stuck',
+    });
+    expect(
+      lines.find((l) => l['message'] === 'parked delivery unreadable: left for the dead-letter queue'),
+    ).toMatchObject({
+      reason: 'a parked delivery has version 7, expected 1',
+    });
+  });
+});
+
+describe('the replay of the local parking store (SQLite)', () => {
+  let store: SqliteParkingStore;
+
+  beforeEach(() => {
+    store = new SqliteParkingStore(':memory:');
+  });
+
+  afterEach(() => store.close());
+
+  function starter(answer: (request: StartRequest) => StartResult) {
+    const calls: string[] = [];
+    return {
+      calls,
+      start: async (request: StartRequest) => {
+        calls.push(request.name);
+        return answer(request);
+      },
+    };
+  }
+
+  it('keeps one row per execution name, however often a delivery is parked', async () => {
+    // Prepare
+    const delivery = parked('d-1');
+
+    // Act
+    await store.park(delivery);
+    await store.park({ ...delivery, parkedAt: '2026-11-26T04:00:00.000Z' });
+
+    // Assess
+    expect(await store.list(10)).toHaveLength(1);
+  });
+
+  it('starts the oldest deliveries first and removes those that started or had started', async () => {
+    // Prepare
+    const older = parked('d-older', '2026-11-26T01:00:00.000Z');
+    const newer = parked('d-newer', '2026-11-26T02:00:00.000Z');
+    await store.park(newer);
+    await store.park(older);
+    const workflow = starter((r) =>
+      r.name === older.name
+        ? { outcome: 'started', executionArn: `arn:${r.name}` }
+        : { outcome: 'duplicate', executionArn: `arn:${r.name}` },
+    );
+
+    // Act
+    const summary = await drainParkingStore(store, workflow);
+
+    // Assess
+    expect(workflow.calls).toEqual([older.name, newer.name]);
+    expect(summary).toMatchObject({ started: 1, duplicate: 1, failed: 0 });
+    expect(await store.list(10)).toEqual([]);
+  });
+
+  it('keeps a delivery that still cannot start and counts the failed attempt', async () => {
+    // Prepare
+    const delivery = parked('d-1');
+    await store.park(delivery);
+    const workflow = {
+      start: async (): Promise<StartResult> => {
+        throw new Error('Step Functions unreachable');
+      },
+    };
+
+    // Act
+    const summary = await drainParkingStore(store, workflow);
+
+    // Assess
+    expect(summary).toMatchObject({ started: 0, failed: 1 });
+    expect(await store.list(10)).toEqual([delivery]);
+    expect(store.stats()).toEqual({ parked: 1, failedAttempts: 1 });
+  });
+});
