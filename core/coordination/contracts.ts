@@ -95,3 +95,26 @@ export const EMPTY_ENVIRONMENT: EnvironmentState = {
   lastDeployedSequence: 0,
   lastDeployedExecutionArn: null,
 };
+
+/** The environment variables of `functions/coordination`. */
+export const COORDINATION_ENV = {
+  /** DynamoDB table of run coordination (AWS); partition key `pk` (S). */
+  table: 'STEPLINE_COORDINATION_TABLE',
+  /** SQLite file of run coordination (local runtime); used instead of the table when set. */
+  sqlitePath: 'STEPLINE_COORDINATION_DB',
+  /** Step Functions endpoint override (the local runtime's), for stopping superseded runs. */
+  sfnEndpoint: 'SFN_ENDPOINT',
+} as const;
+
+/** Error names `functions/coordination` throws; the workflow Retries or Catches on them. */
+export const COORDINATION_ERRORS = {
+  /** Another run holds the environment: Retry with backoff (the message names the holder). */
+  environmentBusy: 'Stepline.EnvironmentBusy',
+  /** The store changed under too many concurrent writers: Retry. */
+  contention: 'CoordinationContention',
+  /** The event is not a coordination request (a workflow definition error). */
+  invalidRequest: 'CoordinationRequestInvalid',
+} as const;
+
+/** The error and cause a superseded run is stopped with. */
+export const SUPERSEDED_ERROR = 'Stepline.Superseded';

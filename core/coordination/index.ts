@@ -1,3 +1,5 @@
 export * from './contracts';
 export * from './decide';
+export * from './errors';
+export * from './parse';
 export * from './service';
