@@ -1,0 +1,164 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPipelineConfig, replaySettings, webhookSettings } from '../../../adapters/settings';
+import { ConfigError } from '../../../core/errors';
+
+const ROOT = join(__dirname, '../../..');
+const FIXTURES = join(__dirname, '../../fixtures/config');
+const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
+const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/stepline-parking';
+const INLINE = JSON.stringify({
+  version: 1,
+  repositories: [{ provider: 'github', name: 'acme/shop', build: { imageRepository: 'acme/shop' } }],
+});
+
+function thrown(act: () => unknown): ConfigError {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loading the pipeline configuration', () => {
+  it('reads STEPLINE_CONFIG as inline JSON', () => {
+    // Act
+    const config = loadPipelineConfig({ STEPLINE_CONFIG: INLINE });
+
+    // Assess
+    expect(config.repositories[0]).toMatchObject({ name: 'acme/shop', branches: [], paths: { include: ['**'] } });
+  });
+
+  it('reads STEPLINE_CONFIG as a path relative to the working folder', () => {
+    // Act
+    const config = loadPipelineConfig({ STEPLINE_CONFIG: 'stepline.config.json' }, ROOT);
+
+    // Assess
+    expect(config.repositories).toHaveLength(2);
+  });
+
+  it('names the field and the reason when the document is invalid', () => {
+    // Act
+    const error = thrown(() => loadPipelineConfig({ STEPLINE_CONFIG: join(FIXTURES, 'invalid.json') }));
+
+    // Assess
+    expect(error.issues).toEqual([
+      {
+        path: 'repositories[0].branches[0].environments[0]',
+        message: 'names environment "prod", which is not defined under "environments"',
+      },
+    ]);
+    expect(error.message).toContain(join(FIXTURES, 'invalid.json'));
+  });
+
+  it.each([
+    [{ version: 2, repositories: [] }, 'version'],
+    [{ version: 1, repositories: [] }, 'repositories'],
+    [
+      { version: 1, repositories: [{ provider: 'gitea', name: 'a/b', build: { imageRepository: 'a' } }] },
+      'repositories[0].provider',
+    ],
+    [
+      { version: 1, repositories: [{ provider: 'github', name: 'shop', build: { imageRepository: 'a' } }] },
+      'repositories[0].name',
+    ],
+    [
+      { version: 1, repositories: [{ provider: 'github', name: 'a/b', build: {} }] },
+      'repositories[0].build.imageRepository',
+    ],
+  ])('names %j as wrong at %s', (document, path) => {
+    // Act
+    const error = thrown(() => loadPipelineConfig({ STEPLINE_CONFIG: JSON.stringify(document) }));
+
+    // Assess
+    expect(error.issues.map((i) => i.path)).toContain(path);
+    expect(error.message).toContain('STEPLINE_CONFIG (inline JSON)');
+  });
+
+  it('says when STEPLINE_CONFIG is unset, or names a file that does not exist', () => {
+    // Act
+    const unset = thrown(() => loadPipelineConfig({}));
+    const missing = thrown(() => loadPipelineConfig({ STEPLINE_CONFIG: '/nowhere/stepline.config.json' }));
+
+    // Assess
+    expect(unset.message).toMatch(/^STEPLINE_CONFIG: is not set/);
+    expect(missing.message).toBe('STEPLINE_CONFIG: names /nowhere/stepline.config.json, which does not exist');
+  });
+
+  it('says when the file is not JSON', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'stepline-config-'));
+    writeFileSync(join(dir, 'broken.json'), '{ "version": 1,');
+
+    // Act
+    const error = thrown(() => loadPipelineConfig({ STEPLINE_CONFIG: 'broken.json' }, dir));
+
+    // Assess
+    expect(error.message).toMatch(/broken\.json: not JSON/);
+  });
+});
+
+describe('the webhook function settings', () => {
+  const env = {
+    STEPLINE_CONFIG: INLINE,
+    STATE_MACHINE_ARN: ARN,
+    WEBHOOK_SECRET: 'current',
+    PARKING_QUEUE_URL: QUEUE,
+    AWS_REGION: 'eu-west-1',
+  };
+
+  it('reads every setting, with the defaults', () => {
+    // Act
+    const settings = webhookSettings(env);
+
+    // Assess
+    expect(settings).toMatchObject({
+      stateMachineArn: ARN,
+      secrets: { kind: 'static', current: 'current', previous: null },
+      maxBodyBytes: 4 * 1024 * 1024,
+      parkingQueueUrl: QUEUE,
+      region: 'eu-west-1',
+      sfnEndpoint: null,
+    });
+  });
+
+  it('prefers Secrets Manager when WEBHOOK_SECRET_ARN is set', () => {
+    // Act
+    const settings = webhookSettings({
+      ...env,
+      WEBHOOK_SECRET_ARN: 'stepline/webhook',
+      WEBHOOK_SECRET_TTL_SECONDS: '60',
+    });
+
+    // Assess
+    expect(settings.secrets).toEqual({ kind: 'secrets-manager', secretId: 'stepline/webhook', ttlSeconds: 60 });
+  });
+
+  it.each([
+    [{ STATE_MACHINE_ARN: undefined }, /^STATE_MACHINE_ARN: is not set/],
+    [{ STATE_MACHINE_ARN: 'pipeline' }, /^STATE_MACHINE_ARN: must be a state machine ARN/],
+    [{ WEBHOOK_SECRET: undefined }, /^WEBHOOK_SECRET_ARN: is not set, and neither is WEBHOOK_SECRET/],
+    [{ WEBHOOK_MAX_BODY_BYTES: 'lots' }, /^WEBHOOK_MAX_BODY_BYTES: must be a positive whole number, got "lots"/],
+    [{ PARKING_QUEUE_URL: undefined }, /^PARKING_QUEUE_URL: is not set/],
+    [{ SFN_ENDPOINT: 'localhost' }, /^SFN_ENDPOINT: must be a URL/],
+  ])('fails at start naming the variable (%j)', (change, message) => {
+    // Act
+    const error = thrown(() => webhookSettings({ ...env, ...change }));
+
+    // Assess
+    expect(error.message).toMatch(message);
+    expect(error.issues[0]!.path).toBe(error.message.split(':')[0]);
+  });
+
+  it('reads the replay settings, with the endpoint override', () => {
+    // Act
+    const settings = replaySettings({ STATE_MACHINE_ARN: ARN, SFN_ENDPOINT: 'http://127.0.0.1:8080' });
+
+    // Assess
+    expect(settings).toEqual({ stateMachineArn: ARN, region: null, sfnEndpoint: 'http://127.0.0.1:8080' });
+  });
+});
