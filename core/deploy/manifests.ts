@@ -18,7 +18,7 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestDocument
   const documents: ManifestDocument[] = [];
   const issues: ManifestIssue[] = [];
   for (const file of files) {
-    const parsed = parseAllDocuments(file.content, { version: '1.1', uniqueKeys: true, prettyErrors: false });
+    const parsed = parseAllDocuments(file.content, { version: '1.1', uniqueKeys: true, prettyErrors: true });
     const yamlDocuments = Array.isArray(parsed) ? parsed : [parsed];
     let index = 0;
     for (const yamlDocument of yamlDocuments) {
