@@ -114,7 +114,11 @@ export const COORDINATION_ERRORS = {
   contention: 'CoordinationContention',
   /** The event is not a coordination request (a workflow definition error). */
   invalidRequest: 'CoordinationRequestInvalid',
+  /** A newer run of the same branch exists and this one has not deployed anywhere: end cancelled. */
+  superseded: 'Stepline.Superseded',
+  /** A newer run already deployed to the environment: end cancelled, never deploy the older commit over it. */
+  overtaken: 'Stepline.Overtaken',
 } as const;
 
-/** The error and cause a superseded run is stopped with. */
-export const SUPERSEDED_ERROR = 'Stepline.Superseded';
+/** The error a superseded run is stopped with (StopExecution) or fails its environment gate with. */
+export const SUPERSEDED_ERROR = COORDINATION_ERRORS.superseded;

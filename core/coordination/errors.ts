@@ -22,3 +22,19 @@ export class CoordinationRequestInvalid extends SteplineError {
     this.name = COORDINATION_ERRORS.invalidRequest;
   }
 }
+
+/** The run may not deploy to the environment any more: superseded by a newer run of its branch, or overtaken. */
+export class RunCancelled extends SteplineError {
+  public constructor(
+    kind: 'superseded' | 'overtaken',
+    public readonly by: string,
+    environmentKey: string,
+  ) {
+    super(
+      kind === 'superseded'
+        ? `superseded by ${by}, a newer run of the same branch`
+        : `not deploying to ${environmentKey}: ${by}, a newer run, already deployed there`,
+    );
+    this.name = kind === 'superseded' ? COORDINATION_ERRORS.superseded : COORDINATION_ERRORS.overtaken;
+  }
+}

@@ -10,7 +10,7 @@ import {
   type RegisterResult,
   SUPERSEDED_ERROR,
 } from '../../core/coordination/contracts';
-import { EnvironmentBusy } from '../../core/coordination/errors';
+import { EnvironmentBusy, RunCancelled } from '../../core/coordination/errors';
 import { parseCoordinationRequest } from '../../core/coordination/parse';
 import { createLogger, createMetrics } from '../shared/observability';
 import type { CoordinationDependencies } from './dependencies';
@@ -29,8 +29,8 @@ const executionName = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 
 /**
  * The coordination function the workflow invokes three times per run: `register` when it starts (and stops the
  * older run of the same branch that this one supersedes), `enter` before each environment (throws
- * `Stepline.EnvironmentBusy` while another run deploys there, so the Task retries with backoff), and `leave`
- * after it.
+ * `Stepline.EnvironmentBusy` while another run deploys there, so the Task retries with backoff, and
+ * `Stepline.Superseded` / `Stepline.Overtaken` when the run must not deploy any more), and `leave` after it.
  */
 export function createCoordinationHandler(
   deps: CoordinationDependencies & CoordinationObservability,
@@ -62,6 +62,9 @@ export function createCoordinationHandler(
           logger.info('environment gate', { environmentKey: request.environmentKey, outcome: outcome.outcome });
           if (outcome.outcome === 'busy') {
             throw new EnvironmentBusy(request.environmentKey, executionName(outcome.holder), outcome.leaseExpiresAt);
+          }
+          if (outcome.outcome === 'superseded' || outcome.outcome === 'overtaken') {
+            throw new RunCancelled(outcome.outcome, executionName(outcome.by), request.environmentKey);
           }
           return outcome;
         }

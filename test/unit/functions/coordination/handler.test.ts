@@ -94,6 +94,42 @@ describe('coordination function', () => {
     });
   });
 
+  it('fails the gate with Stepline.Superseded when a newer run of the branch registered first', async () => {
+    // Prepare
+    sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+    const handler = build();
+    const register = (name: string) => ({
+      action: 'register',
+      executionArn: arn(name),
+      concurrencyKey: KEY,
+      repositoryKey: 'r',
+    });
+    await captureStdout(() => handler(register('older'), lambdaContext()));
+    await captureStdout(() => handler(register('newer'), lambdaContext()));
+
+    // Act
+    const attempt = captureStdout(() =>
+      handler(
+        {
+          action: 'enter',
+          executionArn: arn('older'),
+          sequence: 1,
+          concurrencyKey: KEY,
+          environmentKey: 'github:acme/shop:staging',
+          first: true,
+          leaseSeconds: 900,
+        },
+        lambdaContext(),
+      ),
+    );
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      name: 'Stepline.Superseded',
+      message: 'superseded by newer, a newer run of the same branch',
+    });
+  });
+
   it('rejects an event that is not a coordination request, naming the field', async () => {
     // Prepare
     const handler = build();
