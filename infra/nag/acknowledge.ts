@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -42,4 +42,34 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
 /** Every acknowledgement made in the app that `scope` belongs to. */
 export function acknowledgementsOf(scope: IConstruct): readonly NagAcknowledgement[] {
   return registry.get(scope.node.root) ?? [];
+}
+
+/**
+ * The flat form in which cdk-nag prints a resource of an IAM5 finding: tokens resolved, `Ref` as `<Id>`,
+ * `Fn::GetAtt` as `<Id.Attribute>`, `${...}` of Fn::Sub as `<...>`. Used to name a finding exactly.
+ */
+export function nagResource(scope: IConstruct, value: string): string {
+  const visit = (node: unknown): string => {
+    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+    if (node && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      if (Array.isArray(record['Fn::Join'])) {
+        const [delimiter, items] = record['Fn::Join'] as [string, unknown[]];
+        return items.map(visit).join(delimiter);
+      }
+      if (record['Fn::Sub'] !== undefined) return visit(record['Fn::Sub']);
+      if (Array.isArray(record['Fn::GetAtt'])) {
+        const [resource, attribute] = record['Fn::GetAtt'] as [unknown, unknown];
+        return `<${visit(resource)}.${visit(attribute)}>`;
+      }
+      if (record.Ref !== undefined) return `<${visit(record.Ref)}>`;
+    }
+    return JSON.stringify(node);
+  };
+  return visit(Stack.of(scope).resolve(value));
+}
+
+/** Acknowledges the IAM5 finding of a wildcard resource, naming it exactly as cdk-nag prints it. */
+export function acknowledgeWildcardResource(scope: IConstruct, resource: string, reason: string): void {
+  acknowledge(scope, `AwsSolutions-IAM5[Resource::${nagResource(scope, resource)}]`, reason);
 }

@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -25,6 +27,8 @@ export function testStack(options: { bundle?: boolean; context?: Record<string, 
 export function scratchProject(functions: readonly string[], files: Record<string, string> = {}): string {
   const root = mkdtempSync(path.join(tmpdir(), 'stepline-infra-'));
   writeFileSync(path.join(root, 'package-lock.json'), '{"lockfileVersion":3,"packages":{}}\n');
+  // The project's esbuild (and the packages an entry imports) resolve through the checkout's node_modules.
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
   for (const name of functions) {
     mkdirSync(path.join(root, 'functions', name), { recursive: true });
     writeFileSync(
@@ -89,4 +93,30 @@ export function resourcesOfType(template: Template, type: string): [string, Reco
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === type)
     .map(([id, resource]) => [id, resource.Properties ?? {}]);
+}
+
+/** One cdk-nag finding: the rule id as synth prints it and the construct it is on. */
+export interface NagFinding {
+  readonly id: string;
+  readonly path: string;
+}
+
+/** The findings of the AwsSolutions and Serverless packs on a synthesized app, acknowledged ones left out. */
+export function nagFindings(app: IConstruct): NagFinding[] {
+  (app as App).synth();
+  const packs = [new AwsSolutionsChecks(), new ServerlessChecks()];
+  return packs.flatMap((pack) =>
+    pack.validateScope(app).violations.flatMap((violation) =>
+      violation.violatingResources.map((resource) => ({
+        id: violation.ruleName,
+        path: resource.constructPath ?? '',
+      })),
+    ),
+  );
+}
+
+/** The logical id of a construct's CloudFormation resource (its default child, or itself when it is one). */
+export function logicalIdOf(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).resolve(element.logicalId) as string;
 }

@@ -9,7 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DefinitionError, MissingFileError } from '../../errors';
-import { acknowledge } from '../../nag/acknowledge';
+import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
 import { missingSubstitutions, parseDefinition, placeholdersIn, substitute } from './definition';
 import { mergePermissions, type Permission, type TaskPermission, taskPermissions } from './task-permissions';
 
@@ -187,9 +187,9 @@ export class PipelineWorkflow extends Construct {
     for (const permission of mergePermissions(this.taskPermissions)) {
       for (const resource of permission.resources) {
         if (!resource.includes('*')) continue;
-        acknowledge(
+        acknowledgeWildcardResource(
           this.role,
-          `AwsSolutions-IAM5[Resource::${flatten(stack, resource)}]`,
+          resource,
           `Derived from the definition: ${permission.actions.join(', ')} on the executions of a state machine; an ` +
             'execution ARN is only known at run time, so the executions are matched by the state machine name.',
         );
@@ -200,26 +200,4 @@ export class PipelineWorkflow extends Construct {
 
 function statementFor(permission: Permission): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: [...permission.actions], resources: [...permission.resources] });
-}
-
-/** The flat form cdk-nag prints for a resource string with tokens (`arn:<AWS::Partition>:...`). */
-function flatten(stack: Stack, value: string): string {
-  const resolved: unknown = stack.resolve(value);
-  const visit = (node: unknown): string => {
-    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-    if (node && typeof node === 'object') {
-      const record = node as Record<string, unknown>;
-      if (Array.isArray(record['Fn::Join'])) {
-        const [delimiter, items] = record['Fn::Join'] as [string, unknown[]];
-        return items.map(visit).join(delimiter);
-      }
-      if (typeof record.Ref === 'string') return `<${record.Ref}>`;
-      if (Array.isArray(record['Fn::GetAtt'])) {
-        const [resource, attribute] = record['Fn::GetAtt'] as [string, string];
-        return `<${resource}.${attribute}>`;
-      }
-    }
-    return JSON.stringify(node);
-  };
-  return visit(resolved);
 }

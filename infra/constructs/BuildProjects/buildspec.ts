@@ -1,0 +1,54 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these are shell commands, where ${VAR} is shell syntax.
+
+/** The variables the image build exports (buildspec `env.exported-variables`), read by the workflow from the build result. */
+export const EXPORTED_VARIABLES = ['IMAGE_DIGEST', 'MANIFESTS_LOCATION'] as const;
+
+/** The image build's default buildspec: Docker build, push by commit SHA, export the digest and manifests location. */
+export function imageBuildSpec(): Record<string, unknown> {
+  return {
+    version: '0.2',
+    env: {
+      shell: 'bash',
+      'exported-variables': [...EXPORTED_VARIABLES],
+    },
+    phases: {
+      pre_build: {
+        commands: [
+          'set -euo pipefail',
+          ': "${IMAGE_REPOSITORY:?the workflow passes IMAGE_REPOSITORY (the ECR repository name)}"',
+          'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+          'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$ECR_REGISTRY"',
+        ],
+      },
+      build: {
+        commands: [
+          'docker build --tag "$ECR_REGISTRY/$IMAGE_REPOSITORY:$IMAGE_TAG" "${DOCKER_CONTEXT:-.}"',
+          'docker push "$ECR_REGISTRY/$IMAGE_REPOSITORY:$IMAGE_TAG"',
+        ],
+      },
+      post_build: {
+        commands: [
+          'IMAGE_DIGEST="$(docker inspect --format "{{index .RepoDigests 0}}" "$ECR_REGISTRY/$IMAGE_REPOSITORY:$IMAGE_TAG" | cut -d@ -f2)"',
+          'MANIFESTS_LOCATION="s3://$ARTIFACTS_BUCKET/manifests/$IMAGE_REPOSITORY/$IMAGE_TAG/"',
+          'if [ -d "${MANIFESTS_PATH:-deploy}" ]; then aws s3 cp --recursive "${MANIFESTS_PATH:-deploy}" "$MANIFESTS_LOCATION"; fi',
+        ],
+      },
+    },
+    cache: { paths: ['/root/.npm/**/*', '/root/.cache/**/*'] },
+  };
+}
+
+/** The test project's default buildspec; each suite overrides it with its own (BuildspecOverride). */
+export function testBuildSpec(): Record<string, unknown> {
+  return {
+    version: '0.2',
+    phases: {
+      build: {
+        commands: [
+          'echo "Stepline passes each test suite\'s buildspec as BuildspecOverride; none was given" >&2',
+          'exit 1',
+        ],
+      },
+    },
+  };
+}

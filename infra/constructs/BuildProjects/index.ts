@@ -1,0 +1,266 @@
+import { ArnFormat, Aws, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
+
+import { imageBuildSpec, testBuildSpec } from './buildspec';
+
+export { EXPORTED_VARIABLES, imageBuildSpec, testBuildSpec } from './buildspec';
+
+export interface BuildProjectsProps {
+  /** ECR repository names, one per configured `build.imageRepository` (duplicates are ignored). */
+  readonly imageRepositories: readonly string[];
+  /** @default - a new customer managed key with yearly rotation */
+  readonly encryptionKey?: kms.IKey;
+  /** @default codebuild.LinuxBuildImage.STANDARD_7_0 (x86_64; choose an arm image for arm64 nodes) */
+  readonly buildImage?: codebuild.IBuildImage;
+  /** @default codebuild.ComputeType.MEDIUM */
+  readonly buildComputeType?: codebuild.ComputeType;
+  /** @default codebuild.ComputeType.SMALL */
+  readonly testComputeType?: codebuild.ComputeType;
+  /** Whether test suites may run Docker (privileged mode). @default false */
+  readonly testPrivileged?: boolean;
+  /** Images kept per repository, newest first; older ones expire. @default 500 */
+  readonly maxImagesPerRepository?: number;
+  /** Days after which the build cache objects expire. @default 30 */
+  readonly cacheExpirationDays?: number;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The build side of the pipeline: an ECR repository per configured image repository (scan on push, immutable tags,
+ * lifecycle rules, KMS), the image build project (privileged: Docker build and push; exports IMAGE_DIGEST and
+ * MANIFESTS_LOCATION), the test project, a KMS key, and the cache and artifacts bucket (TLS only, public access
+ * blocked, SSE-KMS, server access logs to a log bucket).
+ */
+export class BuildProjects extends Construct {
+  public readonly key: kms.IKey;
+  public readonly artifactsBucket: s3.Bucket;
+  public readonly accessLogsBucket: s3.Bucket;
+  public readonly repositories: ReadonlyMap<string, ecr.Repository>;
+  public readonly buildProject: codebuild.Project;
+  public readonly testProject: codebuild.Project;
+  /** The registry host images are pushed to: `<account>.dkr.ecr.<region>.<url suffix>`. */
+  public readonly registry: string;
+
+  public constructor(scope: Construct, id: string, props: BuildProjectsProps) {
+    super(scope, id);
+    this.registry = `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    this.key =
+      props.encryptionKey ??
+      new kms.Key(this, 'Key', {
+        description: 'Stepline: build artifacts, cache, images and build logs',
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      // Server access log delivery supports SSE-S3 only on the target bucket.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      this.accessLogsBucket,
+      'AwsSolutions-S1',
+      'This bucket is the server access log destination of the artifacts bucket; logging access to the log bucket ' +
+        'itself would need yet another bucket and adds no audit value.',
+    );
+
+    this.artifactsBucket = new s3.Bucket(this, 'Artifacts', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'artifacts/',
+      lifecycleRules: [
+        { prefix: 'cache/', expiration: Duration.days(props.cacheExpirationDays ?? 30) },
+        { noncurrentVersionExpiration: Duration.days(30) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const repositories = new Map<string, ecr.Repository>();
+    for (const name of [...new Set(props.imageRepositories)].sort()) {
+      repositories.set(
+        name,
+        new ecr.Repository(this, `Repository-${name}`, {
+          repositoryName: name,
+          imageScanOnPush: true,
+          imageTagMutability: ecr.TagMutability.IMMUTABLE,
+          encryption: ecr.RepositoryEncryption.KMS,
+          encryptionKey: this.key,
+          removalPolicy: RemovalPolicy.RETAIN,
+          lifecycleRules: [
+            {
+              rulePriority: 1,
+              description: 'Untagged images (layers of interrupted pushes) expire after a day',
+              tagStatus: ecr.TagStatus.UNTAGGED,
+              maxImageAge: Duration.days(1),
+            },
+            {
+              rulePriority: 2,
+              description: 'Keep the newest images; commits older than these are not redeployed',
+              tagStatus: ecr.TagStatus.ANY,
+              maxImageCount: props.maxImagesPerRepository ?? 500,
+            },
+          ],
+        }),
+      );
+    }
+    this.repositories = repositories;
+
+    const buildLogs = new logs.LogGroup(this, 'BuildLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const testLogs = new logs.LogGroup(this, 'TestLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.buildProject = new codebuild.Project(this, 'Build', {
+      description: 'Stepline: builds the image at the commit, pushes it to ECR, exports its digest and manifests',
+      environment: {
+        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: props.buildComputeType ?? codebuild.ComputeType.MEDIUM,
+        privileged: true,
+      },
+      environmentVariables: {
+        ECR_REGISTRY: { value: this.registry },
+        ARTIFACTS_BUCKET: { value: this.artifactsBucket.bucketName },
+      },
+      buildSpec: codebuild.BuildSpec.fromObject(imageBuildSpec()),
+      encryptionKey: this.key,
+      logging: { cloudWatch: { logGroup: buildLogs } },
+      timeout: Duration.minutes(60),
+    });
+    acknowledge(
+      this.buildProject,
+      'AwsSolutions-CB3',
+      'The image build runs docker build and docker push, which need the Docker daemon that CodeBuild starts only ' +
+        'in privileged mode; the project builds only commits of configured repositories.',
+    );
+
+    this.testProject = new codebuild.Project(this, 'Test', {
+      description: "Stepline: runs one test suite's buildspec at the commit",
+      environment: {
+        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: props.testComputeType ?? codebuild.ComputeType.SMALL,
+        privileged: props.testPrivileged ?? false,
+      },
+      environmentVariables: {
+        ECR_REGISTRY: { value: this.registry },
+      },
+      buildSpec: codebuild.BuildSpec.fromObject(testBuildSpec()),
+      encryptionKey: this.key,
+      logging: { cloudWatch: { logGroup: testLogs } },
+      timeout: Duration.minutes(60),
+    });
+    if (props.testPrivileged) {
+      acknowledge(
+        this.testProject,
+        'AwsSolutions-CB3',
+        'testPrivileged was set: the test suites start containers (docker compose) and need the Docker daemon, ' +
+          'which CodeBuild starts only in privileged mode.',
+      );
+    }
+
+    for (const repository of repositories.values()) {
+      repository.grantPullPush(this.buildProject);
+      repository.grantPull(this.testProject);
+    }
+    useBucketCache(this.buildProject, this.artifactsBucket, 'cache/build');
+    useBucketCache(this.testProject, this.artifactsBucket, 'cache/test');
+    const manifests = this.artifactsBucket.arnForObjects('manifests/*');
+    this.buildProject.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [manifests] }));
+    acknowledgeWildcardResource(
+      this.buildProject.role!,
+      manifests,
+      'The image build uploads the rendered manifests under manifests/<repository>/<commit>/, keys known only at ' +
+        'run time; the grant is PutObject under the manifests/ prefix of the artifacts bucket only.',
+    );
+    for (const project of [this.buildProject, this.testProject]) acknowledgeProjectDefaults(project);
+  }
+
+  /** The logical id of one of this construct's resources (tests and acknowledgements name them). */
+  public stackLogicalId(construct: Construct): string {
+    const child = construct.node.defaultChild as CfnElement;
+    return Stack.of(this).resolve(child.logicalId) as string;
+  }
+
+  /** Grants read access to the rendered manifests (the deploy and rollback functions read them). */
+  public grantReadManifests(grantee: iam.IGrantable): void {
+    this.artifactsBucket.grantRead(grantee, 'manifests/*');
+    this.key.grantDecrypt(grantee);
+  }
+}
+
+/** Points a project's cache at a prefix of the bucket, granting object reads and writes under that prefix only. */
+function useBucketCache(project: codebuild.Project, bucket: s3.IBucket, prefix: string): void {
+  // Cache.bucket() would grant read/write/delete on the whole bucket; the L1 property keeps the grant to the prefix.
+  (project.node.defaultChild as codebuild.CfnProject).cache = {
+    type: 'S3',
+    location: `${bucket.bucketName}/${prefix}`,
+  };
+  const objects = bucket.arnForObjects(`${prefix}/*`);
+  project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects] }));
+  project.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [bucket.bucketArn] }),
+  );
+  acknowledgeWildcardResource(
+    project.role!,
+    objects,
+    `CodeBuild names its cache archives itself; the grant is GetObject/PutObject under ${prefix}/ of the ` +
+      'artifacts bucket only.',
+  );
+}
+
+/** The findings every CodeBuild project's role raises, from the grants CDK's Project makes. */
+function acknowledgeProjectDefaults(project: codebuild.Project): void {
+  const role = project.role!;
+  const stack = Stack.of(project);
+  acknowledge(
+    role,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ecr:GetAuthorizationToken (docker login to ECR) supports no resource-level permissions (Service ' +
+      'Authorization Reference, Amazon ECR); pushes and pulls are scoped to the configured repositories.',
+  );
+  acknowledgeWildcardResource(
+    role,
+    stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `/aws/codebuild/${project.projectName}:*`,
+    }),
+    'CodeBuild names its log streams by build id under /aws/codebuild/<project>; the streams are only known at ' +
+      'run time, so the grant covers the log group of this one project.',
+  );
+  acknowledgeWildcardResource(
+    role,
+    stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*` }),
+    'Test reports go to report groups that CodeBuild names <project>-<report group name> at run time; the grant ' +
+      "covers this project's report groups only.",
+  );
+  for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Action::${action}]`,
+      "CodeBuild encrypts the build's artifacts, cache and logs with the project's KMS key; CDK grants its " +
+        'standard encrypt/decrypt set, wildcard actions included, on that one key only.',
+    );
+  }
+}

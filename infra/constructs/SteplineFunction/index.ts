@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV, METRICS_NAMESPACE } from '../../../core/contracts';
+import { MissingFileError } from '../../errors';
+import { acknowledge } from '../../nag/acknowledge';
+
+/** Where the bundled function finds the pipeline configuration (`STEPLINE_CONFIG`): copied beside index.mjs. */
+export const BUNDLED_CONFIG_PATH = '/var/task/stepline.config.json';
+
+/** `functions/<name>/index.ts`, the entry point of a Stepline function, relative to the project root. */
+export function entryPath(name: string): string {
+  return `functions/${name}/index.ts`;
+}
+
+/** Whether the entry point of the function `name` exists under `projectRoot`. */
+export function entryExists(projectRoot: string, name: string): boolean {
+  return existsSync(path.join(projectRoot, entryPath(name)));
+}
+
+export interface SteplineFunctionVpcPlacement {
+  readonly vpc: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly subnets?: ec2.SubnetSelection;
+  /** @default - a new security group that allows all outbound traffic */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+export interface SteplineFunctionProps {
+  /** Absolute path of the Stepline checkout: the folder with package.json and functions/. */
+  readonly projectRoot: string;
+  /** The function's folder under functions/: the entry is `functions/<name>/index.ts`, exporting `handler`. */
+  readonly name: string;
+  readonly description: string;
+  /** Environment variables besides the Powertools ones this construct sets. @default - none */
+  readonly environment?: Record<string, string>;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /**
+   * Absolute path of `stepline.config.json` to bundle beside the handler; `STEPLINE_CONFIG` then points at it.
+   * @default - the configuration is not bundled
+   */
+  readonly configFile?: string;
+  /**
+   * Queue that receives the events of asynchronous invocations (EventBridge) that failed all retries.
+   * @default - none: the function is only invoked synchronously
+   */
+  readonly asyncFailureQueue?: sqs.IQueue;
+  /** @default - not in a VPC */
+  readonly vpcPlacement?: SteplineFunctionVpcPlacement;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A Stepline Lambda function built from `functions/<name>/index.ts`: bundled with the local esbuild (no Docker) as
+ * ESM for Node.js 24 on arm64, with the pinned AWS SDK inside the bundle, X-Ray tracing, its own log group with a
+ * retention, and its own role that may write only to that log group. Throws `MissingFileError` when the entry
+ * point does not exist.
+ */
+export class SteplineFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  public constructor(scope: Construct, id: string, props: SteplineFunctionProps) {
+    super(scope, id);
+    const relative = entryPath(props.name);
+    const entry = path.join(props.projectRoot, relative);
+    if (!existsSync(entry)) throw new MissingFileError(relative, entry);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Stepline ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const configFile = props.configFile;
+    const environment: Record<string, string> = {
+      [ENV.serviceName]: `stepline-${props.name}`,
+      [ENV.metricsNamespace]: METRICS_NAMESPACE,
+      [ENV.logLevel]: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+      ...(configFile ? { [ENV.config]: BUNDLED_CONFIG_PATH } : {}),
+      ...props.environment,
+    };
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry,
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment,
+      ...(props.vpcPlacement
+        ? {
+            vpc: props.vpcPlacement.vpc,
+            vpcSubnets: props.vpcPlacement.subnets,
+            securityGroups: props.vpcPlacement.securityGroups,
+          }
+        : {}),
+      ...(props.asyncFailureQueue
+        ? { onFailure: new destinations.SqsDestination(props.asyncFailureQueue), retryAttempts: 2 }
+        : {}),
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        // ESM output: bundled CommonJS dependencies call require() for Node built-ins (node:https, ...).
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        bundleAwsSDK: true,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        ...(configFile
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_input: string, output: string) => [
+                  `cp ${JSON.stringify(configFile)} ${JSON.stringify(path.join(output, 'stepline.config.json'))}`,
+                ],
+              },
+            }
+          : {}),
+      },
+    });
+
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions ' +
+        '(Service Authorization Reference, AWS X-Ray), so Lambda active tracing needs Resource "*".',
+    );
+    if (props.vpcPlacement) {
+      // The VPC access policy is attached by the Function when it is placed in a VPC.
+      acknowledge(
+        this.role,
+        `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]`,
+        'A function in a VPC needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface, ' +
+          'which the AWS managed AWSLambdaVPCAccessExecutionRole grants and which support no resource scoping.',
+      );
+    }
+    if (props.asyncFailureQueue) {
+      acknowledge(
+        this.function,
+        'Serverless-LambdaDLQ',
+        'Failed asynchronous invocations go to an on-failure destination (AWS::Lambda::EventInvokeConfig, an SQS ' +
+          'queue), which records the error with the event; a DeadLetterConfig on top would duplicate it.',
+      );
+    } else {
+      for (const rule of ['Serverless-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination']) {
+        acknowledge(
+          this.function,
+          rule,
+          'Invoked only synchronously (API Gateway, Step Functions lambda:invoke, SQS event source), where the ' +
+            'caller receives the error and retries; DLQs and failure destinations apply to asynchronous invocations only.',
+        );
+      }
+    }
+  }
+}
