@@ -77,7 +77,8 @@ export abstract class KubernetesError extends SteplineError {
     options?: ErrorOptions,
   ) {
     const applied = details.applied ?? [];
-    super(details.applied ? `${message}${appliedSuffix(applied)}` : message, options);
+    const sentence = /[.!?)]$/.test(message) ? message : `${message}.`;
+    super(details.applied ? `${sentence}${appliedSuffix(applied)}` : message, options);
     this.applied = applied;
     this.object = details.object ?? null;
     this.status = details.status ?? null;

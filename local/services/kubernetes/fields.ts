@@ -252,18 +252,16 @@ export function removeAt(object: JsonObject, path: readonly string[]): void {
 /** A field set as the `fieldsV1` tree of managedFields. */
 export function toFieldsV1(set: FieldSet): JsonObject {
   const root: JsonObject = {};
+  // Sorted, a path's descendants follow it directly (the separator sorts before every other character).
   const keys = [...set].sort();
-  const members = new Set(keys);
-  for (const key of keys) {
-    const path = splitKey(key);
+  keys.forEach((key, i) => {
     let node = root;
-    for (const element of path) {
+    for (const element of splitKey(key)) {
       if (!isObject(node[element])) node[element] = {};
       node = node[element] as JsonObject;
     }
-    const hasChildren = keys.some((other) => other !== key && other.startsWith(key + SEP));
-    if (hasChildren && members.has(key)) node['.'] = {};
-  }
+    if (keys[i + 1]?.startsWith(key + SEP)) node['.'] = {};
+  });
   return root;
 }
 

@@ -414,8 +414,13 @@ export class ObjectStore {
         (path) => !appliedSet.has(path) && !ownedByOthers.has(path) && !ownedKeys.some((o) => o.startsWith(path + SEP)),
       )
       .sort((a, b) => splitKey(b).length - splitKey(a).length);
+    const removedSet = new Set(removed);
+    // Remove only the outermost paths: a list item goes whole, with its key fields.
+    const outermost = removed.filter(
+      (path) => !splitKey(path).some((_, i, all) => i > 0 && removedSet.has(pathKey(all.slice(0, i)))),
+    );
     const object = structuredClone(live);
-    for (const path of removed) removeAt(object, splitKey(path));
+    for (const path of outermost) removeAt(object, splitKey(path));
     const merged = mergeApplied(object, config) as JsonObject;
     this.finish(type, namespace, merged, live);
 
