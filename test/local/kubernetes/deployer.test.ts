@@ -26,7 +26,7 @@ let cluster: TestCluster;
 
 type Json = Record<string, unknown>;
 const containers = (object: Json | null) =>
-  ((((object?.['spec'] as Json)['template'] as Json)['spec'] as Json)['containers'] as {
+  (((((object ?? {})['spec'] as Json)['template'] as Json)['spec'] as Json)['containers'] as {
     name: string;
     image: string;
   }[]) ?? [];
@@ -258,7 +258,7 @@ describe('deploy against the simulated API server', () => {
     );
     expect(error.message).toContain('Field manager "hpa-controller" owns these fields');
     expect(forced.applied.find((a) => a.kind === 'Deployment')?.change).toBe('configured');
-    expect((cluster.server.object('apps/v1', 'Deployment', 'shop', 'api')?.['spec'] as Json)['replicas']).toBe(2);
+    expect(((cluster.server.object('apps/v1', 'Deployment', 'shop', 'api') ?? {})['spec'] as Json)['replicas']).toBe(2);
   });
 
   it('refuses an API server whose certificate the configured CA did not sign', async () => {
