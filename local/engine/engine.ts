@@ -12,7 +12,7 @@ import {
   StatesError,
 } from './errors';
 import { type ActivityQueue, Execution, type RedriveSource } from './execution';
-import { DEFAULT_MAX_HISTORY_EVENTS } from './history';
+import { DEFAULT_MAX_HISTORY_EVENTS, type EventListener } from './history';
 import { jsonEquals, PAYLOAD_LIMIT_BYTES, toJsonText, toJsonValue, utf8Length } from './json';
 import { HandlerRegistry, type TaskHandler, TaskTokens } from './tasks';
 import type {
@@ -225,12 +225,16 @@ export class Engine {
       handlers: this.handlers,
       tokens: this.tokens,
       activities: this.activities,
-      listener: (event) => {
-        if (this.listeners.size > 0) this.broadcast(executionArn, event);
-      },
+      listener: this.listenerFor(executionArn),
       maxHistoryEvents: this.options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS,
       ...(redrive ? { redrive } : {}),
     });
+  }
+
+  /** The listener of one execution: present only while someone subscribes. */
+  private listenerFor(executionArn: string): () => EventListener | undefined {
+    const listener: EventListener = (event) => this.broadcast(executionArn, event);
+    return () => (this.listeners.size > 0 ? listener : undefined);
   }
 
   private broadcast(executionArn: string, event: HistoryEvent): void {

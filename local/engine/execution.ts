@@ -1,3 +1,4 @@
+import { CancelScope } from './cancel';
 import { parseTimestamp } from './choice';
 import type { Clock } from './clock';
 import type {
@@ -19,8 +20,8 @@ import type {
   WaitState,
 } from './compile';
 import { queryError, runtimeError, StatesError, TaskFailure } from './errors';
-import { type EventListener, HistoryRecorder } from './history';
-import { isObject, PAYLOAD_LIMIT_BYTES, toJsonText, toJsonValue, utf8Length } from './json';
+import { type EventListener, HistoryRecorder, NOT_TRUNCATED } from './history';
+import { exceedsPayloadLimit, isObject, PAYLOAD_LIMIT_BYTES, toJsonText, toJsonValue, utf8Length } from './json';
 import type { StatesBinding } from './jsonata';
 import { bracketNotation, type CompiledPath, NOT_FOUND, setAtPath } from './jsonpath';
 import type { ParsedResource } from './resources';
@@ -67,7 +68,7 @@ export interface ExecutionConfig {
   readonly handlers: HandlerRegistry;
   readonly tokens: TaskTokens;
   readonly activities: ActivityQueue | undefined;
-  readonly listener: EventListener | undefined;
+  readonly listener: (() => EventListener | undefined) | undefined;
   readonly maxHistoryEvents: number;
   /** Continue a failed execution (RedriveExecution): the checkpoint of where it failed. */
   readonly redrive?: RedriveSource;
@@ -102,7 +103,7 @@ interface Frame {
   readonly scope: CompiledScope;
   readonly vars: VariableScope;
   readonly thread: Thread;
-  readonly signal: AbortSignal;
+  readonly signal: CancelScope;
   readonly mapItem: JsonObject | undefined;
   /** False for the child workflows of a distributed Map, whose events are not the parent's history. */
   readonly record: boolean;
@@ -164,7 +165,7 @@ export class Execution {
   public readonly redriveCount: number;
   public readonly done: Promise<ExecutionResult>;
 
-  private readonly controller = new AbortController();
+  private readonly controller = new CancelScope();
   private readonly execContext: JsonObject;
   private readonly smContext: JsonObject;
   private transitions = 0;
@@ -209,25 +210,27 @@ export class Execution {
     const { machine, redrive } = this.config;
     let rootThread: Thread = { last: 0 };
     if (redrive) {
-      for (const e of redrive.history) this.history.events.push(e);
+      this.history.adopt(redrive.history);
       const id = this.history.append('ExecutionRedriven', this.history.length, 'executionRedrivenEventDetails', {
         redriveCount: this.redriveCount,
       });
       rootThread = { last: id };
     } else {
-      this.history.append('ExecutionStarted', 0, 'executionStartedEventDetails', {
-        input: toJsonText(this.config.input),
-        inputDetails: { truncated: false },
-        roleArn: this.config.roleArn,
-        stateMachineArn: this.config.stateMachineArn,
-      });
+      this.history.append(
+        'ExecutionStarted',
+        0,
+        'executionStartedEventDetails',
+        { inputDetails: NOT_TRUNCATED, roleArn: this.config.roleArn, stateMachineArn: this.config.stateMachineArn },
+        'input',
+        this.config.input,
+      );
     }
     const resume = redrive?.checkpoint;
     const frame: Frame = {
       scope: machine.root,
       vars: new VariableScope(undefined, resume?.variables),
       thread: rootThread,
-      signal: this.controller.signal,
+      signal: this.controller,
       mapItem: undefined,
       record: true,
       current: undefined,
@@ -238,6 +241,7 @@ export class Execution {
     if (machine.timeoutSeconds !== undefined) {
       this.config.clock
         .sleep(machine.timeoutSeconds * 1000, this.controller.signal)
+
         .then(() =>
           this.abort(
             new AbortReason(
@@ -273,7 +277,7 @@ export class Execution {
   }
 
   private abort(reason: AbortReason): void {
-    if (this.status !== 'RUNNING' || this.controller.signal.aborted) return;
+    if (this.status !== 'RUNNING' || this.controller.aborted) return;
     this.controller.abort(reason);
     // Settle at once: work still in flight notices the abort and unwinds quietly.
     this.finishAborted(reason);
@@ -283,8 +287,7 @@ export class Execution {
 
   private finishWithOutput(output: JsonValue, frame: Frame): void {
     if (this.status !== 'RUNNING') return;
-    const text = toJsonText(output);
-    if (utf8Length(text) > PAYLOAD_LIMIT_BYTES) {
+    if (exceedsPayloadLimit(output)) {
       this.finishWithError(
         new StatesError(
           'States.DataLimitExceeded',
@@ -297,10 +300,14 @@ export class Execution {
     }
     this.status = 'SUCCEEDED';
     this.output = output;
-    this.history.append('ExecutionSucceeded', frame.thread.last, 'executionSucceededEventDetails', {
-      output: text,
-      outputDetails: { truncated: false },
-    });
+    this.history.append(
+      'ExecutionSucceeded',
+      frame.thread.last,
+      'executionSucceededEventDetails',
+      { outputDetails: NOT_TRUNCATED },
+      'output',
+      output,
+    );
     this.settle();
   }
 
@@ -345,7 +352,7 @@ export class Execution {
 
   private settle(): void {
     this.stopDate = new Date(this.config.clock.now());
-    if (!this.controller.signal.aborted) this.controller.abort(new AbortReason('cancel'));
+    if (!this.controller.aborted) this.controller.abort(new AbortReason('cancel'));
     for (const token of this.liveTokens) this.config.tokens.retire(token);
     this.liveTokens.clear();
     this.resolveDone(this.result());
@@ -356,12 +363,22 @@ export class Execution {
       executionArn: this.config.executionArn,
       status: this.status,
       startDate: this.startDate,
-      history: this.history.events,
+      history: [],
     };
     if (this.stopDate) r.stopDate = this.stopDate;
     if (this.status === 'SUCCEEDED') r.output = this.output as JsonValue;
     if (this.error !== undefined) r.error = this.error;
     if (this.cause !== undefined) r.cause = this.cause;
+    // The history's JSON text is written when someone reads it.
+    const recorder = this.history;
+    let events: readonly HistoryEvent[] | undefined;
+    Object.defineProperty(r, 'history', {
+      enumerable: true,
+      get: () => {
+        events ??= recorder.events;
+        return events;
+      },
+    });
     return r;
   }
 
@@ -378,7 +395,15 @@ export class Execution {
 
   // ------------------------------------------------------------------------------------------------ events
 
-  private emit(frame: Frame, type: string, detailsKey?: string, details?: object, previous?: number): number {
+  private emit(
+    frame: Frame,
+    type: string,
+    detailsKey?: string,
+    details?: Record<string, unknown>,
+    previous?: number,
+    lazyKey?: string,
+    lazyValue?: unknown,
+  ): number {
     if (!frame.record || this.status !== 'RUNNING') return 0;
     if (this.history.full()) {
       throw new StatesError(
@@ -387,7 +412,7 @@ export class Execution {
         { terminal: true },
       );
     }
-    const id = this.history.append(type, previous ?? frame.thread.last, detailsKey, details);
+    const id = this.history.append(type, previous ?? frame.thread.last, detailsKey, details, lazyKey, lazyValue);
     frame.thread.last = id;
     return id;
   }
@@ -432,11 +457,15 @@ export class Execution {
 
   private runState(state: CompiledState, input: JsonValue, frame: Frame): Outcome | Promise<Outcome> {
     const enteredPrev = frame.thread.last;
-    const enteredId = this.emit(frame, `${state.type}StateEntered`, 'stateEnteredEventDetails', {
-      input: toJsonText(input),
-      inputDetails: { truncated: false },
-      name: state.name,
-    });
+    const enteredId = this.emit(
+      frame,
+      `${state.type}StateEntered`,
+      'stateEnteredEventDetails',
+      { inputDetails: NOT_TRUNCATED, name: state.name },
+      undefined,
+      'input',
+      input,
+    );
     frame.current = { name: state.name, input, variables: frame.vars.snapshot() };
     frame.children = undefined;
     const resumeChildren = frame.resume?.stateName === state.name ? frame.resume.children : undefined;
@@ -516,12 +545,8 @@ export class Execution {
 
   private exit(run: StateRun, output: JsonValue, assigned: Assigned, next: string | undefined): Outcome {
     const { frame, state } = run;
-    const details: Record<string, unknown> = {
-      name: state.name,
-      output: toJsonText(output),
-      outputDetails: { truncated: false },
-    };
-    if (utf8Length(details['output'] as string) > PAYLOAD_LIMIT_BYTES) {
+    const details: Record<string, unknown> = { name: state.name, outputDetails: NOT_TRUNCATED };
+    if (exceedsPayloadLimit(output)) {
       throw new StatesError(
         'States.DataLimitExceeded',
         `The state/task '${state.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
@@ -549,9 +574,9 @@ export class Execution {
       }
       frame.vars.assign(assigned);
       details['assignedVariables'] = texts;
-      details['assignedVariablesDetails'] = { truncated: false };
+      details['assignedVariablesDetails'] = NOT_TRUNCATED;
     }
-    this.emit(frame, `${state.type}StateExited`, 'stateExitedEventDetails', details);
+    this.emit(frame, `${state.type}StateExited`, 'stateExitedEventDetails', details, undefined, 'output', output);
     return { output, next };
   }
 
@@ -572,15 +597,12 @@ export class Execution {
   }
 
   private pathEnv(run: StateRun, input: JsonValue): PathEnv {
-    let ctx: JsonObject | undefined;
-    return {
-      input,
-      context: () => {
-        ctx ??= this.context(run);
-        return ctx;
-      },
-      vars: run.frame.vars,
-    };
+    return new StatePathEnv(this, run, input);
+  }
+
+  /** The context object (`$$`) of a state in progress. */
+  public contextOf(run: StateRun): JsonObject {
+    return this.context(run);
   }
 
   private inputPath(run: StateRun): JsonValue {
@@ -768,7 +790,7 @@ export class Execution {
       env = this.ataEnv(run);
       ms = await this.waitMillisAta(run, s, env);
     }
-    if (ms > 0 || this.config.clock.mode === 'virtual') await this.config.clock.sleep(ms, run.frame.signal);
+    if (ms > 0 || this.config.clock.mode === 'virtual') await this.config.clock.sleep(ms, run.frame.signal.signal);
     if (s.ql === 'JSONPath') {
       const assigned = this.assignPath(run, s.assignPath, effective);
       return this.exit(run, this.outputPath(run, effective), assigned, s.next);
@@ -897,7 +919,8 @@ export class Execution {
         const delay = this.retryDelay(retrier, counts[i] as number);
         counts[i] = (counts[i] as number) + 1;
         run.retryCount++;
-        await this.config.clock.sleep(delay, run.frame.signal);
+        await this.config.clock.sleep(delay, run.frame.signal.signal);
+
         continue;
       }
       if (s.type !== 'Task') this.emit(run.frame, `${s.type}StateFailed`);
@@ -964,7 +987,7 @@ export class Execution {
   }
 
   private checkSize(value: JsonValue, stateName: string): void {
-    if (utf8Length(toJsonText(value)) > PAYLOAD_LIMIT_BYTES) {
+    if (exceedsPayloadLimit(value)) {
       throw new StatesError(
         'States.DataLimitExceeded',
         `The input of the state '${stateName}' after its Parameters or Arguments exceeds the maximum number of bytes service limit.`,
@@ -1009,28 +1032,26 @@ export class Execution {
         ? this.numberFromPath(run, s.heartbeat, run.input, 'integer')
         : await this.ataNumber(run, s.heartbeat, env as AtaEnv, 'integer', 1);
     const names = eventNames(r);
-    const argsText = toJsonText(args);
     if (r.kind === 'service') {
       const details: Record<string, unknown> = {
         resourceType: r.resourceType,
         resource: r.resource,
         region: this.config.region,
-        parameters: argsText,
       };
       if (timeout !== undefined) details['timeoutInSeconds'] = timeout;
       if (heartbeat !== undefined) details['heartbeatInSeconds'] = heartbeat;
-      this.emit(frame, names.scheduled, names.scheduledKey, details);
+      this.emit(frame, names.scheduled, names.scheduledKey, details, undefined, 'parameters', args);
     } else {
-      const details: Record<string, unknown> = { resource: r.arn, input: argsText, inputDetails: { truncated: false } };
+      const details: Record<string, unknown> = { resource: r.arn, inputDetails: NOT_TRUNCATED };
       if (timeout !== undefined) details['timeoutInSeconds'] = timeout;
       if (heartbeat !== undefined && r.kind === 'activity') details['heartbeatInSeconds'] = heartbeat;
-      this.emit(frame, names.scheduled, names.scheduledKey, details);
+      this.emit(frame, names.scheduled, names.scheduledKey, details, undefined, 'input', args);
     }
     const taskDetails = (extra: Record<string, unknown>): Record<string, unknown> =>
       r.kind === 'service' ? { resourceType: r.resourceType, resource: r.resource, ...extra } : extra;
 
-    const ac = new AbortController();
-    const signal = AbortSignal.any([frame.signal, ac.signal]);
+    const ac = CancelScope.childOf(frame.signal);
+    const signal = ac.signal;
     const handler = this.config.handlers.find(r.arn, r.base);
     const token = prepared?.token;
     try {
@@ -1041,9 +1062,7 @@ export class Execution {
           settled = true;
           fn();
         };
-        const onAbort = (): void => settle(() => reject(frame.signal.reason));
-        frame.signal.addEventListener('abort', onAbort, { once: true });
-        signal.addEventListener('abort', () => frame.signal.removeEventListener('abort', onAbort), { once: true });
+        ac.onAbort(() => settle(() => reject(ac.reason)));
         const clock = this.config.clock;
         if (timeout !== undefined) {
           clock
@@ -1106,12 +1125,14 @@ export class Execution {
           submitted: (response: unknown) => {
             if (settled || submittedReported) return;
             submittedReported = true;
-            const out = toJsonText(toJsonValue(response));
             this.emit(
               frame,
               'TaskSubmitted',
               'taskSubmittedEventDetails',
-              taskDetails({ output: out, outputDetails: { truncated: false } }),
+              taskDetails({ outputDetails: NOT_TRUNCATED }),
+              undefined,
+              'output',
+              toJsonValue(response),
             );
           },
           execution: {
@@ -1141,8 +1162,7 @@ export class Execution {
           (err) => failWith(err),
         );
       });
-      const outText = toJsonText(result);
-      if (utf8Length(outText) > PAYLOAD_LIMIT_BYTES) {
+      if (exceedsPayloadLimit(result)) {
         const where = r.kind === 'service' ? r.resourceType : r.arn;
         throw new TaskFailure(
           'States.DataLimitExceeded',
@@ -1153,7 +1173,10 @@ export class Execution {
         frame,
         names.succeeded,
         names.succeededKey,
-        taskDetails({ output: outText, outputDetails: { truncated: false } }),
+        taskDetails({ outputDetails: NOT_TRUNCATED }),
+        undefined,
+        'output',
+        result,
       );
       return result;
     } catch (err) {
@@ -1170,6 +1193,7 @@ export class Execution {
       throw e;
     } finally {
       ac.abort(new AbortReason('cancel'));
+      ac.release();
       this.retireToken(token);
     }
   }
@@ -1191,8 +1215,8 @@ export class Execution {
   private async parallel(s: ParallelState, run: StateRun, input: JsonValue): Promise<JsonValue> {
     const { frame } = run;
     const startedId = this.emit(frame, 'ParallelStateStarted');
-    const group = new AbortController();
-    const signal = AbortSignal.any([frame.signal, group.signal]);
+    const group = CancelScope.childOf(frame.signal);
+    const signal = group;
     const resume = run.resumeChildren;
     run.resumeChildren = undefined;
     const results: JsonValue[] = new Array(s.branches.length);
@@ -1249,6 +1273,7 @@ export class Execution {
       }
     }
     if (pending.length) await Promise.all(pending);
+    group.release();
     if (firstError !== undefined) {
       frame.children = { results: done, failed: failedAt };
       throw firstError;
@@ -1433,102 +1458,142 @@ export class Execution {
     inputs: JsonValue[],
     maxConcurrency: number,
     resume: ChildrenCheckpoint | undefined,
-  ): Promise<{
-    results: JsonValue[];
-    done: Map<number, JsonValue>;
-    failures: Map<number, StatesError>;
-    failedAt: Map<number, ScopeCheckpoint>;
-    firstError: unknown;
-  }> {
-    const { frame } = run;
-    const group = new AbortController();
-    const signal = AbortSignal.any([frame.signal, group.signal]);
-    const results: JsonValue[] = new Array(inputs.length).fill(null);
-    const done = new Map<number, JsonValue>();
-    const failures = new Map<number, StatesError>();
-    const failedAt = new Map<number, ScopeCheckpoint>();
-    let firstError: unknown;
-    let nextIndex = 0;
-    const distributed = s.distributed;
-
-    const runOne = (i: number): void | Promise<void> => {
-      if (resume?.results.has(i)) {
-        results[i] = resume.results.get(i) as JsonValue;
-        done.set(i, results[i] as JsonValue);
-        return;
-      }
-      if (signal.aborted) return;
-      const iterResume = resume?.failed.get(i);
-      const child: Frame = {
-        scope: s.processor,
-        // A distributed Map's child workflows do not see the parent's variables.
-        vars: distributed
-          ? new VariableScope(undefined, iterResume?.variables)
-          : new VariableScope(frame.vars, iterResume?.variables),
-        thread: { last: frame.thread.last },
-        signal,
-        mapItem: { Index: i, Value: inputs[i] as JsonValue },
-        record: frame.record && !distributed,
-        current: undefined,
-        children: undefined,
-        resume: iterResume,
-      };
-      const startedId = this.emit(child, 'MapIterationStarted', 'mapIterationStartedEventDetails', {
-        index: i,
-        name: s.name,
-      });
-      if (child.record) child.thread.last = startedId;
-      const ok = (v: JsonValue): void => {
-        results[i] = v;
-        done.set(i, v);
-        this.emit(child, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', { index: i, name: s.name });
-        frame.thread.last = child.thread.last;
-      };
-      const bad = (err: unknown): void => {
-        if (err instanceof AbortReason) {
-          if (err.kind === 'cancel' && child.record && !frame.signal.aborted) {
-            this.emit(child, 'MapIterationAborted', 'mapIterationAbortedEventDetails', { index: i, name: s.name });
-          }
-          if (firstError === undefined && !(err.kind === 'cancel' && group.signal.aborted)) firstError = err;
-          return;
-        }
-        const e =
-          err instanceof StatesError ? err : new StatesError('States.Runtime', String((err as Error)?.message ?? err));
-        const cp = this.checkpointOf(child);
-        if (cp) failedAt.set(i, cp);
-        this.emit(child, 'MapIterationFailed', 'mapIterationFailedEventDetails', { index: i, name: s.name });
-        frame.thread.last = child.thread.last;
-        if (distributed && !e.terminal) {
-          failures.set(i, e);
-          return;
-        }
-        if (firstError === undefined) {
-          firstError = e;
-          group.abort(new AbortReason('cancel'));
-        }
-      };
-      try {
-        const r = this.runScope(child, iterResume ? iterResume.input : (inputs[i] as JsonValue));
-        if (isPromise<JsonValue>(r)) return r.then(ok, bad);
-        ok(r);
-      } catch (err) {
-        bad(err);
-      }
-    };
-
+  ): Promise<MapRun> {
+    const mapRun = new MapRun(this, s, run.frame, inputs, resume);
     const lanes = Math.min(maxConcurrency > 0 ? maxConcurrency : inputs.length, inputs.length);
-    const lane = async (): Promise<void> => {
-      while (nextIndex < inputs.length && firstError === undefined) {
-        const i = nextIndex++;
-        const p = runOne(i);
-        if (p) await p;
-      }
-    };
     // Lanes start synchronously: iterations that need no waiting run at once, in order.
     const pending: Promise<void>[] = [];
-    for (let l = 0; l < lanes; l++) pending.push(lane());
+    for (let l = 0; l < lanes; l++) pending.push(mapRun.lane());
     await Promise.all(pending);
-    return { results, done, failures, failedAt, firstError };
+    mapRun.group.release();
+    return mapRun;
+  }
+
+  /** Runs one iteration's states (used by MapRun). */
+  public runIteration(frame: Frame, input: JsonValue): JsonValue | Promise<JsonValue> {
+    return this.runScope(frame, input);
+  }
+
+  /** Records an event on a frame's thread (used by MapRun). */
+  public record(frame: Frame, type: string, detailsKey: string, details: Record<string, unknown>): number {
+    return this.emit(frame, type, detailsKey, details);
+  }
+
+  /** Where a frame stopped (used by MapRun). */
+  public stoppedAt(frame: Frame): ScopeCheckpoint | undefined {
+    return this.checkpointOf(frame);
+  }
+}
+
+/** The iterations of one Map attempt: their results, failures and where failed ones stopped. */
+class MapRun {
+  public readonly group: CancelScope;
+  public readonly results: JsonValue[];
+  private readonly succeeded: Uint8Array;
+  public readonly failures = new Map<number, StatesError>();
+  public readonly failedAt = new Map<number, ScopeCheckpoint>();
+  public firstError: unknown = undefined;
+  private nextIndex = 0;
+
+  public constructor(
+    private readonly execution: Execution,
+    private readonly state: MapState,
+    private readonly frame: Frame,
+    private readonly inputs: JsonValue[],
+    private readonly resume: ChildrenCheckpoint | undefined,
+  ) {
+    this.group = CancelScope.childOf(frame.signal);
+    this.results = new Array(inputs.length).fill(null);
+    this.succeeded = new Uint8Array(inputs.length);
+  }
+
+  /** The results of the iterations that succeeded (a redrive keeps them). */
+  public get done(): Map<number, JsonValue> {
+    const out = new Map<number, JsonValue>();
+    for (let i = 0; i < this.succeeded.length; i++) if (this.succeeded[i]) out.set(i, this.results[i] as JsonValue);
+    return out;
+  }
+
+  public async lane(): Promise<void> {
+    while (this.nextIndex < this.inputs.length && this.firstError === undefined) {
+      const p = this.runOne(this.nextIndex++);
+      if (p) await p;
+    }
+  }
+
+  private runOne(i: number): void | Promise<void> {
+    const { resume, state, frame } = this;
+    if (resume?.results.has(i)) {
+      this.results[i] = resume.results.get(i) as JsonValue;
+      this.succeeded[i] = 1;
+      return;
+    }
+    if (this.group.aborted) return;
+    const iterResume = resume?.failed.get(i);
+    const distributed = state.distributed;
+    const child: Frame = {
+      scope: state.processor,
+      // A distributed Map's child workflows do not see the parent's variables.
+      vars: new VariableScope(distributed ? undefined : frame.vars, iterResume?.variables),
+      thread: { last: frame.thread.last },
+      signal: this.group,
+      mapItem: { Index: i, Value: this.inputs[i] as JsonValue },
+      record: frame.record && !distributed,
+      current: undefined,
+      children: undefined,
+      resume: iterResume,
+    };
+    this.execution.record(child, 'MapIterationStarted', 'mapIterationStartedEventDetails', {
+      index: i,
+      name: state.name,
+    });
+    try {
+      const r = this.execution.runIteration(child, iterResume ? iterResume.input : (this.inputs[i] as JsonValue));
+      if (isPromise<JsonValue>(r)) {
+        return r.then(
+          (v) => this.ok(child, i, v),
+          (err) => this.bad(child, i, err),
+        );
+      }
+      this.ok(child, i, r);
+    } catch (err) {
+      this.bad(child, i, err);
+    }
+  }
+
+  private ok(child: Frame, i: number, v: JsonValue): void {
+    this.results[i] = v;
+    this.succeeded[i] = 1;
+    this.execution.record(child, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', {
+      index: i,
+      name: this.state.name,
+    });
+    this.frame.thread.last = child.thread.last;
+  }
+
+  private bad(child: Frame, i: number, err: unknown): void {
+    const name = this.state.name;
+    if (err instanceof AbortReason) {
+      if (err.kind === 'cancel' && child.record && !this.frame.signal.aborted) {
+        this.execution.record(child, 'MapIterationAborted', 'mapIterationAbortedEventDetails', { index: i, name });
+      }
+      if (this.firstError === undefined && !(err.kind === 'cancel' && this.group.aborted)) this.firstError = err;
+      return;
+    }
+    const e =
+      err instanceof StatesError ? err : new StatesError('States.Runtime', String((err as Error)?.message ?? err));
+    const cp = this.execution.stoppedAt(child);
+    if (cp) this.failedAt.set(i, cp);
+    this.execution.record(child, 'MapIterationFailed', 'mapIterationFailedEventDetails', { index: i, name });
+    this.frame.thread.last = child.thread.last;
+    if (this.state.distributed && !e.terminal) {
+      this.failures.set(i, e);
+      return;
+    }
+    if (this.firstError === undefined) {
+      this.firstError = e;
+      this.group.abort(new AbortReason('cancel'));
+    }
   }
 }
 
@@ -1603,4 +1668,23 @@ function eventNames(r: ParsedResource): {
     timedOut: `${base}TimedOut`,
     timedOutKey: `${key}TimedOutEventDetails`,
   };
+}
+
+/** The PathEnv of a state: `$$` is built the first time a path asks for it. */
+class StatePathEnv implements PathEnv {
+  private ctx: JsonObject | undefined;
+  public readonly vars: VariableScope;
+
+  public constructor(
+    private readonly execution: Execution,
+    private readonly run: StateRun,
+    public readonly input: JsonValue,
+  ) {
+    this.vars = run.frame.vars;
+  }
+
+  public context(): JsonObject {
+    this.ctx ??= this.execution.contextOf(this.run);
+    return this.ctx;
+  }
 }

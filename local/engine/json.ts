@@ -13,6 +13,39 @@ export function utf8Length(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/** A sixth of the quota: JSON escaping and UTF-8 make a character at most 6 bytes. */
+const SAFE_LENGTH = Math.floor(PAYLOAD_LIMIT_BYTES / 6);
+
+/**
+ * Walks a value adding up an upper bound of its JSON text's characters (not counting escapes), and stops as soon
+ * as the sum passes `budget`. Returns what is left of the budget (negative: over).
+ */
+function remaining(value: unknown, budget: number): number {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'string') return budget - value.length - 2;
+    return budget - 24;
+  }
+  let left = budget - 2;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && left >= 0; i++) left = remaining(value[i], left - 1);
+    return left;
+  }
+  for (const k in value) {
+    left = remaining((value as Record<string, unknown>)[k], left - k.length - 4);
+    if (left < 0) return left;
+  }
+  return left;
+}
+
+/**
+ * Whether a value's JSON text takes more than the payload quota. Most values are far below a sixth of it and need
+ * no encoding to tell; the others are encoded and measured exactly.
+ */
+export function exceedsPayloadLimit(value: unknown): boolean {
+  if (remaining(value, SAFE_LENGTH) >= 0) return false;
+  return utf8Length(toJsonText(value)) > PAYLOAD_LIMIT_BYTES;
+}
+
 /** JSON text of a value as history events carry it (`undefined` is written as `null`). */
 export function toJsonText(value: unknown): string {
   return value === undefined ? 'null' : JSON.stringify(value);
