@@ -57,6 +57,8 @@ export const DEPLOY_ERROR_NAMES = {
   kubernetesTimeout: 'KubernetesTimeout',
   /** A rollout failed or missed its deadline (rollout with `onFailure: 'throw'`; also the workflow's Fail). */
   rolloutFailed: 'RolloutFailed',
+  /** The rollout is still in progress (rollout with `onWaiting: 'throw'`): wait and check again. */
+  rolloutInProgress: 'Stepline.RolloutInProgress',
   /** Rollback found no revision of the environment that ever completed its rollout. */
   noPreviousRevision: 'NoPreviousRevision',
   /** A stored revision record cannot be decoded. */
@@ -179,6 +181,11 @@ export interface RolloutEvent {
   readonly revision: number | null;
   /** 'return' (default): a failed rollout is a result with `state: 'failed'`. 'throw': it throws RolloutFailed. */
   readonly onFailure?: 'return' | 'throw';
+  /**
+   * 'return' (default): a rollout in progress is a result with `state: 'waiting'`. 'throw': it throws
+   * `Stepline.RolloutInProgress`, which the workflow catches to wait and check again.
+   */
+  readonly onWaiting?: 'return' | 'throw';
 }
 
 export type RolloutState = 'done' | 'waiting' | 'failed';

@@ -171,6 +171,18 @@ export class RolloutFailed extends SteplineError {
   }
 }
 
+/**
+ * The rollout is still in progress (thrown by the rollout function when the event asks for it with
+ * `onWaiting: 'throw'`): the workflow catches it, waits `pollSeconds` and checks again, one state transition
+ * fewer per check than a Choice on the result.
+ */
+export class RolloutInProgress extends SteplineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'Stepline.RolloutInProgress';
+  }
+}
+
 /** Rollback found no revision of this environment that completed its rollout. */
 export class NoPreviousRevision extends SteplineError {
   public constructor(message: string, options?: ErrorOptions) {

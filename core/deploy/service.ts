@@ -10,7 +10,7 @@ import type {
   RolloutResult,
   WatchedObject,
 } from './contracts';
-import { KubernetesError, NoPreviousRevision, RevisionUnreadable, RolloutFailed } from './errors';
+import { KubernetesError, NoPreviousRevision, RevisionUnreadable, RolloutFailed, RolloutInProgress } from './errors';
 import { builtinNamespaced, isWatched } from './kinds';
 import { parseManifests } from './manifests';
 import { applyOrder } from './order';
@@ -176,6 +176,9 @@ export async function checkRollout(
   }
   if (overall.state === 'failed' && event.onFailure === 'throw') {
     throw new RolloutFailed(`Rollout in ${event.environment.name} failed: ${overall.reason}`);
+  }
+  if (overall.state === 'waiting' && event.onWaiting === 'throw') {
+    throw new RolloutInProgress(`Rollout in ${event.environment.name} in progress: ${overall.reason}`);
   }
   return {
     state: overall.state,

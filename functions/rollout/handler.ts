@@ -4,6 +4,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { DEPLOY_METRICS, type RolloutResult } from '../../core/deploy/contracts';
+import { RolloutInProgress } from '../../core/deploy/errors';
 import { parseRolloutEvent } from '../../core/deploy/events';
 import { checkRollout } from '../../core/deploy/service';
 import type { DeployDependencies } from '../deploy/dependencies';
@@ -39,6 +40,10 @@ export function createRolloutHandler(deps: Pick<DeployDependencies, 'open' | 'cl
         logger.info('rollout checked', { state: result.state, reason: result.reason });
         return result;
       } catch (error) {
+        if (error instanceof RolloutInProgress) {
+          logger.info('rollout in progress', { reason: error.message });
+          throw error;
+        }
         observeFailure(error, logger, metrics);
         throw error;
       }
