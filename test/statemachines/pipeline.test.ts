@@ -1,0 +1,300 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecutionInput } from '../../core/intake/types';
+import { environment, pipelineRequest, route } from '../support/githost/fixtures';
+import { IMAGE_DIGEST, PipelineWorld } from '../support/workflow/pipeline-world';
+
+/**
+ * Path tests of statemachines/pipeline.asl.json on the local engine: each test is one path through the workflow,
+ * named after it as the AWS samples do.
+ */
+
+const SHA_A = '1111111111111111111111111111111111111111';
+const SHA_B = '2222222222222222222222222222222222222222';
+
+function input(overrides: { sha?: string; branch?: string; approvals?: boolean } = {}): ExecutionInput {
+  const branch = overrides.branch ?? 'main';
+  const request = pipelineRequest('github', {
+    ref: { name: branch, fullName: `refs/heads/${branch}`, kind: 'branch' },
+    commit: { sha: overrides.sha ?? SHA_A, before: null, message: 'Change', url: null },
+  });
+  return {
+    request,
+    route: route({
+      concurrencyKey: `github:acme/shop:refs/heads/${branch}`,
+      environments: [
+        environment('staging', { rollout: { timeoutSeconds: 300, pollSeconds: 5 } }),
+        environment('production', {
+          rollout: { timeoutSeconds: 300, pollSeconds: 5 },
+          approval: overrides.approvals ? { approvers: ['alice'], timeoutSeconds: 3600 } : null,
+        }),
+      ],
+    }),
+  };
+}
+
+const entered = (history: readonly { type: string }[]) => history.filter((e) => e.type.endsWith('StateEntered')).length;
+
+describe('pipeline workflow', () => {
+  it('HappyPathTest: builds, tests two suites, deploys staging then production and reports success', async () => {
+    // Prepare
+    const world = new PipelineWorld();
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      outcome: 'succeeded',
+      commit: SHA_A,
+      image: { repository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme/shop', digest: IMAGE_DIGEST },
+      tests: [
+        { suite: 'unit', state: 'success' },
+        { suite: 'e2e', state: 'success' },
+      ],
+      environments: [
+        { environment: 'staging', revision: 1 },
+        { environment: 'production', revision: 2 },
+      ],
+    });
+    expect(world.statusTrail('run-1')).toEqual([
+      'pipeline:pending',
+      'deploy/staging:running',
+      'deploy/staging:success',
+      'deploy/production:running',
+      'deploy/production:success',
+      'pipeline:success',
+    ]);
+    const [image, ...suites] = world.calls.builds;
+    expect(image).toMatchObject({
+      project: 'stepline-build',
+      buildspec: 'buildspec.yml',
+      env: { STEPLINE_STEP: 'build', STEPLINE_COMMIT: SHA_A, IMAGE_TAG: SHA_A, STEPLINE_REF: 'main' },
+    });
+    expect(suites.map((b) => [b.project, b.env.STEPLINE_SUITE, b.buildspec, b.env.IMAGE_DIGEST])).toEqual([
+      ['stepline-test', 'unit', 'ci/unit.yml', IMAGE_DIGEST],
+      ['stepline-test', 'e2e', 'ci/e2e.yml', IMAGE_DIGEST],
+    ]);
+    expect(world.calls.deploys.map((d) => [d.environment.name, d.image.digest, d.manifestsLocation])).toEqual([
+      ['staging', IMAGE_DIGEST, 's3://stepline-artifacts/run-1'],
+      ['production', IMAGE_DIGEST, 's3://stepline-artifacts/run-1'],
+    ]);
+    expect(world.calls.coordination.map((c) => `${c.action}${c.environmentKey ? `:${c.environmentKey}` : ''}`)).toEqual(
+      [
+        'register',
+        'enter:github:acme/shop:staging',
+        'leave:github:acme/shop:staging',
+        'enter:github:acme/shop:production',
+        'leave:github:acme/shop:production',
+      ],
+    );
+    // Billed state transitions: build, 2 suites, 2 environments, each rollout in progress at its first check
+    // (25 when every rollout is done at the first check; each further check adds 2).
+    expect(entered(result.history)).toBe(29);
+  });
+
+  it('BuildFailsTest: reports the failed phase, exit code and log link, and runs nothing after the build', async () => {
+    // Prepare
+    const world = new PipelineWorld({ failBuild: { phase: 'BUILD', exitCode: 2 } });
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.BuildFailed');
+    const final = world.calls.status.at(-1);
+    expect(final).toMatchObject({
+      step: 'pipeline',
+      state: 'failure',
+      detail: {
+        phase: 'BUILD',
+        exitCode: 2,
+        failedStep: { step: 'build' },
+        logUrl: expect.stringContaining('stepline-build'),
+      },
+    });
+    expect(world.calls.builds).toHaveLength(1);
+    expect(world.calls.deploys).toHaveLength(0);
+  });
+
+  it('TestSuiteFailsTest: runs every suite, names the failed one and deploys nothing', async () => {
+    // Prepare
+    const world = new PipelineWorld({ failingSuites: ['e2e'] });
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.TestsFailed');
+    expect(world.calls.builds.map((b) => b.env.STEPLINE_SUITE ?? 'image')).toEqual(['image', 'unit', 'e2e']);
+    expect(world.calls.status.at(-1)).toMatchObject({
+      step: 'pipeline',
+      state: 'failure',
+      detail: { failedStep: { step: 'test', suite: 'e2e' }, phase: 'BUILD', exitCode: 1 },
+    });
+    expect(world.calls.deploys).toHaveLength(0);
+    expect(world.calls.coordination.map((c) => c.action)).toEqual(['register']);
+  });
+
+  it('ApprovalRejectedTest: deploys staging, stops at the rejected production gate and says who rejected it', async () => {
+    // Prepare
+    const world = new PipelineWorld({ approval: 'reject' });
+
+    // Act
+    const result = await world.start(input({ approvals: true }), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.ApprovalRejected');
+    expect(world.calls.deploys.map((d) => d.environment.name)).toEqual(['staging']);
+    expect(world.calls.approvals).toMatchObject([
+      { environment: 'production', image: { digest: IMAGE_DIGEST }, tests: [{ suite: 'unit' }, { suite: 'e2e' }] },
+    ]);
+    expect(world.statusTrail('run-1').slice(-2)).toEqual(['approval/production:failure', 'pipeline:failure']);
+    expect(world.calls.status.at(-2)?.detail).toEqual({
+      reason: 'rejected by alice: not during the sale',
+      approval: { outcome: 'rejected', by: 'alice' },
+    });
+    expect(world.calls.status.at(-1)?.detail?.failedStep).toEqual({ step: 'approval', environment: 'production' });
+  });
+
+  it('ApprovalTimesOutTest: a gate nobody answers ends the run "not approved"', async () => {
+    // Prepare
+    const world = new PipelineWorld({ approval: 'timeout' });
+
+    // Act
+    const result = await world.start(input({ approvals: true }), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.ApprovalTimedOut');
+    expect(world.calls.status.at(-2)).toMatchObject({
+      step: 'approval',
+      environment: 'production',
+      state: 'failure',
+      detail: { reason: 'not approved in time', approval: { outcome: 'timed-out' } },
+    });
+    expect(result.history.some((e) => e.type === 'TaskTimedOut')).toBe(true);
+  });
+
+  it('RolloutFailsRollsBackTest: rolls staging back to its last good revision, releases the lock and fails', async () => {
+    // Prepare
+    const world = new PipelineWorld({ rolloutFailsIn: ['staging'] });
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.DeployFailed');
+    expect(world.calls.rollbacks).toMatchObject([
+      {
+        environment: { name: 'staging' },
+        failedRevision: 1,
+        reason: expect.stringContaining('ProgressDeadlineExceeded'),
+      },
+    ]);
+    // The rollback's own rollout is watched (its revision), then the lock is released without recording a deploy.
+    expect(world.calls.rollouts.at(-1)).toMatchObject({ revision: 1, watch: [{ generation: 3 }] });
+    expect(world.calls.coordination.at(-1)).toMatchObject({ action: 'leave', deployed: false });
+    expect(world.calls.deploys.map((d) => d.environment.name)).toEqual(['staging']);
+    const deployFailure = world.calls.status.find((s) => s.step === 'deploy' && s.state === 'failure');
+    expect(deployFailure?.detail?.reason).toBe(
+      'RolloutFailed: Deployment shop exceeded its progress deadline (ProgressDeadlineExceeded); rolled back to fedcba9',
+    );
+    expect(world.calls.status.at(-1)?.detail?.failedStep).toEqual({ step: 'deploy', environment: 'staging' });
+  });
+
+  it('StatusReportFailsRunStillSucceedsTest: a Git host that refuses every status never fails the run', async () => {
+    // Prepare
+    const world = new PipelineWorld({ statusFails: true });
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      outcome: 'succeeded',
+      environments: [{ environment: 'staging' }, { environment: 'production' }],
+    });
+    expect(world.calls.status.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('SupersededTest: a newer push to the branch stops the older run that has not started deploying', async () => {
+    // Prepare: the older run is held in its build.
+    const world = new PipelineWorld();
+    world.hold('older');
+    const older = world.start(input({ sha: SHA_A }), 'older');
+    await waitFor(() => world.calls.builds.some((b) => b.executionName === 'older'));
+
+    // Act
+    const newer = await world.start(input({ sha: SHA_B }), 'newer').done;
+    const olderResult = await older.done;
+
+    // Assess
+    expect(newer.status).toBe('SUCCEEDED');
+    expect(olderResult).toMatchObject({
+      status: 'ABORTED',
+      error: 'Stepline.Superseded',
+      cause: 'superseded by newer, a newer run of the same branch',
+    });
+    expect(world.calls.deploys.map((d) => d.request.commit.sha)).toEqual([SHA_B, SHA_B]);
+  });
+
+  it('SupersededAtTheGateTest: an older run the stop missed ends cancelled at its first environment', async () => {
+    // Prepare: stopping is not possible (the stop came too late), so the gate must catch it.
+    const world = new PipelineWorld({ stopSuperseded: false });
+    world.hold('older');
+    const older = world.start(input({ sha: SHA_A }), 'older');
+    await waitFor(() => world.calls.builds.some((b) => b.executionName === 'older'));
+    const newer = world.start(input({ sha: SHA_B }), 'newer');
+    await waitFor(() =>
+      world.calls.coordination.some((c) => c.action === 'register' && String(c.executionArn).endsWith(':newer')),
+    );
+
+    // Act
+    world.release('older');
+    const olderResult = await older.done;
+    await newer.done;
+
+    // Assess
+    expect(olderResult.status).toBe('SUCCEEDED');
+    expect(olderResult.output).toMatchObject({
+      outcome: 'cancelled',
+      reason: 'superseded by newer, a newer run of the same branch',
+    });
+    expect(world.statusTrail('older').at(-1)).toBe('pipeline:cancelled');
+    expect(world.calls.deploys.filter((d) => d.executionName === 'older')).toHaveLength(0);
+  });
+
+  it('DeployLockQueuesTest: a run of another branch waits for the environment and deploys after the first releases it', async () => {
+    // Prepare: the first run's staging rollout takes several checks.
+    const world = new PipelineWorld({ checksBeforeDone: 4 });
+    const first = world.start(input({ sha: SHA_A, branch: 'main' }), 'first');
+    await waitFor(() => world.calls.timeline.includes('deploy:first:staging'));
+
+    // Act
+    const second = world.start(input({ sha: SHA_B, branch: 'hotfix' }), 'second');
+    const [a, b] = await Promise.all([first.done, second.done]);
+
+    // Assess
+    expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const t = world.calls.timeline;
+    expect(t.indexOf('deploy:second:staging')).toBeGreaterThan(t.indexOf('leave:first'));
+    const secondEnters = world.calls.coordination.filter(
+      (c) => c.action === 'enter' && String(c.executionArn).endsWith(':second'),
+    );
+    expect(secondEnters.length).toBeGreaterThan(2);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

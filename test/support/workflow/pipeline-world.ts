@@ -1,0 +1,397 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import Database from 'better-sqlite3';
+import type { RunStopper } from '../../../adapters/aws/stopper';
+import { SqliteCoordinationStore } from '../../../adapters/local/coordination';
+import type { ApprovalTaskEvent } from '../../../core/approval/contracts';
+import { Coordinator } from '../../../core/coordination/service';
+import type {
+  DeployEvent,
+  DeployResult,
+  RollbackEvent,
+  RollbackResult,
+  RolloutEvent,
+} from '../../../core/deploy/contracts';
+import { parseDeployEvent, parseRollbackEvent, parseRolloutEvent } from '../../../core/deploy/events';
+import type { ExecutionInput } from '../../../core/intake/types';
+import type { StatusEvent } from '../../../core/status/contracts';
+import { parseStatusEvent } from '../../../core/status/validate';
+import { createCoordinationHandler } from '../../../functions/coordination/handler';
+import {
+  Engine,
+  type JsonValue,
+  type StartedExecution,
+  type StateMachineDefinition,
+  TaskFailure,
+  type TaskRequest,
+} from '../../../local/engine';
+import { lambdaContext } from '../githost/lambda';
+
+/**
+ * The pipeline workflow (`statemachines/pipeline.asl.json`) on the local engine, with its Task resources answered
+ * in process: the real coordination function over SQLite, and recording stand-ins for CodeBuild and the status,
+ * approval and deploy functions that check every payload with the real functions' own parsers. A scenario says
+ * what fails.
+ */
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+export const SUBSTITUTIONS: Readonly<Record<string, string>> = {
+  BuildProjectName: 'stepline-build',
+  TestProjectName: 'stepline-test',
+  StatusFunctionArn: functionArn('stepline-status'),
+  ApprovalFunctionArn: functionArn('stepline-approval'),
+  DeployFunctionArn: functionArn('stepline-deploy'),
+  RolloutFunctionArn: functionArn('stepline-rollout'),
+  RollbackFunctionArn: functionArn('stepline-rollback'),
+  CoordinationFunctionArn: functionArn('stepline-coordination'),
+  ArtifactsBucketName: 'stepline-artifacts',
+  EcrRegistry: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+  AwsRegion: REGION,
+  AwsAccountId: ACCOUNT,
+  AwsPartition: 'aws',
+  StateMachineName: 'stepline-pipeline',
+};
+
+export const DEFINITION_FILE = join(__dirname, '../../../statemachines/pipeline.asl.json');
+
+/** The definition as CDK and the local runtime deploy it: every `${Placeholder}` substituted. */
+export function pipelineDefinition(): Record<string, unknown> {
+  const text = readFileSync(DEFINITION_FILE, 'utf8').replace(/\$\{(\w+)\}/g, (whole, name: string) => {
+    const value = SUBSTITUTIONS[name];
+    if (value === undefined) throw new Error(`no substitution for ${whole}`);
+    return value;
+  });
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+export const IMAGE_DIGEST = `sha256:${'ab'.repeat(32)}`;
+
+export interface Scenario {
+  /** The image build fails in this phase with this exit code. */
+  readonly failBuild?: { readonly phase: string; readonly exitCode: number };
+  /** These test suites fail. */
+  readonly failingSuites?: readonly string[];
+  /** Every status report fails (the status function throws). */
+  readonly statusFails?: boolean;
+  /** What the approver does, for environments that ask for approval. Default: approve. */
+  readonly approval?: 'approve' | 'reject' | 'timeout';
+  /** Environments whose rollout of the new revision fails (ProgressDeadlineExceeded). */
+  readonly rolloutFailsIn?: readonly string[];
+  /** Rollout checks that answer "in progress" before one answers done. Default 1. */
+  readonly checksBeforeDone?: number;
+  /** Whether the coordination function can stop a superseded run (false: the stop comes too late). Default true. */
+  readonly stopSuperseded?: boolean;
+}
+
+export interface BuildCall {
+  readonly executionName: string;
+  readonly project: string;
+  readonly buildspec: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What one Task received, in order, across every execution of the world. */
+export interface Calls {
+  readonly status: StatusEvent[];
+  readonly builds: BuildCall[];
+  readonly approvals: ApprovalTaskEvent[];
+  readonly deploys: DeployEvent[];
+  readonly rollouts: RolloutEvent[];
+  readonly rollbacks: RollbackEvent[];
+  readonly coordination: Record<string, unknown>[];
+  /** Every call in order, as `<what>:<execution name>[:<detail>]`, for ordering assertions across runs. */
+  readonly timeline: string[];
+}
+
+type LambdaFn = (payload: Record<string, unknown>, request: TaskRequest) => Promise<unknown>;
+
+function lambdaError(name: string, message: string): TaskFailure {
+  return new TaskFailure(name, JSON.stringify({ errorMessage: message, errorType: name, trace: [] }));
+}
+
+const nameOf = (request: TaskRequest) => request.execution.name;
+
+export class PipelineWorld {
+  public readonly engine: Engine;
+  public readonly calls: Calls = {
+    status: [],
+    builds: [],
+    approvals: [],
+    deploys: [],
+    rollouts: [],
+    rollbacks: [],
+    coordination: [],
+    timeline: [],
+  };
+  /** Builds of these executions wait until `release(name)`. */
+  private readonly held = new Map<string, { promise: Promise<void>; release: () => void }>();
+  private readonly functions: Record<string, LambdaFn>;
+  private revision = 0;
+  private readonly checks = new Map<string, number>();
+
+  public constructor(private readonly scenario: Scenario = {}) {
+    this.engine = new Engine({ clock: 'virtual', region: REGION, accountId: ACCOUNT });
+    const stopper: RunStopper = {
+      stop: async (executionArn, error, cause) => {
+        if (this.scenario.stopSuperseded === false) return false;
+        this.engine.stop(executionArn, { error, cause });
+        return true;
+      },
+    };
+    const coordination = createCoordinationHandler({
+      coordinator: new Coordinator(new SqliteCoordinationStore(new Database(':memory:'))),
+      stopper,
+      logger: new Logger({ serviceName: 'stepline-coordination', logLevel: 'SILENT' }),
+    });
+    this.functions = {
+      [SUBSTITUTIONS.CoordinationFunctionArn as string]: async (payload, request) => {
+        this.calls.coordination.push(payload);
+        this.calls.timeline.push(`${String(payload.action)}:${nameOf(request)}`);
+        return coordination(payload, lambdaContext('stepline-coordination'));
+      },
+      [SUBSTITUTIONS.StatusFunctionArn as string]: async (payload) => this.status(payload),
+      [SUBSTITUTIONS.ApprovalFunctionArn as string]: async (payload, request) => this.approve(payload, request),
+      [SUBSTITUTIONS.DeployFunctionArn as string]: async (payload, request) => this.deploy(payload, request),
+      [SUBSTITUTIONS.RolloutFunctionArn as string]: async (payload, request) => this.rollout(payload, request),
+      [SUBSTITUTIONS.RollbackFunctionArn as string]: async (payload, request) => this.rollback(payload, request),
+    };
+    this.engine.registerHandler('arn:aws:states:::lambda:invoke', (request) => this.invoke(request));
+    this.engine.registerHandler('arn:aws:states:::codebuild:startBuild.sync', (request) => this.build(request));
+  }
+
+  public start(input: ExecutionInput, name: string): StartedExecution {
+    return this.engine.start(pipelineDefinition() as unknown as StateMachineDefinition, input as unknown as JsonValue, {
+      name,
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:stepline-pipeline`,
+    });
+  }
+
+  /** Makes the builds of an execution wait until `release(name)`. */
+  public hold(executionName: string): void {
+    let release = () => {};
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held.set(executionName, { promise, release });
+  }
+
+  public release(executionName: string): void {
+    this.held.get(executionName)?.release();
+  }
+
+  /** Statuses of one execution as `<step>[/<suite|environment>]:<state>`. */
+  public statusTrail(executionName: string): string[] {
+    return this.calls.status
+      .filter((s) => s.executionArn?.endsWith(`:${executionName}`))
+      .map((s) => `${s.step}${s.suite ? `/${s.suite}` : ''}${s.environment ? `/${s.environment}` : ''}:${s.state}`);
+  }
+
+  private async invoke(request: TaskRequest): Promise<unknown> {
+    const input = request.input as { FunctionName: string; Payload: Record<string, unknown> };
+    const fn = this.functions[input.FunctionName];
+    if (!fn) throw lambdaError('Lambda.ResourceNotFoundException', `Function not found: ${input.FunctionName}`);
+    try {
+      const payload = await fn(input.Payload, request);
+      return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: payload ?? null };
+    } catch (error) {
+      if (error instanceof TaskFailure) throw error;
+      const e = error as Error;
+      throw lambdaError(e.name, e.message);
+    }
+  }
+
+  private async status(payload: Record<string, unknown>): Promise<unknown> {
+    const event = parseStatusEvent(payload);
+    this.calls.status.push(event);
+    if (this.scenario.statusFails) throw Object.assign(new Error('GitHub answered 502 three times'), { name: 'Error' });
+    return { provider: event.request.provider, delivered: 1, failed: 0, outcomes: [] };
+  }
+
+  private async approve(payload: Record<string, unknown>, request: TaskRequest): Promise<unknown> {
+    const event = payload as unknown as ApprovalTaskEvent;
+    if (typeof event.taskToken !== 'string' || event.taskToken !== request.taskToken) {
+      throw new Error('the approval task was not given its task token');
+    }
+    this.calls.approvals.push(event);
+    this.calls.timeline.push(`approval:${nameOf(request)}:${event.environment}`);
+    const decision = this.scenario.approval ?? 'approve';
+    if (decision === 'timeout') return { approvalId: 'a1', existing: false };
+    // Answer from outside the task, as the approval page does, before the handler returns.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (decision === 'approve') {
+      this.engine.sendTaskSuccess(
+        event.taskToken,
+        JSON.stringify({
+          approved: true,
+          environment: event.environment,
+          approvedBy: 'alice',
+          approvedAt: '2030-01-01T00:00:00Z',
+        }),
+      );
+    } else {
+      this.engine.sendTaskFailure(
+        event.taskToken,
+        'Stepline.ApprovalRejected',
+        JSON.stringify({
+          environment: event.environment,
+          rejectedBy: 'alice',
+          reason: 'not during the sale',
+          rejectedAt: '2030-01-01T00:00:00Z',
+        }),
+      );
+    }
+    return { approvalId: 'a1', existing: false };
+  }
+
+  private async deploy(payload: Record<string, unknown>, request: TaskRequest): Promise<DeployResult> {
+    const event = parseDeployEvent(payload);
+    this.calls.deploys.push(event);
+    this.calls.timeline.push(`deploy:${nameOf(request)}:${event.environment.name}`);
+    this.revision += 1;
+    return {
+      environment: event.environment.name,
+      namespace: event.environment.namespace,
+      revision: this.revision,
+      image: `${event.image.repository}@${event.image.digest}`,
+      applied: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          namespace: event.environment.namespace,
+          name: 'shop',
+          change: 'configured',
+        },
+      ],
+      changed: 1,
+      watch: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          namespace: event.environment.namespace,
+          name: 'shop',
+          generation: 2,
+        },
+      ],
+      rollout: { deadline: '2030-01-01T00:10:00Z', pollSeconds: event.environment.rollout.pollSeconds },
+    };
+  }
+
+  private async rollout(payload: Record<string, unknown>, request: TaskRequest): Promise<unknown> {
+    const event = parseRolloutEvent(payload) as RolloutEvent & { onWaiting?: string };
+    this.calls.rollouts.push(event);
+    const key = `${nameOf(request)}:${event.environment.name}:${event.revision}`;
+    const count = (this.checks.get(key) ?? 0) + 1;
+    this.checks.set(key, count);
+    this.calls.timeline.push(`rollout:${nameOf(request)}:${event.environment.name}`);
+    const isRollback = this.calls.rollbacks.some(
+      (r) => r.executionName === event.executionName && r.environment.name === event.environment.name,
+    );
+    if (count <= (this.scenario.checksBeforeDone ?? 1)) {
+      if (event.onWaiting === 'throw') {
+        throw Object.assign(new Error('Deployment shop: 1 of 3 replicas updated'), {
+          name: 'Stepline.RolloutInProgress',
+        });
+      }
+      return { state: 'waiting', reason: 'Deployment shop: 1 of 3 replicas updated' };
+    }
+    if (!isRollback && this.scenario.rolloutFailsIn?.includes(event.environment.name)) {
+      throw Object.assign(new Error('Deployment shop exceeded its progress deadline (ProgressDeadlineExceeded)'), {
+        name: 'RolloutFailed',
+      });
+    }
+    return { state: 'done', reason: 'rolled out', objects: [], recordedRevision: event.revision };
+  }
+
+  private async rollback(payload: Record<string, unknown>, request: TaskRequest): Promise<RollbackResult> {
+    const event = parseRollbackEvent(payload);
+    this.calls.rollbacks.push(event);
+    this.calls.timeline.push(`rollback:${nameOf(request)}:${event.environment.name}`);
+    return {
+      environment: event.environment.name,
+      namespace: event.environment.namespace,
+      revision: 1,
+      commit: 'fedcba9876543210fedcba9876543210fedcba98',
+      image: `example@sha256:${'cd'.repeat(32)}`,
+      applied: [],
+      changed: 1,
+      watch: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          namespace: event.environment.namespace,
+          name: 'shop',
+          generation: 3,
+        },
+      ],
+      rollout: { deadline: '2030-01-01T00:20:00Z', pollSeconds: event.environment.rollout.pollSeconds },
+      leftover: [],
+    };
+  }
+
+  private async build(request: TaskRequest): Promise<unknown> {
+    const input = request.input as {
+      ProjectName: string;
+      BuildspecOverride: string;
+      EnvironmentVariablesOverride: { Name: string; Value: string; Type: string }[];
+    };
+    const env = Object.fromEntries(input.EnvironmentVariablesOverride.map((v) => [v.Name, v.Value]));
+    this.calls.builds.push({
+      executionName: nameOf(request),
+      project: input.ProjectName,
+      buildspec: input.BuildspecOverride,
+      env,
+    });
+    this.calls.timeline.push(`build:${nameOf(request)}:${env.STEPLINE_SUITE ?? 'image'}`);
+    const id = `${input.ProjectName}:${this.calls.builds.length}`;
+    request.submitted({ Build: { Id: id, BuildStatus: 'IN_PROGRESS' } });
+    const held = this.held.get(nameOf(request));
+    if (held && input.ProjectName === SUBSTITUTIONS.BuildProjectName) {
+      await Promise.race([
+        held.promise,
+        new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))),
+      ]);
+    }
+    const logs = {
+      DeepLink: `https://console.aws.amazon.com/cloudwatch/home#logsV2:log-groups/${encodeURIComponent(id)}`,
+    };
+    const failing =
+      input.ProjectName === SUBSTITUTIONS.BuildProjectName
+        ? this.scenario.failBuild
+        : this.scenario.failingSuites?.includes(env.STEPLINE_SUITE ?? '')
+          ? { phase: 'BUILD', exitCode: 1 }
+          : undefined;
+    if (failing) {
+      const build = {
+        Id: id,
+        BuildStatus: 'FAILED',
+        Logs: logs,
+        Phases: [
+          { PhaseType: 'INSTALL', PhaseStatus: 'SUCCEEDED' },
+          {
+            PhaseType: failing.phase,
+            PhaseStatus: 'FAILED',
+            Contexts: [
+              {
+                StatusCode: 'COMMAND_EXECUTION_ERROR',
+                Message: `Error while executing command: make. Reason: exit status ${failing.exitCode}`,
+              },
+            ],
+          },
+        ],
+      };
+      throw new TaskFailure('States.TaskFailed', JSON.stringify({ Build: build }));
+    }
+    const exported =
+      input.ProjectName === SUBSTITUTIONS.BuildProjectName
+        ? [
+            { Name: 'IMAGE_DIGEST', Value: IMAGE_DIGEST },
+            { Name: 'MANIFESTS_LOCATION', Value: `s3://stepline-artifacts/${nameOf(request)}` },
+          ]
+        : [];
+    return { Build: { Id: id, BuildStatus: 'SUCCEEDED', Logs: logs, ExportedEnvironmentVariables: exported } };
+  }
+}
