@@ -231,6 +231,7 @@ function deploymentOf(event: StatusEvent, description: string, links: ConsoleLin
 /**
  * What one status event asks of the Git host (pure; `reporter.ts` carries it out):
  * - its own context's status;
+ * - a run that starts (pipeline pending): every context the route declares, pending;
  * - a skipped run: every declared context passes, described "skipped: <reason>";
  * - GitHub, approval and deploy steps: the environment's deployment status;
  * - a final failure or cancellation: every context still open on the commit gets closed.
@@ -246,6 +247,22 @@ export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan
       description,
       targetUrl,
     }));
+    return { updates, deployment: null, closeOpen: null, onlyIfOpen: false };
+  }
+  if (event.step === 'pipeline' && event.state === 'pending') {
+    // A run that starts opens every context it will report on, so that required checks show up at once.
+    const pending = (step: PipelineStep, names: { suite?: string; environment?: string }): StatusUpdate => ({
+      context: contextOf(prefix, step, names),
+      state: 'pending',
+      description: describe({ ...event, step, ...names }),
+      targetUrl,
+    });
+    const updates = [
+      pending('pipeline', {}),
+      pending('build', {}),
+      ...event.route.tests.map((suite) => pending('test', { suite: suite.name })),
+      ...event.route.environments.map((env) => pending('deploy', { environment: env.name })),
+    ];
     return { updates, deployment: null, closeOpen: null, onlyIfOpen: false };
   }
   const context = contextOf(prefix, event.step, { suite: event.suite, environment: event.environment });

@@ -71,7 +71,7 @@ describe('functions/status', () => {
           route: route(),
           executionArn: EXECUTION_ARN,
           step: 'pipeline',
-          state: 'pending',
+          state: 'running',
         },
         lambdaContext(),
       ),
