@@ -1,0 +1,16 @@
+/**
+ * The local runtime's state in SQLite (see db.ts for the file and its schema). One handle is shared by every
+ * store of the process, including the adapters' own tables (parked deliveries, approvals, run coordination).
+ */
+export { BuildStore, type LogChunk, type StoredBuild } from './builds';
+export { type Db, migrate, openStateDb, RuntimeSettings, SCHEMA_VERSION, STATE_FILE, stateFileOf } from './db';
+export {
+  detailsOf,
+  type ExecutionRecord,
+  ExecutionStore,
+  InvalidCursorError,
+  type Page,
+  type StateMachineRecord,
+  type StoredStatus,
+} from './executions';
+export { type CommitStatus, type SinkDeployment, type SinkProvider, StatusStore } from './statuses';
