@@ -82,19 +82,25 @@ export class HandlerRegistry {
     };
   }
 
+  /**
+   * The handler for a resource: an exact pattern for the resource, then for its base resource (without
+   * `.sync` / `.waitForTaskToken`), then the wildcard pattern with the most literal characters (the latest
+   * registered on a tie).
+   */
   public find(resource: string, baseResource: string): TaskHandler | undefined {
-    return this.match(resource) ?? (baseResource !== resource ? this.match(baseResource) : undefined);
-  }
-
-  private match(arn: string): TaskHandler | undefined {
     let best: Registration | undefined;
+    let bestScore = -1;
     for (let i = this.registrations.length - 1; i >= 0; i--) {
       const r = this.registrations[i] as Registration;
+      let score = -1;
       if (!r.regex) {
-        if (r.pattern === arn) return r.handler;
-        continue;
+        if (r.pattern === resource) return r.handler;
+        if (r.pattern === baseResource) score = Number.MAX_SAFE_INTEGER;
+      } else if (r.regex.test(resource) || r.regex.test(baseResource)) score = r.literal;
+      if (score > bestScore) {
+        best = r;
+        bestScore = score;
       }
-      if (r.regex.test(arn) && (!best || r.literal > best.literal)) best = r;
     }
     return best?.handler;
   }
