@@ -5,7 +5,7 @@ import { details, eventsOf, run, types } from './helpers';
 // Task states as the AWS guide describes them: "Task workflow state", "Discover service integration patterns"
 // (request response, run a job .sync, wait for a callback .waitForTaskToken), and Lambda function resources.
 
-function taskMachine(state: Record<string, unknown>): unknown {
+function taskMachine(state: Record<string, unknown>): StateMachineDefinition {
   return { StartAt: 'T', States: { T: { Type: 'Task', ...state, End: true } } };
 }
 
@@ -236,7 +236,7 @@ describe('Task handlers', () => {
 
 describe('task tokens (.waitForTaskToken)', () => {
   const resource = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
-  const approval = (extra: Record<string, unknown> = {}): unknown =>
+  const approval = (extra: Record<string, unknown> = {}): StateMachineDefinition =>
     taskMachine({
       Resource: resource,
       Parameters: { FunctionName: 'approve', Payload: { 'token.$': '$$.Task.Token', 'env.$': '$.env' } },
