@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Engine, InvalidDefinitionError, TaskFailure, type TaskRequest } from '../../../local/engine';
+import {
+  Engine,
+  InvalidDefinitionError,
+  type StateMachineDefinition,
+  TaskFailure,
+  type TaskRequest,
+} from '../../../local/engine';
 import { details, eventsOf, run, types } from './helpers';
 
 // Task states as the AWS guide describes them: "Task workflow state", "Discover service integration patterns"
