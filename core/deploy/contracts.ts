@@ -5,14 +5,14 @@ import type { ObjectRef } from './types';
  * The contract between the workflow and the three deploy functions (`functions/deploy`, `functions/rollout`,
  * `functions/rollback`), which the workflow invokes with `lambda:invoke`. Events and results are plain JSON.
  *
- * The intended loop, per environment:
+ * The loop per environment, as `statemachines/pipeline.asl.json` runs it (rollout with `onWaiting` and
+ * `onFailure` both `'throw'`, so no Choice state is needed):
  *
  * ```
- * Deploy ──▶ Wait(rollout.pollSeconds) ──▶ Rollout ──▶ Choice on state
- *                    ▲                                   ├─ 'waiting' ─▶ back to Wait
- *                    └───────────────────────────────────┤─ 'done'    ─▶ next environment
- *                                                        └─ 'failed'  ─▶ Rollback ─▶ Wait/Rollout loop on the
- *                                                                        rollback's `watch`, then Fail(RolloutFailed)
+ * Deploy ──▶ Wait(rollout.pollSeconds) ──▶ Rollout ──▶ (result: done) ──▶ release the lock, next environment
+ *                    ▲                        ├─ Stepline.RolloutInProgress ─▶ back to Wait
+ *                    └────────────────────────┘─ RolloutFailed ─▶ Rollback ─▶ the same loop on the rollback's
+ *                                                                 `watch`, then Fail(Stepline.DeployFailed)
  * ```
  *
  * A Catch on Deploy for the Kubernetes errors also leads to Rollback (an apply may have half-succeeded; the
