@@ -220,7 +220,7 @@ export class Execution {
         'ExecutionStarted',
         0,
         'executionStartedEventDetails',
-        { inputDetails: NOT_TRUNCATED, roleArn: this.config.roleArn, stateMachineArn: this.config.stateMachineArn },
+        { inputDetails: NOT_TRUNCATED, roleArn: this.config.roleArn },
         'input',
         this.config.input,
       );
