@@ -1,0 +1,165 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type Database from 'better-sqlite3';
+import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
+import { stepFunctionsStopper } from '../../adapters/aws/stopper';
+import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { describeExecutionReader } from '../../adapters/githost/execution-input';
+import { ClusterAccess } from '../../adapters/kubernetes/access';
+import { ClusterConnector } from '../../adapters/kubernetes/connect';
+import { FileManifestSource } from '../../adapters/local/artifacts';
+import { SqliteCoordinationStore } from '../../adapters/local/coordination';
+import type { SqliteParkingStore } from '../../adapters/local/parking';
+import { StaticWebhookSecrets } from '../../adapters/local/secrets';
+import type { ApprovalStore } from '../../core/approval/contracts';
+import type { Provider, SteplineConfig } from '../../core/config/schema';
+import { Coordinator } from '../../core/coordination/service';
+import { systemClock } from '../../core/deploy/ports';
+import type { HostTransport } from '../../core/status/hosts';
+import type { ConsoleLinks } from '../../core/status/links';
+import { createApprovalHttpHandler } from '../../functions/approval/http';
+import type { IdentityMode } from '../../functions/approval/identity';
+import { createApprovalTaskHandler } from '../../functions/approval/task';
+import { createBuildEventsHandler } from '../../functions/build-events/handler';
+import { createCoordinationHandler } from '../../functions/coordination/handler';
+import { SchemeManifestSource } from '../../functions/deploy/dependencies';
+import { createDeployHandler } from '../../functions/deploy/handler';
+import { createExecutionEventsHandler } from '../../functions/execution-events/handler';
+import { createRollbackHandler } from '../../functions/rollback/handler';
+import { createRolloutHandler } from '../../functions/rollout/handler';
+import { createStatusHandler } from '../../functions/status/handler';
+import { createWebhookHandler } from '../../functions/webhook/handler';
+import type { LambdaHandler, LambdaService } from '../services/lambda';
+import { type EmittedMetric, type FunctionLogLevel, functionObservability } from './observability';
+import { LOCAL_RESOURCES } from './pipeline';
+
+/**
+ * The functions of the pipeline, built by their own factories with the local runtime's dependencies and
+ * registered with the in-process Lambda service under the names the local pipeline definition uses. The AWS
+ * adapters that talk to Step Functions (the webhook's starter, the approval callbacks, the coordination stopper,
+ * the execution-input reader) are the real ones, pointed at the runtime's own Step Functions API.
+ */
+
+export interface FunctionDependencies {
+  readonly lambda: LambdaService;
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly config: SteplineConfig;
+  readonly webhookSecret: { current: string; previous: string | null };
+  readonly maxBodyBytes: number;
+  readonly parking: SqliteParkingStore;
+  readonly db: Database.Database;
+  readonly approvals: {
+    readonly store: ApprovalStore;
+    readonly keys: () => Promise<readonly string[]>;
+    readonly baseUrl: string;
+    readonly identity: IdentityMode;
+  };
+  readonly status: {
+    readonly transportFor: (provider: Provider) => Promise<HostTransport | null>;
+    readonly links: ConsoleLinks | null;
+    readonly contextPrefix: string;
+  };
+  readonly kubeconfig: { readonly path: string; readonly context?: string };
+  readonly logLevel: FunctionLogLevel;
+  readonly onMetrics: (metrics: EmittedMetric[]) => void;
+  /** Per-function timeouts in seconds (defaults below). */
+  readonly timeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
+}
+
+const DEFAULT_TIMEOUTS: Record<keyof typeof LOCAL_RESOURCES.functions, number> = {
+  status: 30,
+  approval: 30,
+  deploy: 300,
+  rollout: 60,
+  rollback: 300,
+  coordination: 30,
+  webhook: 10,
+  approvalHttp: 10,
+  buildEvents: 30,
+  executionEvents: 60,
+};
+
+export function registerFunctions(deps: FunctionDependencies): void {
+  const names = LOCAL_RESOURCES.functions;
+  const o = (service: string) => functionObservability(service, deps.logLevel, deps.onMetrics);
+  const timeout = (key: keyof typeof names): number => deps.timeouts?.[key] ?? DEFAULT_TIMEOUTS[key];
+  const statusDeps = {
+    transportFor: deps.status.transportFor,
+    links: deps.status.links,
+    contextPrefix: deps.status.contextPrefix,
+  };
+  const readExecutionInput = describeExecutionReader(deps.sfn);
+  const access = new ClusterAccess(new ClusterConnector(null), {
+    kubeconfigOverride: deps.kubeconfig,
+    requestTimeoutMs: 30_000,
+  });
+  const deploy = {
+    open: (cluster: Parameters<ClusterAccess['open']>[0]) => access.open(cluster),
+    manifests: new SchemeManifestSource(null, new FileManifestSource()),
+    clock: systemClock,
+  };
+  const register = (key: keyof typeof names, handler: LambdaHandler): void => {
+    deps.lambda.register({ name: names[key], handler, timeoutSeconds: timeout(key) });
+  };
+
+  register(
+    'webhook',
+    createWebhookHandler({
+      config: deps.config,
+      secrets: new StaticWebhookSecrets(deps.webhookSecret),
+      workflow: new StepFunctionsWorkflowStarter(deps.sfn, deps.stateMachineArn),
+      parking: deps.parking,
+      maxBodyBytes: deps.maxBodyBytes,
+      ...o('stepline-webhook'),
+    }) as unknown as LambdaHandler,
+  );
+  register('status', createStatusHandler({ ...statusDeps, ...o('stepline-status') }) as unknown as LambdaHandler);
+  register(
+    'buildEvents',
+    createBuildEventsHandler({
+      ...statusDeps,
+      readExecutionInput,
+      ...o('stepline-build-events'),
+    }) as unknown as LambdaHandler,
+  );
+  register(
+    'executionEvents',
+    createExecutionEventsHandler({
+      ...statusDeps,
+      readExecutionInput,
+      ...o('stepline-execution-events'),
+    }) as unknown as LambdaHandler,
+  );
+  register(
+    'approval',
+    createApprovalTaskHandler({
+      ...statusDeps,
+      store: deps.approvals.store,
+      keys: deps.approvals.keys,
+      baseUrl: deps.approvals.baseUrl,
+      ...o('stepline-approval'),
+    }) as unknown as LambdaHandler,
+  );
+  register(
+    'approvalHttp',
+    createApprovalHttpHandler({
+      store: deps.approvals.store,
+      callbacks: stepFunctionsCallbacks(deps.sfn),
+      keys: deps.approvals.keys,
+      identity: deps.approvals.identity,
+      links: deps.status.links,
+      logger: o('stepline-approval-http').logger,
+    }) as unknown as LambdaHandler,
+  );
+  register('deploy', createDeployHandler({ ...deploy, ...o('stepline-deploy') }) as unknown as LambdaHandler);
+  register('rollout', createRolloutHandler({ ...deploy, ...o('stepline-rollout') }) as unknown as LambdaHandler);
+  register('rollback', createRollbackHandler({ ...deploy, ...o('stepline-rollback') }) as unknown as LambdaHandler);
+  register(
+    'coordination',
+    createCoordinationHandler({
+      coordinator: new Coordinator(new SqliteCoordinationStore(deps.db)),
+      stopper: stepFunctionsStopper(deps.sfn),
+      ...o('stepline-coordination'),
+    }) as unknown as LambdaHandler,
+  );
+}

@@ -1,0 +1,742 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
+import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { gitHostSettingsFromEnv } from '../../adapters/githost/settings';
+import { EnvTokenSource } from '../../adapters/githost/tokens';
+import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
+import { SqliteApprovalStore } from '../../adapters/local/approvals-sqlite';
+import { SqliteParkingStore } from '../../adapters/local/parking';
+import { parseConfig, type SteplineConfig, validateConfig } from '../../core/config';
+import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
+import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
+import { identityModeFromEnv } from '../../functions/approval/identity';
+import { type DrainSummary, drainParkingStore } from '../../functions/replay/replay';
+import { type ClockMode, Engine, type HistoryEvent } from '../engine';
+import { buildRouter, MetricsRegistry, type Router } from '../server';
+import { eventJson, executionSummary } from '../server/api';
+import { CodeBuildService, codeBuildTaskHandler, installBuildTools } from '../services/codebuild';
+import { GitHostSink, sinkOrHostTransport } from '../services/githost';
+import { generateCertificates, type ServerCertificates, SimulatedKubernetes } from '../services/kubernetes';
+import { LambdaService, lambdaTaskHandler } from '../services/lambda';
+import {
+  BuildStore,
+  type Db,
+  type ExecutionRecord,
+  ExecutionStore,
+  openStateDb,
+  RuntimeSettings,
+  StatusStore,
+  stateFileOf,
+} from '../store';
+import { ApprovalDesk } from './approvals';
+import { registerFunctions } from './functions';
+import type { FunctionLogLevel } from './observability';
+import {
+  DEFAULT_STATE_MACHINE_NAME,
+  defaultDefinitionFile,
+  LOCAL_RESOURCES,
+  loadDefinition,
+  localSubstitutions,
+} from './pipeline';
+import { StatesService } from './states';
+
+export { ApprovalDesk, type ApprovalView } from './approvals';
+export { DEFAULT_STATE_MACHINE_NAME, LOCAL_RESOURCES, localSubstitutions } from './pipeline';
+export { resumeDefinition, resumePointOf, StatesService } from './states';
+
+/**
+ * Stepline on one machine: one process, one HTTP server. `startRuntime` opens the state file, starts the
+ * simulated Kubernetes API server (unless a kubeconfig is given), the local CodeBuild, the in-process functions
+ * and the Step Functions engine, creates the pipeline state machine from `statemachines/pipeline.asl.json`,
+ * listens, then recovers what a previous run left: builds and executions that were running, parked deliveries.
+ *
+ * ```ts
+ * const runtime = await startRuntime({ port: 0, stateDir: '/tmp/stepline', config: 'stepline.config.json' });
+ * // POST `${runtime.url}/webhooks/github`, `aws --endpoint-url ${runtime.url} stepfunctions list-executions ...`
+ * await runtime.stop();
+ * ```
+ */
+
+export interface RuntimeOptions {
+  /** Default `PORT`, else 8080; 0 picks a free port. */
+  readonly port?: number;
+  /** Default `HOST`, else 127.0.0.1. */
+  readonly host?: string;
+  /** The URL others reach the server at (status links, approval links). Default `http://<host>:<port>`. */
+  readonly publicUrl?: string;
+  /** Where the state lives. Default `STEPLINE_STATE_DIR`, else `.stepline` in the working folder. */
+  readonly stateDir?: string;
+  /**
+   * The pipeline configuration: the document, a path, or JSON text. Default `STEPLINE_CONFIG`, else
+   * `stepline.config.json` in the working folder if there is one, else no repository (every delivery is ignored).
+   */
+  readonly config?: SteplineConfig | string;
+  /** The workflow definition. Default statemachines/pipeline.asl.json of this checkout. */
+  readonly definitionFile?: string;
+  /** Default `stepline-pipeline`. */
+  readonly stateMachineName?: string;
+  /** The webhook secret. Default `WEBHOOK_SECRET`, else one generated once into `<stateDir>/webhook-secret`. */
+  readonly webhookSecret?: string;
+  /**
+   * Kubernetes: a kubeconfig (and context) to deploy to, or `simulated`. Default: `$KUBECONFIG`'s current context
+   * where KUBECONFIG is set, else the simulated API server.
+   */
+  readonly kubernetes?: 'simulated' | { readonly kubeconfig: string; readonly context?: string };
+  /** The simulated API server's port (default `STEPLINE_KUBE_PORT`, else a free one) and pace. */
+  readonly simulatedCluster?: { readonly port?: number; readonly tickMs?: number; readonly timeScale?: number };
+  /** After a restart, resume executions that were running (default) or end them FAILED. */
+  readonly resumeOnRestart?: boolean;
+  /** Milliseconds in a minute of build timeout (tests shorten it). Default 60,000. */
+  readonly buildMinuteMs?: number;
+  /** The functions' log level. Default `POWERTOOLS_LOG_LEVEL`, else WARN. */
+  readonly logLevel?: FunctionLogLevel;
+  /** The engine's clock: `real` (default) or `virtual` (tests: Wait states take no time). */
+  readonly clock?: ClockMode;
+  /** The environment the runtime reads (tokens, API URLs, approval settings). Default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Lines for the operator (start, recovery). Default: none. */
+  readonly log?: (line: string) => void;
+  /** Adds routes before the built-in ones: the web console (`GET /`, `/ui/*`, `/executions/*`). */
+  readonly extend?: (router: Router, runtime: Runtime) => void;
+  /** How often parked deliveries are retried, in ms. Default 60,000; 0 turns it off. */
+  readonly replayEveryMs?: number;
+  /** Function timeouts in seconds, by local function key (see LOCAL_RESOURCES.functions). */
+  readonly functionTimeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
+}
+
+export interface KubernetesTarget {
+  readonly simulated: boolean;
+  /** The kubeconfig the deploy functions use. */
+  readonly kubeconfig: string;
+  readonly context: string | null;
+  /** The API server's URL (the simulated one's `https://127.0.0.1:<port>`). */
+  readonly server: string | null;
+}
+
+export interface Runtime {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly stateDir: string;
+  readonly stateMachineArn: string;
+  /** Whether the pipeline definition was found and the state machine created. */
+  readonly pipelineLoaded: boolean;
+  readonly webhookSecret: string;
+  readonly kubernetes: KubernetesTarget;
+  /** The simulated cluster, when it is the target. */
+  readonly cluster: SimulatedKubernetes | null;
+  readonly states: StatesService;
+  readonly codebuild: CodeBuildService;
+  readonly lambda: LambdaService;
+  readonly metrics: MetricsRegistry;
+  readonly approvals: ApprovalDesk;
+  readonly stores: {
+    readonly db: Db;
+    readonly executions: ExecutionStore;
+    readonly builds: BuildStore;
+    readonly statuses: StatusStore;
+    readonly parking: SqliteParkingStore;
+  };
+  /** Emits `event` for everything the stream shows (`{ type: 'history' | 'execution' | 'build' | 'invoke' | ... }`). */
+  readonly events: EventEmitter;
+  /** A Step Functions client on this runtime (static credentials). */
+  readonly sfn: SFNClient;
+  /** What recovery found at start. */
+  readonly recovered: {
+    readonly resumed: string[];
+    readonly failed: string[];
+    readonly builds: string[];
+    readonly replayed: DrainSummary | null;
+  };
+  /** Replays the parked deliveries now. */
+  replay(): Promise<DrainSummary>;
+  /** Stops listening, stops running builds, closes the state file. Running executions stay RUNNING in the store. */
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+
+function loadConfig(
+  option: RuntimeOptions['config'],
+  env: Readonly<Record<string, string | undefined>>,
+): SteplineConfig {
+  const value =
+    option ?? env['STEPLINE_CONFIG'] ?? (existsSync('stepline.config.json') ? 'stepline.config.json' : undefined);
+  if (value === undefined) return { version: 1, repositories: [] } as unknown as SteplineConfig;
+  if (typeof value !== 'string') return validateConfig(value, 'the runtime options');
+  if (value.trimStart().startsWith('{')) return parseConfig(value, 'STEPLINE_CONFIG (inline JSON)');
+  const path = resolve(value);
+  if (!existsSync(path)) throw new Error(`the configuration ${path} does not exist`);
+  return parseConfig(readFileSync(path, 'utf8'), path);
+}
+
+/** One runtime per state folder: a pid file, refused while its process lives. */
+function lock(stateDir: string): () => void {
+  const file = join(stateDir, 'runtime.pid');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    let alive = false;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+    }
+    if (alive)
+      throw new Error(`another Stepline runtime (pid ${pid}) uses ${stateDir}: stop it, or give another state folder`);
+  }
+  writeFileSync(file, String(process.pid));
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file);
+    } catch {
+      // Gone already.
+    }
+  };
+}
+
+function secretFile(path: string, make: () => string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+function declareMetrics(metrics: MetricsRegistry): void {
+  metrics.counter('stepline_runs_started_total', 'Pipeline executions started, by repository.');
+  metrics.counter(
+    'stepline_runs_finished_total',
+    'Pipeline executions ended, by repository and status (SUCCEEDED, FAILED, ABORTED, TIMED_OUT).',
+  );
+  metrics.counter('stepline_runs_succeeded_total', 'Pipeline executions that succeeded, by repository.');
+  metrics.counter(
+    'stepline_runs_failed_total',
+    'Pipeline executions that failed, timed out or were aborted, by repository.',
+  );
+  metrics.gauge('stepline_runs_running', 'Pipeline executions running now.');
+  metrics.histogram('stepline_step_duration_seconds', 'Time from entering a state to leaving it, by state.');
+  metrics.counter(
+    'stepline_deliveries_total',
+    'Webhook deliveries by outcome: accepted, duplicate, ignored, rejected, parked, failed.',
+  );
+  metrics.counter('stepline_deliveries_rejected_total', 'Webhook deliveries refused, by reason.');
+  metrics.gauge('stepline_deliveries_parked', 'Deliveries parked now, waiting for a replay.');
+  metrics.counter('stepline_deploys_total', 'Deploys by environment and outcome (succeeded, failed).');
+  metrics.counter('stepline_rollbacks_total', 'Rollbacks by environment and outcome.');
+  metrics.counter('stepline_builds_total', 'Local builds ended, by project and status.');
+  metrics.histogram('stepline_build_duration_seconds', 'Local build durations, by project.');
+  metrics.counter('stepline_function_invocations_total', 'In-process function invocations, by function and outcome.');
+  metrics.histogram(
+    'stepline_function_duration_seconds',
+    'In-process function durations, by function.',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  metrics.counter(
+    'stepline_function_metrics_total',
+    'Metrics the functions emitted (their CloudWatch metrics), by function and name.',
+  );
+}
+
+const WEBHOOK_OUTCOMES: Readonly<Record<string, string>> = {
+  accepted: 'accepted',
+  duplicate: 'duplicate',
+  ignored: 'ignored',
+  rejected: 'rejected',
+  queued: 'parked',
+  failed: 'failed',
+};
+
+export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const host = options.host ?? env['HOST'] ?? '127.0.0.1';
+  const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${String(port)}`);
+  const stateDir = resolve(options.stateDir ?? env['STEPLINE_STATE_DIR'] ?? '.stepline');
+  mkdirSync(stateDir, { recursive: true });
+  const config = loadConfig(options.config, env);
+  const unlock = lock(stateDir);
+  const db = openStateDb(stateFileOf(stateDir));
+  const cleanups: (() => void | Promise<void>)[] = [];
+  try {
+    const settings = new RuntimeSettings(db);
+    const executions = new ExecutionStore(db);
+    const builds = new BuildStore(db);
+    const statuses = new StatusStore(db);
+    const parking = new SqliteParkingStore(db);
+    const approvalStore = new SqliteApprovalStore(db);
+    const events = new EventEmitter();
+    events.setMaxListeners(1000);
+    const emit = (event: Record<string, unknown> & { type: string }): void => {
+      events.emit('event', { ...event, at: new Date().toISOString() });
+    };
+    const metrics = new MetricsRegistry();
+    declareMetrics(metrics);
+
+    // Listen first: the port is part of every URL the functions are given.
+    let router: Router | null = null;
+    const server: Server = createServer((req, res) => {
+      if (!router) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error: 'starting', message: 'the runtime is starting' }));
+        return;
+      }
+      void router.handle(req, res);
+    });
+    server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolvePromise();
+      });
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        }),
+    );
+    const actualPort = (server.address() as AddressInfo).port;
+    const internalUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actualPort}`;
+    const url = (options.publicUrl ?? internalUrl).replace(/\/+$/, '');
+
+    // Kubernetes.
+    const kubeOption =
+      options.kubernetes ??
+      (env['KUBECONFIG'] ? { kubeconfig: env['KUBECONFIG'].split(':')[0] as string } : 'simulated');
+    let cluster: SimulatedKubernetes | null = null;
+    let kubernetes: KubernetesTarget;
+    if (kubeOption === 'simulated') {
+      const stored = settings.get('kubernetes-certificates');
+      const certificates: ServerCertificates = stored
+        ? (JSON.parse(stored) as ServerCertificates)
+        : generateCertificates();
+      if (!stored) settings.set('kubernetes-certificates', JSON.stringify(certificates));
+      cluster = new SimulatedKubernetes({
+        certificates,
+        port: options.simulatedCluster?.port ?? (env['STEPLINE_KUBE_PORT'] ? Number(env['STEPLINE_KUBE_PORT']) : 0),
+        ...(options.simulatedCluster?.tickMs !== undefined ? { tickMs: options.simulatedCluster.tickMs } : {}),
+        ...(options.simulatedCluster?.timeScale !== undefined ? { timeScale: options.simulatedCluster.timeScale } : {}),
+      });
+      await cluster.start();
+      const started = cluster;
+      cleanups.push(() => started.stop());
+      const kubeconfig = await cluster.writeKubeconfig(join(stateDir, 'kubeconfig'));
+      kubernetes = { simulated: true, kubeconfig, context: 'stepline-simulated', server: cluster.url };
+    } else {
+      kubernetes = {
+        simulated: false,
+        kubeconfig: resolve(kubeOption.kubeconfig),
+        context: kubeOption.context ?? null,
+        server: null,
+      };
+    }
+
+    // Secrets and keys.
+    const webhookSecret =
+      options.webhookSecret ??
+      env['WEBHOOK_SECRET'] ??
+      secretFile(join(stateDir, 'webhook-secret'), () => randomBytes(24).toString('base64url'));
+    const keys = env['STEPLINE_APPROVAL_KEYS']
+      ? approvalKeysFromEnv(env['STEPLINE_APPROVAL_KEYS'])
+      : approvalKeyFile(join(stateDir, 'approval-keys'));
+    const tokenSecret = settings.getOrCreate('task-token-secret', () => randomBytes(32).toString('base64url'));
+
+    // Services.
+    const engine = new Engine({ region: REGION, accountId: ACCOUNT, tokenSecret, clock: options.clock ?? 'real' });
+    const lambda = new LambdaService({
+      region: REGION,
+      accountId: ACCOUNT,
+      onInvoke: (info) => {
+        const outcome = info.errorType ? 'error' : 'ok';
+        metrics.inc('stepline_function_invocations_total', { function: info.functionName, outcome });
+        metrics.observe('stepline_function_duration_seconds', { function: info.functionName }, info.durationMs / 1000);
+        const environment = (info.event as { environment?: { name?: unknown } } | null)?.environment?.name;
+        if (typeof environment === 'string') {
+          if (info.functionName === LOCAL_RESOURCES.functions.deploy) {
+            metrics.inc('stepline_deploys_total', { environment, outcome: info.errorType ? 'failed' : 'succeeded' });
+          }
+          if (info.functionName === LOCAL_RESOURCES.functions.rollback) {
+            metrics.inc('stepline_rollbacks_total', { environment, outcome: info.errorType ? 'failed' : 'succeeded' });
+          }
+        }
+        if (
+          info.functionName !== LOCAL_RESOURCES.functions.approvalHttp &&
+          info.functionName !== LOCAL_RESOURCES.functions.webhook
+        ) {
+          emit({
+            type: 'invoke',
+            function: info.functionName,
+            durationMs: info.durationMs,
+            errorType: info.errorType,
+            result: info.result,
+          });
+        }
+      },
+    });
+    const sfn = createSfnClient({
+      region: REGION,
+      endpoint: internalUrl,
+      credentials: { accessKeyId: 'stepline-local', secretAccessKey: 'stepline-local' },
+      maxAttempts: 3,
+      requestTimeoutMs: 10_000,
+    });
+    cleanups.push(() => sfn.destroy());
+
+    const invokeInOrder = new Map<string, Promise<unknown>>();
+    const invokeLater = (key: string, functionName: string, event: unknown): void => {
+      const previous = invokeInOrder.get(key) ?? Promise.resolve();
+      const next = previous.then(() => lambda.invoke(functionName, event)).catch(() => {});
+      invokeInOrder.set(key, next);
+      void next.then(() => {
+        if (invokeInOrder.get(key) === next) invokeInOrder.delete(key);
+      });
+    };
+
+    const tools = await installBuildTools(join(stateDir, 'bin'), {
+      ...process.env,
+      PATH: env['PATH'] ?? process.env['PATH'],
+    });
+    const codebuild = new CodeBuildService({
+      store: builds,
+      workRoot: join(stateDir, 'builds'),
+      artifactsRoot: join(stateDir, 'artifacts'),
+      path: tools.path,
+      region: REGION,
+      accountId: ACCOUNT,
+      logUrl: (id) => `${url}/api/builds/${encodeURIComponent(id)}/log`,
+      ...(options.buildMinuteMs !== undefined ? { minuteMs: options.buildMinuteMs } : {}),
+      onEvent: (event) => {
+        const detail = event.detail;
+        emit({
+          type: 'build',
+          detailType: event['detail-type'],
+          buildId: detail['build-id'].slice(detail['build-id'].indexOf(':build/') + 7),
+          buildStatus: detail['build-status'],
+          phase: detail['completed-phase'] ?? detail['current-phase'] ?? null,
+          phaseStatus: detail['completed-phase-status'] ?? null,
+        });
+        if (event['detail-type'] === 'CodeBuild Build State Change' && detail['build-status'] !== 'IN_PROGRESS') {
+          const project = detail['project-name'];
+          metrics.inc('stepline_builds_total', { project, status: detail['build-status'] });
+          const stored = builds.get(detail['build-id'].slice(detail['build-id'].indexOf(':build/') + 7));
+          const doc = stored?.document as { startTime?: number; endTime?: number } | undefined;
+          if (doc?.startTime && doc.endTime) {
+            metrics.observe('stepline_build_duration_seconds', { project }, (doc.endTime - doc.startTime) / 1000);
+          }
+        }
+        invokeLater(`build:${detail['build-id']}`, LOCAL_RESOURCES.functions.buildEvents, event);
+      },
+      defaultSource: async (variables) => {
+        const arn = variables.get('STEPLINE_EXECUTION_ARN');
+        const record = arn ? executions.getExecution(arn) : undefined;
+        if (!record) return undefined;
+        const input = JSON.parse(record.input) as { request?: { repository?: { cloneUrl?: string } } };
+        return input.request?.repository?.cloneUrl;
+      },
+    });
+    const projectVariables = [
+      { name: 'ECR_REGISTRY', value: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`, type: 'PLAINTEXT' },
+      { name: 'ARTIFACTS_BUCKET', value: LOCAL_RESOURCES.artifactsBucket, type: 'PLAINTEXT' },
+    ];
+    codebuild.registerProject({
+      name: LOCAL_RESOURCES.buildProject,
+      description: 'Stepline: builds the image at the commit (local)',
+      environmentVariables: projectVariables,
+    });
+    codebuild.registerProject({
+      name: LOCAL_RESOURCES.testProject,
+      description: "Stepline: runs one test suite's buildspec at the commit (local)",
+      environmentVariables: projectVariables.slice(0, 1),
+    });
+    cleanups.push(() => codebuild.stopAll());
+
+    const stateMachineName = options.stateMachineName ?? DEFAULT_STATE_MACHINE_NAME;
+    const running = new Map<string, number>();
+    const stepStarts = new Map<string, number>();
+    const states = new StatesService({
+      engine,
+      store: executions,
+      region: REGION,
+      accountId: ACCOUNT,
+      onEvent: (execution: ExecutionRecord, event: HistoryEvent) => {
+        const repository = execution.repository ?? 'unknown';
+        if (event.type === 'ExecutionStarted') {
+          metrics.inc('stepline_runs_started_total', { repository });
+          running.set(execution.arn, 1);
+        }
+        if (event.type === 'ExecutionRedriven') running.set(execution.arn, 1);
+        const details = Object.entries(event).find(([k]) => k.endsWith('EventDetails'))?.[1] as
+          | { name?: unknown }
+          | undefined;
+        const name = typeof details?.name === 'string' ? details.name : undefined;
+        if (name && event.type.endsWith('StateEntered'))
+          stepStarts.set(`${execution.arn}|${name}`, event.timestamp.getTime());
+        if (name && event.type.endsWith('StateExited')) {
+          const key = `${execution.arn}|${name}`;
+          const started = stepStarts.get(key);
+          if (started !== undefined) {
+            stepStarts.delete(key);
+            metrics.observe(
+              'stepline_step_duration_seconds',
+              { state: name },
+              (event.timestamp.getTime() - started) / 1000,
+            );
+          }
+        }
+        emit({ type: 'history', executionArn: execution.arn, status: execution.status, event: eventJson(event) });
+      },
+      onEnd: (execution) => {
+        const repository = execution.repository ?? 'unknown';
+        running.delete(execution.arn);
+        for (const key of [...stepStarts.keys()]) if (key.startsWith(`${execution.arn}|`)) stepStarts.delete(key);
+        metrics.inc('stepline_runs_finished_total', { repository, status: execution.status });
+        if (execution.status === 'SUCCEEDED') metrics.inc('stepline_runs_succeeded_total', { repository });
+        else metrics.inc('stepline_runs_failed_total', { repository });
+        emit({ type: 'execution', execution: executionSummary(execution) });
+        if (execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED') {
+          const event: ExecutionEvent = {
+            version: '0',
+            id: crypto.randomUUID(),
+            'detail-type': EXECUTION_DETAIL_TYPE,
+            source: 'aws.states',
+            account: ACCOUNT,
+            time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            region: REGION,
+            resources: [execution.arn],
+            detail: {
+              executionArn: execution.arn,
+              stateMachineArn: execution.stateMachineArn,
+              name: execution.name,
+              status: execution.status,
+              startDate: execution.startDate,
+              stopDate: execution.stopDate,
+              input: execution.input,
+              inputDetails: { included: true },
+              output: null,
+              error: execution.error,
+              cause: execution.cause,
+            },
+          };
+          invokeLater(`execution:${execution.arn}`, LOCAL_RESOURCES.functions.executionEvents, event);
+        }
+      },
+    });
+    metrics.collect(() => {
+      metrics.reset('stepline_runs_running');
+      metrics.set('stepline_runs_running', {}, running.size);
+      metrics.reset('stepline_deliveries_parked');
+      metrics.set('stepline_deliveries_parked', {}, parking.stats().parked);
+    });
+    engine.registerHandler('arn:aws:states:::lambda:invoke', lambdaTaskHandler(lambda));
+    engine.registerHandler('arn:aws:states:::lambda:invoke.waitForTaskToken', lambdaTaskHandler(lambda));
+    engine.registerHandler('arn:aws:lambda:*:*:function:*', lambdaTaskHandler(lambda));
+    engine.registerHandler('arn:aws:states:::codebuild:startBuild', codeBuildTaskHandler(codebuild));
+    engine.registerHandler('arn:aws:states:::codebuild:startBuild.sync', codeBuildTaskHandler(codebuild));
+
+    // The pipeline state machine.
+    const stateMachineArn = states.stateMachineArnOf(stateMachineName);
+    const definitionFile = options.definitionFile ?? defaultDefinitionFile();
+    const definition = loadDefinition(
+      definitionFile,
+      localSubstitutions({ region: REGION, accountId: ACCOUNT, stateMachineName }),
+    );
+    if (definition) {
+      states.createStateMachine({
+        name: stateMachineName,
+        definition,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/${stateMachineName}-role`,
+        replace: true,
+      });
+    } else {
+      log(`no workflow definition at ${definitionFile}: deliveries are parked until one is there`);
+    }
+
+    // The functions.
+    const gitHostSettings = gitHostSettingsFromEnv({ ...env, STEPLINE_CONSOLE: 'local', STEPLINE_CONSOLE_URL: url });
+    const approvalKeys = async (): Promise<readonly string[]> => keys;
+    const maxBodyBytes = env['WEBHOOK_MAX_BODY_BYTES'] ? Number(env['WEBHOOK_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
+    registerFunctions({
+      lambda,
+      sfn,
+      stateMachineArn,
+      config,
+      webhookSecret: { current: webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
+      maxBodyBytes,
+      parking,
+      db,
+      approvals: {
+        store: approvalStore,
+        keys: approvalKeys,
+        baseUrl: url,
+        identity: identityModeFromEnv({ STEPLINE_APPROVER_IDENTITY: 'form', ...env }),
+      },
+      status: {
+        transportFor: sinkOrHostTransport(gitHostSettings, new EnvTokenSource(env), `${internalUrl}/githost`),
+        links: gitHostSettings.links,
+        contextPrefix: gitHostSettings.contextPrefix,
+      },
+      kubeconfig: { path: kubernetes.kubeconfig, ...(kubernetes.context ? { context: kubernetes.context } : {}) },
+      logLevel: options.logLevel ?? (env['POWERTOOLS_LOG_LEVEL'] as FunctionLogLevel | undefined) ?? 'WARN',
+      onMetrics: (list) => {
+        for (const m of list) {
+          metrics.inc(
+            'stepline_function_metrics_total',
+            { function: m.service, name: m.name, ...m.dimensions },
+            m.value,
+          );
+          if (m.service === 'stepline-webhook' && WEBHOOK_OUTCOMES[m.name] && m.value > 0) {
+            metrics.inc('stepline_deliveries_total', { outcome: WEBHOOK_OUTCOMES[m.name] as string }, m.value);
+            if (m.name === 'rejected')
+              metrics.inc(
+                'stepline_deliveries_rejected_total',
+                { reason: m.dimensions['reason'] ?? 'unknown' },
+                m.value,
+              );
+          }
+        }
+      },
+      ...(options.functionTimeouts ? { timeouts: options.functionTimeouts } : {}),
+    });
+
+    const approvals = new ApprovalDesk(db, approvalStore, approvalKeys, stepFunctionsCallbacks(sfn), url);
+    const sink = new GitHostSink(statuses);
+    const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
+    let replaying: Promise<DrainSummary> | null = null;
+    const replay = (): Promise<DrainSummary> => {
+      replaying ??= drainParkingStore(parking, starter).finally(() => {
+        replaying = null;
+      });
+      return replaying;
+    };
+
+    const recovered: { resumed: string[]; failed: string[]; builds: string[]; replayed: DrainSummary | null } = {
+      resumed: [],
+      failed: [],
+      builds: [],
+      replayed: null,
+    };
+    const runtime: Runtime = {
+      url,
+      port: actualPort,
+      host,
+      stateDir,
+      stateMachineArn,
+      pipelineLoaded: definition !== undefined,
+      webhookSecret,
+      kubernetes,
+      cluster,
+      states,
+      codebuild,
+      lambda,
+      metrics,
+      approvals,
+      stores: { db, executions, builds, statuses, parking },
+      events,
+      sfn,
+      recovered,
+      replay,
+      stop: async () => {
+        for (const cleanup of cleanups.reverse()) {
+          try {
+            await cleanup();
+          } catch {
+            // Keep stopping the rest.
+          }
+        }
+        cleanups.length = 0;
+      },
+    };
+    const describe = () => ({
+      url,
+      stateDir,
+      stateMachineArn,
+      pipelineLoaded: runtime.pipelineLoaded,
+      region: REGION,
+      accountId: ACCOUNT,
+      kubernetes,
+      gitHost: {
+        github: gitHostSettings.baseUrls.github,
+        gitlab: gitHostSettings.baseUrls.gitlab,
+        bitbucket: gitHostSettings.baseUrls.bitbucket,
+        sink: `${url}/githost`,
+      },
+      buildTools: { dockerEngine: tools.docker, buildah: tools.buildah },
+      projects: codebuild.projectNames(),
+      functions: lambda.names(),
+      repositories: config.repositories.map((r) => ({ provider: r.provider, name: r.name })),
+      webhooks: ['github', 'gitlab', 'bitbucket'].map((p) => `${url}/webhooks/${p}`),
+    });
+    router = buildRouter({
+      aws: { states, codebuild },
+      lambda,
+      sink,
+      metrics,
+      api: {
+        states,
+        executions,
+        builds,
+        codebuild,
+        statuses,
+        approvals,
+        parking,
+        replay,
+        describe,
+        events,
+      },
+      webhook: { functionName: LOCAL_RESOURCES.functions.webhook, maxBodyBytes },
+      approvalPages: { functionName: LOCAL_RESOURCES.functions.approvalHttp },
+      ...(options.extend ? { extend: (r: Router) => options.extend?.(r, runtime) } : {}),
+    });
+
+    // Recovery: what the previous run left.
+    recovered.builds = await codebuild.recover();
+    const outcome = states.recover({ resume: options.resumeOnRestart !== false });
+    recovered.resumed = outcome.resumed;
+    recovered.failed = outcome.failed;
+    for (const arn of outcome.resumed) log(`resumed ${arn} where it stopped`);
+    for (const arn of outcome.failed) log(`ended ${arn} FAILED: it was running when the runtime stopped`);
+    if (definition && parking.stats().parked > 0) {
+      recovered.replayed = await replay();
+      log(
+        `replayed parked deliveries: ${recovered.replayed.started} started, ${recovered.replayed.duplicate} already started, ${recovered.replayed.failed} still parked`,
+      );
+    }
+    const every = options.replayEveryMs ?? 60_000;
+    if (every > 0) {
+      const timer = setInterval(() => {
+        if (runtime.pipelineLoaded && parking.stats().parked > 0) void replay().catch(() => {});
+      }, every);
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
+    cleanups.unshift(() => {
+      db.close();
+      unlock();
+    });
+    return runtime;
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // Keep unwinding.
+      }
+    }
+    db.close();
+    unlock();
+    throw error;
+  }
+}

@@ -1,0 +1,668 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  type CompiledStateMachine,
+  type Engine,
+  EngineApiError,
+  ExecutionAlreadyExistsError,
+  ExecutionDoesNotExistError,
+  ExecutionNotRedrivableError,
+  type HistoryEvent,
+  InvalidNameError,
+  type JsonValue,
+  parseExecutionInput,
+  type StateMachineDefinition,
+} from '../engine';
+import {
+  detailsOf,
+  type ExecutionRecord,
+  type ExecutionStore,
+  InvalidCursorError,
+  type StateMachineRecord,
+} from '../store/executions';
+
+/**
+ * The local Step Functions service: the engine runs executions, the store keeps them. Every API operation of the
+ * local server goes through here, with AWS's semantics and error codes:
+ *
+ * - state machines are kept in the store; the engine compiles each definition once per revision;
+ * - StartExecution is idempotent as AWS's is (same name and input while running: the same ARN; else
+ *   `ExecutionAlreadyExists`), across restarts too, since the store is asked first;
+ * - every history event is written to the store when the engine records it, and DescribeExecution,
+ *   ListExecutions and GetExecutionHistory answer from the store (running or ended, before or after a restart);
+ * - RedriveExecution uses the engine's own redrive when the execution is still in memory, else restarts the
+ *   execution from its history (`resume`, below), which is also what happens to executions that were running
+ *   when the runtime stopped (`recover`).
+ *
+ * Resuming from history: the execution restarts at the top-level state it was in (its Task, Map or Parallel
+ * state is run again from the start), with that state's recorded input and the variables that the states before
+ * it assigned; the history continues with an `ExecutionRedriven` event, as after a redrive on AWS.
+ */
+
+export interface StatesServiceOptions {
+  readonly engine: Engine;
+  readonly store: ExecutionStore;
+  readonly region: string;
+  readonly accountId: string;
+  readonly partition?: string;
+  /** Told every history event once it is stored (metrics, live views). */
+  readonly onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+  /** Told when an execution ends (its stored record, as ended). */
+  readonly onEnd?: (execution: ExecutionRecord) => void;
+}
+
+const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
+const RESUME_STATE = '__SteplineResume';
+const TERMINAL: Readonly<Record<string, ExecutionRecord['status']>> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionAborted: 'ABORTED',
+  ExecutionTimedOut: 'TIMED_OUT',
+};
+
+export class StateMachineDoesNotExistError extends EngineApiError {
+  public constructor(arn: string) {
+    super('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    this.name = 'StateMachineDoesNotExistError';
+  }
+}
+
+export class StateMachineAlreadyExistsError extends EngineApiError {
+  public constructor(arn: string) {
+    super('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+    this.name = 'StateMachineAlreadyExistsError';
+  }
+}
+
+export class InvalidArnError extends EngineApiError {
+  public constructor(message: string) {
+    super('InvalidArn', message);
+    this.name = 'InvalidArnError';
+  }
+}
+
+export class ValidationError extends EngineApiError {
+  public constructor(message: string) {
+    super('ValidationException', message);
+    this.name = 'ValidationError';
+  }
+}
+
+/** Where a redrive or a resume restarts an execution. */
+export interface ResumePoint {
+  readonly stateName: string;
+  readonly input: JsonValue;
+  readonly variables: Record<string, JsonValue>;
+  /** The id of the event that entered the state. */
+  readonly enteredEventId: number;
+}
+
+/** How the events of a resumed execution's new run are numbered after the events of its earlier runs. */
+interface Renumbering {
+  last: number;
+  readonly landing: number;
+  readonly ids: Map<number, number>;
+}
+
+function validName(name: string): boolean {
+  if (name.length < 1 || name.length > 80 || NAME_FORBIDDEN.test(name)) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
+
+function jsonEqualText(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+}
+
+function repositoryOf(input: JsonValue): string | null {
+  const name = (input as { request?: { repository?: { fullName?: unknown } } } | null)?.request?.repository?.fullName;
+  return typeof name === 'string' ? name : null;
+}
+
+/** A JSONata expression that evaluates to `value` whatever it holds (no string inside is taken as an expression). */
+function literal(value: JsonValue): string {
+  return `{% $parse(${JSON.stringify(JSON.stringify(value))}) %}`;
+}
+
+/**
+ * The state an execution was in when it stopped, from its history: the last top-level state entered and not
+ * exited, with its input, and the variables the top-level states assigned before. Undefined when the history
+ * shows no such state (the execution stopped between two states, or before the first).
+ */
+export function resumePointOf(
+  definition: StateMachineDefinition,
+  history: readonly HistoryEvent[],
+): ResumePoint | undefined {
+  const topLevel = new Set(Object.keys(definition.States ?? {}));
+  const variables: Record<string, JsonValue> = {};
+  let open: ResumePoint | undefined;
+  for (const event of history) {
+    const details = detailsOf(event)?.[1];
+    const name = typeof details?.['name'] === 'string' ? (details['name'] as string) : undefined;
+    if (!name || !topLevel.has(name)) continue;
+    if (event.type.endsWith('StateEntered')) {
+      let input: JsonValue = {};
+      try {
+        input = JSON.parse(String(details?.['input'] ?? '{}')) as JsonValue;
+      } catch {
+        input = {};
+      }
+      open = { stateName: name, input, variables: { ...variables }, enteredEventId: event.id };
+    } else if (event.type.endsWith('StateExited')) {
+      const assigned = details?.['assignedVariables'];
+      if (assigned && typeof assigned === 'object') {
+        for (const [k, v] of Object.entries(assigned as Record<string, string>)) {
+          try {
+            variables[k] = JSON.parse(v) as JsonValue;
+          } catch {
+            variables[k] = v;
+          }
+        }
+      }
+      if (open?.stateName === name) open = undefined;
+    }
+  }
+  return open;
+}
+
+/** The definition of a resumed run: a first Pass state that restores the input and variables, then the state. */
+export function resumeDefinition(definition: StateMachineDefinition, point: ResumePoint): StateMachineDefinition {
+  const pass: Record<string, unknown> = {
+    Type: 'Pass',
+    QueryLanguage: 'JSONata',
+    Comment: 'Stepline local runtime: resumes the execution where it stopped.',
+    Output: literal(point.input),
+    Next: point.stateName,
+  };
+  if (Object.keys(point.variables).length > 0) {
+    pass['Assign'] = Object.fromEntries(Object.entries(point.variables).map(([k, v]) => [k, literal(v)]));
+  }
+  return { ...definition, StartAt: RESUME_STATE, States: { ...definition.States, [RESUME_STATE]: pass } };
+}
+
+export class StatesService {
+  public readonly engine: Engine;
+  private readonly store: ExecutionStore;
+  private readonly compiled = new Map<string, CompiledStateMachine>();
+  private readonly renumbering = new Map<string, Renumbering>();
+  private pendingStart: {
+    arn: string;
+    stateMachineArn: string;
+    name: string;
+    input: string;
+    repository: string | null;
+  } | null = null;
+  private readonly partition: string;
+
+  public constructor(private readonly options: StatesServiceOptions) {
+    this.engine = options.engine;
+    this.store = options.store;
+    this.partition = options.partition ?? 'aws';
+    this.engine.subscribe((arn, event) => this.record(arn, event));
+  }
+
+  public stateMachineArnOf(name: string): string {
+    return `arn:${this.partition}:states:${this.options.region}:${this.options.accountId}:stateMachine:${name}`;
+  }
+
+  // ------------------------------------------------------------------------------------------ recording
+
+  private record(executionArn: string, raw: HistoryEvent, own = false): void {
+    let event = raw;
+    const shift = own ? undefined : this.renumbering.get(executionArn);
+    if (shift) {
+      const details = detailsOf(raw)?.[1];
+      if (raw.type === 'ExecutionStarted' || details?.['name'] === RESUME_STATE) {
+        shift.ids.set(raw.id, shift.landing);
+        return;
+      }
+      shift.last += 1;
+      shift.ids.set(raw.id, shift.last);
+      event = {
+        ...raw,
+        id: shift.last,
+        previousEventId: raw.previousEventId === 0 ? 0 : (shift.ids.get(raw.previousEventId) ?? shift.landing),
+      };
+    }
+    if (event.type === 'ExecutionStarted' && this.pendingStart?.arn === executionArn) {
+      const p = this.pendingStart;
+      this.store.createExecution({
+        arn: p.arn,
+        stateMachineArn: p.stateMachineArn,
+        name: p.name,
+        input: p.input,
+        startDate: event.timestamp.getTime(),
+        repository: p.repository,
+      });
+      this.pendingStart = null;
+    }
+    this.store.appendEvent(executionArn, event);
+    const terminal = TERMINAL[event.type];
+    if (event.type === 'ExecutionRedriven' && !shift && !own) {
+      const count = Number(detailsOf(event)?.[1]?.['redriveCount'] ?? 1);
+      this.store.redriven(executionArn, count, event.timestamp.getTime());
+    }
+    if (terminal) {
+      const details = detailsOf(event)?.[1] ?? {};
+      this.store.finish(executionArn, {
+        status: terminal,
+        output: terminal === 'SUCCEEDED' ? String(details['output'] ?? 'null') : null,
+        error: typeof details['error'] === 'string' ? (details['error'] as string) : null,
+        cause: typeof details['cause'] === 'string' ? (details['cause'] as string) : null,
+        stopDate: event.timestamp.getTime(),
+      });
+    }
+    const stored = this.store.getExecution(executionArn);
+    if (stored) {
+      try {
+        this.options.onEvent?.(stored, event);
+      } catch {
+        // Observers never stop an execution.
+      }
+      if (terminal) {
+        if (terminal === 'SUCCEEDED') queueMicrotask(() => this.engine.forget(executionArn));
+        try {
+          this.options.onEnd?.(stored);
+        } catch {
+          // Observers never stop an execution.
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ state machines
+
+  private compile(record: StateMachineRecord): CompiledStateMachine {
+    const key = `${record.arn}#${record.revisionId}`;
+    let machine = this.compiled.get(key);
+    if (!machine) {
+      machine = this.engine.validate(record.definition);
+      this.compiled.set(key, machine);
+    }
+    return machine;
+  }
+
+  /**
+   * CreateStateMachine. Idempotent as AWS's: the same name, definition and role answer the existing machine;
+   * another definition under the same name is `StateMachineAlreadyExists` unless `replace` (the runtime's own
+   * start, which updates the pipeline to the definition on disk, as a deploy would).
+   */
+  public createStateMachine(input: {
+    name?: unknown;
+    definition?: unknown;
+    roleArn?: unknown;
+    type?: unknown;
+    replace?: boolean;
+  }): { stateMachineArn: string; creationDate: Date } {
+    const name = input.name;
+    if (typeof name !== 'string' || !validName(name)) throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
+    if (typeof input.definition !== 'string' || input.definition === '') {
+      throw new ValidationError(
+        "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const roleArn =
+      typeof input.roleArn === 'string' ? input.roleArn : `arn:aws:iam::${this.options.accountId}:role/stepline-local`;
+    if (!roleArn.startsWith('arn:'))
+      throw new InvalidArnError(`Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`);
+    const type = input.type === undefined ? 'STANDARD' : input.type;
+    if (type !== 'STANDARD' && type !== 'EXPRESS') {
+      throw new ValidationError(
+        `Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`,
+      );
+    }
+    const machine = this.engine.validate(input.definition);
+    const arn = this.stateMachineArnOf(name);
+    const existing = this.store.getStateMachine(arn);
+    const revisionId = createHash('sha256').update(input.definition).digest('hex').slice(0, 32);
+    if (existing && !input.replace) {
+      if (existing.revisionId === revisionId && existing.roleArn === roleArn && existing.type === type) {
+        return { stateMachineArn: arn, creationDate: new Date(existing.createdAt) };
+      }
+      throw new StateMachineAlreadyExistsError(arn);
+    }
+    const now = Date.now();
+    const record: StateMachineRecord = {
+      arn,
+      name,
+      definition: input.definition,
+      roleArn,
+      type,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+      revisionId,
+    };
+    this.store.putStateMachine(record);
+    this.compiled.set(`${arn}#${revisionId}`, machine);
+    return { stateMachineArn: arn, creationDate: new Date(record.createdAt) };
+  }
+
+  public describeStateMachine(arn: unknown): StateMachineRecord {
+    if (typeof arn !== 'string' || !arn.startsWith('arn:')) throw new InvalidArnError(`Invalid Arn: '${String(arn)}'`);
+    const record = this.store.getStateMachine(arn);
+    if (!record) throw new StateMachineDoesNotExistError(arn);
+    return record;
+  }
+
+  public listStateMachines(
+    maxResults: unknown,
+    nextToken: unknown,
+  ): { items: StateMachineRecord[]; next: string | null } {
+    const page = this.guard(() => this.store.listStateMachines(this.limit(maxResults), this.token(nextToken)));
+    return { items: [...page.items], next: page.next };
+  }
+
+  // ------------------------------------------------------------------------------------------ executions
+
+  private limit(value: unknown): number {
+    if (value === undefined || value === null || value === 0) return 100;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) {
+      throw new ValidationError(
+        `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+      );
+    }
+    return value;
+  }
+
+  private token(value: unknown): string | undefined {
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string')
+      throw new EngineApiError('InvalidToken', 'Invalid Token: the pagination token must be a string');
+    return value;
+  }
+
+  private guard<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw new EngineApiError('InvalidToken', error.message);
+      throw error;
+    }
+  }
+
+  /** StartExecution. */
+  public startExecution(input: { stateMachineArn?: unknown; name?: unknown; input?: unknown }): {
+    executionArn: string;
+    startDate: Date;
+  } {
+    const machineArn = input.stateMachineArn;
+    if (typeof machineArn !== 'string' || !machineArn.includes(':stateMachine:')) {
+      throw new InvalidArnError(`Invalid Arn: 'Resource type not valid in this context: ${String(machineArn)}'`);
+    }
+    const machineRecord = this.store.getStateMachine(machineArn);
+    if (!machineRecord) throw new StateMachineDoesNotExistError(machineArn);
+    const name = input.name === undefined || input.name === null ? randomUUID() : input.name;
+    if (typeof name !== 'string' || !validName(name)) throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
+    if (input.input !== undefined && input.input !== null && typeof input.input !== 'string') {
+      throw new ValidationError('input must be JSON text (a string)');
+    }
+    const text = typeof input.input === 'string' && input.input !== '' ? input.input : '{}';
+    const value = parseExecutionInput(text);
+    const executionArn = `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const existing = this.store.getExecution(executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && jsonEqualText(existing.input, text)) {
+        return { executionArn, startDate: new Date(existing.startDate) };
+      }
+      throw new ExecutionAlreadyExistsError(executionArn);
+    }
+    const machine = this.compile(machineRecord);
+    this.pendingStart = {
+      arn: executionArn,
+      stateMachineArn: machineArn,
+      name,
+      input: text,
+      repository: repositoryOf(value),
+    };
+    try {
+      const started = this.engine.start(machine, value, {
+        name,
+        executionArn,
+        stateMachineArn: machineArn,
+        stateMachineName: machineRecord.name,
+        roleArn: machineRecord.roleArn,
+      });
+      return { executionArn, startDate: started.startDate };
+    } finally {
+      this.pendingStart = null;
+    }
+  }
+
+  public execution(arn: unknown): ExecutionRecord {
+    if (typeof arn !== 'string' || !arn.includes(':execution:')) {
+      throw new InvalidArnError(`Invalid Arn: 'Resource type not valid in this context: ${String(arn)}'`);
+    }
+    const record = this.store.getExecution(arn);
+    if (!record) throw new ExecutionDoesNotExistError(arn);
+    return record;
+  }
+
+  /** Whether RedriveExecution would take this execution. */
+  public redrivable(record: ExecutionRecord): { ok: boolean; reason: string } {
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
+      return { ok: false, reason: `Execution is ${record.status}` };
+    }
+    const machine = this.store.getStateMachine(record.stateMachineArn);
+    if (!machine) return { ok: false, reason: 'The state machine does not exist any more' };
+    let point: ResumePoint | undefined;
+    try {
+      point = resumePointOf(JSON.parse(machine.definition) as StateMachineDefinition, this.store.history(record.arn));
+    } catch {
+      point = undefined;
+    }
+    return point ? { ok: true, reason: '' } : { ok: false, reason: 'The execution did not stop inside a state' };
+  }
+
+  public listExecutions(input: {
+    stateMachineArn?: unknown;
+    statusFilter?: unknown;
+    maxResults?: unknown;
+    nextToken?: unknown;
+  }): { items: ExecutionRecord[]; next: string | null } {
+    const machine = input.stateMachineArn;
+    if (machine !== undefined) {
+      if (typeof machine !== 'string' || !machine.includes(':stateMachine:')) {
+        throw new InvalidArnError(`Invalid Arn: 'Resource type not valid in this context: ${String(machine)}'`);
+      }
+      if (!this.store.getStateMachine(machine)) throw new StateMachineDoesNotExistError(machine);
+    }
+    const status = input.statusFilter;
+    const statuses = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
+    if (status !== undefined && (typeof status !== 'string' || !statuses.includes(status))) {
+      throw new ValidationError(
+        `1 validation error detected: Value '${String(status)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${statuses.join(', ')}]`,
+      );
+    }
+    const page = this.guard(() =>
+      this.store.listExecutions(
+        {
+          ...(typeof machine === 'string' ? { stateMachineArn: machine } : {}),
+          ...(status ? { status: status as string } : {}),
+        },
+        this.limit(input.maxResults),
+        this.token(input.nextToken),
+      ),
+    );
+    return { items: [...page.items], next: page.next };
+  }
+
+  public history(input: {
+    executionArn?: unknown;
+    maxResults?: unknown;
+    nextToken?: unknown;
+    reverseOrder?: unknown;
+    includeExecutionData?: unknown;
+  }): { events: HistoryEvent[]; next: string | null } {
+    const record = this.execution(input.executionArn);
+    const page = this.guard(() =>
+      this.store.historyPage(record.arn, {
+        limit: this.limit(input.maxResults),
+        reverse: input.reverseOrder === true,
+        cursor: this.token(input.nextToken),
+      }),
+    );
+    const events = input.includeExecutionData === false ? page.items.map(withoutData) : [...page.items];
+    return { events, next: page.next };
+  }
+
+  /** StopExecution. A closed execution answers its own stop date. */
+  public stopExecution(input: { executionArn?: unknown; error?: unknown; cause?: unknown }): { stopDate: Date } {
+    const record = this.execution(input.executionArn);
+    if (record.status !== 'RUNNING') return { stopDate: new Date(record.stopDate ?? Date.now()) };
+    const details = {
+      ...(typeof input.error === 'string' ? { error: input.error } : {}),
+      ...(typeof input.cause === 'string' ? { cause: input.cause } : {}),
+    };
+    try {
+      return this.engine.stop(record.arn, details);
+    } catch (error) {
+      if (!(error instanceof ExecutionDoesNotExistError)) throw error;
+      // Running in the store but not in the engine: end it here.
+      this.appendOwn(record, 'ExecutionAborted', 'executionAbortedEventDetails', details);
+      return { stopDate: new Date() };
+    }
+  }
+
+  /** RedriveExecution. */
+  public redriveExecution(input: { executionArn?: unknown }): { redriveDate: Date } {
+    const record = this.execution(input.executionArn);
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
+      throw new ExecutionNotRedrivableError(
+        `Execution is ${record.status}: only FAILED, TIMED_OUT or ABORTED executions can be redriven: '${record.arn}'`,
+      );
+    }
+    if (!this.renumbering.has(record.arn)) {
+      try {
+        this.engine.redrive(record.arn);
+        return { redriveDate: new Date() };
+      } catch (error) {
+        if (!(error instanceof ExecutionDoesNotExistError)) throw error;
+      }
+    }
+    const outcome = this.resume(record);
+    if (!outcome.ok)
+      throw new ExecutionNotRedrivableError(`Execution cannot be redriven: ${outcome.reason}: '${record.arn}'`);
+    return { redriveDate: new Date() };
+  }
+
+  /**
+   * Restarts an execution from its history (see the module comment). Answers why not when it cannot: no state
+   * machine, no state to resume in.
+   */
+  public resume(record: ExecutionRecord): { ok: true } | { ok: false; reason: string } {
+    const machineRecord = this.store.getStateMachine(record.stateMachineArn);
+    if (!machineRecord) return { ok: false, reason: 'its state machine does not exist any more' };
+    const definition = JSON.parse(machineRecord.definition) as StateMachineDefinition;
+    const history = this.store.history(record.arn);
+    const point = resumePointOf(definition, history);
+    if (!point) return { ok: false, reason: 'its history shows no state it was in' };
+    let machine: CompiledStateMachine;
+    try {
+      machine = this.engine.validate(resumeDefinition(definition, point));
+    } catch (error) {
+      return { ok: false, reason: `its definition cannot be loaded: ${(error as Error).message}` };
+    }
+    const last = history.at(-1)?.id ?? 0;
+    const redriveCount = record.redriveCount + 1;
+    const now = new Date();
+    const landing = last + 1;
+    this.store.appendEvent(record.arn, {
+      id: landing,
+      previousEventId: last,
+      timestamp: now,
+      type: 'ExecutionRedriven',
+      executionRedrivenEventDetails: { redriveCount },
+    } as HistoryEvent);
+    this.store.redriven(record.arn, redriveCount, now.getTime());
+    this.renumbering.set(record.arn, { last: landing, landing, ids: new Map() });
+    this.engine.forget(record.arn);
+    this.engine.start(machine, JSON.parse(record.input) as JsonValue, {
+      name: record.name,
+      executionArn: record.arn,
+      stateMachineArn: record.stateMachineArn,
+      stateMachineName: machineRecord.name,
+      roleArn: machineRecord.roleArn,
+    });
+    return { ok: true };
+  }
+
+  /** Appends an event that the runtime itself records (not the engine) to an execution's history. */
+  private appendOwn(record: ExecutionRecord, type: string, detailsKey: string, details: Record<string, unknown>): void {
+    const last = this.store.history(record.arn).at(-1)?.id ?? 0;
+    const now = new Date();
+    this.record(
+      record.arn,
+      { id: last + 1, previousEventId: last, timestamp: now, type, [detailsKey]: details } as HistoryEvent,
+      true,
+    );
+  }
+
+  /**
+   * After a restart: every execution that was running resumes where it stopped (`resume: true`, the default), or
+   * ends FAILED with error `Stepline.RuntimeInterrupted` and a cause that says what happened and where.
+   */
+  public recover(options: { resume?: boolean } = {}): { resumed: string[]; failed: string[] } {
+    const resumed: string[] = [];
+    const failed: string[] = [];
+    for (const record of this.store.running()) {
+      const history = this.store.history(record.arn);
+      const last = history.at(-1);
+      const where = last
+        ? `last recorded event #${last.id} ${last.type} at ${last.timestamp.toISOString()}`
+        : 'no event recorded';
+      if (options.resume !== false) {
+        const outcome = this.resume(record);
+        if (outcome.ok) {
+          resumed.push(record.arn);
+          continue;
+        }
+        this.appendOwn(record, 'ExecutionFailed', 'executionFailedEventDetails', {
+          error: 'Stepline.RuntimeInterrupted',
+          cause: `The local runtime stopped (killed or crashed) while this execution was running (${where}), and it could not resume it: ${outcome.reason}.`,
+        });
+      } else {
+        this.appendOwn(record, 'ExecutionFailed', 'executionFailedEventDetails', {
+          error: 'Stepline.RuntimeInterrupted',
+          cause: `The local runtime stopped (killed or crashed) while this execution was running (${where}); it was started again with resume disabled. Redrive the execution to continue it from the state where it stopped.`,
+        });
+      }
+      failed.push(record.arn);
+    }
+    return { resumed, failed };
+  }
+
+  public sendTaskSuccess(input: { taskToken?: unknown; output?: unknown }): void {
+    if (typeof input.output !== 'string')
+      throw new ValidationError(
+        "1 validation error detected: Value null at 'output' failed to satisfy constraint: Member must not be null",
+      );
+    this.engine.sendTaskSuccess(String(input.taskToken ?? ''), input.output);
+  }
+
+  public sendTaskFailure(input: { taskToken?: unknown; error?: unknown; cause?: unknown }): void {
+    this.engine.sendTaskFailure(
+      String(input.taskToken ?? ''),
+      typeof input.error === 'string' ? input.error : undefined,
+      typeof input.cause === 'string' ? input.cause : undefined,
+    );
+  }
+
+  public sendTaskHeartbeat(input: { taskToken?: unknown }): void {
+    this.engine.sendTaskHeartbeat(String(input.taskToken ?? ''));
+  }
+}
+
+/** A history event without its input and output (GetExecutionHistory's `includeExecutionData: false`). */
+function withoutData(event: HistoryEvent): HistoryEvent {
+  const found = detailsOf(event);
+  if (!found) return event;
+  const [key, details] = found;
+  const { input: _input, output: _output, ...rest } = details;
+  return { ...event, [key]: rest } as HistoryEvent;
+}

@@ -1,0 +1,269 @@
+import type { EventEmitter } from 'node:events';
+import type { SqliteParkingStore } from '../../adapters/local/parking';
+import type { DrainSummary } from '../../functions/replay/replay';
+import type { HistoryEvent } from '../engine';
+import type { ApprovalDesk } from '../runtime/approvals';
+import type { StatesService } from '../runtime/states';
+import type { BuildDocument, CodeBuildService } from '../services/codebuild';
+import type { BuildStore } from '../store/builds';
+import type { ExecutionRecord, ExecutionStore } from '../store/executions';
+import type { StatusStore } from '../store/statuses';
+import { HttpError, type RouteContext, type Router, readJson, sendJson, sendText } from './http';
+
+/**
+ * The runtime's JSON API for the console and the CLI (`/api/...`): executions, their history, builds and their
+ * logs, commit statuses of the local sink, approvals, parked deliveries, and a stream of what happens
+ * (Server-Sent Events). Times are ISO-8601 strings; everything is read from the state file, so it answers the
+ * same before and after a restart. See docs/adr/0052 for the list of routes and their shapes.
+ */
+
+export interface ApiDependencies {
+  readonly states: StatesService;
+  readonly executions: ExecutionStore;
+  readonly builds: BuildStore;
+  readonly codebuild: CodeBuildService;
+  readonly statuses: StatusStore;
+  readonly approvals: ApprovalDesk;
+  readonly parking: SqliteParkingStore;
+  readonly replay: () => Promise<DrainSummary>;
+  readonly describe: () => unknown;
+  /** Emits `event` with `{ type, ... }` for the stream. */
+  readonly events: EventEmitter;
+}
+
+function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function parse(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export function executionSummary(record: ExecutionRecord): Record<string, unknown> {
+  return {
+    executionArn: record.arn,
+    name: record.name,
+    stateMachineArn: record.stateMachineArn,
+    status: record.status,
+    startDate: iso(record.startDate),
+    stopDate: iso(record.stopDate),
+    repository: record.repository,
+    error: record.error,
+    cause: record.cause,
+    redriveCount: record.redriveCount,
+    redriveDate: iso(record.redriveDate),
+    eventCount: record.eventCount,
+  };
+}
+
+export function eventJson(event: HistoryEvent): Record<string, unknown> {
+  return { ...event, timestamp: event.timestamp.toISOString() };
+}
+
+export function buildSummary(doc: BuildDocument): Record<string, unknown> {
+  const variable = (name: string): string | null =>
+    doc.environment.environmentVariables.find((v) => v.name === name)?.value ?? null;
+  return {
+    id: doc.id,
+    arn: doc.arn,
+    projectName: doc.projectName,
+    buildNumber: doc.buildNumber,
+    buildStatus: doc.buildStatus,
+    currentPhase: doc.currentPhase,
+    startTime: iso(doc.startTime),
+    endTime: iso(doc.endTime),
+    sourceVersion: doc.sourceVersion ?? null,
+    resolvedSourceVersion: doc.resolvedSourceVersion ?? null,
+    executionArn: variable('STEPLINE_EXECUTION_ARN'),
+    step: variable('STEPLINE_STEP'),
+    suite: variable('STEPLINE_SUITE'),
+    logUrl: doc.logs.deepLink,
+    phases: doc.phases.map((p) => ({
+      phaseType: p.phaseType,
+      phaseStatus: p.phaseStatus ?? null,
+      startTime: iso(p.startTime),
+      endTime: iso(p.endTime),
+      durationInSeconds: p.durationInSeconds ?? null,
+      contexts: p.contexts?.filter((c) => c.message) ?? [],
+    })),
+    exportedEnvironmentVariables: doc.exportedEnvironmentVariables,
+  };
+}
+
+function intParam(url: URL, name: string, fallback: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new HttpError(400, 'invalid_parameter', `${name} must be a whole number from 0 to ${max}`);
+  return n;
+}
+
+export function registerApi(router: Router, deps: ApiDependencies): void {
+  router.add('GET', '/api/runtime', ({ res }) => sendJson(res, 200, deps.describe()));
+
+  router.add('GET', '/api/executions', ({ res, url }) => {
+    const page = deps.states.listExecutions({
+      ...(url.searchParams.get('stateMachineArn') ? { stateMachineArn: url.searchParams.get('stateMachineArn') } : {}),
+      ...(url.searchParams.get('status') ? { statusFilter: url.searchParams.get('status') } : {}),
+      maxResults: intParam(url, 'limit', 50, 1000),
+      ...(url.searchParams.get('next') ? { nextToken: url.searchParams.get('next') } : {}),
+    });
+    const repository = url.searchParams.get('repository');
+    const items = repository ? page.items.filter((e) => e.repository === repository) : page.items;
+    sendJson(res, 200, { executions: items.map(executionSummary), next: page.next });
+  });
+
+  router.add('GET', '/api/executions/:arn', async ({ res, params }) => {
+    const record = deps.executions.getExecution(params['arn'] ?? '');
+    if (!record) throw new HttpError(404, 'not_found', `no execution ${params['arn']}`);
+    const input = parse(record.input) as {
+      request?: { provider?: string; repository?: { fullName?: string }; commit?: { sha?: string } };
+    };
+    const request = input?.request;
+    const statuses =
+      request?.provider && request.repository?.fullName && request.commit?.sha
+        ? deps.statuses.latest(request.provider as 'github', request.repository.fullName, request.commit.sha)
+        : [];
+    const redrive = deps.states.redrivable(record);
+    sendJson(res, 200, {
+      ...executionSummary(record),
+      input,
+      output: parse(record.output),
+      redriveStatus: redrive.ok ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      builds: deps.builds
+        .list({ executionArn: record.arn })
+        .map((b) => buildSummary(b.document as unknown as BuildDocument)),
+      approvals: await deps.approvals.list({ executionArn: record.arn }),
+      statuses,
+    });
+  });
+
+  router.add('GET', '/api/executions/:arn/history', ({ res, url, params }) => {
+    const record = deps.executions.getExecution(params['arn'] ?? '');
+    if (!record) throw new HttpError(404, 'not_found', `no execution ${params['arn']}`);
+    const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(url, 'limit', 1000, 10_000);
+    const events = deps.executions
+      .history(record.arn)
+      .filter((e) => e.id > after)
+      .slice(0, limit);
+    sendJson(res, 200, { executionArn: record.arn, status: record.status, events: events.map(eventJson) });
+  });
+
+  router.add('GET', '/api/builds', ({ res, url }) => {
+    const execution = url.searchParams.get('execution') ?? undefined;
+    const list = deps.builds.list({
+      ...(execution ? { executionArn: execution } : {}),
+      limit: intParam(url, 'limit', 100, 1000),
+    });
+    sendJson(res, 200, { builds: list.map((b) => buildSummary(b.document as unknown as BuildDocument)) });
+  });
+
+  router.add('GET', '/api/builds/:id', ({ res, params }) => {
+    const doc = deps.codebuild.get(params['id'] ?? '');
+    if (!doc) throw new HttpError(404, 'not_found', `no build ${params['id']}`);
+    sendJson(res, 200, { build: buildSummary(doc), reports: deps.codebuild.reports(doc.id) });
+  });
+
+  router.add('GET', '/api/builds/:id/log', ({ res, url, params }) => {
+    const doc = deps.codebuild.get(params['id'] ?? '');
+    if (!doc) throw new HttpError(404, 'not_found', `no build ${params['id']}`);
+    const after = intParam(url, 'after', 0, Number.MAX_SAFE_INTEGER);
+    const chunks = deps.builds.logs(doc.id, after);
+    if (url.searchParams.get('format') === 'json') {
+      sendJson(res, 200, {
+        buildId: doc.id,
+        buildStatus: doc.buildStatus,
+        complete: doc.buildComplete,
+        chunks: chunks.map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
+      });
+      return;
+    }
+    sendText(res, 200, chunks.map((c) => c.text).join(''));
+  });
+
+  router.add('GET', '/api/statuses', ({ res, url }) => {
+    const filter = {
+      ...(url.searchParams.get('provider') ? { provider: url.searchParams.get('provider') as string } : {}),
+      ...(url.searchParams.get('repository') ? { repository: url.searchParams.get('repository') as string } : {}),
+      ...(url.searchParams.get('sha') ? { sha: url.searchParams.get('sha') as string } : {}),
+      limit: intParam(url, 'limit', 500, 10_000),
+    };
+    sendJson(res, 200, {
+      statuses: deps.statuses.list(filter).map((s) => ({ ...s, createdAt: new Date(s.createdAt).toISOString() })),
+    });
+  });
+
+  router.add('GET', '/api/approvals', async ({ res, url }) => {
+    const approvals = await deps.approvals.list({
+      ...(url.searchParams.get('status') ? { status: url.searchParams.get('status') as string } : {}),
+      ...(url.searchParams.get('execution') ? { executionArn: url.searchParams.get('execution') as string } : {}),
+    });
+    sendJson(res, 200, { approvals });
+  });
+
+  router.add('POST', '/api/approvals/:id/decision', async ({ req, res, params }) => {
+    const body = (await readJson(req, 16 * 1024)) as { decision?: unknown; by?: unknown; reason?: unknown };
+    if (body.decision !== 'approve' && body.decision !== 'reject') {
+      throw new HttpError(400, 'invalid_decision', 'decision must be "approve" or "reject"');
+    }
+    const result = await deps.approvals.decide(params['id'] ?? '', {
+      action: body.decision,
+      actor: typeof body.by === 'string' && body.by.trim() ? body.by.trim() : null,
+      ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
+    });
+    const status =
+      result.kind === 'approved' || result.kind === 'rejected'
+        ? 200
+        : result.kind === 'unknown'
+          ? 404
+          : result.kind === 'forbidden'
+            ? 403
+            : result.kind === 'retry'
+              ? 503
+              : 409;
+    const approval = 'record' in result && result.record ? await deps.approvals.get(result.record.id) : undefined;
+    sendJson(res, status, { outcome: result.kind, ...(approval ? { approval } : {}) });
+  });
+
+  router.add('GET', '/api/parked', async ({ res }) => {
+    sendJson(res, 200, { deliveries: await deps.parking.list(1000), ...deps.parking.stats() });
+  });
+
+  router.add('POST', '/api/parked/replay', async ({ res }) => {
+    sendJson(res, 200, await deps.replay());
+  });
+
+  router.add('GET', '/api/events', (ctx) => stream(ctx, deps.events));
+}
+
+/** Server-Sent Events: every runtime event as `data: {json}`, with a comment every 15 s to keep proxies open. */
+function stream({ req, res }: RouteContext, events: EventEmitter): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+  });
+  res.write(': stepline events\n\n');
+  const listener = (event: { type: string }): void => {
+    res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+  };
+  events.on('event', listener);
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  keepAlive.unref();
+  return new Promise((resolve) => {
+    const close = (): void => {
+      clearInterval(keepAlive);
+      events.off('event', listener);
+      resolve();
+    };
+    req.on('close', close);
+    res.on('close', close);
+  });
+}

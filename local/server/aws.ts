@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { EngineApiError, type HistoryEvent } from '../engine';
+import type { StatesService } from '../runtime/states';
+import { CodeBuildError, type CodeBuildService, toApiBuild } from '../services/codebuild';
+import type { ExecutionRecord } from '../store/executions';
+import { HttpError, type RouteContext, readBody } from './http';
+
+/**
+ * The AWS APIs of the local server, in the AWS JSON protocols, so that the AWS SDK v3 clients and the AWS CLI
+ * work against it unchanged with an endpoint override (`--endpoint-url http://127.0.0.1:8080`):
+ *
+ * - Step Functions (JSON 1.0, `X-Amz-Target: AWSStepFunctions.<Operation>`);
+ * - CodeBuild (JSON 1.1, `X-Amz-Target: CodeBuild_20161006.<Operation>`).
+ *
+ * Any SigV4 signature (or none) is accepted: the server listens on 127.0.0.1 and checks no credentials.
+ * Errors answer AWS's shape, `{ "__type": "...#Code", "message": "..." }` with `x-amzn-ErrorType`, status 400 for
+ * the caller's errors and 500 for ours. Timestamps are epoch seconds, as the protocols send them.
+ */
+
+const SFN_PREFIX = 'AWSStepFunctions.';
+const CODEBUILD_PREFIX = 'CodeBuild_20161006.';
+const MAX_REQUEST = 2 * 1024 * 1024;
+
+export interface AwsApiDependencies {
+  readonly states: StatesService;
+  readonly codebuild: CodeBuildService;
+}
+
+function seconds(ms: number | Date | null | undefined): number | undefined {
+  if (ms === null || ms === undefined) return undefined;
+  return (typeof ms === 'number' ? ms : ms.getTime()) / 1000;
+}
+
+function clean<T extends Record<string, unknown>>(value: T): T {
+  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  contentType: string,
+  extra: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...extra,
+  });
+  res.end(text);
+}
+
+function sendError(
+  res: ServerResponse,
+  contentType: string,
+  namespace: string,
+  code: string,
+  message: string,
+  status = 400,
+): void {
+  send(res, status, { __type: `${namespace}#${code}`, message }, contentType, { 'x-amzn-errortype': code });
+}
+
+/** Whether a request is for one of the AWS APIs (by its target header). */
+export function isAwsRequest(target: string | undefined): boolean {
+  return typeof target === 'string' && (target.startsWith(SFN_PREFIX) || target.startsWith(CODEBUILD_PREFIX));
+}
+
+function describeExecution(record: ExecutionRecord, redrive: { ok: boolean; reason: string }): Record<string, unknown> {
+  return clean({
+    executionArn: record.arn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: seconds(record.startDate),
+    stopDate: seconds(record.stopDate),
+    input: record.input,
+    inputDetails: { included: true },
+    output: record.status === 'SUCCEEDED' ? (record.output ?? 'null') : undefined,
+    outputDetails: record.status === 'SUCCEEDED' ? { included: true } : undefined,
+    error: record.error ?? undefined,
+    cause: record.cause ?? undefined,
+    redriveCount: record.redriveCount,
+    redriveDate: seconds(record.redriveDate),
+    redriveStatus: redrive.ok ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+    redriveStatusReason: redrive.ok ? undefined : redrive.reason,
+  });
+}
+
+function listItem(record: ExecutionRecord): Record<string, unknown> {
+  return clean({
+    executionArn: record.arn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: seconds(record.startDate),
+    stopDate: seconds(record.stopDate),
+    redriveCount: record.redriveCount,
+    redriveDate: seconds(record.redriveDate),
+  });
+}
+
+function historyEvent(event: HistoryEvent): Record<string, unknown> {
+  return { ...event, timestamp: seconds(event.timestamp) };
+}
+
+type Operation = (input: Record<string, unknown>) => unknown | Promise<unknown>;
+
+function stepFunctions(states: StatesService): Record<string, Operation> {
+  return {
+    CreateStateMachine: (input) => {
+      const out = states.createStateMachine(input);
+      return { stateMachineArn: out.stateMachineArn, creationDate: seconds(out.creationDate) };
+    },
+    DescribeStateMachine: (input) => {
+      const m = states.describeStateMachine(input['stateMachineArn']);
+      return {
+        stateMachineArn: m.arn,
+        name: m.name,
+        status: 'ACTIVE',
+        definition: m.definition,
+        roleArn: m.roleArn,
+        type: m.type,
+        creationDate: seconds(m.createdAt),
+        loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+        tracingConfiguration: { enabled: false },
+        revisionId: m.revisionId,
+      };
+    },
+    DescribeStateMachineForExecution: (input) => {
+      const e = states.execution(input['executionArn']);
+      const m = states.describeStateMachine(e.stateMachineArn);
+      return {
+        stateMachineArn: m.arn,
+        name: m.name,
+        definition: m.definition,
+        roleArn: m.roleArn,
+        updateDate: seconds(m.updatedAt),
+        revisionId: m.revisionId,
+      };
+    },
+    ListStateMachines: (input) => {
+      const page = states.listStateMachines(input['maxResults'], input['nextToken']);
+      return clean({
+        stateMachines: page.items.map((m) => ({
+          stateMachineArn: m.arn,
+          name: m.name,
+          type: m.type,
+          creationDate: seconds(m.createdAt),
+        })),
+        nextToken: page.next ?? undefined,
+      });
+    },
+    StartExecution: (input) => {
+      const out = states.startExecution(input);
+      return { executionArn: out.executionArn, startDate: seconds(out.startDate) };
+    },
+    DescribeExecution: (input) => {
+      const record = states.execution(input['executionArn']);
+      return describeExecution(record, states.redrivable(record));
+    },
+    ListExecutions: (input) => {
+      const page = states.listExecutions(input);
+      return clean({ executions: page.items.map(listItem), nextToken: page.next ?? undefined });
+    },
+    GetExecutionHistory: (input) => {
+      const page = states.history(input);
+      return clean({ events: page.events.map(historyEvent), nextToken: page.next ?? undefined });
+    },
+    StopExecution: (input) => ({ stopDate: seconds(states.stopExecution(input).stopDate) }),
+    RedriveExecution: (input) => ({ redriveDate: seconds(states.redriveExecution(input).redriveDate) }),
+    SendTaskSuccess: (input) => {
+      states.sendTaskSuccess(input);
+      return {};
+    },
+    SendTaskFailure: (input) => {
+      states.sendTaskFailure(input);
+      return {};
+    },
+    SendTaskHeartbeat: (input) => {
+      states.sendTaskHeartbeat(input);
+      return {};
+    },
+  };
+}
+
+function codeBuild(codebuild: CodeBuildService): Record<string, Operation> {
+  return {
+    StartBuild: (input) => ({ build: toApiBuild(codebuild.startBuild(input)) }),
+    BatchGetBuilds: (input) => {
+      const ids = input['ids'];
+      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((id) => typeof id === 'string')) {
+        throw new CodeBuildError('InvalidInputException', 'ids must be a list of 1 to 100 build ids');
+      }
+      const { builds, notFound } = codebuild.batchGet(ids as string[]);
+      return { builds: builds.map(toApiBuild), buildsNotFound: notFound };
+    },
+    StopBuild: async (input) => {
+      if (typeof input['id'] !== 'string') throw new CodeBuildError('InvalidInputException', 'id is required');
+      return { build: toApiBuild(await codebuild.stop(input['id'])) };
+    },
+    ListProjects: () => ({ projects: codebuild.projectNames().sort() }),
+  };
+}
+
+/** Serves one AWS API request (routed here when `X-Amz-Target` names an AWS operation). */
+export function awsApi(deps: AwsApiDependencies): (ctx: RouteContext) => Promise<void> {
+  const sfn = stepFunctions(deps.states);
+  const cb = codeBuild(deps.codebuild);
+  return async function serveAwsApi({ req, res }) {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const isSfn = target.startsWith(SFN_PREFIX);
+    const contentType = isSfn ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const namespace = isSfn ? 'com.amazonaws.swf.service.v2.model' : 'com.amazonaws.codebuild';
+    const operation = isSfn ? target.slice(SFN_PREFIX.length) : target.slice(CODEBUILD_PREFIX.length);
+    const table = isSfn ? sfn : cb;
+    const handler = Object.hasOwn(table, operation) ? table[operation] : undefined;
+    if (!handler) {
+      sendError(res, contentType, namespace, 'UnknownOperationException', `The local runtime does not serve ${target}`);
+      return;
+    }
+    let input: Record<string, unknown>;
+    try {
+      const { body, truncated } = await readBody(req, MAX_REQUEST);
+      if (truncated) throw new HttpError(413, 'body_too_large', `the request is larger than ${MAX_REQUEST} bytes`);
+      const parsed = body.length ? (JSON.parse(body.toString('utf8')) as unknown) : {};
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      input = parsed as Record<string, unknown>;
+    } catch (error) {
+      const message = error instanceof HttpError ? error.message : 'the request body is not a JSON object';
+      sendError(res, contentType, namespace, 'SerializationException', message);
+      return;
+    }
+    try {
+      const out = await handler(input);
+      send(res, 200, out, contentType);
+    } catch (error) {
+      if (error instanceof EngineApiError) {
+        sendError(res, contentType, namespace, error.code, error.message);
+      } else if (error instanceof CodeBuildError) {
+        sendError(res, contentType, namespace, error.code, error.message);
+      } else {
+        sendError(res, contentType, namespace, 'InternalServerError', 'internal error of the local runtime', 500);
+      }
+    }
+  };
+}

@@ -1,0 +1,121 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GitHostSink } from '../services/githost';
+import type { LambdaService } from '../services/lambda';
+import { type ApiDependencies, registerApi } from './api';
+import { awsApi, isAwsRequest } from './aws';
+import { gatewayHandler } from './gateway';
+import { type RouteContext, Router, readJson, sendJson, sendText } from './http';
+import type { MetricsRegistry } from './metrics';
+
+export { type ApiDependencies, buildSummary, eventJson, executionSummary } from './api';
+export { gatewayEvent } from './gateway';
+export {
+  HttpError,
+  type RouteContext,
+  type RouteHandler,
+  Router,
+  readBody,
+  readJson,
+  sendJson,
+  sendText,
+} from './http';
+export { DURATION_BUCKETS, MetricsRegistry } from './metrics';
+
+/**
+ * The local runtime's one HTTP server. Routes, first match wins:
+ *
+ * | route | what |
+ * | --- | --- |
+ * | (console routes, prepended by `extend`) | `GET /`, `/ui/*`, `/executions/*`: the web console (issue 8) |
+ * | `POST /` with `X-Amz-Target` | the Step Functions and CodeBuild APIs (aws.ts) |
+ * | `POST /webhooks/{provider}` | the webhook function, through an API Gateway v2 event |
+ * | `GET, POST /approvals/{id}` | the approval pages (the approval http function) |
+ * | `* /githost/*` | the local Git host status sink (GitHub, GitLab, Bitbucket status APIs) |
+ * | `GET /metrics` | Prometheus text format |
+ * | `GET /healthz` | liveness |
+ * | `/api/*` | the JSON API for the console and the CLI (api.ts) |
+ * | `GET /` | a plain index of the above, when no console is registered |
+ */
+
+export interface ServerDependencies {
+  readonly aws: Parameters<typeof awsApi>[0];
+  readonly lambda: LambdaService;
+  readonly sink: GitHostSink;
+  readonly metrics: MetricsRegistry;
+  readonly api: ApiDependencies;
+  readonly webhook: { readonly functionName: string; readonly maxBodyBytes: number };
+  readonly approvalPages: { readonly functionName: string };
+  /** Adds routes ahead of the built-in ones (the console). */
+  readonly extend?: (router: Router) => void;
+}
+
+export function buildRouter(deps: ServerDependencies): Router {
+  const router = new Router();
+  const aws = awsApi(deps.aws);
+  router.add('POST', '/', async (ctx) => {
+    if (isAwsRequest(ctx.req.headers['x-amz-target'] as string | undefined)) return aws(ctx);
+    sendJson(ctx.res, 400, {
+      error: 'missing_target',
+      message: 'POST / serves the AWS APIs: send X-Amz-Target (AWSStepFunctions.* or CodeBuild_20161006.*)',
+    });
+  });
+  router.add(
+    'POST',
+    '/webhooks/:provider',
+    gatewayHandler(deps.lambda, {
+      routeKey: 'POST /webhooks/{provider}',
+      functionName: deps.webhook.functionName,
+      maxBodyBytes: deps.webhook.maxBodyBytes,
+    }),
+  );
+  const approvals = gatewayHandler(deps.lambda, {
+    routeKey: 'ANY /approvals/{id}',
+    functionName: deps.approvalPages.functionName,
+    maxBodyBytes: 16 * 1024,
+  });
+  router.add('GET', '/approvals/:id', approvals);
+  router.add('POST', '/approvals/:id', approvals);
+  router.add('*', '/githost/*rest', async ({ req, res, url, params }) => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = method === 'GET' || method === 'HEAD' ? null : await readJson(req, 256 * 1024).catch(() => null);
+    const answer = deps.sink.handle({ method, path: `/${params['rest'] ?? ''}${url.search}`, body });
+    sendJson(res, answer.status, answer.body);
+  });
+  router.add('GET', '/metrics', ({ res }) =>
+    sendText(res, 200, deps.metrics.expose(), 'text/plain; version=0.0.4; charset=utf-8'),
+  );
+  router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { status: 'ok' }));
+  registerApi(router, deps.api);
+  router.add('GET', '/', (ctx: RouteContext) => index(ctx, router));
+  deps.extend?.(router);
+  return router;
+}
+
+function index({ res }: RouteContext, router: Router): void {
+  const lines = [
+    'Stepline local runtime',
+    '',
+    'Routes:',
+    ...router.list().map((r) => `  ${r.method.padEnd(5)} ${r.pattern}`),
+    '',
+    'The AWS CLI and SDKs work against this endpoint: aws --endpoint-url <this URL> stepfunctions list-executions ...',
+  ];
+  sendText(res, 200, `${lines.join('\n')}\n`);
+}
+
+/** Listens on `host:port` (port 0: a free one); resolves with the server and its port. */
+export async function listen(router: Router, host: string, port: number): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    void router.handle(req, res);
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
