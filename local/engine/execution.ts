@@ -253,12 +253,19 @@ export class Execution {
         )
         .catch(() => {});
     }
+    // As StartExecution does, return first: the states run once the caller has the execution in hand.
+    queueMicrotask(() => this.begin(frame, resume ? resume.input : this.config.input));
+    return this.done;
+  }
+
+  private begin(frame: Frame, input: JsonValue): void {
+    if (this.status !== 'RUNNING') return;
     let result: JsonValue | Promise<JsonValue>;
     try {
-      result = this.runScope(frame, resume ? resume.input : this.config.input);
+      result = this.runScope(frame, input);
     } catch (err) {
       this.finishWithError(err, frame);
-      return this.done;
+      return;
     }
     if (isPromise<JsonValue>(result)) {
       result.then(
@@ -266,7 +273,6 @@ export class Execution {
         (err) => this.finishWithError(err, frame),
       );
     } else this.finishWithOutput(result, frame);
-    return this.done;
   }
 
   /** StopExecution: ends a running execution as ABORTED. */

@@ -44,6 +44,20 @@ describe('Engine', () => {
     expect(engine.list({ status: 'SUCCEEDED' })).toHaveLength(200);
   });
 
+  it('returns from start before any state runs, as StartExecution does', async () => {
+    // Prepare
+    const engine = new Engine({ clock: 'virtual' });
+    // Act
+    const started = engine.start({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, {});
+    const atStart = engine.describe(started.executionArn).status;
+    const typesAtStart = types(engine.history(started.executionArn));
+    await started.done;
+    // Assess
+    expect(atStart).toBe('RUNNING');
+    expect(typesAtStart).toEqual(['ExecutionStarted']);
+    expect(engine.describe(started.executionArn).status).toBe('SUCCEEDED');
+  });
+
   it('stops a running execution: ABORTED with the error and cause given, the handler’s signal aborted', async () => {
     // Prepare
     const engine = new Engine();
@@ -74,6 +88,7 @@ describe('Engine', () => {
     // Prepare
     const engine = new Engine();
     const started = engine.start(waitMachine, {});
+    await until(() => engine.history(started.executionArn).length === 2);
     // Act
     engine.stop(started.executionArn);
     const r = await started.done;
