@@ -396,6 +396,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     cleanups.push(() => sfn.destroy());
 
     const invokeInOrder = new Map<string, Promise<unknown>>();
+    cleanups.push(async () => {
+      const pending = [...invokeInOrder.values()];
+      await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    });
     const invokeLater = (key: string, functionName: string, event: unknown): void => {
       const previous = invokeInOrder.get(key) ?? Promise.resolve();
       const next = previous.then(() => lambda.invoke(functionName, event)).catch(() => {});

@@ -513,9 +513,9 @@ export class CodeBuildService {
     const srcDir = join(build.workDir, 'src');
     const artifactsDir = join(this.options.artifactsRoot, doc.projectName, String(doc.buildNumber));
     const imagesDir = join(this.options.artifactsRoot, 'images');
+    this.emit(stateChangeEvent(doc, this.region, this.accountId));
     this.quickPhase(build, 'SUBMITTED', executionArn);
     this.quickPhase(build, 'QUEUED', executionArn);
-    this.emit(stateChangeEvent(doc, this.region, this.accountId));
     const deadline = setTimeout(() => {
       build.timedOut = true;
       this.kill(build);
@@ -563,8 +563,7 @@ export class CodeBuildService {
       for (const name of PHASES) {
         if (stop === 'all') break;
         if (stop === 'afterBuild' && name !== 'post_build') break;
-        const spec = buildspec.phases[name];
-        if (!spec) continue;
+        const spec = buildspec.phases[name] ?? { commands: [], finally: [], onFailure: undefined };
         const phase = this.beginPhase(build, PHASE_TYPE[name], executionArn);
         const ending = await this.runPhase(build, name, spec.commands, spec.finally, env, srcDir, !failed);
         if (ending.kind === 'ok') {
