@@ -22,7 +22,10 @@ const fn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:stepl
 
 function resources(stack: ReturnType<typeof testStack>): WorkflowResources {
   return {
-    buildProject: codebuild.Project.fromProjectName(stack, 'Build', 'stepline-build'),
+    // A project of the stack: its name is a token, as in the app (names, not ARNs, fill ...ProjectName).
+    buildProject: new codebuild.Project(stack, 'Build', {
+      buildSpec: codebuild.BuildSpec.fromObject({ version: '0.2' }),
+    }),
     testProject: codebuild.Project.fromProjectName(stack, 'Tests', 'stepline-test'),
     statusFunction: lambda.Function.fromFunctionArn(stack, 'Status', fn('status')),
     approvalFunction: lambda.Function.fromFunctionArn(stack, 'Approval', fn('approval')),
@@ -77,7 +80,8 @@ describe('PipelineWorkflow', () => {
     expect(Object.keys(substitutions).sort()).toEqual([...placeholders].sort());
     expect(text).not.toMatch(/\$\{[A-Za-z0-9_]+\}/);
     expect(substitutions.StatusFunctionArn).toBe(fn('status'));
-    expect(substitutions.BuildProjectName).toBe('stepline-build');
+    expect(substitutions.BuildProjectName).toMatch(/^ref:Build/);
+    expect(substitutions.TestProjectName).toBe('stepline-test');
     expect(substitutions.EcrRegistry).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`);
   });
 

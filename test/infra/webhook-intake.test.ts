@@ -76,10 +76,10 @@ describe('WebhookIntake', () => {
     expect(fn).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs24.x', TracingConfig: { Mode: 'Active' } });
   });
 
-  it('parks deliveries in an encrypted, TLS-only queue with a dead-letter queue after 12 tries', () => {
+  it('parks deliveries in an encrypted (SSE-SQS), TLS-only queue with a dead-letter queue after 12 tries', () => {
     // Assess
     shared.template.hasResourceProperties('AWS::SQS::Queue', {
-      KmsMasterKeyId: 'alias/aws/sqs',
+      SqsManagedSseEnabled: true,
       VisibilityTimeout: 300,
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 12 },
     });

@@ -68,12 +68,6 @@ export class BuildProjects extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    acknowledge(
-      this.accessLogsBucket,
-      'AwsSolutions-S1',
-      'This bucket is the server access log destination of the artifacts bucket; logging access to the log bucket ' +
-        'itself would need yet another bucket and adds no audit value.',
-    );
 
     this.artifactsBucket = new s3.Bucket(this, 'Artifacts', {
       encryption: s3.BucketEncryption.KMS,
@@ -147,12 +141,6 @@ export class BuildProjects extends Construct {
       logging: { cloudWatch: { logGroup: buildLogs } },
       timeout: Duration.minutes(60),
     });
-    acknowledge(
-      this.buildProject,
-      'AwsSolutions-CB3',
-      'The image build runs docker build and docker push, which need the Docker daemon that CodeBuild starts only ' +
-        'in privileged mode; the project builds only commits of configured repositories.',
-    );
 
     this.testProject = new codebuild.Project(this, 'Test', {
       description: "Stepline: runs one test suite's buildspec at the commit",
@@ -169,14 +157,6 @@ export class BuildProjects extends Construct {
       logging: { cloudWatch: { logGroup: testLogs } },
       timeout: Duration.minutes(60),
     });
-    if (props.testPrivileged) {
-      acknowledge(
-        this.testProject,
-        'AwsSolutions-CB3',
-        'testPrivileged was set: the test suites start containers (docker compose) and need the Docker daemon, ' +
-          'which CodeBuild starts only in privileged mode.',
-      );
-    }
 
     for (const repository of repositories.values()) {
       repository.grantPullPush(this.buildProject);
@@ -201,10 +181,21 @@ export class BuildProjects extends Construct {
     return Stack.of(this).resolve(child.logicalId) as string;
   }
 
-  /** Grants read access to the rendered manifests (the deploy and rollback functions read them). */
+  /** Grants reading the rendered manifests (GetObject under manifests/, Decrypt with the key): the deploy functions. */
   public grantReadManifests(grantee: iam.IGrantable): void {
-    this.artifactsBucket.grantRead(grantee, 'manifests/*');
-    this.key.grantDecrypt(grantee);
+    const manifests = this.artifactsBucket.arnForObjects('manifests/*');
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifests] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }),
+    );
+    acknowledgeWildcardResource(
+      grantee.grantPrincipal as unknown as Construct,
+      manifests,
+      'The deploy functions read the manifests a build rendered, under manifests/<repository>/<commit>/, keys ' +
+        'known only at run time; the grant is GetObject under the manifests/ prefix only.',
+    );
   }
 }
 

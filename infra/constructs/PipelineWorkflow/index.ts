@@ -145,13 +145,19 @@ export class PipelineWorkflow extends Construct {
     for (const name of used) substitutions[name] = available[name as SubstitutionName]!;
     this.substitutions = substitutions;
 
+    const arnTokens = new Set(
+      Object.entries(substitutions)
+        .filter(([name, value]) => name.endsWith('Arn') && Token.isUnresolved(value))
+        .map(([, value]) => value),
+    );
     const definition = parseDefinition(substitute(text, substitutions, source), source);
     this.taskPermissions = taskPermissions(definition, {
       partition: Aws.PARTITION,
       region: Aws.REGION,
       account: Aws.ACCOUNT_ID,
       stateMachineName,
-      isArn: (value) => value.startsWith('arn:') || Token.isUnresolved(value),
+      // A token stands for an ARN only when its placeholder is one (`...Arn`); `...Name` tokens are names.
+      isArn: (value) => value.startsWith('arn:') || arnTokens.has(value),
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -16,6 +16,8 @@ import { acknowledge } from '../../nag/acknowledge';
 /** Where the bundled function finds the pipeline configuration (`STEPLINE_CONFIG`): copied beside index.mjs. */
 export const BUNDLED_CONFIG_PATH = '/var/task/stepline.config.json';
 
+const rolesWithVpcAccess = new WeakSet<iam.Role>();
+
 /** `functions/<name>/index.ts`, the entry point of a Stepline function, relative to the project root. */
 export function entryPath(name: string): string {
   return `functions/${name}/index.ts`;
@@ -40,6 +42,15 @@ export interface SteplineFunctionProps {
   /** The function's folder under functions/: the entry is `functions/<name>/index.ts`, exporting `handler`. */
   readonly name: string;
   readonly description: string;
+  /** The exported function the entry's handler is. @default 'handler' */
+  readonly handler?: string;
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of its metrics and logs. @default `stepline-<name>` */
+  readonly serviceName?: string;
+  /**
+   * The role to run as, when several functions share one (the EKS deployer's access entry names one role).
+   * @default - a new role of its own
+   */
+  readonly role?: iam.Role;
   /** Environment variables besides the Powertools ones this construct sets. @default - none */
   readonly environment?: Record<string, string>;
   /** @default 512 */
@@ -71,6 +82,8 @@ export interface SteplineFunctionProps {
 export class SteplineFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly role: iam.Role;
+  /** The POWERTOOLS_SERVICE_NAME the function runs with (the `service` dimension of its metrics). */
+  public readonly serviceName: string;
   public readonly logGroup: logs.LogGroup;
 
   public constructor(scope: Construct, id: string, props: SteplineFunctionProps) {
@@ -83,15 +96,18 @@ export class SteplineFunction extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Stepline ${props.name} function`,
-    });
+    this.role =
+      props.role ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Stepline ${props.name} function`,
+      });
+    this.serviceName = props.serviceName ?? `stepline-${props.name}`;
     this.logGroup.grantWrite(this.role);
 
     const configFile = props.configFile;
     const environment: Record<string, string> = {
-      [ENV.serviceName]: `stepline-${props.name}`,
+      [ENV.serviceName]: this.serviceName,
       [ENV.metricsNamespace]: METRICS_NAMESPACE,
       [ENV.logLevel]: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
@@ -101,7 +117,7 @@ export class SteplineFunction extends Construct {
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry,
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       projectRoot: props.projectRoot,
       depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -153,8 +169,12 @@ export class SteplineFunction extends Construct {
       'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions ' +
         '(Service Authorization Reference, AWS X-Ray), so Lambda active tracing needs Resource "*".',
     );
-    if (props.vpcPlacement) {
-      // The VPC access policy is attached by the Function when it is placed in a VPC.
+    if (props.vpcPlacement && !rolesWithVpcAccess.has(this.role)) {
+      // Lambda attaches the VPC access policy only to roles it creates itself; this role is ours.
+      rolesWithVpcAccess.add(this.role);
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
       acknowledge(
         this.role,
         `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]`,
@@ -170,14 +190,12 @@ export class SteplineFunction extends Construct {
           'queue), which records the error with the event; a DeadLetterConfig on top would duplicate it.',
       );
     } else {
-      for (const rule of ['Serverless-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination']) {
-        acknowledge(
-          this.function,
-          rule,
-          'Invoked only synchronously (API Gateway, Step Functions lambda:invoke, SQS event source), where the ' +
-            'caller receives the error and retries; DLQs and failure destinations apply to asynchronous invocations only.',
-        );
-      }
+      acknowledge(
+        this.function,
+        'Serverless-LambdaDLQ',
+        'Invoked only synchronously (API Gateway, Step Functions lambda:invoke, SQS event source), where the caller ' +
+          'receives the error and retries; a dead-letter queue applies to asynchronous invocations only.',
+      );
     }
   }
 }

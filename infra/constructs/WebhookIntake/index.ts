@@ -88,7 +88,7 @@ export class WebhookIntake extends Construct {
     }
 
     this.parkingDeadLetterQueue = new sqs.Queue(this, 'ParkingDeadLetters', {
-      encryption: sqs.QueueEncryption.KMS_MANAGED,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -99,7 +99,7 @@ export class WebhookIntake extends Construct {
         'inspect and redrive; a dead-letter queue behind it would only move the same messages again.',
     );
     this.parkingQueue = new sqs.Queue(this, 'Parking', {
-      encryption: sqs.QueueEncryption.KMS_MANAGED,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(4),
       // At least six times the replay function's timeout, so a batch in progress is not delivered twice.
@@ -165,31 +165,23 @@ export class WebhookIntake extends Construct {
       },
     });
     const [method, routePath] = WEBHOOK_ROUTE.split(' ') as [string, string];
-    this.api.addRoutes({
+    const routes = this.api.addRoutes({
       path: routePath,
       methods: [method as apigw.HttpMethod],
       integration: new HttpLambdaIntegration('Webhook', this.webhookFunction.function),
     });
-    acknowledgeApi(this.api);
+    for (const route of routes) {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'Git hosts cannot sign requests with AWS credentials or a JWT: each webhook delivery is authenticated by ' +
+          'its HMAC signature (or token header), which the webhook function checks before anything else.',
+      );
+    }
   }
 
   /** The webhook URL of a provider, for the Git host's settings: `<api>/webhooks/github`. */
   public webhookUrl(provider: string): string {
     return `${this.api.apiEndpoint}/webhooks/${provider}`;
   }
-}
-
-function acknowledgeApi(api: apigw.HttpApi): void {
-  acknowledge(
-    api,
-    'AwsSolutions-APIG4',
-    'Git hosts cannot sign requests with AWS credentials or a JWT: each webhook delivery is authenticated by its ' +
-      'HMAC signature (or token header), which the webhook function checks against the secret before anything else.',
-  );
-  acknowledge(
-    api,
-    'Serverless-APIGWXrayEnabled',
-    'HTTP APIs (API Gateway v2) do not support X-Ray active tracing; the functions behind the routes trace with ' +
-      'X-Ray themselves.',
-  );
 }

@@ -1,0 +1,78 @@
+import { App, type AppProps } from 'aws-cdk-lib';
+import { InfraError } from '../errors';
+import { addNagPacks } from '../nag/packs';
+import { SteplineStack } from '../stacks/stepline-stack';
+import { loadConfig } from './load-config';
+
+/**
+ * Context keys the app reads (`cdk synth -c key=value`, or "context" in cdk.json):
+ * - `config`: path of the configuration, relative to the project root. Default `stepline.config.json`.
+ * - `stackName`: default `Stepline`.
+ * - `account`, `region`: pin the stack to an environment (needed for `deployerVpcId`). Default: environment-agnostic.
+ * - `approvalJwtIssuer`, `approvalJwtAudience` (comma-separated), `approvalJwtClaim`: the approval routes' JWT authorizer.
+ * - `deployerVpcId`: place the deploy functions in this VPC's private subnets (looked up once, needs credentials).
+ */
+export const CONTEXT = {
+  config: 'config',
+  stackName: 'stackName',
+  account: 'account',
+  region: 'region',
+  approvalJwtIssuer: 'approvalJwtIssuer',
+  approvalJwtAudience: 'approvalJwtAudience',
+  approvalJwtClaim: 'approvalJwtClaim',
+  deployerVpcId: 'deployerVpcId',
+} as const;
+
+export interface CreateAppOptions {
+  /** Absolute path of the Stepline checkout. */
+  readonly projectRoot: string;
+  /** Passed to the App (context, outdir). */
+  readonly appProps?: AppProps;
+  /** The workflow definition. @default `<projectRoot>/statemachines/pipeline.asl.json` */
+  readonly definitionFile?: string;
+  /** Register the cdk-nag packs, so that any unacknowledged finding fails synth. @default true */
+  readonly nag?: boolean;
+}
+
+/** Builds the Stepline CDK app: reads the configuration named by the context and composes the stack. */
+export function createApp(options: CreateAppOptions): { app: App; stack: SteplineStack } {
+  const app = new App(options.appProps);
+  const context = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const { file, config } = loadConfig(options.projectRoot, context(CONTEXT.config) ?? 'stepline.config.json');
+  const account = context(CONTEXT.account);
+  const region = context(CONTEXT.region);
+  const issuer = context(CONTEXT.approvalJwtIssuer);
+  const audience = context(CONTEXT.approvalJwtAudience);
+  if (issuer && !audience)
+    throw new InfraError(`context ${CONTEXT.approvalJwtIssuer} needs ${CONTEXT.approvalJwtAudience} too`);
+  const vpcId = context(CONTEXT.deployerVpcId);
+  if (vpcId && (!account || !region)) {
+    throw new InfraError(
+      `context ${CONTEXT.deployerVpcId} needs ${CONTEXT.account} and ${CONTEXT.region} (the VPC is looked up)`,
+    );
+  }
+
+  const stack = new SteplineStack(app, context(CONTEXT.stackName) ?? 'Stepline', {
+    description: 'Stepline: serverless CI/CD for Kubernetes on AWS (webhooks, Step Functions, CodeBuild, EKS)',
+    ...(account || region ? { env: { account, region } } : {}),
+    projectRoot: options.projectRoot,
+    config,
+    configFile: file,
+    ...(options.definitionFile ? { definitionFile: options.definitionFile } : {}),
+    ...(vpcId ? { deployerVpcId: vpcId } : {}),
+    ...(issuer && audience
+      ? {
+          approvalAuthorizer: {
+            issuer,
+            audience: audience.split(',').map((a) => a.trim()),
+            ...(context(CONTEXT.approvalJwtClaim) ? { claim: context(CONTEXT.approvalJwtClaim)! } : {}),
+          },
+        }
+      : {}),
+  });
+  if (options.nag !== false) addNagPacks(app);
+  return { app, stack };
+}

@@ -1,0 +1,176 @@
+import { Annotations, ArnFormat, Aws, CfnCondition, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { SteplineConfig } from '../../../core/config';
+import { SteplineFunction, type SteplineFunctionVpcPlacement } from '../SteplineFunction';
+
+/** The EKS access policy the deployer gets, scoped to the configured namespaces. */
+export const EDIT_POLICY = 'AmazonEKSEditPolicy';
+
+/** One EKS cluster the configuration deploys to, and the namespaces its environments use there. */
+export interface DeployTarget {
+  readonly cluster: string;
+  /** Null: the region Stepline is deployed in. */
+  readonly region: string | null;
+  readonly namespaces: readonly string[];
+  /** Environments on this cluster that may apply cluster-scoped kinds (which a namespace-scoped policy cannot). */
+  readonly clusterScoped: readonly { readonly environment: string; readonly kinds: readonly string[] }[];
+}
+
+/** The EKS clusters of a configuration with the namespaces of their environments (kubeconfig clusters are not AWS's). */
+export function deployTargets(config: SteplineConfig): DeployTarget[] {
+  const byCluster = new Map<
+    string,
+    {
+      cluster: string;
+      region: string | null;
+      namespaces: Set<string>;
+      clusterScoped: DeployTarget['clusterScoped'][number][];
+    }
+  >();
+  for (const repository of config.repositories) {
+    for (const [name, environment] of Object.entries(repository.environments)) {
+      if (environment.cluster.type !== 'eks') continue;
+      const region = environment.cluster.region ?? null;
+      const key = `${region ?? ''}/${environment.cluster.name}`;
+      const target = byCluster.get(key) ?? {
+        cluster: environment.cluster.name,
+        region,
+        namespaces: new Set<string>(),
+        clusterScoped: [],
+      };
+      target.namespaces.add(environment.namespace);
+      for (const namespace of environment.allowedNamespaces) target.namespaces.add(namespace);
+      if (environment.clusterScopedKinds.length > 0) {
+        target.clusterScoped.push({ environment: `${repository.name}/${name}`, kinds: environment.clusterScopedKinds });
+      }
+      byCluster.set(key, target);
+    }
+  }
+  return [...byCluster.values()]
+    .map((t) => ({
+      cluster: t.cluster,
+      region: t.region,
+      namespaces: [...t.namespaces].sort(),
+      clusterScoped: t.clusterScoped,
+    }))
+    .sort((a, b) => `${a.region}/${a.cluster}`.localeCompare(`${b.region}/${b.cluster}`));
+}
+
+export interface EksDeployerProps {
+  /** Absolute path of the Stepline checkout (functions/deploy, rollout and rollback are bundled from it). */
+  readonly projectRoot: string;
+  /** The clusters and namespaces to deploy to (see `deployTargets`). */
+  readonly targets: readonly DeployTarget[];
+  /** Lets the role read the rendered manifests (BuildProjects.grantReadManifests). */
+  readonly grantReadManifests?: (grantee: iam.IGrantable) => void;
+  /** Places the functions in a VPC, to reach clusters whose API endpoint is private. @default - not in a VPC */
+  readonly vpcPlacement?: SteplineFunctionVpcPlacement;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Deploys to EKS: the deploy, rollout and rollback functions, which share one role, and for every configured
+ * cluster an EKS access entry for that role with AmazonEKSEditPolicy scoped to the namespaces the configuration's
+ * environments use there. The role may describe those clusters (endpoint and certificate) and nothing else in EKS.
+ * A cluster with a region of its own gets its access entry only when the stack is deployed in that region.
+ */
+export class EksDeployer extends Construct {
+  public readonly role: iam.Role;
+  public readonly deployFunction: SteplineFunction;
+  public readonly rolloutFunction: SteplineFunction;
+  public readonly rollbackFunction: SteplineFunction;
+  public readonly accessEntries: readonly eks.CfnAccessEntry[];
+
+  public constructor(scope: Construct, id: string, props: EksDeployerProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Stepline deployer: server-side apply, rollout checks and rollbacks in the configured namespaces',
+    });
+    const common = {
+      projectRoot: props.projectRoot,
+      role: this.role,
+      ...(props.vpcPlacement ? { vpcPlacement: props.vpcPlacement } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    };
+    this.deployFunction = new SteplineFunction(this, 'Deploy', {
+      ...common,
+      name: 'deploy',
+      description: 'Stepline: applies the rendered manifests with the new image (server-side apply)',
+      timeout: Duration.minutes(5),
+    });
+    this.rolloutFunction = new SteplineFunction(this, 'Rollout', {
+      ...common,
+      name: 'rollout',
+      description: 'Stepline: checks the rollout of a deploy once',
+      timeout: Duration.minutes(1),
+    });
+    this.rollbackFunction = new SteplineFunction(this, 'Rollback', {
+      ...common,
+      name: 'rollback',
+      description: 'Stepline: re-applies the last good revision of an environment',
+      timeout: Duration.minutes(5),
+    });
+    props.grantReadManifests?.(this.role);
+
+    const entries: eks.CfnAccessEntry[] = [];
+    const clusterArns: string[] = [];
+    for (const target of props.targets) {
+      const region = target.region ?? Aws.REGION;
+      clusterArns.push(
+        stack.formatArn({
+          service: 'eks',
+          region,
+          resource: 'cluster',
+          resourceName: target.cluster,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      );
+      const label = `${target.region ?? 'here'}-${target.cluster}`;
+      if (target.region && !Token.isUnresolved(stack.region) && stack.region !== target.region) {
+        Annotations.of(this).addWarningV2(
+          'stepline:eks-access-entry-other-region',
+          `cluster ${target.cluster} is in ${target.region}, not ${stack.region}: create its access entry there ` +
+            `(aws eks create-access-entry --region ${target.region} --cluster-name ${target.cluster} --principal-arn <DeployerRoleArn>)`,
+        );
+        continue;
+      }
+      const entry = new eks.CfnAccessEntry(this, `Access-${label}`, {
+        clusterName: target.cluster,
+        principalArn: this.role.roleArn,
+        type: 'STANDARD',
+        accessPolicies: [
+          {
+            policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${EDIT_POLICY}`,
+            accessScope: { type: 'namespace', namespaces: [...target.namespaces] },
+          },
+        ],
+      });
+      if (target.region && Token.isUnresolved(stack.region)) {
+        // An environment-agnostic stack learns its region at deploy time: create the entry only there.
+        entry.cfnOptions.condition = new CfnCondition(this, `InRegion-${label}`, {
+          expression: Fn.conditionEquals(Aws.REGION, target.region),
+        });
+      }
+      for (const scoped of target.clusterScoped) {
+        Annotations.of(this).addWarningV2(
+          'stepline:eks-cluster-scoped-kinds',
+          `environment ${scoped.environment} may apply ${scoped.kinds.join(', ')}, which the namespace-scoped ` +
+            `${EDIT_POLICY} cannot: bind a ClusterRole for those kinds to the deployer role in ${target.cluster} yourself`,
+        );
+      }
+      entries.push(entry);
+    }
+    this.accessEntries = entries;
+    if (clusterArns.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: clusterArns }),
+      );
+    }
+  }
+}

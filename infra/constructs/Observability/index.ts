@@ -1,0 +1,218 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, REPLAY_METRICS, WEBHOOK_METRICS } from '../../../core/contracts';
+import { DEPLOY_METRICS } from '../../../core/deploy/contracts';
+
+/** The service names (POWERTOOLS_SERVICE_NAME, the `service` metric dimension) whose metrics are charted. */
+export const SERVICES = {
+  webhook: 'stepline-webhook',
+  replay: 'stepline-replay',
+  rollout: 'stepline-rollout',
+  rollback: 'stepline-rollback',
+} as const;
+
+export interface ObservabilityProps {
+  /** The pipeline state machine. @default - no run widgets or alarms */
+  readonly stateMachineArn?: string;
+  /** The parking queue and its dead-letter queue (WebhookIntake). @default - no parking widgets or alarms */
+  readonly parking?: { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue };
+  /** Environment names, for the per-environment deploy widgets. @default - none */
+  readonly environments?: readonly string[];
+  /** Minutes a parked delivery may wait before the alarm. @default 15 */
+  readonly parkedForMinutes?: number;
+  /** @default - a new SNS topic (TLS only) to subscribe to */
+  readonly alarmTopic?: sns.ITopic;
+  /** @default 'Stepline' */
+  readonly dashboardName?: string;
+}
+
+/**
+ * A dashboard (runs started, succeeded, failed; run duration p50 and p90; deploys and rollbacks per environment;
+ * webhook outcomes; parked deliveries) and alarms (failed runs, parked deliveries waiting too long or dead-lettered,
+ * replay failures, deliveries answered 503), all notifying one SNS topic.
+ */
+export class Observability extends Construct {
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarmTopic: sns.ITopic;
+  public readonly alarms: readonly cloudwatch.Alarm[];
+
+  public constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    this.alarmTopic =
+      props.alarmTopic ?? new sns.Topic(this, 'Alarms', { displayName: 'Stepline alarms', enforceSSL: true });
+    const notify = new actions.SnsAction(this.alarmTopic);
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1, periods = 1) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: periods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(notify);
+      alarms.push(created);
+      return created;
+    };
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? 'Stepline',
+      defaultInterval: Duration.days(7),
+    });
+
+    if (props.stateMachineArn) {
+      const runs = (metricName: string, label: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/States',
+          metricName,
+          dimensionsMap: { StateMachineArn: props.stateMachineArn! },
+          statistic: cloudwatch.Stats.SUM,
+          period: Duration.hours(1),
+          label,
+        });
+      const duration = (statistic: string, label: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/States',
+          metricName: 'ExecutionTime',
+          dimensionsMap: { StateMachineArn: props.stateMachineArn! },
+          statistic,
+          period: Duration.hours(1),
+          label,
+          unit: cloudwatch.Unit.MILLISECONDS,
+        });
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Runs',
+          width: 12,
+          left: [
+            runs('ExecutionsStarted', 'started'),
+            runs('ExecutionsSucceeded', 'succeeded'),
+            runs('ExecutionsFailed', 'failed'),
+            runs('ExecutionsTimedOut', 'timed out'),
+            runs('ExecutionsAborted', 'cancelled'),
+          ],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Run duration',
+          width: 12,
+          left: [duration('p50', 'p50'), duration('p90', 'p90')],
+        }),
+      );
+      alarm(
+        'FailedRuns',
+        new cloudwatch.MathExpression({
+          expression: 'failed + timedOut',
+          usingMetrics: {
+            failed: runs('ExecutionsFailed', 'failed').with({ period: Duration.minutes(5) }),
+            timedOut: runs('ExecutionsTimedOut', 'timed out').with({ period: Duration.minutes(5) }),
+          },
+          period: Duration.minutes(5),
+          label: 'failed runs',
+        }),
+        'A pipeline run failed or timed out: its commit status links to the failed step.',
+      );
+    }
+
+    const environments = props.environments ?? [];
+    if (environments.length > 0) {
+      const perEnvironment = (service: string, metricName: string) =>
+        environments.map(
+          (environment) =>
+            new cloudwatch.Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName,
+              dimensionsMap: { service, environment },
+              statistic: cloudwatch.Stats.SUM,
+              period: Duration.days(1),
+              label: environment,
+            }),
+        );
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Deploys per environment (rollouts completed)',
+          width: 12,
+          stacked: true,
+          left: perEnvironment(SERVICES.rollout, DEPLOY_METRICS.rolloutDone),
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Rollbacks per environment',
+          width: 12,
+          stacked: true,
+          left: perEnvironment(SERVICES.rollback, DEPLOY_METRICS.rollback),
+        }),
+      );
+    }
+
+    const service = (name: string, metricName: string, label: string, period = Duration.minutes(5)) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: name },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+        label,
+      });
+
+    if (props.parking) {
+      const { queue, deadLetterQueue } = props.parking;
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Webhook deliveries',
+          width: 12,
+          left: [
+            ...(['accepted', 'duplicate', 'ignored', 'queued', 'failed'] as const).map((name) =>
+              service(SERVICES.webhook, WEBHOOK_METRICS[name], name, Duration.hours(1)),
+            ),
+            // Refusals carry a second dimension, `reason`: one line per reason.
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${METRICS_NAMESPACE},reason,service} MetricName="${WEBHOOK_METRICS.rejected}" service="${SERVICES.webhook}"', 'Sum', 3600)`,
+              label: 'rejected',
+              period: Duration.hours(1),
+            }),
+          ],
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Parked deliveries',
+          width: 12,
+          left: [
+            queue.metricApproximateNumberOfMessagesVisible({ label: 'parked' }),
+            deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'dead-lettered' }),
+          ],
+          right: [service(SERVICES.replay, REPLAY_METRICS.replayFailed, 'replay failures')],
+        }),
+      );
+      alarm(
+        'ParkedDeliveriesWaiting',
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        'A parked webhook delivery has waited too long: Step Functions still refuses StartExecution (see the replay logs).',
+        (props.parkedForMinutes ?? 15) * 60,
+      );
+      alarm(
+        'ParkedDeliveriesDeadLettered',
+        deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        'Parked deliveries gave up and are in the dead-letter queue: redrive them once Step Functions accepts starts.',
+      );
+      alarm(
+        'ReplayFailures',
+        service(SERVICES.replay, REPLAY_METRICS.replayFailed, 'replay failures'),
+        'Parked deliveries could not be started again (they stay parked and are retried).',
+        1,
+        3,
+      );
+      alarm(
+        'FailedDeliveries',
+        service(SERVICES.webhook, WEBHOOK_METRICS.failed, 'failed deliveries'),
+        'A delivery was neither started nor parked (503): the Git host must redeliver it.',
+      );
+    }
+    this.alarms = alarms;
+  }
+}

@@ -1,0 +1,170 @@
+import { ArnFormat, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { STATUS_ENV } from '../../../core/status/contracts';
+import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
+import { entryExists, SteplineFunction } from '../SteplineFunction';
+
+/** The EventBridge detail types of CodeBuild that the build-events function reports. */
+export const CODEBUILD_DETAIL_TYPES = ['CodeBuild Build Phase Change', 'CodeBuild Build State Change'];
+/** The EventBridge detail type of Step Functions execution status changes. */
+export const EXECUTION_DETAIL_TYPE = 'Step Functions Execution Status Change';
+
+export interface StatusReporterProps {
+  /** Absolute path of the Stepline checkout. */
+  readonly projectRoot: string;
+  /** The pipeline state machine: its executions' status changes are reported; its executions are described. */
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  /** Names of the CodeBuild projects whose builds are reported (the image build and the test project). */
+  readonly projectNames: readonly string[];
+  /**
+   * The Git host tokens (JSON, see core/status/contracts STATUS_ENV.tokensSecret).
+   * @default - a new secret holding `{}`, to fill with `aws secretsmanager put-secret-value`
+   */
+  readonly tokensSecret?: secretsmanager.ISecret;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Commit statuses: the status function (a workflow Task), EventBridge rules that send CodeBuild phase changes of
+ * the pipeline's projects to functions/build-events and the pipeline's execution status changes to
+ * functions/execution-events (with a dead-letter queue for events that cannot be delivered), and the Git host
+ * tokens' secret. Functions whose entry point does not exist yet are left out (`missing` names them).
+ */
+export class StatusReporter extends Construct {
+  public readonly tokensSecret: secretsmanager.ISecret;
+  /** Where events go that EventBridge or the asynchronous invocations could not deliver. */
+  public readonly failedEvents: sqs.Queue;
+  public readonly statusFunction?: SteplineFunction;
+  public readonly buildEventsFunction?: SteplineFunction;
+  public readonly executionEventsFunction?: SteplineFunction;
+  /** Entry points this construct would use but that do not exist yet. */
+  public readonly missing: readonly string[];
+
+  public constructor(scope: Construct, id: string, props: StatusReporterProps) {
+    super(scope, id);
+    if (props.tokensSecret) {
+      this.tokensSecret = props.tokensSecret;
+    } else {
+      const secret = new secretsmanager.Secret(this, 'GitHostTokens', {
+        description: 'Stepline: Git host API tokens for commit statuses, as JSON {"github": "...", "gitlab": {...}}',
+        // Not a secret: an empty document to replace with the real tokens after the first deploy.
+        secretStringValue: SecretValue.unsafePlainText('{}'),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'Git host tokens are issued by GitHub, GitLab or Bitbucket, not by a database Secrets Manager can rotate: ' +
+          'rotating one is creating a new token at the host and putting it here, a manual step.',
+      );
+      this.tokensSecret = secret;
+    }
+
+    this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
+      // SSE-SQS: EventBridge cannot send to a queue encrypted with the AWS managed KMS key.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      acknowledge(
+        this.failedEvents,
+        rule,
+        'This queue is itself the dead-letter queue of the status event rules and the on-failure destination of ' +
+          'the event functions; a dead-letter queue behind it would only move the same events again.',
+      );
+    }
+
+    const missing: string[] = [];
+    const environment = { [STATUS_ENV.tokensSecret]: this.tokensSecret.secretArn, [STATUS_ENV.consoleKind]: 'aws' };
+    const make = (id: string, name: string, description: string, async: boolean): SteplineFunction | undefined => {
+      if (!entryExists(props.projectRoot, name)) {
+        missing.push(`functions/${name}/index.ts`);
+        return undefined;
+      }
+      const fn = new SteplineFunction(this, id, {
+        projectRoot: props.projectRoot,
+        name,
+        description,
+        environment,
+        timeout: Duration.seconds(60),
+        ...(async ? { asyncFailureQueue: this.failedEvents } : {}),
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+      this.tokensSecret.grantRead(fn.role);
+      return fn;
+    };
+
+    this.statusFunction = make('Status', 'status', 'Stepline: reports a step of a run to the Git host', false);
+    this.buildEventsFunction = make(
+      'BuildEvents',
+      'build-events',
+      'Stepline: reports CodeBuild phase changes of pipeline builds to the Git host',
+      true,
+    );
+    this.executionEventsFunction = make(
+      'ExecutionEvents',
+      'execution-events',
+      'Stepline: reports pipeline execution status changes to the Git host',
+      true,
+    );
+    this.missing = missing;
+
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const target = (fn: SteplineFunction) =>
+      new targets.LambdaFunction(fn.function, {
+        deadLetterQueue: this.failedEvents,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(2),
+      });
+
+    if (this.buildEventsFunction) {
+      new events.Rule(this, 'BuildEventsRule', {
+        description: 'Stepline: CodeBuild phase and state changes of the pipeline projects',
+        eventPattern: {
+          source: ['aws.codebuild'],
+          detailType: CODEBUILD_DETAIL_TYPES,
+          detail: { 'project-name': [...props.projectNames] },
+        },
+        targets: [target(this.buildEventsFunction)],
+      });
+    }
+    if (this.executionEventsFunction) {
+      new events.Rule(this, 'ExecutionEventsRule', {
+        description: 'Stepline: status changes of pipeline executions',
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: [EXECUTION_DETAIL_TYPE],
+          detail: { stateMachineArn: [props.stateMachineArn] },
+        },
+        targets: [target(this.executionEventsFunction)],
+      });
+    }
+    // Both event functions read the run's input when an event lacks the commit (docs/adr/0031).
+    for (const fn of [this.buildEventsFunction, this.executionEventsFunction]) {
+      if (!fn) continue;
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      );
+      acknowledgeWildcardResource(
+        fn.role,
+        executions,
+        'DescribeExecution of the run an event belongs to: execution ARNs are only known at run time, so the ' +
+          'grant covers the executions of the pipeline state machine only.',
+      );
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import { PROVIDERS, type SteplineConfig } from '../../core/config';
+import { type ApprovalAuthorizer, Approvals } from '../constructs/Approvals';
+import { BuildProjects } from '../constructs/BuildProjects';
+import { deployTargets, EksDeployer } from '../constructs/EksDeployer';
+import { Observability } from '../constructs/Observability';
+import { PipelineWorkflow } from '../constructs/PipelineWorkflow';
+import { RunCoordination } from '../constructs/RunCoordination';
+import { StatusReporter } from '../constructs/StatusReporter';
+import { entryExists, entryPath, type SteplineFunctionVpcPlacement } from '../constructs/SteplineFunction';
+import { WebhookIntake } from '../constructs/WebhookIntake';
+
+/** The workflow definition, relative to the project root. */
+export const DEFINITION_PATH = 'statemachines/pipeline.asl.json';
+
+export interface SteplineStackProps extends StackProps {
+  /** Absolute path of the Stepline checkout: functions/ and statemachines/ are read from it. */
+  readonly projectRoot: string;
+  /** The parsed pipeline configuration. */
+  readonly config: SteplineConfig;
+  /** Absolute path of the configuration file, bundled with the webhook function. */
+  readonly configFile: string;
+  /** The workflow definition. @default `<projectRoot>/statemachines/pipeline.asl.json` */
+  readonly definitionFile?: string;
+  /** JWT authorizer of the approval routes. @default - none (see Approvals) */
+  readonly approvalAuthorizer?: ApprovalAuthorizer;
+  /**
+   * A VPC whose private subnets the deploy functions run in, to reach private EKS endpoints; looked up at synth
+   * (needs an explicit account and region, and credentials the first time). @default - not in a VPC
+   */
+  readonly deployerVpcId?: string;
+}
+
+/**
+ * Stepline on AWS, composed from the constructs. A construct whose function entry points do not exist yet (or the
+ * workflow, while statemachines/pipeline.asl.json does not exist) is left out with a synth warning that names
+ * what is missing, so that the app keeps building while the functions land.
+ */
+export class SteplineStack extends Stack {
+  /** What is left out of this app, and why: one line per missing entry point or file. */
+  public readonly missing: readonly string[];
+  public readonly build: BuildProjects;
+  public readonly status: StatusReporter;
+  public readonly intake?: WebhookIntake;
+  public readonly approvals?: Approvals;
+  public readonly deployer?: EksDeployer;
+  public readonly coordination?: RunCoordination;
+  public readonly workflow?: PipelineWorkflow;
+  public readonly observability: Observability;
+
+  public constructor(scope: Construct, id: string, props: SteplineStackProps) {
+    super(scope, id, props);
+    const { projectRoot, config } = props;
+    const missing: string[] = [];
+    const need = (construct: string, names: readonly string[]): boolean => {
+      const absent = names.filter((name) => !entryExists(projectRoot, name));
+      for (const name of absent) missing.push(`${construct}: waits for ${entryPath(name)}`);
+      return absent.length === 0;
+    };
+
+    const stateMachineName = `${this.stackName}-pipeline`;
+    const stateMachineArn = this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.build = new BuildProjects(this, 'BuildProjects', {
+      imageRepositories: config.repositories.map((repository) => repository.build.imageRepository),
+    });
+
+    this.status = new StatusReporter(this, 'StatusReporter', {
+      projectRoot,
+      stateMachineArn,
+      stateMachineName,
+      projectNames: [this.build.buildProject.projectName, this.build.testProject.projectName],
+    });
+    for (const entry of this.status.missing) missing.push(`StatusReporter: waits for ${entry}`);
+
+    if (need('WebhookIntake', ['webhook', 'replay'])) {
+      this.intake = new WebhookIntake(this, 'WebhookIntake', {
+        projectRoot,
+        configFile: props.configFile,
+        stateMachineArn,
+      });
+    }
+    if (!this.intake) {
+      missing.push('Approvals: waits for WebhookIntake (its HTTP API)');
+    } else if (need('Approvals', ['approval'])) {
+      this.approvals = new Approvals(this, 'Approvals', {
+        projectRoot,
+        httpApi: this.intake.api,
+        stateMachineArn,
+        gitHostTokens: this.status.tokensSecret,
+        ...(props.approvalAuthorizer ? { authorizer: props.approvalAuthorizer } : {}),
+      });
+    }
+    if (need('EksDeployer', ['deploy', 'rollout', 'rollback'])) {
+      this.deployer = new EksDeployer(this, 'EksDeployer', {
+        projectRoot,
+        targets: deployTargets(config),
+        grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
+        ...(props.deployerVpcId ? { vpcPlacement: this.deployerPlacement(props.deployerVpcId) } : {}),
+      });
+    }
+    if (need('RunCoordination', ['coordination'])) {
+      this.coordination = new RunCoordination(this, 'RunCoordination', { projectRoot, stateMachineName });
+    }
+
+    const definitionFile = props.definitionFile ?? path.join(projectRoot, DEFINITION_PATH);
+    if (existsSync(definitionFile)) {
+      this.workflow = new PipelineWorkflow(this, 'PipelineWorkflow', {
+        definitionFile,
+        stateMachineName,
+        resources: {
+          buildProject: this.build.buildProject,
+          testProject: this.build.testProject,
+          artifactsBucket: this.build.artifactsBucket,
+          ecrRegistry: this.build.registry,
+          statusFunction: this.status.statusFunction?.function,
+          approvalFunction: this.approvals?.taskFunction.function,
+          deployFunction: this.deployer?.deployFunction.function,
+          rolloutFunction: this.deployer?.rolloutFunction.function,
+          rollbackFunction: this.deployer?.rollbackFunction.function,
+          coordinationFunction: this.coordination?.function.function,
+        },
+      });
+    } else {
+      missing.push(`PipelineWorkflow: waits for ${DEFINITION_PATH}`);
+    }
+
+    const environments = new Set<string>();
+    for (const repository of config.repositories)
+      for (const name of Object.keys(repository.environments)) environments.add(name);
+    this.observability = new Observability(this, 'Observability', {
+      ...(this.workflow ? { stateMachineArn: this.workflow.stateMachine.stateMachineArn } : {}),
+      ...(this.intake
+        ? { parking: { queue: this.intake.parkingQueue, deadLetterQueue: this.intake.parkingDeadLetterQueue } }
+        : {}),
+      environments: [...environments].sort(),
+    });
+
+    this.missing = missing;
+    for (const line of missing) Annotations.of(this).addWarningV2('stepline:missing', `${line} (left out of this app)`);
+    this.outputs(stateMachineArn);
+  }
+
+  private deployerPlacement(vpcId: string): SteplineFunctionVpcPlacement {
+    const vpc = ec2.Vpc.fromLookup(this, 'DeployerVpc', { vpcId });
+    return { vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } };
+  }
+
+  private outputs(stateMachineArn: string): void {
+    if (this.intake) {
+      for (const provider of PROVIDERS) {
+        new CfnOutput(this, `WebhookUrl-${provider}`, {
+          description: `Payload URL to configure in ${provider}'s webhook settings`,
+          value: this.intake.webhookUrl(provider),
+        });
+      }
+      new CfnOutput(this, 'WebhookSecretArn', {
+        description: 'The secret to paste into the Git hosts (aws secretsmanager get-secret-value --secret-id ...)',
+        value: this.intake.secret.secretArn,
+      });
+    }
+    new CfnOutput(this, 'GitHostTokensSecretArn', {
+      description: 'Put the Git host tokens here as JSON (aws secretsmanager put-secret-value --secret-id ...)',
+      value: this.status.tokensSecret.secretArn,
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: stateMachineArn });
+    new CfnOutput(this, 'ExecutionsConsoleUrl', {
+      description: 'The pipeline runs in the Step Functions console',
+      value: `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${stateMachineArn}`,
+    });
+    if (this.deployer) {
+      new CfnOutput(this, 'DeployerRoleArn', {
+        description: 'The role that the EKS access entries name (for clusters in other regions, create them yourself)',
+        value: this.deployer.role.roleArn,
+      });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Subscribe to the alarms',
+      value: this.observability.alarmTopic.topicArn,
+    });
+  }
+}
