@@ -8,11 +8,15 @@ export interface RawDelivery {
   readonly provider: string | undefined;
   /** Header names in any case; a header sent twice arrives joined with commas, as API Gateway does. */
   readonly headers: Readonly<Record<string, string | undefined>>;
-  /** The body bytes exactly as received: signatures are computed over these. */
-  readonly body: Uint8Array;
+  /**
+   * The body exactly as received: its bytes, or the text whose UTF-8 encoding they are (API Gateway hands JSON
+   * bodies over as text; hashing and parsing the text spares an encode and a decode). Signatures are computed
+   * over these bytes.
+   */
+  readonly body: Uint8Array | string;
   /**
    * The body's length when it was measured without being decoded (a base64 body too large to be worth decoding is
-   * passed with an empty `body` and its decoded length here). Default: `body.byteLength`.
+   * passed with an empty `body` and its decoded length here). Default: the length of `body` in bytes.
    */
   readonly byteLength?: number;
 }
@@ -26,7 +30,7 @@ export type Headers = ReadonlyMap<string, string>;
 export interface Admitted {
   readonly provider: Provider;
   readonly headers: Headers;
-  readonly body: Uint8Array;
+  readonly body: Uint8Array | string;
   readonly mediaType: MediaType;
   /** The host's event name (`push`, `Push Hook`, `repo:push`, ...). */
   readonly event: string;
@@ -86,8 +90,13 @@ export function unknownProvider(given: string | undefined): Verdict<never> {
  * Parses the verified body: JSON, or a form whose `payload` field holds the JSON (GitHub's
  * `application/x-www-form-urlencoded` deliveries). The top level must be an object.
  */
-export function decodeBody(body: Uint8Array, mediaType: MediaType): Verdict<Record<string, unknown>> {
-  let text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+export function bodyLength(body: Uint8Array | string): number {
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+}
+
+export function decodeBody(body: Uint8Array | string, mediaType: MediaType): Verdict<Record<string, unknown>> {
+  let text =
+    typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (mediaType === 'application/x-www-form-urlencoded') {
     const payload = new URLSearchParams(text).get('payload');
     if (payload === null) return reject(400, 'malformed_body', 'the form body has no payload field');

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../contracts/webhook';
 import { bitbucket } from './bitbucket';
 import {
   type Admitted,
+  bodyLength,
   decodeBody,
   isProvider,
   lowercaseHeaders,
@@ -55,7 +56,7 @@ export class Intake {
   /** The envelope checks, before any secret is read or byte hashed: 404, 413, 400 (missing header), 415. */
   public admit(raw: RawDelivery): Verdict<Admitted> {
     if (!isProvider(raw.provider)) return unknownProvider(raw.provider);
-    if ((raw.byteLength ?? raw.body.byteLength) > this.maxBodyBytes) return tooLarge(this.maxBodyBytes);
+    if ((raw.byteLength ?? bodyLength(raw.body)) > this.maxBodyBytes) return tooLarge(this.maxBodyBytes);
     const intake = PROVIDER_INTAKES[raw.provider];
     const headers = lowercaseHeaders(raw.headers);
     const event = headers.get(intake.eventHeader.toLowerCase())?.trim();

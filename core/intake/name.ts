@@ -12,7 +12,10 @@ const SHORT_SHA_LENGTH = 7;
 const MAX_DELIVERY_PART = 44;
 const HASH_LENGTH = 10;
 
+const CLEAN = /^[0-9A-Za-z_]+(?:-[0-9A-Za-z_]+)*$/;
+
 export function sanitizeNamePart(value: string): string {
+  if (CLEAN.test(value)) return value;
   return value
     .replace(/[^0-9A-Za-z_-]+/g, '-')
     .replace(/-{2,}/g, '-')

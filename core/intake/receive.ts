@@ -5,6 +5,7 @@ import type { RawDelivery } from './delivery';
 import { SecretsUnavailableError } from './errors';
 import type { Intake, Planned } from './intake';
 import type { ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
+import type { PipelineRequest } from './types';
 import type { Stop } from './verdict';
 
 /**
@@ -186,13 +187,13 @@ export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePo
   if (!requests.continue) return finish([answerStop(requests, delivery.provider)]);
   keys.repository = requests.value[0]?.repository.fullName;
 
-  const answers = await Promise.all(
-    requests.value.map((request) => {
-      const planned = intake.plan(request);
-      if (!planned.continue) return answerStop(planned, delivery.provider);
-      keys.executionName = keys.executionName === undefined ? planned.value.name : keys.executionName;
-      return start(planned.value, ports);
-    }),
-  );
-  return finish(answers);
+  const answer = (request: PipelineRequest): Answer | Promise<Answer> => {
+    const planned = intake.plan(request);
+    if (!planned.continue) return answerStop(planned, delivery.provider);
+    keys.executionName ??= planned.value.name;
+    return start(planned.value, ports);
+  };
+  // Most deliveries carry one request: no need for Promise.all.
+  if (requests.value.length === 1) return finish([await answer(requests.value[0]!)]);
+  return finish(await Promise.all(requests.value.map(answer)));
 }

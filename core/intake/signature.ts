@@ -7,8 +7,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
-/** HMAC-SHA256 of the body with the secret. */
-export function hmacSha256(secret: string, body: Uint8Array): Buffer {
+/** HMAC-SHA256 of the body (its bytes, or the text whose UTF-8 encoding they are) with the secret. */
+export function hmacSha256(secret: string, body: Uint8Array | string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
 }
 
@@ -16,7 +16,11 @@ export function hmacSha256(secret: string, body: Uint8Array): Buffer {
  * Whether `header` is `sha256=<hex>` and the hex is the HMAC-SHA256 of `body` under one of `secrets`
  * (GitHub's `X-Hub-Signature-256`, Bitbucket's `X-Hub-Signature`).
  */
-export function verifyHmacSha256(header: string | undefined, body: Uint8Array, secrets: readonly string[]): boolean {
+export function verifyHmacSha256(
+  header: string | undefined,
+  body: Uint8Array | string,
+  secrets: readonly string[],
+): boolean {
   if (header === undefined || !header.startsWith('sha256=')) return false;
   const hex = header.slice('sha256='.length).trim();
   if (!HEX_SHA256.test(hex)) return false;

@@ -18,16 +18,13 @@ export function base64DecodedLength(text: string): number {
 }
 
 /**
- * The body of an HTTP API event as the exact bytes received, decoding base64 bodies. A body longer than `maxBytes`
+ * The body of an HTTP API event as received: the text, or the bytes of a base64 body. A body longer than `maxBytes`
  * is not decoded: an empty body is returned with its length, so that the caller refuses it before hashing.
  */
 export function rawBody(
   event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>,
   maxBytes: number,
-): {
-  body: Uint8Array;
-  byteLength: number;
-} {
+): { body: Uint8Array | string; byteLength: number } {
   const text = event.body ?? '';
   if (event.isBase64Encoded) {
     const length = base64DecodedLength(text);
@@ -37,6 +34,6 @@ export function rawBody(
   }
   // A UTF-8 encoding is at least one byte per UTF-16 unit: a text longer than the limit is over it.
   if (text.length > maxBytes) return { body: new Uint8Array(0), byteLength: text.length };
-  const body = Buffer.from(text, 'utf8');
-  return { body, byteLength: body.byteLength };
+  // A text body is kept as text: its UTF-8 encoding is the bytes received (hashed and parsed as such).
+  return { body: text, byteLength: Buffer.byteLength(text, 'utf8') };
 }

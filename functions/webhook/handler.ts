@@ -37,13 +37,14 @@ export type WebhookResult = APIGatewayProxyStructuredResultV2;
 export type WebhookHandler = middy.MiddyfiedHandler<WebhookEvent, WebhookResult, Error, Context>;
 
 function report(receipt: Receipt, logger: Logger, metrics: Metrics): void {
-  const keys = Object.fromEntries(Object.entries(receipt.keys).filter(([, v]) => v !== undefined));
+  const keys: Record<string, string> = {};
+  for (const [key, value] of Object.entries(receipt.keys)) if (value !== undefined) keys[key] = value;
   logger.appendKeys(keys);
   for (const outcome of receipt.outcomes) {
     switch (outcome.kind) {
       case 'started':
         metrics.addMetric(WEBHOOK_METRICS.accepted, MetricUnit.Count, 1);
-        logger.info('execution started', { executionName: outcome.name, executionArn: outcome.executionArn });
+        logger.info('execution started', { executionArn: outcome.executionArn });
         break;
       case 'duplicate':
         metrics.addMetric(WEBHOOK_METRICS.duplicate, MetricUnit.Count, 1);

@@ -1,32 +1,50 @@
-import { createSqsClient, SqsParkingQueue } from '../../adapters/aws/parking';
 import { createSecretsManagerClient, SecretsManagerWebhookSecrets } from '../../adapters/aws/secrets';
 import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { StaticWebhookSecrets } from '../../adapters/local/secrets';
 import { webhookSettings } from '../../adapters/settings';
+import type { ParkedDelivery } from '../../core/contracts/parking';
+import type { ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
 import { createWebhookHandler } from './handler';
 
 /**
  * The Lambda entry point. Settings are read once, at cold start: an invalid configuration fails the init with a
- * ConfigError that names the field, before any delivery is taken.
+ * ConfigError that names the field, before any delivery is taken. The Step Functions and Secrets Manager clients
+ * are made at cold start; the SQS client only when a delivery must be parked, which a healthy function never
+ * does (docs/adr/0008).
  */
 const settings = webhookSettings();
 
-const secrets =
-  settings.secrets.kind === 'secrets-manager'
-    ? new SecretsManagerWebhookSecrets(
-        createSecretsManagerClient({ region: settings.region }),
-        settings.secrets.secretId,
-        settings.secrets.ttlSeconds * 1000,
-      )
-    : new StaticWebhookSecrets({ current: settings.secrets.current, previous: settings.secrets.previous });
+function secretSource(): WebhookSecretSource {
+  if (settings.secrets.kind === 'static') {
+    return new StaticWebhookSecrets({ current: settings.secrets.current, previous: settings.secrets.previous });
+  }
+  return new SecretsManagerWebhookSecrets(
+    createSecretsManagerClient({ region: settings.region }),
+    settings.secrets.secretId,
+    settings.secrets.ttlSeconds * 1000,
+  );
+}
+
+/** The SQS parking queue, loaded on first use. */
+class LazySqsParkingQueue implements ParkingQueue {
+  private queue: Promise<ParkingQueue> | null = null;
+
+  public async park(delivery: ParkedDelivery): Promise<void> {
+    this.queue ??= import('../../adapters/aws/parking').then(
+      (aws) => new aws.SqsParkingQueue(aws.createSqsClient({ region: settings.region }), settings.parkingQueueUrl),
+    );
+    const queue = await this.queue;
+    return queue.park(delivery);
+  }
+}
 
 export const handler = createWebhookHandler({
   config: settings.config,
-  secrets,
+  secrets: secretSource(),
   workflow: new StepFunctionsWorkflowStarter(
     createSfnClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
     settings.stateMachineArn,
   ),
-  parking: new SqsParkingQueue(createSqsClient({ region: settings.region }), settings.parkingQueueUrl),
+  parking: new LazySqsParkingQueue(),
   maxBodyBytes: settings.maxBodyBytes,
 });

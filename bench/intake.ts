@@ -1,0 +1,255 @@
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
+import examples from '@octokit/webhooks-examples';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { build } from 'esbuild';
+import { StepFunctionsWorkflowStarter } from '../adapters/aws/workflow';
+import { StaticWebhookSecrets } from '../adapters/local/secrets';
+import { validateConfig } from '../core/config';
+import { webhookBuildOptions } from '../functions/webhook/bundle';
+import { createWebhookHandler } from '../functions/webhook/handler';
+
+/**
+ * The intake benchmark (`npm run bench:intake`). From one run it prints:
+ * - the webhook handler's time per delivery of a real GitHub push payload (warm, in process, the Step Functions
+ *   client answered by a stub), p50 and p99 over DELIVERIES deliveries, beside the floor measured in the same run
+ *   (HMAC-SHA256 plus JSON.parse of the same bytes) and their ratio; target p50 <= 3x the floor;
+ * - the size of the minified esbuild bundle of the webhook function; target <= 400 KB;
+ * - its cold module-load time: the median of 10 `node -e "require(bundle)"` minus the median of 10 bare
+ *   `node -e ""`; target <= 80 ms.
+ */
+
+const DELIVERIES = Number(process.env['BENCH_DELIVERIES'] ?? 20_000);
+const WARMUP = 2_000;
+const LOAD_RUNS = 10;
+const SECRET = 'bench-secret';
+const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
+
+type Payload = Record<string, unknown>;
+const pushExamples = (examples as unknown as { name: string; examples: Payload[] }[]).find((e) => e.name === 'push')!;
+const PUSH = pushExamples.examples.find((p) => p['ref'] === 'refs/heads/master' && p['deleted'] === false)!;
+
+const CONFIG = validateConfig(
+  {
+    version: 1,
+    repositories: [
+      {
+        provider: 'github',
+        name: 'Codertocat/Hello-World',
+        branches: [{ pattern: 'master', environments: ['staging', 'production'] }],
+        paths: { include: ['**'], exclude: ['docs/**'] },
+        build: { imageRepository: 'codertocat/hello-world' },
+        tests: [{ name: 'unit', buildspec: 'ci/unit.yml' }],
+        environments: {
+          staging: { cluster: { type: 'eks', name: 'staging' }, namespace: 'hello', manifests: 'deploy/staging' },
+          production: {
+            cluster: { type: 'eks', name: 'production' },
+            namespace: 'hello',
+            manifests: 'deploy/production',
+            approval: { approvers: ['octocat'] },
+          },
+        },
+      },
+    ],
+  },
+  'bench',
+);
+
+const EXPERIMENT: Record<string, unknown> = {};
+if (process.env['BENCH_X'] === 'silent') {
+  const { Logger } = require('@aws-lambda-powertools/logger');
+  EXPERIMENT['logger'] = new Logger({ logLevel: 'SILENT' });
+}
+if (process.env['BENCH_X'] === 'nometrics' || process.env['BENCH_X'] === 'silent') {
+  process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
+  const { Metrics } = require('@aws-lambda-powertools/metrics');
+  EXPERIMENT['metrics'] = new Metrics({ namespace: 'x', serviceName: 'y' });
+  delete process.env['POWERTOOLS_METRICS_DISABLED'];
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function micros(ns: number): string {
+  return `${(ns / 1000).toFixed(1)} µs`;
+}
+
+/** Replaces stdout writes with a byte count while `act` runs: log lines are still formatted, not printed. */
+async function quietly<T>(act: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+  let bytes = 0;
+  const write = process.stdout.write;
+  const writeErr = process.stderr.write;
+  const sink = ((chunk: string | Uint8Array) => {
+    bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = sink;
+  process.stderr.write = sink;
+  try {
+    return { result: await act(), bytes };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+async function handlerLatency(): Promise<{ handler: Float64Array; floor: Float64Array; logBytes: number }> {
+  const body = JSON.stringify(PUSH);
+  const bytes = Buffer.from(body);
+  const signature = `sha256=${createHmac('sha256', SECRET).update(bytes).digest('hex')}`;
+  // The Step Functions client answered by a stub: `send` resolves at once with what StartExecution returns.
+  const sfn = new SFNClient({ region: 'eu-west-1' });
+  let started = 0;
+  sfn.send = (async (command: StartExecutionCommand) => {
+    started++;
+    return {
+      executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${command.input.name}`,
+      startDate: new Date(),
+      $metadata: {},
+    };
+  }) as unknown as SFNClient['send'];
+  const handler = createWebhookHandler({
+    config: CONFIG,
+    secrets: new StaticWebhookSecrets({ current: SECRET, previous: 'bench-previous' }),
+    workflow: new StepFunctionsWorkflowStarter(sfn, STATE_MACHINE_ARN),
+    parking: {
+      park: async () => {
+        throw new Error('the benchmark never parks');
+      },
+    },
+    ...EXPERIMENT,
+  });
+  const context = { awsRequestId: 'bench', functionName: 'stepline-webhook' } as Context;
+  const event = (i: number): APIGatewayProxyEventV2 =>
+    ({
+      version: '2.0',
+      routeKey: 'POST /webhooks/{provider}',
+      rawPath: '/webhooks/github',
+      rawQueryString: '',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': `6a3c9d40-0000-11f0-8000-${String(i).padStart(12, '0')}`,
+        'x-hub-signature-256': signature,
+        'user-agent': 'GitHub-Hookshot/bench',
+      },
+      pathParameters: { provider: 'github' },
+      body,
+      isBase64Encoded: false,
+    }) as unknown as APIGatewayProxyEventV2;
+
+  // The floor: what any verifier must do, HMAC-SHA256 over the bytes and JSON.parse of them.
+  const floorOnce = () => {
+    const mac = createHmac('sha256', SECRET).update(bytes).digest();
+    const parsed = JSON.parse(bytes.toString('utf8')) as Payload;
+    if (mac.length !== 32 || parsed['ref'] === undefined) throw new Error('floor sanity');
+  };
+
+  const floor = new Float64Array(DELIVERIES);
+  const times = new Float64Array(DELIVERIES);
+  const { bytes: logBytes } = await quietly(async () => {
+    for (let i = 0; i < WARMUP; i++) {
+      floorOnce();
+      const response = await handler(event(i), context);
+      if (response.statusCode !== 202) throw new Error(`unexpected answer ${response.statusCode}: ${response.body}`);
+    }
+    // Interleaved, so that both see the same machine state.
+    for (let i = 0; i < DELIVERIES; i++) {
+      let start = process.hrtime.bigint();
+      floorOnce();
+      floor[i] = Number(process.hrtime.bigint() - start);
+      start = process.hrtime.bigint();
+      await handler(event(WARMUP + i), context);
+      times[i] = Number(process.hrtime.bigint() - start);
+    }
+  });
+  if (started < DELIVERIES) throw new Error(`only ${started} executions started`);
+  return { handler: times.sort(), floor: floor.sort(), logBytes };
+}
+
+async function bundle(): Promise<{ path: string; bytes: number; inputs: [string, number][] }> {
+  // Inside the project, so that the externals (the AWS SDK, which Lambda's runtime provides) resolve as on Lambda.
+  const outdir = join(__dirname, '..', 'node_modules', '.cache', 'stepline-bench');
+  mkdirSync(outdir, { recursive: true });
+  const path = join(outdir, 'webhook.js');
+  const result = await build(webhookBuildOptions(path));
+  const output = Object.values(result.metafile!.outputs)[0]!;
+  const byPackage = new Map<string, number>();
+  for (const [file, info] of Object.entries(output.inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+    const key = match ? match[1]! : 'stepline';
+    byPackage.set(key, (byPackage.get(key) ?? 0) + info.bytesInOutput);
+  }
+  const inputs = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  return { path, bytes: statSync(path).size, inputs };
+}
+
+function loadTimes(script: string, env: NodeJS.ProcessEnv): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < LOAD_RUNS; i++) {
+    const start = process.hrtime.bigint();
+    execFileSync(process.execPath, ['-e', script], { env, stdio: 'ignore' });
+    out.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  console.log(`Stepline intake benchmark — node ${process.version}, ${DELIVERIES} deliveries of a real GitHub push`);
+  console.log(`payload: @octokit/webhooks-examples push (${Buffer.byteLength(JSON.stringify(PUSH))} bytes)\n`);
+
+  const { handler, floor, logBytes } = await handlerLatency();
+  const p50 = percentile(handler, 50);
+  const p99 = percentile(handler, 99);
+  const f50 = percentile(floor, 50);
+  const f99 = percentile(floor, 99);
+  console.log('handler time per delivery (warm, in process, Step Functions answered by a stub)');
+  console.log(`  handler      p50 ${micros(p50).padStart(10)}   p99 ${micros(p99).padStart(10)}`);
+  console.log(
+    `  floor        p50 ${micros(f50).padStart(10)}   p99 ${micros(f99).padStart(10)}   (HMAC-SHA256 + JSON.parse)`,
+  );
+  console.log(
+    `  ratio        p50 ${(p50 / f50).toFixed(2).padStart(7)}x   p99 ${(p99 / f99).toFixed(2).padStart(7)}x   target p50 <= 3x: ${p50 <= 3 * f50 ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `  (logs and EMF metrics formatted as in Lambda, ${(logBytes / DELIVERIES).toFixed(0)} bytes per delivery, written to a counter instead of the terminal)\n`,
+  );
+
+  if (process.env['BENCH_X']) return;
+  const { path, bytes, inputs } = await bundle();
+  const kb = bytes / 1024;
+  console.log(
+    `bundle of functions/webhook (esbuild, minified, node20, cjs, @aws-sdk/* from the Lambda runtime): ${kb.toFixed(1)} KB   target <= 400 KB: ${kb <= 400 ? 'met' : 'MISSED'}`,
+  );
+  for (const [name, size] of inputs) console.log(`  ${name.padEnd(42)} ${(size / 1024).toFixed(1).padStart(7)} KB`);
+
+  const env = {
+    PATH: process.env['PATH'],
+    STEPLINE_CONFIG: join(__dirname, '..', 'stepline.config.json'),
+    STATE_MACHINE_ARN,
+    WEBHOOK_SECRET_ARN: 'stepline/webhook',
+    PARKING_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/stepline-parking',
+    AWS_REGION: 'eu-west-1',
+  };
+  const bare = loadTimes('', env);
+  const loaded = loadTimes(`require(${JSON.stringify(path)})`, env);
+  const load = median(loaded) - median(bare);
+  console.log(
+    `\ncold module load (median of ${LOAD_RUNS}): require(bundle) ${median(loaded).toFixed(1)} ms - bare node ${median(bare).toFixed(1)} ms = ${load.toFixed(1)} ms   target <= 80 ms: ${load <= 80 ? 'met' : 'MISSED'}`,
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
