@@ -16,7 +16,7 @@ import { parseConfig, type SteplineConfig, validateConfig } from '../../core/con
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
 import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
 import { identityModeFromEnv } from '../../functions/approval/identity';
-import { type DrainSummary, drainParkingStore } from '../../functions/replay/replay';
+import { type DrainSummary, drainParkingStore, replayDelivery } from '../../functions/replay/replay';
 import { type ClockMode, Engine, type HistoryEvent } from '../engine';
 import { buildRouter, MetricsRegistry, type Router } from '../server';
 import { eventJson, executionSummary } from '../server/api';
@@ -154,8 +154,8 @@ export interface Runtime {
     readonly builds: string[];
     readonly replayed: DrainSummary | null;
   };
-  /** Replays the parked deliveries now. */
-  replay(): Promise<DrainSummary>;
+  /** Replays the parked deliveries now: one (by execution name) or all. */
+  replay(name?: string): Promise<DrainSummary>;
   /** Stops listening, stops running builds, closes the state file. Running executions stay RUNNING in the store. */
   stop(): Promise<void>;
 }
@@ -619,7 +619,20 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const sink = new GitHostSink(statuses);
     const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
     let replaying: Promise<DrainSummary> | null = null;
-    const replay = (): Promise<DrainSummary> => {
+    const replay = async (name?: string): Promise<DrainSummary> => {
+      if (name) {
+        const parked = (await parking.list(100_000)).find((d) => d.name === name);
+        if (!parked) return { started: 0, duplicate: 0, failed: 0, results: [] };
+        const result = await replayDelivery(parked, starter);
+        if (result.outcome === 'failed') await parking.recordFailure(parked.name, result.reason);
+        else await parking.remove(parked.name);
+        return {
+          started: result.outcome === 'started' ? 1 : 0,
+          duplicate: result.outcome === 'duplicate' ? 1 : 0,
+          failed: result.outcome === 'failed' ? 1 : 0,
+          results: [result],
+        };
+      }
       replaying ??= drainParkingStore(parking, starter).finally(() => {
         replaying = null;
       });

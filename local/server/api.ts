@@ -25,7 +25,8 @@ export interface ApiDependencies {
   readonly statuses: StatusStore;
   readonly approvals: ApprovalDesk;
   readonly parking: SqliteParkingStore;
-  readonly replay: () => Promise<DrainSummary>;
+  /** Replays parked deliveries: one (by execution name) or all. */
+  readonly replay: (name?: string) => Promise<DrainSummary>;
   readonly describe: () => unknown;
   /** Emits `event` with `{ type, ... }` for the stream. */
   readonly events: EventEmitter;
@@ -236,8 +237,12 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
     sendJson(res, 200, { deliveries: await deps.parking.list(1000), ...deps.parking.stats() });
   });
 
-  router.add('POST', '/api/parked/replay', async ({ res }) => {
-    sendJson(res, 200, await deps.replay());
+  router.add('POST', '/api/parked/replay', async ({ req, res }) => {
+    const body = (await readJson(req, 16 * 1024)) as { name?: unknown };
+    const name = typeof body.name === 'string' && body.name ? body.name : undefined;
+    const summary = await deps.replay(name);
+    if (name && summary.results.length === 0) throw new HttpError(404, 'not_found', `no parked delivery ${name}`);
+    sendJson(res, 200, summary);
   });
 
   router.add('GET', '/api/events', (ctx) => stream(ctx, deps.events));
