@@ -44,6 +44,17 @@ function repository(files = sampleFiles()): ReturnType<typeof gitRepository> {
   return repo;
 }
 
+interface DeploymentView {
+  readonly spec: {
+    readonly template: { readonly spec: { readonly containers: readonly { readonly image: string }[] } };
+  };
+  readonly status: Record<string, unknown>;
+}
+
+function deploymentOf(name: string): DeploymentView {
+  return runtime.cluster?.object('apps/v1', 'Deployment', name, name) as unknown as DeploymentView;
+}
+
 function latestStatuses(sha: string, name = REPOSITORY): Record<string, string> {
   return Object.fromEntries(runtime.stores.statuses.latest('github', name, sha).map((s) => [s.context, s.state]));
 }
@@ -93,11 +104,11 @@ describe('a push to main', () => {
 
   it('rolls the deployment out on the simulated cluster with the image the build made', () => {
     // Assess
-    const deployment = runtime.cluster?.object('apps/v1', 'Deployment', 'hello', 'hello') as Record<string, any>;
-    expect(deployment['spec']['template']['spec']['containers'][0]['image']).toBe(
+    const deployment = deploymentOf('hello');
+    expect(deployment.spec.template.spec.containers[0]?.image).toBe(
       `000000000000.dkr.ecr.us-east-1.amazonaws.com/${REPOSITORY}@${digestOf(repo.sha)}`,
     );
-    expect(deployment['status']).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
+    expect(deployment.status).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
   });
 
   it('reports pending then success for every context to the local Git host sink', () => {
@@ -180,8 +191,7 @@ describe('runs that do not succeed', () => {
     runtime.cluster?.setImageReadiness(() => true);
     // Assess
     expect(execution).toMatchObject({ status: 'FAILED', error: 'Stepline.DeployFailed' });
-    const deployment = runtime.cluster?.object('apps/v1', 'Deployment', 'hello', 'hello') as Record<string, any>;
-    expect(deployment['spec']['template']['spec']['containers'][0]['image']).toContain(digestOf(repo.sha));
+    expect(deploymentOf('hello').spec.template.spec.containers[0]?.image).toContain(digestOf(repo.sha));
     expect(latestStatuses(badSha)).toMatchObject({ stepline: 'failure', 'stepline/deploy/staging': 'failure' });
   });
 
