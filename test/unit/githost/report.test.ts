@@ -116,14 +116,16 @@ describe("posting a step's status", () => {
   it("counts GitLab's refusal of pending → pending as already there, not as a failure", async () => {
     // Prepare
     const deps = { transport: transport('gitlab'), links };
-    await reportStatus(event('gitlab', { state: 'pending' }), deps);
+    await reportStatus(event('gitlab', { step: 'build', state: 'pending' }), deps);
 
     // Act
-    const again = await reportStatus(event('gitlab', { state: 'pending' }), deps);
+    const again = await reportStatus(event('gitlab', { step: 'build', state: 'pending' }), deps);
 
     // Assess
     expect(host.requests.at(-1)?.path).toContain('/statuses/');
-    expect(again.outcomes).toEqual([{ context: 'stepline', state: 'pending', outcome: 'unchanged', httpStatus: 400 }]);
+    expect(again.outcomes).toEqual([
+      { context: 'stepline/build', state: 'pending', outcome: 'unchanged', httpStatus: 400 },
+    ]);
     expect(again.failed).toBe(0);
   });
 
