@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createClock } from './clock';
+import { type Clock, createClock, RealClock } from './clock';
 import { type CompiledStateMachine, compileStateMachine } from './compile';
 import {
   ExecutionAlreadyExistsError,
@@ -101,6 +101,9 @@ interface ActivityTask {
   readonly started: (workerName: string) => void;
   readonly signal: AbortSignal;
 }
+
+/** Real time is the same for every execution: one clock serves them all. */
+const REAL_CLOCK: Clock = new RealClock();
 
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 
@@ -221,7 +224,7 @@ export class Engine {
       stateMachineName: record.stateMachineName,
       roleArn: record.roleArn,
       region: this.region,
-      clock: createClock(record.clock, redrive ? undefined : Date.now()),
+      clock: record.clock === 'real' ? REAL_CLOCK : createClock(record.clock),
       handlers: this.handlers,
       tokens: this.tokens,
       activities: this.activities,

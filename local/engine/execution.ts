@@ -108,7 +108,9 @@ interface Frame {
   /** False for the child workflows of a distributed Map, whose events are not the parent's history. */
   readonly record: boolean;
   /** Set while a state runs: its name, input and the variables it started with (for redrive). */
-  current: { name: string; input: JsonValue; variables: Readonly<JsonObject> } | undefined;
+  currentName: string | undefined;
+  currentInput: JsonValue;
+  currentVars: Readonly<JsonObject> | undefined;
   /** Set by a Parallel or Map state that fails: the state of its children. */
   children: ChildrenCheckpoint | undefined;
   /** Redrive: the checkpoint this scope resumes from (consumed by the first state it runs). */
@@ -233,7 +235,9 @@ export class Execution {
       signal: this.controller,
       mapItem: undefined,
       record: true,
-      current: undefined,
+      currentName: undefined,
+      currentInput: null,
+      currentVars: undefined,
       children: undefined,
       resume,
     };
@@ -365,35 +369,15 @@ export class Execution {
   }
 
   public result(): ExecutionResult {
-    const r: { -readonly [K in keyof ExecutionResult]: ExecutionResult[K] } = {
-      executionArn: this.config.executionArn,
-      status: this.status,
-      startDate: this.startDate,
-      history: [],
-    };
-    if (this.stopDate) r.stopDate = this.stopDate;
-    if (this.status === 'SUCCEEDED') r.output = this.output as JsonValue;
-    if (this.error !== undefined) r.error = this.error;
-    if (this.cause !== undefined) r.cause = this.cause;
-    // The history's JSON text is written when someone reads it.
-    const recorder = this.history;
-    let events: readonly HistoryEvent[] | undefined;
-    Object.defineProperty(r, 'history', {
-      enumerable: true,
-      get: () => {
-        events ??= recorder.events;
-        return events;
-      },
-    });
-    return r;
+    return new ResultOf(this);
   }
 
   private checkpointOf(frame: Frame): ScopeCheckpoint | undefined {
-    if (!frame.current) return undefined;
+    if (frame.currentName === undefined) return undefined;
     const cp: { -readonly [K in keyof ScopeCheckpoint]: ScopeCheckpoint[K] } = {
-      stateName: frame.current.name,
-      input: frame.current.input,
-      variables: frame.current.variables,
+      stateName: frame.currentName,
+      input: frame.currentInput,
+      variables: frame.currentVars as Readonly<JsonObject>,
     };
     if (frame.children) cp.children = frame.children;
     return cp;
@@ -419,6 +403,21 @@ export class Execution {
       );
     }
     const id = this.history.append(type, previous ?? frame.thread.last, detailsKey, details, lazyKey, lazyValue);
+    frame.thread.last = id;
+    return id;
+  }
+
+  /** A StateEntered or StateExited event without assigned variables. */
+  private emitState(frame: Frame, type: string, entered: boolean, name: string, value: JsonValue): number {
+    if (!frame.record || this.status !== 'RUNNING') return 0;
+    if (this.history.full()) {
+      throw new StatesError(
+        'States.Runtime',
+        `The execution reached the maximum number of events in its history (${this.history.limit}).`,
+        { terminal: true },
+      );
+    }
+    const id = this.history.appendState(type, frame.thread.last, entered, name, value);
     frame.thread.last = id;
     return id;
   }
@@ -463,16 +462,10 @@ export class Execution {
 
   private runState(state: CompiledState, input: JsonValue, frame: Frame): Outcome | Promise<Outcome> {
     const enteredPrev = frame.thread.last;
-    const enteredId = this.emit(
-      frame,
-      `${state.type}StateEntered`,
-      'stateEnteredEventDetails',
-      { inputDetails: NOT_TRUNCATED, name: state.name },
-      undefined,
-      'input',
-      input,
-    );
-    frame.current = { name: state.name, input, variables: frame.vars.snapshot() };
+    const enteredId = this.emitState(frame, eventTypes(state.type).entered, true, state.name, input);
+    frame.currentName = state.name;
+    frame.currentInput = input;
+    frame.currentVars = frame.vars.snapshot();
     frame.children = undefined;
     const resumeChildren = frame.resume?.stateName === state.name ? frame.resume.children : undefined;
     frame.resume = undefined;
@@ -551,7 +544,6 @@ export class Execution {
 
   private exit(run: StateRun, output: JsonValue, assigned: Assigned, next: string | undefined): Outcome {
     const { frame, state } = run;
-    const details: Record<string, unknown> = { name: state.name, outputDetails: NOT_TRUNCATED };
     if (exceedsPayloadLimit(output)) {
       throw new StatesError(
         'States.DataLimitExceeded',
@@ -579,10 +571,14 @@ export class Execution {
         );
       }
       frame.vars.assign(assigned);
-      details['assignedVariables'] = texts;
-      details['assignedVariablesDetails'] = NOT_TRUNCATED;
-    }
-    this.emit(frame, `${state.type}StateExited`, 'stateExitedEventDetails', details, undefined, 'output', output);
+      const details: Record<string, unknown> = {
+        name: state.name,
+        outputDetails: NOT_TRUNCATED,
+        assignedVariables: texts,
+        assignedVariablesDetails: NOT_TRUNCATED,
+      };
+      this.emit(frame, eventTypes(state.type).exited, 'stateExitedEventDetails', details, undefined, 'output', output);
+    } else this.emitState(frame, eventTypes(state.type).exited, false, state.name, output);
     return { output, next };
   }
 
@@ -1254,7 +1250,9 @@ export class Execution {
         signal,
         mapItem: undefined,
         record: frame.record,
-        current: undefined,
+        currentName: undefined,
+        currentInput: null,
+        currentVars: undefined,
         children: undefined,
         resume: branchResume,
       };
@@ -1545,7 +1543,9 @@ class MapRun {
       signal: this.group,
       mapItem: { Index: i, Value: this.inputs[i] as JsonValue },
       record: frame.record && !distributed,
-      current: undefined,
+      currentName: undefined,
+      currentInput: null,
+      currentVars: undefined,
       children: undefined,
       resume: iterResume,
     };
@@ -1692,5 +1692,54 @@ class StatePathEnv implements PathEnv {
   public context(): JsonObject {
     this.ctx ??= this.execution.contextOf(this.run);
     return this.ctx;
+  }
+}
+
+const EVENT_TYPES = new Map<string, { entered: string; exited: string }>();
+
+/** `PassStateEntered` / `PassStateExited` and the like, made once per state type. */
+function eventTypes(stateType: string): { entered: string; exited: string } {
+  let t = EVENT_TYPES.get(stateType);
+  if (!t) {
+    t = { entered: `${stateType}StateEntered`, exited: `${stateType}StateExited` };
+    EVENT_TYPES.set(stateType, t);
+  }
+  return t;
+}
+
+/**
+ * An execution's result. The history is a getter on the prototype (not an own accessor: one per object would
+ * give every result a hidden class of its own): its JSON text is written when someone reads it. `toJSON` keeps
+ * it in `JSON.stringify`.
+ */
+class ResultOf implements ExecutionResult {
+  public readonly executionArn: string;
+  public readonly status: ExecutionStatus;
+  public readonly startDate: Date;
+  public readonly stopDate?: Date;
+  public readonly output?: JsonValue;
+  public readonly error?: string;
+  public readonly cause?: string;
+  readonly #recorder: HistoryRecorder;
+  #events: readonly HistoryEvent[] | undefined;
+
+  public constructor(e: Execution) {
+    this.executionArn = e.executionArn;
+    this.status = e.status;
+    this.startDate = e.startDate;
+    if (e.stopDate) this.stopDate = e.stopDate;
+    if (e.status === 'SUCCEEDED') this.output = e.output as JsonValue;
+    if (e.error !== undefined) this.error = e.error;
+    if (e.cause !== undefined) this.cause = e.cause;
+    this.#recorder = e.history;
+  }
+
+  public get history(): readonly HistoryEvent[] {
+    this.#events ??= this.#recorder.events;
+    return this.#events;
+  }
+
+  public toJSON(): Record<string, unknown> {
+    return { ...(this as object), history: this.history };
   }
 }

@@ -20,6 +20,8 @@ class Pending {
     public readonly details: Record<string, unknown> | undefined,
     public readonly lazyKey: string | undefined,
     public readonly lazyValue: unknown,
+    /** For StateEntered / StateExited events recorded without a details object: the state's name. */
+    public readonly stateName: string | undefined = undefined,
   ) {}
 
   /** The public shape: `id`, `previousEventId`, `timestamp`, `type`, and the details member. */
@@ -33,6 +35,11 @@ class Pending {
     if (this.detailsKey && this.details) {
       if (this.lazyKey) this.details[this.lazyKey] = toJsonText(this.lazyValue);
       e[this.detailsKey] = this.details;
+    } else if (this.detailsKey && this.stateName !== undefined) {
+      e[this.detailsKey] =
+        this.lazyKey === 'input'
+          ? { input: toJsonText(this.lazyValue), inputDetails: NOT_TRUNCATED, name: this.stateName }
+          : { name: this.stateName, output: toJsonText(this.lazyValue), outputDetails: NOT_TRUNCATED };
     }
     return e as unknown as HistoryEvent;
   }
@@ -82,6 +89,32 @@ export class HistoryRecorder {
     const listener = this.listener?.();
     if (listener) listener(this.materialize(id - 1));
 
+    return id;
+  }
+
+  /** Appends a StateEntered (`input`) or StateExited (`output`) event without assigned variables. */
+  public appendState(
+    type: string,
+    previousEventId: number,
+    entered: boolean,
+    stateName: string,
+    value: unknown,
+  ): number {
+    const id = this.list.length + 1;
+    const pending = new Pending(
+      id,
+      previousEventId,
+      this.now(),
+      type,
+      entered ? 'stateEnteredEventDetails' : 'stateExitedEventDetails',
+      undefined,
+      entered ? 'input' : 'output',
+      value,
+      stateName,
+    );
+    this.list.push(pending);
+    const listener = this.listener?.();
+    if (listener) listener(this.materialize(id - 1));
     return id;
   }
 
