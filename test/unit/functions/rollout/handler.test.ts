@@ -25,6 +25,7 @@ afterAll(async () => {
 async function loop(
   deployed: DeployResult,
   onFailure?: 'throw',
+  afterFirstCheck: () => void = () => {},
 ): Promise<{ results: RolloutResult[]; error: Error | null }> {
   const handler = createRolloutHandler(dependencies(cluster.kubeconfig));
   const event = {
@@ -40,6 +41,7 @@ async function loop(
     const { result, error } = await captured(() => handler(event, lambdaContext('stepline-rollout')));
     if (error) return { results, error };
     results.push(result!);
+    if (i === 0) afterFirstCheck();
     if (result!.state !== 'waiting') break;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -55,10 +57,9 @@ describe('functions/rollout', () => {
         createDeployHandler(dependencies(cluster.kubeconfig))(deployEvent(), lambdaContext('stepline-deploy')),
       )
     ).result!;
-    setTimeout(() => cluster.server.controllers.start(), 50);
 
     // Act
-    const { results } = await loop(deployed);
+    const { results } = await loop(deployed, undefined, () => cluster.server.controllers.start());
 
     // Assess
     expect(results[0]!.state).toBe('waiting');
