@@ -1,0 +1,131 @@
+import type {
+  ApprovalView,
+  BuildLog,
+  BuildSummary,
+  CommitStatusView,
+  ConsoleChange,
+  DeploymentView,
+  ExecutionDetail,
+  ExecutionPage,
+  HistoryPage,
+} from '../source';
+
+/** The console's JSON API, as the page reads it (its base comes from the page's `stepline-api` meta). */
+
+export const API_BASE =
+  document.querySelector('meta[name="stepline-api"]')?.getAttribute('content')?.replace(/\/+$/, '') ?? '/api/console';
+
+export interface Sections {
+  readonly builds: boolean;
+  readonly logs: boolean;
+  readonly statuses: boolean;
+  readonly approvals: boolean;
+  readonly decisions: boolean;
+  readonly deployments: boolean;
+}
+
+export class ApiError extends Error {
+  public constructor(
+    public readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${API_BASE}${path}`, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { message: text };
+  }
+  if (!res.ok) {
+    const message = (body as { message?: string }).message ?? `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, message);
+  }
+  return body as T;
+}
+
+function post<T>(path: string, body: unknown): Promise<T> {
+  return request<T>(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-stepline-console': '1' },
+    body: JSON.stringify(body),
+  });
+}
+
+const arn = (value: string): string => encodeURIComponent(value);
+
+export const api = {
+  sections: () => request<{ sections: Sections }>('').then((r) => r.sections),
+  executions: (q: { status?: string; repository?: string; limit?: number; next?: string }) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
+    return request<ExecutionPage>(`/executions?${params}`);
+  },
+  execution: (a: string) => request<{ execution: ExecutionDetail }>(`/executions/${arn(a)}`).then((r) => r.execution),
+  history: (a: string, after: number, limit = 1000) =>
+    request<HistoryPage>(`/executions/${arn(a)}/history?after=${after}&limit=${limit}`),
+  definition: (a: string) =>
+    request<{ definition: unknown }>(`/executions/${arn(a)}/definition`).then((r) => r.definition),
+  builds: (a: string) => request<{ builds: BuildSummary[] }>(`/executions/${arn(a)}/builds`).then((r) => r.builds),
+  statuses: (a: string) =>
+    request<{ statuses: CommitStatusView[] }>(`/executions/${arn(a)}/statuses`).then((r) => r.statuses),
+  deployments: (a: string) =>
+    request<{ deployments: DeploymentView[] }>(`/executions/${arn(a)}/deployments`).then((r) => r.deployments),
+  approvalsOf: (a: string) =>
+    request<{ approvals: ApprovalView[] }>(`/executions/${arn(a)}/approvals`).then((r) => r.approvals),
+  pendingApprovals: () => request<{ approvals: ApprovalView[] }>('/approvals?status=waiting').then((r) => r.approvals),
+  buildLog: (id: string, phase: string | null) =>
+    request<{ log: BuildLog }>(`/builds/${encodeURIComponent(id)}/log${phase ? `?phase=${phase}` : ''}`).then(
+      (r) => r.log,
+    ),
+  stop: (a: string) => post<{ execution: ExecutionDetail }>(`/executions/${arn(a)}/stop`, {}).then((r) => r.execution),
+  redrive: (a: string) =>
+    post<{ execution: ExecutionDetail }>(`/executions/${arn(a)}/redrive`, {}).then((r) => r.execution),
+  decide: (id: string, decision: 'approve' | 'reject', by: string | null) =>
+    post<{ approval: ApprovalView }>(`/approvals/${encodeURIComponent(id)}/${decision}`, by ? { by } : {}).then(
+      (r) => r.approval,
+    ),
+};
+
+type Listener = (changes: readonly ConsoleChange[]) => void;
+const listeners = new Set<Listener>();
+let source: EventSource | undefined;
+const connection = { live: false };
+const connectionListeners = new Set<(live: boolean) => void>();
+
+function connect(): void {
+  if (source) return;
+  source = new EventSource(`${API_BASE}/events`);
+  source.addEventListener('changes', (e) => {
+    const changes = JSON.parse((e as MessageEvent<string>).data) as ConsoleChange[];
+    for (const l of listeners) l(changes);
+  });
+  const setLive = (live: boolean): void => {
+    if (connection.live === live) return;
+    connection.live = live;
+    for (const l of connectionListeners) l(live);
+  };
+  source.addEventListener('open', () => setLive(true));
+  source.addEventListener('error', () => setLive(false));
+}
+
+/** Live changes (Server-Sent Events); returns a function that stops listening. */
+export function onChanges(listener: Listener): () => void {
+  connect();
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Whether the live stream is connected, now and on every change. */
+export function onConnection(listener: (live: boolean) => void): () => void {
+  connect();
+  connectionListeners.add(listener);
+  listener(connection.live);
+  return () => connectionListeners.delete(listener);
+}

@@ -1,0 +1,53 @@
+import './styles.css';
+import { html, render } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { onConnection } from './api';
+import { ExecutionPage } from './execution';
+import { ExecutionsPage } from './list';
+import { follow } from './util';
+
+/** The console's shell: the top bar (with the live indicator) and the page the path names. */
+
+function usePath(): string {
+  const [path, setPath] = useState(location.pathname + location.search);
+  useEffect(() => {
+    const on = (): void => setPath(location.pathname + location.search);
+    addEventListener('popstate', on);
+    return () => removeEventListener('popstate', on);
+  }, []);
+  return path;
+}
+
+function Live() {
+  const [live, setLive] = useState(false);
+  useEffect(() => onConnection(setLive), []);
+  return html`<span class=${`live ${live ? 'on' : 'off'}`} role="status" aria-live="polite">
+    ${live ? 'Live' : 'Reconnecting…'}
+  </span>`;
+}
+
+function App() {
+  const path = usePath();
+  const match = /^\/executions\/(.+)$/.exec(path.split('?')[0] ?? '');
+  const arn = match?.[1] ? decodeURIComponent(match[1]) : null;
+  useEffect(() => {
+    if (!arn) document.title = 'Executions · Stepline';
+  }, [arn]);
+  return html`
+    <a class="skip" href="#main">Skip to content</a>
+    <header class="top">
+      <a class="brand" href="/" onClick=${follow}>Stepline</a>
+      <nav aria-label="Console"><a href="/" onClick=${follow} aria-current=${arn ? undefined : 'page'}>Executions</a></nav>
+      <${Live} />
+    </header>
+    <main id="main" tabindex="-1">
+      ${arn ? html`<${ExecutionPage} key=${arn} arn=${arn} />` : html`<${ExecutionsPage} />`}
+    </main>
+  `;
+}
+
+const root = document.getElementById('app');
+if (root) {
+  root.textContent = '';
+  render(html`<${App} />`, root);
+}
