@@ -1075,8 +1075,9 @@ export class Execution {
             .catch(() => {});
         }
         let heartbeatTimer: AbortController | undefined;
+        // Heartbeats apply to tasks that wait for a token (callbacks and activities), as on AWS.
         const beat = (): void => {
-          if (heartbeat === undefined || settled) return;
+          if (heartbeat === undefined || settled || r.pattern !== 'WAIT_FOR_TASK_TOKEN') return;
           heartbeatTimer?.abort();
           heartbeatTimer = new AbortController();
           clock

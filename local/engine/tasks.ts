@@ -30,7 +30,7 @@ export interface TaskRequest {
   readonly timeoutSeconds: number | undefined;
   readonly heartbeatSeconds: number | undefined;
   readonly signal: AbortSignal;
-  /** Resets the heartbeat timer (same as SendTaskHeartbeat). */
+  /** Resets the heartbeat timer, as SendTaskHeartbeat does (only tasks that wait for a token have one). */
   heartbeat(): void;
   /** RUN_JOB: reports the start call's response (a TaskSubmitted event). */
   submitted(response: unknown): void;

@@ -366,6 +366,61 @@ describe('task tokens (.waitForTaskToken)', () => {
     expect(elapsed).toBeGreaterThanOrEqual(2400);
   });
 
+  it('reads TimeoutSecondsPath from the input, and TimeoutSeconds and the token from JSONata', async () => {
+    // Prepare
+    const engine = new Engine({ clock: 'virtual' });
+    const seen: TaskRequest[] = [];
+    engine.registerHandler(resource, (req) => {
+      seen.push(req);
+      return {};
+    });
+    const byPath = taskMachine({
+      Resource: resource,
+      TimeoutSecondsPath: '$.timeout',
+      Parameters: { 't.$': '$$.Task.Token' },
+    });
+    const byAta = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: resource,
+          TimeoutSeconds: '{% $states.input.timeout * 2 %}',
+          Arguments: { token: '{% $states.context.Task.Token %}' },
+          End: true,
+        },
+      },
+    } as StateMachineDefinition;
+    // Act
+    const a = await engine.start(byPath, { timeout: 5 }).done;
+    const b = await engine.start(byAta, { timeout: 5 }).done;
+    // Assess
+    expect([a.error, b.error]).toEqual(['States.Timeout', 'States.Timeout']);
+    expect(seen.map((r) => r.timeoutSeconds)).toEqual([5, 10]);
+    expect(
+      seen.map((r) => (r.input as Record<string, string>)['t'] ?? (r.input as Record<string, string>)['token']),
+    ).toEqual(seen.map((r) => r.taskToken));
+  });
+
+  it('does not time out a request-response task on HeartbeatSeconds: only token tasks heartbeat', async () => {
+    // Prepare
+    const handlers = {
+      'arn:aws:states:::lambda:invoke': async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1200));
+        return 'slow but fine';
+      },
+    };
+    // Act
+    const r = await run(
+      taskMachine({ Resource: 'arn:aws:states:::lambda:invoke', HeartbeatSeconds: 1, TimeoutSeconds: 5 }),
+      {},
+      { handlers, clock: 'real' },
+    );
+    // Assess
+    expect(r.output).toBe('slow but fine');
+  });
+
   it('times a waiting task out at once on the virtual clock', async () => {
     // Prepare
     const engine = new Engine({ clock: 'virtual' });
