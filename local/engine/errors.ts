@@ -116,6 +116,17 @@ export class InvalidOutputError extends EngineApiError {
   }
 }
 
+/** A `${Name}` placeholder of a definition was left without a value. */
+export class MissingSubstitutionError extends EngineError {
+  public readonly placeholders: readonly string[];
+
+  public constructor(placeholders: readonly string[], options?: ErrorOptions) {
+    super(`No substitution for ${placeholders.map((p) => `\${${p}}`).join(', ')}`, options);
+    this.name = 'MissingSubstitutionError';
+    this.placeholders = placeholders;
+  }
+}
+
 /**
  * Thrown by a Task handler to fail its task. `error` is the error name that Retry and Catch match
  * (`ErrorEquals`), `cause` the human-readable detail. Any other exception a handler throws is reported with the

@@ -28,12 +28,14 @@ export {
   InvalidNameError,
   InvalidOutputError,
   InvalidTokenError,
+  MissingSubstitutionError,
   TaskDoesNotExistError,
   TaskFailure,
   TaskTimedOutError,
 } from './errors';
 export type { IntegrationPattern } from './resources';
 export { type RunExecutionOptions, type RunExecutionResult, runExecution } from './run';
+export { applySubstitutions } from './substitute';
 export type { TaskHandler, TaskRequest } from './tasks';
 export type {
   ClockMode,
