@@ -245,7 +245,6 @@ export class Execution {
     if (machine.timeoutSeconds !== undefined) {
       this.config.clock
         .sleep(machine.timeoutSeconds * 1000, this.controller.signal)
-
         .then(() =>
           this.abort(
             new AbortReason(
@@ -922,7 +921,6 @@ export class Execution {
         counts[i] = (counts[i] as number) + 1;
         run.retryCount++;
         await this.config.clock.sleep(delay, run.frame.signal.signal);
-
         continue;
       }
       if (s.type !== 'Task') this.emit(run.frame, `${s.type}StateFailed`);
