@@ -45,10 +45,14 @@ export class StepFunctionsWorkflowStarter implements WorkflowStarter {
     private readonly stateMachineArn: string,
   ) {}
 
-  public async start({ name, input }: StartRequest): Promise<StartResult> {
+  public async start({ name, input, inputJson }: StartRequest): Promise<StartResult> {
     try {
       const output = await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: inputJson ?? JSON.stringify(input),
+        }),
       );
       return { outcome: 'started', executionArn: output.executionArn ?? executionArnOf(this.stateMachineArn, name) };
     } catch (error) {

@@ -22,7 +22,7 @@ import { executionName } from './name';
 import type { WebhookSecrets } from './ports';
 import type { ProviderIntake } from './provider';
 import { Router } from './route';
-import type { ExecutionInput, PipelineRequest } from './types';
+import type { ExecutionInput, PipelineRequest, Route } from './types';
 import { INVALID_SIGNATURE, proceed, reject, type Stop, type Verdict } from './verdict';
 
 /**
@@ -42,6 +42,20 @@ export interface IntakeOptions {
 export interface Planned {
   readonly name: string;
   readonly input: ExecutionInput;
+  /** `input` as JSON, as StartExecution takes it. */
+  readonly inputJson: string;
+}
+
+/** The JSON of each route, made once: the router hands out the same route object for every push to a ref. */
+const ROUTE_JSON = new WeakMap<Route, string>();
+
+function routeJson(route: Route): string {
+  let json = ROUTE_JSON.get(route);
+  if (json === undefined) {
+    json = JSON.stringify(route);
+    ROUTE_JSON.set(route, json);
+  }
+  return json;
 }
 
 export class Intake {
@@ -98,7 +112,12 @@ export class Intake {
   public plan(request: PipelineRequest): Verdict<Planned> {
     const decision = this.router.route(request);
     if (!decision.continue) return decision;
-    return proceed({ name: executionName(request), input: { request, route: decision.value } });
+    const route = decision.value;
+    return proceed({
+      name: executionName(request),
+      input: { request, route },
+      inputJson: `{"request":${JSON.stringify(request)},"route":${routeJson(route)}}`,
+    });
   }
 
   /** The whole of it for a delivery whose secrets are known: every step up to the executions to start. */

@@ -26,6 +26,8 @@ export interface StartRequest {
   /** The execution name (see `executionName`): the same for a redelivery. */
   readonly name: string;
   readonly input: ExecutionInput;
+  /** `input` already serialized, when the caller has it (the starter then sends it as is). */
+  readonly inputJson?: string;
 }
 
 export type StartResult =

@@ -87,10 +87,10 @@ function describe(error: unknown): string {
 }
 
 async function start(planned: Planned, ports: ReceivePorts): Promise<Answer> {
-  const { name, input } = planned;
+  const { name, input, inputJson } = planned;
   let reason: string;
   try {
-    const result = await ports.workflow.start({ name, input });
+    const result = await ports.workflow.start({ name, input, inputJson });
     if (result.outcome === 'started') {
       return {
         status: 202,
@@ -138,16 +138,27 @@ function combine(answers: readonly Answer[]): { status: number; body: WebhookRes
   return { status, body: { status: 'multiple', results: answers.map((a) => a.body) } };
 }
 
+function finish(keys: DeliveryKeys, answers: readonly Answer[]): Receipt {
+  return { ...combine(answers), keys, outcomes: answers.map((a) => a.outcome) };
+}
+
+function planAndStart(
+  intake: Intake,
+  request: PipelineRequest,
+  keys: DeliveryKeys,
+  ports: ReceivePorts,
+): Answer | Promise<Answer> {
+  const planned = intake.plan(request);
+  if (!planned.continue) return answerStop(planned, request.provider);
+  keys.executionName ??= planned.value.name;
+  return start(planned.value, ports);
+}
+
 export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePorts): Promise<Receipt> {
   const keys: DeliveryKeys = {};
-  const finish = (answers: readonly Answer[]): Receipt => ({
-    ...combine(answers),
-    keys,
-    outcomes: answers.map((a) => a.outcome),
-  });
 
   const admitted = intake.admit(raw);
-  if (!admitted.continue) return finish([answerStop(admitted, undefined)]);
+  if (!admitted.continue) return finish(keys, [answerStop(admitted, undefined)]);
   const delivery = admitted.value;
   keys.provider = delivery.provider;
   keys.deliveryId = delivery.deliveryId;
@@ -157,7 +168,7 @@ export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePo
     secrets = await ports.secrets.get(delivery.provider);
   } catch (error) {
     if (!(error instanceof SecretsUnavailableError)) throw error;
-    return finish([
+    return finish(keys, [
       {
         status: 503,
         body: { error: 'unavailable', message: 'the webhook secrets cannot be read now; redeliver it later' },
@@ -169,31 +180,17 @@ export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePo
   if (!verified.continue) {
     const answer = answerStop(verified, delivery.provider);
     if (secrets === null) {
-      return finish([
-        {
-          ...answer,
-          outcome: {
-            kind: 'rejected',
-            code: 'invalid_signature',
-            detail: `no webhook secret is configured for ${delivery.provider}`,
-          },
-        },
-      ]);
+      const detail = `no webhook secret is configured for ${delivery.provider}`;
+      return finish(keys, [{ ...answer, outcome: { kind: 'rejected', code: 'invalid_signature', detail } }]);
     }
-    return finish([answer]);
+    return finish(keys, [answer]);
   }
 
   const requests = intake.interpret(verified.value);
-  if (!requests.continue) return finish([answerStop(requests, delivery.provider)]);
-  keys.repository = requests.value[0]?.repository.fullName;
-
-  const answer = (request: PipelineRequest): Answer | Promise<Answer> => {
-    const planned = intake.plan(request);
-    if (!planned.continue) return answerStop(planned, delivery.provider);
-    keys.executionName ??= planned.value.name;
-    return start(planned.value, ports);
-  };
+  if (!requests.continue) return finish(keys, [answerStop(requests, delivery.provider)]);
+  const all = requests.value;
+  keys.repository = all[0]?.repository.fullName;
   // Most deliveries carry one request: no need for Promise.all.
-  if (requests.value.length === 1) return finish([await answer(requests.value[0]!)]);
-  return finish(await Promise.all(requests.value.map(answer)));
+  if (all.length === 1) return finish(keys, [await planAndStart(intake, all[0]!, keys, ports)]);
+  return finish(keys, await Promise.all(all.map((request) => planAndStart(intake, request, keys, ports))));
 }

@@ -75,8 +75,12 @@ function describeFilter(repo: Repository): string {
   return repo.paths.exclude.length > 0 ? `${under} (outside ${repo.paths.exclude.join(', ')})` : under;
 }
 
+/** Routes are immutable and the same for every push to a ref: at most this many are kept for reuse. */
+const ROUTE_CACHE_SIZE = 512;
+
 export class Router {
   private readonly repositories = new Map<string, CompiledRepository>();
+  private readonly routes = new Map<string, Route>();
 
   public constructor(config: SteplineConfig) {
     for (const repo of config.repositories) {
@@ -139,8 +143,12 @@ export class Router {
     environments: readonly RouteEnvironment[],
     secrets: boolean,
   ): Route {
+    const concurrencyKey = `${request.provider}:${repo.config.name}:${request.ref.fullName}`;
+    const cacheKey = `${trigger}\u0000${pattern}\u0000${secrets}\u0000${concurrencyKey}`;
+    const cached = this.routes.get(cacheKey);
+    if (cached !== undefined) return cached;
     const { build, tests } = repo.config;
-    return {
+    const route: Route = {
       repository: repo.config.name,
       trigger,
       pattern,
@@ -152,8 +160,11 @@ export class Router {
       tests,
       environments,
       secrets,
-      concurrencyKey: `${request.provider}:${repo.config.name}:${request.ref.fullName}`,
+      concurrencyKey,
     };
+    if (this.routes.size >= ROUTE_CACHE_SIZE) this.routes.clear();
+    this.routes.set(cacheKey, route);
+    return route;
   }
 
   private filterPaths(repo: CompiledRepository, request: PipelineRequest, route: Route): Continue<Route> | Skipped {

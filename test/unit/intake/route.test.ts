@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../core/config';
 import { statusContexts } from '../../../core/contracts/status';
+import { Intake } from '../../../core/intake/intake';
 import { Router } from '../../../core/intake/route';
 import type { PipelineRequest, PullRequestInfo } from '../../../core/intake/types';
 import { CONFIG, CONFIG_INPUT } from './support';
@@ -321,5 +322,24 @@ describe('path filters', () => {
       'stepline/deploy/staging',
       'stepline/deploy/production',
     ]);
+  });
+});
+
+describe('the execution input', () => {
+  it('is serialized as the same document as the input object, for a reused route too', () => {
+    // Prepare
+    const intake = new Intake(CONFIG);
+
+    // Act
+    const plans = [intake.plan(request()), intake.plan(request({ deliveryId: 'd-2' }))];
+
+    // Assess
+    for (const plan of plans) {
+      if (!plan.continue) throw new Error('expected a plan');
+      expect(JSON.parse(plan.value.inputJson)).toEqual(JSON.parse(JSON.stringify(plan.value.input)));
+    }
+    const [first, second] = plans.map((p) => (p.continue ? p.value : null));
+    expect(second!.input.route).toBe(first!.input.route);
+    expect(second!.name).not.toBe(first!.name);
   });
 });
