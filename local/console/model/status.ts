@@ -64,6 +64,8 @@ export interface HistoryRow {
   readonly type: string;
   /** The state the event belongs to ('' for execution events before any state). */
   readonly step: string;
+  /** The run of the state it belongs to (its enteredId), 0 for none. */
+  readonly run: number;
   /** Milliseconds since the epoch. */
   readonly time: number;
   /** Milliseconds since the execution started. */
@@ -231,6 +233,7 @@ export function readHistory(events: readonly HistoryEventLike[], executionStatus
       id,
       type,
       step: run?.name ?? '',
+      run: run?.enteredId ?? 0,
       time,
       elapsed: time - start,
       tone: toneOf(type),
