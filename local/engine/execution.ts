@@ -20,12 +20,24 @@ import type {
   WaitState,
 } from './compile';
 import { queryError, runtimeError, StatesError, TaskFailure } from './errors';
+import {
+  AbortReason,
+  type ChildrenCheckpoint,
+  type Frame,
+  isPromise,
+  type RedriveSource,
+  type ScopeCheckpoint,
+  type Thread,
+} from './frame';
 import { type EventListener, HistoryRecorder, NOT_TRUNCATED } from './history';
 import { exceedsPayloadLimit, isObject, PAYLOAD_LIMIT_BYTES, toJsonText, toJsonValue, utf8Length } from './json';
 import type { StatesBinding } from './jsonata';
 import { bracketNotation, type CompiledPath, NOT_FOUND, setAtPath } from './jsonpath';
+import { MapRun } from './map-run';
 import type { ParsedResource } from './resources';
-import type { HandlerRegistry, PendingToken, TaskRequest, TaskTokens } from './tasks';
+import { ResultOf } from './result';
+import { eventNames, TimedOut, TokenWaiter, taskError } from './task-support';
+import type { HandlerRegistry, TaskRequest, TaskTokens } from './tasks';
 import {
   type AtaEnv,
   type AtaTemplate,
@@ -35,17 +47,10 @@ import {
   type PathEnv,
   resolvePath,
 } from './templates';
-import type { ExecutionResult, ExecutionStatus, HistoryEvent, JsonObject, JsonValue } from './types';
+import type { ExecutionResult, ExecutionStatus, JsonObject, JsonValue } from './types';
 import { VariableScope } from './variables';
 
-/** Why an execution, a branch or a task was cut short. */
-export class AbortReason {
-  public constructor(
-    public readonly kind: 'stop' | 'timeout' | 'cancel',
-    public readonly error?: string,
-    public readonly cause?: string,
-  ) {}
-}
+export { AbortReason, type ChildrenCheckpoint, type RedriveSource, type ScopeCheckpoint } from './frame';
 
 /** Activities without a handler wait here for a worker (GetActivityTask). */
 export interface ActivityQueue {
@@ -74,49 +79,6 @@ export interface ExecutionConfig {
   readonly redrive?: RedriveSource;
 }
 
-/** Where a scope was when it failed: what a redrive restarts from. */
-export interface ScopeCheckpoint {
-  readonly stateName: string;
-  readonly input: JsonValue;
-  readonly variables: Readonly<JsonObject>;
-  /** For a Parallel or Map state that failed: the results of its children, and where each failed one stopped. */
-  readonly children?: ChildrenCheckpoint;
-}
-
-export interface ChildrenCheckpoint {
-  readonly results: ReadonlyMap<number, JsonValue>;
-  readonly failed: ReadonlyMap<number, ScopeCheckpoint>;
-}
-
-export interface RedriveSource {
-  readonly checkpoint: ScopeCheckpoint;
-  readonly history: readonly HistoryEvent[];
-  readonly redriveCount: number;
-  readonly startDate: Date;
-}
-
-interface Thread {
-  last: number;
-}
-
-interface Frame {
-  readonly scope: CompiledScope;
-  readonly vars: VariableScope;
-  readonly thread: Thread;
-  readonly signal: CancelScope;
-  readonly mapItem: JsonObject | undefined;
-  /** False for the child workflows of a distributed Map, whose events are not the parent's history. */
-  readonly record: boolean;
-  /** Set while a state runs: its name, input and the variables it started with (for redrive). */
-  currentName: string | undefined;
-  currentInput: JsonValue;
-  currentVars: Readonly<JsonObject> | undefined;
-  /** Set by a Parallel or Map state that fails: the state of its children. */
-  children: ChildrenCheckpoint | undefined;
-  /** Redrive: the checkpoint this scope resumes from (consumed by the first state it runs). */
-  resume: ScopeCheckpoint | undefined;
-}
-
 /** A state in progress. */
 interface StateRun {
   readonly state: CompiledState;
@@ -140,10 +102,6 @@ interface Outcome {
 type Assigned = JsonObject | undefined;
 
 const YIELD_EVERY = 1000;
-
-function isPromise<T>(v: unknown): v is Promise<T> {
-  return typeof v === 'object' && v !== null && typeof (v as Promise<T>).then === 'function';
-}
 
 function isoTime(ms: number): string {
   return new Date(ms).toISOString();
@@ -1488,193 +1446,6 @@ export class Execution {
   }
 }
 
-/** The iterations of one Map attempt: their results, failures and where failed ones stopped. */
-class MapRun {
-  public readonly group: CancelScope;
-  public readonly results: JsonValue[];
-  private readonly succeeded: Uint8Array;
-  public readonly failures = new Map<number, StatesError>();
-  public readonly failedAt = new Map<number, ScopeCheckpoint>();
-  public firstError: unknown = undefined;
-  private nextIndex = 0;
-
-  public constructor(
-    private readonly execution: Execution,
-    private readonly state: MapState,
-    private readonly frame: Frame,
-    private readonly inputs: JsonValue[],
-    private readonly resume: ChildrenCheckpoint | undefined,
-  ) {
-    this.group = CancelScope.childOf(frame.signal);
-    this.results = new Array(inputs.length).fill(null);
-    this.succeeded = new Uint8Array(inputs.length);
-  }
-
-  /** The results of the iterations that succeeded (a redrive keeps them). */
-  public get done(): Map<number, JsonValue> {
-    const out = new Map<number, JsonValue>();
-    for (let i = 0; i < this.succeeded.length; i++) if (this.succeeded[i]) out.set(i, this.results[i] as JsonValue);
-    return out;
-  }
-
-  public async lane(): Promise<void> {
-    while (this.nextIndex < this.inputs.length && this.firstError === undefined) {
-      const p = this.runOne(this.nextIndex++);
-      if (p) await p;
-    }
-  }
-
-  private runOne(i: number): void | Promise<void> {
-    const { resume, state, frame } = this;
-    if (resume?.results.has(i)) {
-      this.results[i] = resume.results.get(i) as JsonValue;
-      this.succeeded[i] = 1;
-      return;
-    }
-    if (this.group.aborted) return;
-    const iterResume = resume?.failed.get(i);
-    const distributed = state.distributed;
-    const child: Frame = {
-      scope: state.processor,
-      // A distributed Map's child workflows do not see the parent's variables.
-      vars: new VariableScope(distributed ? undefined : frame.vars, iterResume?.variables),
-      thread: { last: frame.thread.last },
-      signal: this.group,
-      mapItem: { Index: i, Value: this.inputs[i] as JsonValue },
-      record: frame.record && !distributed,
-      currentName: undefined,
-      currentInput: null,
-      currentVars: undefined,
-      children: undefined,
-      resume: iterResume,
-    };
-    this.execution.record(child, 'MapIterationStarted', 'mapIterationStartedEventDetails', {
-      index: i,
-      name: state.name,
-    });
-    try {
-      const r = this.execution.runIteration(child, iterResume ? iterResume.input : (this.inputs[i] as JsonValue));
-      if (isPromise<JsonValue>(r)) {
-        return r.then(
-          (v) => this.ok(child, i, v),
-          (err) => this.bad(child, i, err),
-        );
-      }
-      this.ok(child, i, r);
-    } catch (err) {
-      this.bad(child, i, err);
-    }
-  }
-
-  private ok(child: Frame, i: number, v: JsonValue): void {
-    this.results[i] = v;
-    this.succeeded[i] = 1;
-    this.execution.record(child, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', {
-      index: i,
-      name: this.state.name,
-    });
-    this.frame.thread.last = child.thread.last;
-  }
-
-  private bad(child: Frame, i: number, err: unknown): void {
-    const name = this.state.name;
-    if (err instanceof AbortReason) {
-      if (err.kind === 'cancel' && child.record && !this.frame.signal.aborted) {
-        this.execution.record(child, 'MapIterationAborted', 'mapIterationAbortedEventDetails', { index: i, name });
-      }
-      if (this.firstError === undefined && !(err.kind === 'cancel' && this.group.aborted)) this.firstError = err;
-      return;
-    }
-    const e =
-      err instanceof StatesError ? err : new StatesError('States.Runtime', String((err as Error)?.message ?? err));
-    const cp = this.execution.stoppedAt(child);
-    if (cp) this.failedAt.set(i, cp);
-    this.execution.record(child, 'MapIterationFailed', 'mapIterationFailedEventDetails', { index: i, name });
-    this.frame.thread.last = child.thread.last;
-    if (this.state.distributed && !e.terminal) {
-      this.failures.set(i, e);
-      return;
-    }
-    if (this.firstError === undefined) {
-      this.firstError = e;
-      this.group.abort(new AbortReason('cancel'));
-    }
-  }
-}
-
-/** A task attempt ran out of time (TimeoutSeconds or HeartbeatSeconds). */
-class TimedOut {
-  public constructor(
-    public readonly error: string,
-    public readonly cause: string,
-  ) {}
-}
-
-/** The engine's side of a task token: binds SendTask* calls to the task attempt waiting for them. */
-class TokenWaiter implements PendingToken {
-  public executionArn = '';
-  private onSuccess: ((v: unknown) => void) | undefined;
-  private onFailure: ((e: unknown) => void) | undefined;
-  private onHeartbeat: (() => void) | undefined;
-  private early: { ok: boolean; value: unknown } | undefined;
-
-  public bind(success: (v: unknown) => void, failure: (e: unknown) => void, heartbeat: () => void): void {
-    this.onSuccess = success;
-    this.onFailure = failure;
-    this.onHeartbeat = heartbeat;
-    if (this.early) (this.early.ok ? success : failure)(this.early.value);
-  }
-
-  public succeed(output: JsonValue): void {
-    if (this.onSuccess) this.onSuccess(output);
-    else this.early = { ok: true, value: output };
-  }
-
-  public fail(error: StatesError): void {
-    if (this.onFailure) this.onFailure(error);
-    else this.early = { ok: false, value: error };
-  }
-
-  public heartbeat(): void {
-    this.onHeartbeat?.();
-  }
-}
-
-function taskError(err: unknown): StatesError {
-  if (err instanceof StatesError) return err;
-  if (err instanceof TaskFailure) return new StatesError(err.error, err.cause);
-  if (err instanceof Error) {
-    const named = err as Error & { errorType?: unknown; error?: unknown; cause?: unknown };
-    const error = typeof named.errorType === 'string' ? named.errorType : err.name || 'Error';
-    return new StatesError(error, err.message);
-  }
-  return new StatesError('States.TaskFailed', typeof err === 'string' ? err : toJsonText(toJsonValue(err)));
-}
-
-function eventNames(r: ParsedResource): {
-  scheduled: string;
-  scheduledKey: string;
-  succeeded: string;
-  succeededKey: string;
-  failed: string;
-  failedKey: string;
-  timedOut: string;
-  timedOutKey: string;
-} {
-  const base = r.kind === 'lambda' ? 'LambdaFunction' : r.kind === 'activity' ? 'Activity' : 'Task';
-  const key = r.kind === 'lambda' ? 'lambdaFunction' : r.kind === 'activity' ? 'activity' : 'task';
-  return {
-    scheduled: `${base}Scheduled`,
-    scheduledKey: `${key}ScheduledEventDetails`,
-    succeeded: `${base}Succeeded`,
-    succeededKey: `${key}SucceededEventDetails`,
-    failed: `${base}Failed`,
-    failedKey: `${key}FailedEventDetails`,
-    timedOut: `${base}TimedOut`,
-    timedOutKey: `${key}TimedOutEventDetails`,
-  };
-}
-
 /** The PathEnv of a state: `$$` is built the first time a path asks for it. */
 class StatePathEnv implements PathEnv {
   private ctx: JsonObject | undefined;
@@ -1704,41 +1475,4 @@ function eventTypes(stateType: string): { entered: string; exited: string } {
     EVENT_TYPES.set(stateType, t);
   }
   return t;
-}
-
-/**
- * An execution's result. The history is a getter on the prototype (not an own accessor: one per object would
- * give every result a hidden class of its own): its JSON text is written when someone reads it. `toJSON` keeps
- * it in `JSON.stringify`.
- */
-class ResultOf implements ExecutionResult {
-  public readonly executionArn: string;
-  public readonly status: ExecutionStatus;
-  public readonly startDate: Date;
-  public readonly stopDate?: Date;
-  public readonly output?: JsonValue;
-  public readonly error?: string;
-  public readonly cause?: string;
-  readonly #recorder: HistoryRecorder;
-  #events: readonly HistoryEvent[] | undefined;
-
-  public constructor(e: Execution) {
-    this.executionArn = e.executionArn;
-    this.status = e.status;
-    this.startDate = e.startDate;
-    if (e.stopDate) this.stopDate = e.stopDate;
-    if (e.status === 'SUCCEEDED') this.output = e.output as JsonValue;
-    if (e.error !== undefined) this.error = e.error;
-    if (e.cause !== undefined) this.cause = e.cause;
-    this.#recorder = e.history;
-  }
-
-  public get history(): readonly HistoryEvent[] {
-    this.#events ??= this.#recorder.events;
-    return this.#events;
-  }
-
-  public toJSON(): Record<string, unknown> {
-    return { ...(this as object), history: this.history };
-  }
 }
