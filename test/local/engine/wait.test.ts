@@ -24,6 +24,28 @@ describe('Wait', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
+  it('lets parallel waits overlap on the virtual clock: two branches of 10 s and 20 s take 20 s', async () => {
+    // Prepare
+    const def = {
+      StartAt: 'P',
+      States: {
+        P: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'A', States: { A: { Type: 'Wait', Seconds: 10, End: true } } },
+            { StartAt: 'B', States: { B: { Type: 'Wait', Seconds: 20, End: true } } },
+          ],
+          End: true,
+        },
+      },
+    };
+    // Act
+    const r = await run(def);
+    // Assess
+    const at = (type: string): number => eventsOf(r.history, type)[0]?.timestamp.getTime() as number;
+    expect(at('ParallelStateExited') - at('ParallelStateEntered')).toBe(20_000);
+  });
+
   it('waits for SecondsPath', async () => {
     // Act
     const r = await run(single({ Type: 'Wait', SecondsPath: '$.delay' }), { delay: 90 });
