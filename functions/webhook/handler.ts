@@ -30,6 +30,11 @@ export interface WebhookDependencies {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly now?: () => Date;
+  /**
+   * Called with every delivery's receipt (its answer and what happened), after logging: the local runtime counts
+   * deliveries for its /metrics from it. An exception thrown here is logged and does not change the answer.
+   */
+  readonly onReceipt?: (receipt: Receipt) => void;
 }
 
 export type WebhookEvent = APIGatewayProxyEventV2;
@@ -101,6 +106,13 @@ export function createWebhookHandler(dependencies: WebhookDependencies): Webhook
       ports,
     );
     report(receipt, logger, metrics);
+    if (dependencies.onReceipt !== undefined) {
+      try {
+        dependencies.onReceipt(receipt);
+      } catch (error) {
+        logger.warn('onReceipt failed', error as Error);
+      }
+    }
     return jsonResponse(receipt.status, receipt.body);
   };
 

@@ -194,3 +194,21 @@ describe('the replay of the local parking store (SQLite)', () => {
     expect(store.stats()).toEqual({ parked: 1, failedAttempts: 1 });
   });
 });
+
+describe('the replay bundle', () => {
+  it('builds, leaving the AWS SDK to the runtime', async () => {
+    // Prepare
+    const { build } = await import('esbuild');
+    const { replayBuildOptions } = await import('../../../../functions/replay/bundle');
+    const { join } = await import('node:path');
+    const out = join(__dirname, '../../../../node_modules/.cache/stepline-test/replay.js');
+
+    // Act
+    const result = await build({ ...replayBuildOptions(out), write: false });
+
+    // Assess
+    const inputs = Object.keys(result.metafile!.inputs);
+    expect(inputs.some((file) => file.includes('node_modules/@aws-sdk/'))).toBe(false);
+    expect(inputs.some((file) => file.endsWith('functions/replay/handler.ts'))).toBe(true);
+  });
+});

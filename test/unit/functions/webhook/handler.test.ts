@@ -374,3 +374,38 @@ describe('the webhook function refuses bad requests with clear JSON', () => {
     expect(response.lines.find((l) => l['level'] === 'ERROR')).toMatchObject({ message: 'unhandled error' });
   });
 });
+
+describe('the webhook function for the local runtime', () => {
+  it('hands every receipt to onReceipt, so deliveries can be counted without reading logs', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
+    const receipts: { status: number; kinds: string[] }[] = [];
+    const h = handler({ onReceipt: (r) => receipts.push({ status: r.status, kinds: r.outcomes.map((o) => o.kind) }) });
+
+    // Act
+    await invoke(h, apiEvent(githubDelivery('push', githubPush())));
+    await invoke(h, apiEvent(githubDelivery('push', githubPush(), { secret: 'nope' })));
+
+    // Assess
+    expect(receipts).toEqual([
+      { status: 202, kinds: ['started'] },
+      { status: 401, kinds: ['rejected'] },
+    ]);
+  });
+
+  it('answers as usual when onReceipt throws', async () => {
+    // Prepare
+    const h = handler({
+      onReceipt: () => {
+        throw new Error('counter broken');
+      },
+    });
+
+    // Act
+    const response = await invoke(h, apiEvent(githubDelivery('ping', githubExample('ping'))));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.lines.find((l) => l['message'] === 'onReceipt failed')).toBeDefined();
+  });
+});
