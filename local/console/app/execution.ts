@@ -39,7 +39,7 @@ function useHistory(arn: string, status: string | undefined) {
         let more = true;
         while (more) {
           const after = list.current.length ? (list.current[list.current.length - 1] as HistoryEventJson).id : 0;
-          const page = await api.history(arn, after, 2000);
+          const page = await api.history(arn, after, 5000);
           if (page.events.length) {
             list.current = list.current.concat(page.events);
             setEvents(list.current);

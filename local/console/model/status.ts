@@ -259,7 +259,11 @@ export function readHistory(events: readonly HistoryEventLike[], executionStatus
 
   const states = new Map<string, StateSummary>();
   const grouped = new Map<string, StateRun[]>();
-  for (const r of runs) grouped.set(r.name, [...(grouped.get(r.name) ?? []), r]);
+  for (const r of runs) {
+    const list = grouped.get(r.name);
+    if (list) list.push(r);
+    else grouped.set(r.name, [r]);
+  }
   for (const [name, list] of grouped) {
     const live = list.filter((r) => !r.superseded);
     const counted = live.length > 0 ? live : list;
