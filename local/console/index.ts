@@ -12,6 +12,13 @@ export { type ConsoleBundle, consoleBundle } from './bundle';
 export { type ConsoleExtras, type EngineConsoleSourceOptions, engineConsoleSource, eventToJson } from './engine-source';
 export { ConsoleActionError, ConsoleBundleError, type ConsoleErrorCode } from './errors';
 export { deploymentsOf, type ObjectLink, pipelineContextOf } from './model/pipeline';
-export { type ConsoleHandler, type ConsoleRouteOptions, createConsoleRoutes } from './routes';
+export {
+  CONSOLE_ROUTES,
+  type ConsoleHandler,
+  type ConsoleRouteOptions,
+  createConsoleRoutes,
+  mountConsole,
+  type PrependingRouter,
+} from './routes';
 export type * from './source';
 export { EXECUTION_STATUSES } from './source';

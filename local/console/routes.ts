@@ -434,3 +434,37 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
 
 /** Re-exported for sources that build summaries themselves. */
 export type { ExecutionSummary };
+
+/** The routes the console answers, for a router that matches by method and pattern (`*rest`: the rest of the path). */
+export const CONSOLE_ROUTES: readonly { readonly method: 'GET' | '*'; readonly pattern: string }[] = [
+  { method: 'GET', pattern: '/' },
+  { method: 'GET', pattern: '/executions' },
+  { method: 'GET', pattern: '/executions/*rest' },
+  { method: 'GET', pattern: '/ui/*rest' },
+  { method: '*', pattern: '/api/console' },
+  { method: '*', pattern: '/api/console/*rest' },
+];
+
+/** A router that can put routes ahead of its own (the local server's `Router` is one). */
+export interface PrependingRouter {
+  prepend(
+    method: string,
+    pattern: string,
+    handler: (ctx: { req: IncomingMessage; res: ServerResponse }) => void | Promise<void>,
+  ): unknown;
+}
+
+/**
+ * Puts the console's routes ahead of the router's own: `GET /` and `GET /executions/*` (the page), `GET /ui/*`
+ * (its bundle) and `/api/console/*` (its API and event stream). POST `/` stays the router's (the AWS APIs).
+ * Only for the default `apiBase`.
+ */
+export function mountConsole(router: PrependingRouter, handler: ConsoleHandler): void {
+  const serve = ({ req, res }: { req: IncomingMessage; res: ServerResponse }): void => {
+    if (!handler(req, res)) {
+      res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'not_found', message: `nothing is served at ${req.url}` }));
+    }
+  };
+  for (const route of [...CONSOLE_ROUTES].reverse()) router.prepend(route.method, route.pattern, serve);
+}

@@ -1,6 +1,8 @@
-import { request as httpRequest } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { engineConsoleSource } from '../../../local/console';
+import { createConsoleRoutes, engineConsoleSource, mountConsole } from '../../../local/console';
 import { Engine, type StateMachineDefinition } from '../../../local/engine';
 import { type ConsoleServer, ConsoleWorld, STATE_MACHINE_ARN, serveConsole } from './support';
 
@@ -423,5 +425,69 @@ describe('live changes', () => {
     expect(received.some((c) => c.kind === 'history' && c.executionArn === arn)).toBe(true);
     expect(received.filter((c) => c.kind === 'history' && c.executionArn === arn).length).toBeLessThan(10);
     expect(received.find((c) => c.kind === 'execution' && c.status === 'SUCCEEDED')?.executionArn).toBe(arn);
+  });
+});
+
+describe('mountConsole', () => {
+  /** A first-match router with `prepend`, as the local server's is. */
+  class TinyRouter {
+    private readonly routes: {
+      method: string;
+      regex: RegExp;
+      handler: (ctx: { req: IncomingMessage; res: ServerResponse }) => void;
+    }[] = [];
+    public add(
+      method: string,
+      pattern: string,
+      handler: (ctx: { req: IncomingMessage; res: ServerResponse }) => void,
+    ): void {
+      this.routes.push({ method, regex: TinyRouter.compile(pattern), handler });
+    }
+    public prepend(
+      method: string,
+      pattern: string,
+      handler: (ctx: { req: IncomingMessage; res: ServerResponse }) => void,
+    ): void {
+      this.routes.unshift({ method, regex: TinyRouter.compile(pattern), handler });
+    }
+    public handle(req: IncomingMessage, res: ServerResponse): void {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const route = this.routes.find((r) => r.regex.test(path) && (r.method === '*' || r.method === req.method));
+      if (route) route.handler({ req, res });
+      else res.writeHead(404).end('router: not found');
+    }
+    private static compile(pattern: string): RegExp {
+      return new RegExp(`^${pattern.replace('*rest', '.*')}$`);
+    }
+  }
+
+  it('puts the page, the bundle and the API ahead of the server routes, and leaves POST / and the rest to them', async () => {
+    // Prepare
+    const router = new TinyRouter();
+    router.add('POST', '/', ({ res }) => res.writeHead(200).end('aws api'));
+    router.add('GET', '/', ({ res }) => res.writeHead(200).end('plain index'));
+    router.add('GET', '/metrics', ({ res }) => res.writeHead(200).end('metrics'));
+    const handler = createConsoleRoutes(new ConsoleWorld().source);
+    mountConsole(router, handler);
+    const http = createServer((req, res) => router.handle(req, res));
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+    // Act
+    const page = await fetch(`${base}/`).then((r) => r.text());
+    const deep = await fetch(`${base}/executions/arn:aws:states:eu-west-1:1:execution:m:n`).then((r) => r.text());
+    const api = await fetch(`${base}/api/console/executions`).then((r) => r.json());
+    const aws = await fetch(`${base}/`, { method: 'POST', body: '{}' }).then((r) => r.text());
+    const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+    handler.close();
+    http.close();
+
+    // Assess
+    expect(page).toContain('stepline-api');
+    expect(deep).toContain('stepline-api');
+    expect(api).toMatchObject({ executions: [], next: null });
+    expect(aws).toBe('aws api');
+    expect(metrics).toBe('metrics');
   });
 });
