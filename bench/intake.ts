@@ -7,13 +7,44 @@ import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
 import examples from '@octokit/webhooks-examples';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
-import { StepFunctionsWorkflowStarter } from '../adapters/aws/workflow';
-import { StaticWebhookSecrets } from '../adapters/local/secrets';
-import { validateConfig } from '../core/config';
-import { Intake } from '../core/intake/intake';
-import { receive } from '../core/intake/receive';
 import { webhookBuildOptions } from '../functions/webhook/bundle';
-import { createWebhookHandler } from '../functions/webhook/handler';
+
+/**
+ * The code under test is compiled exactly as the Lambda bundle is (esbuild, minified, same plugins and externals),
+ * not run through tsx, whose per-file transform adds helpers the bundle does not have.
+ */
+type Compiled = typeof import('../functions/webhook/handler') &
+  typeof import('../core/intake/intake') &
+  typeof import('../core/intake/receive') &
+  typeof import('../adapters/local/secrets') &
+  typeof import('../adapters/aws/workflow') &
+  typeof import('../core/config');
+
+const ROOT = join(__dirname, '..');
+// Inside the project, so that the externals (the AWS SDK, which Lambda's runtime provides) resolve as on Lambda.
+const OUTDIR = join(ROOT, 'node_modules', '.cache', 'stepline-bench');
+
+async function compiled(): Promise<Compiled> {
+  const outfile = join(OUTDIR, 'intake-under-test.js');
+  const { entryPoints: _entry, ...options } = webhookBuildOptions(outfile);
+  await build({
+    ...options,
+    stdin: {
+      contents: [
+        "export { createWebhookHandler } from './functions/webhook/handler';",
+        "export { Intake } from './core/intake/intake';",
+        "export { receive } from './core/intake/receive';",
+        "export { StaticWebhookSecrets } from './adapters/local/secrets';",
+        "export { StepFunctionsWorkflowStarter } from './adapters/aws/workflow';",
+        "export { validateConfig } from './core/config';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      loader: 'ts',
+      sourcefile: 'intake-under-test.ts',
+    },
+  });
+  return require(outfile) as Compiled;
+}
 
 /**
  * The intake benchmark (`npm run bench:intake`). From one run it prints:
@@ -35,31 +66,33 @@ type Payload = Record<string, unknown>;
 const pushExamples = (examples as unknown as { name: string; examples: Payload[] }[]).find((e) => e.name === 'push')!;
 const PUSH = pushExamples.examples.find((p) => p['ref'] === 'refs/heads/master' && p['deleted'] === false)!;
 
-const CONFIG = validateConfig(
-  {
-    version: 1,
-    repositories: [
-      {
-        provider: 'github',
-        name: 'Codertocat/Hello-World',
-        branches: [{ pattern: 'master', environments: ['staging', 'production'] }],
-        paths: { include: ['**'], exclude: ['docs/**'] },
-        build: { imageRepository: 'codertocat/hello-world' },
-        tests: [{ name: 'unit', buildspec: 'ci/unit.yml' }],
-        environments: {
-          staging: { cluster: { type: 'eks', name: 'staging' }, namespace: 'hello', manifests: 'deploy/staging' },
-          production: {
-            cluster: { type: 'eks', name: 'production' },
-            namespace: 'hello',
-            manifests: 'deploy/production',
-            approval: { approvers: ['octocat'] },
+function benchConfig(validateConfig: Compiled['validateConfig']) {
+  return validateConfig(
+    {
+      version: 1,
+      repositories: [
+        {
+          provider: 'github',
+          name: 'Codertocat/Hello-World',
+          branches: [{ pattern: 'master', environments: ['staging', 'production'] }],
+          paths: { include: ['**'], exclude: ['docs/**'] },
+          build: { imageRepository: 'codertocat/hello-world' },
+          tests: [{ name: 'unit', buildspec: 'ci/unit.yml' }],
+          environments: {
+            staging: { cluster: { type: 'eks', name: 'staging' }, namespace: 'hello', manifests: 'deploy/staging' },
+            production: {
+              cluster: { type: 'eks', name: 'production' },
+              namespace: 'hello',
+              manifests: 'deploy/production',
+              approval: { approvers: ['octocat'] },
+            },
           },
         },
-      },
-    ],
-  },
-  'bench',
-);
+      ],
+    },
+    'bench',
+  );
+}
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -101,7 +134,9 @@ interface Latencies {
   readonly logBytes: number;
 }
 
-async function handlerLatency(): Promise<Latencies> {
+async function handlerLatency(code: Compiled): Promise<Latencies> {
+  const { createWebhookHandler, Intake, receive, StaticWebhookSecrets, StepFunctionsWorkflowStarter } = code;
+  const CONFIG = benchConfig(code.validateConfig);
   const body = JSON.stringify(PUSH);
   const bytes = Buffer.from(body);
   const signature = `sha256=${createHmac('sha256', SECRET).update(bytes).digest('hex')}`;
@@ -186,10 +221,7 @@ async function handlerLatency(): Promise<Latencies> {
 }
 
 async function bundle(): Promise<{ path: string; bytes: number; inputs: [string, number][] }> {
-  // Inside the project, so that the externals (the AWS SDK, which Lambda's runtime provides) resolve as on Lambda.
-  const outdir = join(__dirname, '..', 'node_modules', '.cache', 'stepline-bench');
-  mkdirSync(outdir, { recursive: true });
-  const path = join(outdir, 'webhook.js');
+  const path = join(OUTDIR, 'webhook.js');
   const result = await build(webhookBuildOptions(path));
   const output = Object.values(result.metafile!.outputs)[0]!;
   const byPackage = new Map<string, number>();
@@ -207,7 +239,7 @@ const WEBHOOK_SDK_CLIENTS = ['@aws-sdk/client-sfn', '@aws-sdk/client-secrets-man
 
 function loadTime(script: string, env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
-  execFileSync(process.execPath, ['-e', script], { env, stdio: 'ignore', cwd: join(__dirname, '..') });
+  execFileSync(process.execPath, ['-e', script], { env, stdio: 'ignore', cwd: ROOT });
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
@@ -220,7 +252,8 @@ async function main(): Promise<void> {
   );
   console.log(`payload: @octokit/webhooks-examples push (${Buffer.byteLength(JSON.stringify(PUSH))} bytes)\n`);
 
-  const { handler, core, floor, logBytes } = await handlerLatency();
+  mkdirSync(OUTDIR, { recursive: true });
+  const { handler, core, floor, logBytes } = await handlerLatency(await compiled());
   const p50 = percentile(handler, 50);
   const p99 = percentile(handler, 99);
   const c50 = percentile(core, 50);
@@ -252,7 +285,7 @@ async function main(): Promise<void> {
 
   const env = {
     PATH: process.env['PATH'],
-    STEPLINE_CONFIG: join(__dirname, '..', 'stepline.config.json'),
+    STEPLINE_CONFIG: join(ROOT, 'stepline.config.json'),
     STATE_MACHINE_ARN,
     WEBHOOK_SECRET_ARN: 'stepline/webhook',
     PARKING_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/stepline-parking',
