@@ -13,10 +13,16 @@ export const FIXTURE_ASL = path.join(REPO_ROOT, 'test/fixtures/asl/pipeline-min.
 /** Context that skips asset bundling: construct tests look at the template, not at the bundles. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
 
-/** An app and a stack with a concrete account and region, bundling skipped unless asked for. */
-export function testStack(options: { bundle?: boolean; context?: Record<string, unknown> } = {}): Stack {
-  const app = new App({ context: { ...(options.bundle ? {} : SKIP_BUNDLING), ...options.context } });
-  return new Stack(app, 'Test', { env: { account: ACCOUNT, region: REGION } });
+/** An app and a stack with a concrete account and region (unless agnostic), bundling skipped unless asked for. */
+export function testStack(
+  options: { bundle?: boolean; agnostic?: boolean; context?: Record<string, unknown> } = {},
+): Stack {
+  // The built-in CloudFormation validation is left to the whole-app test: it costs seconds per file to load.
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...(options.bundle ? {} : SKIP_BUNDLING), ...options.context },
+  });
+  return new Stack(app, 'Test', options.agnostic ? {} : { env: { account: ACCOUNT, region: REGION } });
 }
 
 /**

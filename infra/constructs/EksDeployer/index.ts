@@ -56,7 +56,7 @@ export function deployTargets(config: SteplineConfig): DeployTarget[] {
       namespaces: [...t.namespaces].sort(),
       clusterScoped: t.clusterScoped,
     }))
-    .sort((a, b) => `${a.region}/${a.cluster}`.localeCompare(`${b.region}/${b.cluster}`));
+    .sort((a, b) => a.cluster.localeCompare(b.cluster) || (a.region ?? '').localeCompare(b.region ?? ''));
 }
 
 export interface EksDeployerProps {

@@ -148,14 +148,15 @@ export class Observability extends Construct {
       );
     }
 
-    const service = (name: string, metricName: string, label: string, period = Duration.minutes(5)) =>
+    // A label makes an alarm's metric a metric-math entry: alarms get the metric without one.
+    const service = (name: string, metricName: string, label?: string, period = Duration.minutes(5)) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
         dimensionsMap: { service: name },
         statistic: cloudwatch.Stats.SUM,
         period,
-        label,
+        ...(label ? { label } : {}),
       });
 
     if (props.parking) {
@@ -202,14 +203,14 @@ export class Observability extends Construct {
       );
       alarm(
         'ReplayFailures',
-        service(SERVICES.replay, REPLAY_METRICS.replayFailed, 'replay failures'),
+        service(SERVICES.replay, REPLAY_METRICS.replayFailed),
         'Parked deliveries could not be started again (they stay parked and are retried).',
         1,
         3,
       );
       alarm(
         'FailedDeliveries',
-        service(SERVICES.webhook, WEBHOOK_METRICS.failed, 'failed deliveries'),
+        service(SERVICES.webhook, WEBHOOK_METRICS.failed),
         'A delivery was neither started nor parked (503): the Git host must redeliver it.',
       );
     }

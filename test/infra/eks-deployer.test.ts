@@ -1,0 +1,185 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../core/config';
+import { deployTargets, EksDeployer, type EksDeployerProps } from '../../infra/constructs/EksDeployer';
+import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
+
+const config = validateConfig(
+  {
+    version: 1,
+    repositories: [
+      {
+        provider: 'github',
+        name: 'acme/shop',
+        build: { imageRepository: 'acme/shop' },
+        environments: {
+          staging: { cluster: { type: 'eks', name: 'acme-staging' }, namespace: 'shop', manifests: 'deploy/staging' },
+          production: {
+            cluster: { type: 'eks', name: 'acme-production', region: 'eu-west-1' },
+            namespace: 'shop',
+            allowedNamespaces: ['shop-jobs'],
+            manifests: 'deploy/production',
+          },
+        },
+      },
+      {
+        provider: 'gitlab',
+        name: 'acme/billing',
+        build: { imageRepository: 'acme/billing' },
+        environments: {
+          staging: { cluster: { type: 'eks', name: 'acme-staging' }, namespace: 'billing', manifests: 'k8s' },
+          dr: {
+            cluster: { type: 'eks', name: 'acme-dr', region: 'us-east-1' },
+            namespace: 'billing',
+            clusterScopedKinds: ['Namespace'],
+            manifests: 'k8s',
+          },
+          laptop: { cluster: { type: 'kubeconfig', context: 'kind' }, namespace: 'billing', manifests: 'k8s' },
+        },
+      },
+    ],
+  },
+  'test',
+);
+
+function synth(props: Partial<EksDeployerProps> = {}, env = true) {
+  const stack = testStack(env ? {} : { agnostic: true });
+  const deployer = new EksDeployer(stack, 'Deployer', {
+    projectRoot: scratchProject(['deploy', 'rollout', 'rollback']),
+    targets: deployTargets(config),
+    ...props,
+  });
+  return { stack, deployer, template: Template.fromStack(stack) };
+}
+
+describe('deployTargets', () => {
+  it('groups the EKS environments by cluster with the namespaces they use there, and leaves kubeconfig clusters out', () => {
+    expect(deployTargets(config)).toEqual([
+      {
+        cluster: 'acme-dr',
+        region: 'us-east-1',
+        namespaces: ['billing'],
+        clusterScoped: [{ environment: 'acme/billing/dr', kinds: ['Namespace'] }],
+      },
+      { cluster: 'acme-production', region: 'eu-west-1', namespaces: ['shop', 'shop-jobs'], clusterScoped: [] },
+      { cluster: 'acme-staging', region: null, namespaces: ['billing', 'shop'], clusterScoped: [] },
+    ]);
+  });
+});
+
+describe('EksDeployer', () => {
+  const shared = synth();
+  const json = shared.template.toJSON() as never;
+
+  it('creates an access entry for the shared role per cluster, with AmazonEKSEditPolicy scoped to its namespaces', () => {
+    // Act
+    const entries = resourcesOfType(json, 'AWS::EKS::AccessEntry').map(([, p]) => evaluate(p));
+
+    // Assess
+    const role = `getatt:${logicalIdOf(shared.deployer.role)}.Arn`;
+    expect(entries).toEqual(
+      [
+        ['acme-production', ['shop', 'shop-jobs']],
+        ['acme-staging', ['billing', 'shop']],
+      ].map(([cluster, namespaces]) => ({
+        ClusterName: cluster,
+        PrincipalArn: role,
+        Type: 'STANDARD',
+        AccessPolicies: [
+          {
+            PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+            AccessScope: { Type: 'namespace', Namespaces: namespaces },
+          },
+        ],
+      })),
+    );
+  });
+
+  it('runs the deploy, rollout and rollback functions as that one role', () => {
+    const roles = resourcesOfType(json, 'AWS::Lambda::Function').map(([, fn]) => evaluate(fn.Role));
+    expect(roles).toEqual(Array(3).fill(`getatt:${logicalIdOf(shared.deployer.role)}.Arn`));
+  });
+
+  it('lets the role describe the configured clusters and nothing else in EKS', () => {
+    // Act
+    const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(
+      ([, p]) =>
+        (evaluate(p.PolicyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
+
+    // Assess
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('eks:'))).toEqual([
+      expect.objectContaining({
+        Action: 'eks:DescribeCluster',
+        Resource: [
+          'arn:aws:eks:us-east-1:123456789012:cluster/acme-dr',
+          'arn:aws:eks:eu-west-1:123456789012:cluster/acme-production',
+          'arn:aws:eks:eu-west-1:123456789012:cluster/acme-staging',
+        ],
+      }),
+    ]);
+  });
+
+  it('warns about a cluster in another region and about cluster-scoped kinds the policy cannot apply', () => {
+    const annotations = Annotations.fromStack(shared.stack);
+    annotations.hasWarning('/Test/Deployer', Match.stringLikeRegexp('acme-dr is in us-east-1, not eu-west-1'));
+  });
+
+  it("creates a regional cluster's entry only where an environment-agnostic stack is deployed in that region", () => {
+    // Act
+    const { stack, template } = synth({}, false);
+
+    // Assess
+    const entries = resourcesOfType(template.toJSON() as never, 'AWS::EKS::AccessEntry');
+    expect(entries).toHaveLength(3);
+    const conditions = (template.toJSON() as { Conditions: Record<string, unknown> }).Conditions;
+    expect(Object.values(conditions)).toEqual(
+      expect.arrayContaining([
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] },
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] },
+      ]),
+    );
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/Test/Deployer', Match.stringLikeRegexp('acme/billing/dr may apply Namespace'));
+    expect(annotations.findWarning('*', Match.stringLikeRegexp('is in us-east-1'))).toEqual([]);
+  });
+
+  it('places the functions in the VPC when asked, with the VPC access policy on the shared role', () => {
+    // Prepare
+    const stack = testStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1',
+      availabilityZones: ['eu-west-1a'],
+      privateSubnetIds: ['subnet-1'],
+    });
+
+    // Act
+    new EksDeployer(stack, 'Deployer', {
+      projectRoot: scratchProject(['deploy', 'rollout', 'rollback']),
+      targets: deployTargets(config),
+      vpcPlacement: { vpc },
+    });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: [
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+          ],
+        },
+      ],
+    });
+    expect(nagFindings(stack.node.root)).toEqual([]);
+  });
+
+  it('raises no cdk-nag finding that it does not acknowledge', () => {
+    expect(nagFindings(shared.stack.node.root)).toEqual([]);
+  });
+});

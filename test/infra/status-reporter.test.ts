@@ -1,0 +1,99 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { STATUS_ENV } from '../../core/status/contracts';
+import { StatusReporter } from '../../infra/constructs/StatusReporter';
+import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
+
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
+
+function synth(functions = ['status', 'build-events', 'execution-events']) {
+  const stack = testStack();
+  const reporter = new StatusReporter(stack, 'Status', {
+    projectRoot: scratchProject(functions),
+    stateMachineArn: STATE_MACHINE,
+    stateMachineName: 'Test-pipeline',
+    projectNames: ['stepline-build', 'stepline-test'],
+  });
+  return { stack, reporter, template: Template.fromStack(stack) };
+}
+
+describe('StatusReporter', () => {
+  const shared = synth();
+  const json = shared.template.toJSON() as never;
+
+  it('sends CodeBuild phase and state changes of the pipeline projects to the build-events function', () => {
+    shared.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codebuild'],
+        'detail-type': ['CodeBuild Build Phase Change', 'CodeBuild Build State Change'],
+        detail: { 'project-name': ['stepline-build', 'stepline-test'] },
+      },
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [logicalIdOf(shared.reporter.buildEventsFunction!.function), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalIdOf(shared.reporter.failedEvents), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          Id: 'Target0',
+        },
+      ],
+    });
+  });
+
+  it('sends status changes of the pipeline executions, and only of them, to the execution-events function', () => {
+    shared.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [STATE_MACHINE] },
+      },
+    });
+  });
+
+  it('gives the functions the tokens secret and lets only the event functions describe pipeline executions', () => {
+    // Act
+    const functions = resourcesOfType(json, 'AWS::Lambda::Function');
+    const describers = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p.PolicyDocument).includes('states:DescribeExecution'),
+    );
+
+    // Assess
+    expect(functions).toHaveLength(3);
+    for (const [, fn] of functions) {
+      const variables = evaluate((fn.Environment as { Variables: unknown }).Variables) as Record<string, string>;
+      expect(variables[STATUS_ENV.tokensSecret]).toMatch(/^ref:StatusGitHostTokens/);
+      expect(variables[STATUS_ENV.consoleKind]).toBe('aws');
+    }
+    expect(describers).toHaveLength(2);
+    for (const [, policy] of describers) {
+      expect(JSON.stringify(evaluate(policy.PolicyDocument))).toContain(
+        '"Action":"states:DescribeExecution","Effect":"Allow","Resource":"arn:aws:states:eu-west-1:123456789012:execution:Test-pipeline:*"',
+      );
+    }
+  });
+
+  it('creates the Git host tokens secret empty, to be filled after deploy', () => {
+    shared.template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: '{}' });
+  });
+
+  it('routes failed asynchronous invocations of the event functions to the failed-events queue', () => {
+    shared.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+    shared.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+  });
+
+  it('leaves out the functions whose entry points do not exist yet and names them', () => {
+    // Act
+    const { reporter, template } = synth(['status']);
+
+    // Assess
+    expect(reporter.missing).toEqual(['functions/build-events/index.ts', 'functions/execution-events/index.ts']);
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  it('raises no cdk-nag finding that it does not acknowledge', () => {
+    expect(nagFindings(shared.stack.node.root)).toEqual([]);
+  });
+});
