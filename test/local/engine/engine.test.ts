@@ -196,6 +196,31 @@ describe('Engine', () => {
     expect(() => engine.describe(`${arn}:nope`)).toThrow(expect.objectContaining({ code: 'ExecutionDoesNotExist' }));
   });
 
+  it('fails an execution whose history would pass the events quota, and keeps serving others meanwhile', async () => {
+    // Prepare
+    const engine = new Engine({ clock: 'virtual', maxHistoryEvents: 5000 });
+    const loop = {
+      StartAt: 'Spin',
+      States: {
+        Spin: { Type: 'Pass', Next: 'Again' },
+        Again: { Type: 'Choice', Choices: [{ Variable: '$.stop', IsPresent: true, Next: 'Done' }], Default: 'Spin' },
+        Done: { Type: 'Succeed' },
+      },
+    };
+    // Act
+    const spinning = engine.start(loop, {});
+    const other = await engine.start({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, {}).done;
+    const spinningWhenOtherEnded = engine.describe(spinning.executionArn).status;
+    const r = await spinning.done;
+    // Assess
+    expect(other.status).toBe('SUCCEEDED');
+    expect(spinningWhenOtherEnded).toBe('RUNNING');
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('States.Runtime');
+    expect(r.cause).toContain('maximum number of events');
+    expect(r.history.length).toBe(5001);
+  });
+
   it('times the whole execution out after the definition’s TimeoutSeconds', async () => {
     // Prepare
     const engine = new Engine({ clock: 'virtual' });
