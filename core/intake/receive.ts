@@ -132,14 +132,18 @@ async function start(planned: Planned, ports: ReceivePorts): Promise<Answer> {
 }
 
 function combine(answers: readonly Answer[]): { status: number; body: WebhookResponseBody } {
-  if (answers.length === 1) return { status: answers[0]!.status, body: answers[0]!.body };
   const statuses = answers.map((a) => a.status);
   const status = statuses.includes(503) ? 503 : statuses.includes(202) ? 202 : 200;
   return { status, body: { status: 'multiple', results: answers.map((a) => a.body) } };
 }
 
 function finish(keys: DeliveryKeys, answers: readonly Answer[]): Receipt {
-  return { ...combine(answers), keys, outcomes: answers.map((a) => a.outcome) };
+  if (answers.length === 1) {
+    const only = answers[0]!;
+    return { status: only.status, body: only.body, keys, outcomes: [only.outcome] };
+  }
+  const { status, body } = combine(answers);
+  return { status, body, keys, outcomes: answers.map((a) => a.outcome) };
 }
 
 function planAndStart(
