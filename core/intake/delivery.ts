@@ -72,12 +72,13 @@ export function missingHeader(name: string): Verdict<never> {
 
 export function unsupportedMediaType(given: string | null, accepted: readonly MediaType[]): Verdict<never> {
   const expected = accepted.join(' or ');
+  // The header's value is not echoed: answers are logged, and headers never reach a log.
   return reject(
     415,
     'unsupported_media_type',
     given === null
       ? `missing Content-Type; expected ${expected}`
-      : `content type ${given} is not accepted; expected ${expected}`,
+      : `the content type is not accepted; expected ${expected}`,
   );
 }
 

@@ -78,7 +78,7 @@ function report(receipt: Receipt, logger: Logger, metrics: Metrics): void {
         break;
       case 'failed':
         metrics.addMetric(WEBHOOK_METRICS.failed, MetricUnit.Count, 1);
-        logger.error('delivery neither started nor kept: the Git host must redeliver', {
+        logger.error('delivery not accepted (503): the Git host must redeliver it', {
           executionName: outcome.name,
           reason: outcome.detail,
         });
