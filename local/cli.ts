@@ -199,7 +199,8 @@ const start: Command = async (_args, flags) => {
     process.on('SIGTERM', stop);
   });
   await runtime.stop();
-  return 0;
+  // Timers of executions that were stopped in memory would keep the process alive.
+  process.exit(0);
 };
 
 const executions: Command = async (args, flags) => {

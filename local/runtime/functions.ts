@@ -4,8 +4,7 @@ import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
 import { stepFunctionsStopper } from '../../adapters/aws/stopper';
 import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { describeExecutionReader } from '../../adapters/githost/execution-input';
-import { ClusterAccess } from '../../adapters/kubernetes/access';
-import { ClusterConnector } from '../../adapters/kubernetes/connect';
+import type { ClusterAccess } from '../../adapters/kubernetes/access';
 import { FileManifestSource } from '../../adapters/local/artifacts';
 import { SqliteCoordinationStore } from '../../adapters/local/coordination';
 import type { SqliteParkingStore } from '../../adapters/local/parking';
@@ -13,7 +12,8 @@ import { StaticWebhookSecrets } from '../../adapters/local/secrets';
 import type { ApprovalStore } from '../../core/approval/contracts';
 import type { Provider, SteplineConfig } from '../../core/config/schema';
 import { Coordinator } from '../../core/coordination/service';
-import { systemClock } from '../../core/deploy/ports';
+import { ManifestsNotFound } from '../../core/deploy/errors';
+import { type ManifestSource, systemClock } from '../../core/deploy/ports';
 import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
 import { createApprovalHttpHandler } from '../../functions/approval/http';
@@ -21,7 +21,6 @@ import type { IdentityMode } from '../../functions/approval/identity';
 import { createApprovalTaskHandler } from '../../functions/approval/task';
 import { createBuildEventsHandler } from '../../functions/build-events/handler';
 import { createCoordinationHandler } from '../../functions/coordination/handler';
-import { SchemeManifestSource } from '../../functions/deploy/dependencies';
 import { createDeployHandler } from '../../functions/deploy/handler';
 import { createExecutionEventsHandler } from '../../functions/execution-events/handler';
 import { createRollbackHandler } from '../../functions/rollback/handler';
@@ -79,7 +78,12 @@ const DEFAULT_TIMEOUTS: Record<keyof typeof LOCAL_RESOURCES.functions, number> =
   executionEvents: 60,
 };
 
-export function registerFunctions(deps: FunctionDependencies): void {
+/** What registering the functions answers: a way to load the Kubernetes client ahead of the first deploy. */
+export interface RegisteredFunctions {
+  readonly preloadKubernetes: () => Promise<void>;
+}
+
+export function registerFunctions(deps: FunctionDependencies): RegisteredFunctions {
   const names = LOCAL_RESOURCES.functions;
   const o = (service: string) => functionObservability(service, deps.logLevel, deps.onMetrics);
   const timeout = (key: keyof typeof names): number => deps.timeouts?.[key] ?? DEFAULT_TIMEOUTS[key];
@@ -89,13 +93,34 @@ export function registerFunctions(deps: FunctionDependencies): void {
     contextPrefix: deps.status.contextPrefix,
   };
   const readExecutionInput = describeExecutionReader(deps.sfn);
-  const access = new ClusterAccess(new ClusterConnector(null), {
-    kubeconfigOverride: deps.kubeconfig,
-    requestTimeoutMs: 30_000,
-  });
+  // The Kubernetes client takes seconds to load: it is loaded on first use, the deploy functions' cold start (or
+  // ahead of it by `preloadKubernetes`).
+  let access: Promise<ClusterAccess> | null = null;
+  const accessOnce = (): Promise<ClusterAccess> => {
+    access ??= Promise.all([
+      import('../../adapters/kubernetes/access'),
+      import('../../adapters/kubernetes/connect'),
+    ]).then(
+      ([a, c]) =>
+        new a.ClusterAccess(new c.ClusterConnector(null), {
+          kubeconfigOverride: deps.kubeconfig,
+          requestTimeoutMs: 30_000,
+        }),
+    );
+    return access;
+  };
+  const files = new FileManifestSource();
+  const manifests: ManifestSource = {
+    read: (location, path) =>
+      location.startsWith('s3://')
+        ? Promise.reject(
+            new ManifestsNotFound(`Cannot read ${location}: the local runtime reads file:// manifests locations only`),
+          )
+        : files.read(location, path),
+  };
   const deploy = {
-    open: (cluster: Parameters<ClusterAccess['open']>[0]) => access.open(cluster),
-    manifests: new SchemeManifestSource(null, new FileManifestSource()),
+    open: async (cluster: Parameters<ClusterAccess['open']>[0]) => (await accessOnce()).open(cluster),
+    manifests,
     clock: systemClock,
   };
   const register = (key: keyof typeof names, handler: LambdaHandler): void => {
@@ -162,4 +187,9 @@ export function registerFunctions(deps: FunctionDependencies): void {
       ...o('stepline-coordination'),
     }) as unknown as LambdaHandler,
   );
+  return {
+    preloadKubernetes: async () => {
+      await accessOnce();
+    },
+  };
 }

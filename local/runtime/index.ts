@@ -88,7 +88,11 @@ export interface RuntimeOptions {
    * where KUBECONFIG is set, else the simulated API server.
    */
   readonly kubernetes?: 'simulated' | { readonly kubeconfig: string; readonly context?: string };
-  /** The simulated API server's port (default `STEPLINE_KUBE_PORT`, else a free one) and pace. */
+  /**
+   * The simulated API server's port (default `STEPLINE_KUBE_PORT`, else a free one) and pace: milliseconds between
+   * two controller steps (`STEPLINE_KUBE_TICK_MS`, default 500) and the factor on progress deadlines
+   * (`STEPLINE_KUBE_TIME_SCALE`, default 1).
+   */
   readonly simulatedCluster?: { readonly port?: number; readonly tickMs?: number; readonly timeScale?: number };
   /** After a restart, resume executions that were running (default) or end them FAILED. */
   readonly resumeOnRestart?: boolean;
@@ -154,6 +158,11 @@ export interface Runtime {
     readonly builds: string[];
     readonly replayed: DrainSummary | null;
   };
+  /**
+   * Loads what the first deploy would otherwise load (the Kubernetes client takes seconds: the deploy functions'
+   * cold start). Benchmarks call it before they measure.
+   */
+  warm(): Promise<void>;
   /** Replays the parked deliveries now: one (by execution name) or all. */
   replay(name?: string): Promise<DrainSummary>;
   /** Stops listening, stops running builds, closes the state file. Running executions stay RUNNING in the store. */
@@ -202,6 +211,11 @@ function lock(stateDir: string): () => void {
       // Gone already.
     }
   };
+}
+
+function positive(value: string | undefined): number | undefined {
+  const n = Number(value);
+  return value && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 function secretFile(path: string, make: () => string): string {
@@ -327,8 +341,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       cluster = new SimulatedKubernetes({
         certificates,
         port: options.simulatedCluster?.port ?? (env['STEPLINE_KUBE_PORT'] ? Number(env['STEPLINE_KUBE_PORT']) : 0),
-        ...(options.simulatedCluster?.tickMs !== undefined ? { tickMs: options.simulatedCluster.tickMs } : {}),
-        ...(options.simulatedCluster?.timeScale !== undefined ? { timeScale: options.simulatedCluster.timeScale } : {}),
+        tickMs: options.simulatedCluster?.tickMs ?? positive(env['STEPLINE_KUBE_TICK_MS']) ?? 500,
+        timeScale: options.simulatedCluster?.timeScale ?? positive(env['STEPLINE_KUBE_TIME_SCALE']) ?? 1,
       });
       await cluster.start();
       const started = cluster;
@@ -538,6 +552,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         }
       },
     });
+    cleanups.push(() => states.freeze());
     metrics.collect(() => {
       metrics.reset('stepline_runs_running');
       metrics.set('stepline_runs_running', {}, running.size);
@@ -572,7 +587,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const gitHostSettings = gitHostSettingsFromEnv({ ...env, STEPLINE_CONSOLE: 'local', STEPLINE_CONSOLE_URL: url });
     const approvalKeys = async (): Promise<readonly string[]> => keys;
     const maxBodyBytes = env['WEBHOOK_MAX_BODY_BYTES'] ? Number(env['WEBHOOK_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
-    registerFunctions({
+    const functions = registerFunctions({
       lambda,
       sfn,
       stateMachineArn,
@@ -665,6 +680,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sfn,
       recovered,
       replay,
+      warm: () => functions.preloadKubernetes(),
       stop: async () => {
         for (const cleanup of cleanups.reverse()) {
           try {

@@ -171,7 +171,28 @@ export function resumePointOf(
   return open;
 }
 
-/** The definition of a resumed run: a first Pass state that restores the input and variables, then the state. */
+/** The top-level states reachable from `start` (Next, Default, Choices, Catch). */
+function reachable(states: Readonly<Record<string, Record<string, unknown>>>, start: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [start];
+  while (queue.length) {
+    const name = queue.pop() as string;
+    if (seen.has(name) || !Object.hasOwn(states, name)) continue;
+    seen.add(name);
+    const state = states[name] as Record<string, unknown>;
+    const targets: unknown[] = [state['Next'], state['Default']];
+    for (const list of [state['Choices'], state['Catch']]) {
+      if (Array.isArray(list)) for (const item of list) targets.push((item as Record<string, unknown>)?.['Next']);
+    }
+    for (const target of targets) if (typeof target === 'string') queue.push(target);
+  }
+  return seen;
+}
+
+/**
+ * The definition of a resumed run: a first Pass state that restores the input and variables, then the state; the
+ * states that can no longer be reached from there are left out (Step Functions refuses unreachable states).
+ */
 export function resumeDefinition(definition: StateMachineDefinition, point: ResumePoint): StateMachineDefinition {
   const pass: Record<string, unknown> = {
     Type: 'Pass',
@@ -183,7 +204,9 @@ export function resumeDefinition(definition: StateMachineDefinition, point: Resu
   if (Object.keys(point.variables).length > 0) {
     pass['Assign'] = Object.fromEntries(Object.entries(point.variables).map(([k, v]) => [k, literal(v)]));
   }
-  return { ...definition, StartAt: RESUME_STATE, States: { ...definition.States, [RESUME_STATE]: pass } };
+  const keep = reachable(definition.States, point.stateName);
+  const states = Object.fromEntries(Object.entries(definition.States).filter(([name]) => keep.has(name)));
+  return { ...definition, StartAt: RESUME_STATE, States: { ...states, [RESUME_STATE]: pass } };
 }
 
 export class StatesService {
@@ -199,6 +222,7 @@ export class StatesService {
     repository: string | null;
   } | null = null;
   private readonly partition: string;
+  private frozen = false;
 
   public constructor(private readonly options: StatesServiceOptions) {
     this.engine = options.engine;
@@ -213,7 +237,24 @@ export class StatesService {
 
   // ------------------------------------------------------------------------------------------ recording
 
+  /**
+   * The runtime is stopping: nothing more is recorded, and the executions still running are stopped in the
+   * engine only. The store keeps them RUNNING at their last recorded event, so the next start resumes them, as
+   * after a crash.
+   */
+  public freeze(): void {
+    this.frozen = true;
+    for (const record of this.store.running()) {
+      try {
+        this.engine.stop(record.arn, { error: 'Stepline.RuntimeStopping', cause: 'the local runtime is stopping' });
+      } catch {
+        // Not in the engine: nothing runs.
+      }
+    }
+  }
+
   private record(executionArn: string, raw: HistoryEvent, own = false): void {
+    if (this.frozen) return;
     let event = raw;
     const shift = own ? undefined : this.renumbering.get(executionArn);
     if (shift) {
