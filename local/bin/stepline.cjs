@@ -8,7 +8,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error) => {
-    process.stderr.write(`stepline: ${error && error.stack ? error.stack : String(error)}\n`);
+    process.stderr.write(`stepline: ${error?.stack ?? String(error)}\n`);
     process.exitCode = 1;
   },
 );
