@@ -1421,7 +1421,9 @@ export class Execution {
     resume: ChildrenCheckpoint | undefined,
   ): Promise<MapRun> {
     const mapRun = new MapRun(this, s, run.frame, inputs, resume);
-    const lanes = Math.min(maxConcurrency > 0 ? maxConcurrency : inputs.length, inputs.length);
+    // An inline Map runs at most 40 iterations at once, a distributed one 10,000 child executions (AWS's quotas).
+    const cap = s.distributed ? 10_000 : 40;
+    const lanes = Math.min(maxConcurrency > 0 ? maxConcurrency : cap, cap, inputs.length);
     // Lanes start synchronously: iterations that need no waiting run at once, in order.
     const pending: Promise<void>[] = [];
     for (let l = 0; l < lanes; l++) pending.push(mapRun.lane());

@@ -127,6 +127,34 @@ describe('Map (inline)', () => {
     expect(peak).toBe(2);
   });
 
+  it('runs at most 40 iterations at once when MaxConcurrency is 0, as AWS does inline', async () => {
+    // Prepare
+    let running = 0;
+    let peak = 0;
+    const handlers = {
+      'arn:aws:states:::lambda:invoke': async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        running--;
+        return null;
+      },
+    };
+    const def = inline(
+      { MaxConcurrency: 0 },
+      { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } },
+    );
+    // Act
+    const r = await run(
+      def,
+      Array.from({ length: 100 }, (_, i) => i),
+      { handlers },
+    );
+    // Assess
+    expect(r.status).toBe('SUCCEEDED');
+    expect(peak).toBe(40);
+  });
+
   it('fails with an iteration’s error', async () => {
     // Prepare
     const def = inline(
