@@ -20,5 +20,6 @@ export {
   mountConsole,
   type PrependingRouter,
 } from './routes';
+export { kubernetesPath, type RuntimeConsoleSourceOptions, runtimeConsoleSource } from './runtime-source';
 export type * from './source';
 export { EXECUTION_STATUSES } from './source';

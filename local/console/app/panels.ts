@@ -54,6 +54,9 @@ export function StatePanel({ summary, name }: { summary: StateSummary | undefine
   </aside>`;
 }
 
+/** Where the console remembers who approves (the approver list of a gate names people, not the console). */
+const APPROVER_KEY = 'stepline.approver';
+
 function ApprovalItem({
   approval,
   decisions,
@@ -67,11 +70,13 @@ function ApprovalItem({
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [by, setBy] = useState(() => localStorage.getItem(APPROVER_KEY) ?? '');
   const decide = async (d: 'approve' | 'reject'): Promise<void> => {
     setBusy(true);
     setError(null);
     try {
-      await api.decide(approval.id, d, null);
+      if (by.trim()) localStorage.setItem(APPROVER_KEY, by.trim());
+      await api.decide(approval.id, d, by.trim() || null);
       onDecided();
     } catch (e) {
       setError((e as Error).message);
@@ -94,6 +99,14 @@ function ApprovalItem({
       approval.status === 'waiting'
         ? html`<div class="actions">
             ${
+              decisions && approval.approvers.length > 0
+                ? html`<label class="as">As <input type="text" value=${by} size="10"
+                    placeholder=${approval.approvers[0]} autocomplete="username"
+                    aria-label=${`Who decides the deploy to ${approval.environment}`}
+                    onInput=${(e: Event) => setBy((e.target as HTMLInputElement).value)} /></label>`
+                : null
+            }
+            ${
               decisions
                 ? html`<button class="primary" disabled=${busy} onClick=${() => decide('approve')}
                 aria-label=${`Approve the deploy to ${approval.environment}`}>Approve</button>
@@ -115,7 +128,7 @@ export function PendingApprovals({ decisions }: { decisions: boolean }) {
   useEffect(() => {
     load();
     return onChanges((changes) => {
-      if (changes.some((c) => c.kind === 'approval' || c.kind === 'execution')) load();
+      if (changes.some((c) => c.kind === 'approval' || c.kind === 'execution' || c.kind === 'history')) load();
     });
   }, [load]);
   if (list.length === 0) return null;
