@@ -27,6 +27,12 @@ function pathOf(edge: PlacedEdge): string {
   return d;
 }
 
+/** Whether an edge leaves towards the left (its label then reads leftwards from it). */
+function leftward(edge: PlacedEdge): boolean {
+  const [a, b] = edge.points;
+  return !edge.back && !!a && !!b && b.x < a.x - 2;
+}
+
 function clip(text: string, width: number, charWidth = 7): string {
   const max = Math.max(4, Math.floor((width - 16) / charWidth));
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -153,7 +159,7 @@ export function WorkflowGraph({ layout, states, transitions, selected, onSelect 
           ${edges.map(
             ({ e, d }) => html`<g class=${`edge ${e.kind}${taken(e) ? ' taken' : ''}`}>
               <path d=${d} marker-end="url(#arrow)"><title>${e.from} → ${e.to}${e.label ? ` (${e.label})` : ''}</title></path>
-              ${e.label && e.labelAt && e.label !== 'States.ALL' ? html`<text x=${e.labelAt.x + 4} y=${e.labelAt.y}>${clip(e.label, 180, 6)}</text>` : null}
+              ${e.label && e.labelAt && e.label !== 'States.ALL' ? html`<text x=${e.labelAt.x + (leftward(e) ? -4 : 4)} y=${e.labelAt.y} text-anchor=${leftward(e) ? 'end' : 'start'}>${clip(e.label, 150, 6)}</text>` : null}
             </g>`,
           )}
         </g>

@@ -107,6 +107,14 @@ function scopeOf(block: StatesBlock, id: string, top: boolean): GraphScope {
     const add = (to: unknown, kind: EdgeKind, label?: string): void => {
       const target = text(to);
       if (!target || !states[target]) return;
+      // Two Catches (or two rules) to the same state are one arrow, with both labels.
+      const same = edges.findIndex((e) => e.from === name && e.to === target && e.kind === kind);
+      const existing = edges[same];
+      if (existing) {
+        const joined = [existing.label, label].filter((l): l is string => !!l).join(', ');
+        edges[same] = joined ? { ...existing, label: joined } : existing;
+        return;
+      }
       edges.push(label === undefined ? { from: name, to: target, kind } : { from: name, to: target, kind, label });
     };
     if (type === 'Choice') {

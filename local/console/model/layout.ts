@@ -412,7 +412,9 @@ function layoutScope(scope: GraphScope, o: LayoutOptions, margin: number): Scope
       kind: e.kind,
       points,
       back: false,
-      ...(e.label ? { label: e.label, labelAt: { x: (a.x + b.x) / 2, y: Math.min(a.y + 16, (a.y + b.y) / 2) } } : {}),
+      ...(e.label
+        ? { label: e.label, labelAt: { x: a.x + (b.x - a.x) * 0.3, y: Math.min(a.y + 14, (a.y + b.y) / 2) } }
+        : {}),
     };
     placed.push(edge);
   }

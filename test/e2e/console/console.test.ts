@@ -26,9 +26,19 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
   });
 
   it('shows a new run appear in the list and turn green when it succeeds', async () => {
-    // Prepare
-    const world = new ConsoleWorld();
-    await world.start('push-main-0001', { sha: '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567' }).done;
+    // Prepare: a passing run, a pull request whose e2e suite fails, and a run waiting for approval.
+    const world = new ConsoleWorld({ failingSuites: ['e2e'] });
+    await world.start('push-main-0001', { sha: '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567', suites: ['unit'] }).done;
+    await world.start('pr-42-checkout', {
+      branch: 'feature/checkout',
+      pullRequest: 42,
+      sha: '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432',
+    }).done;
+    const gated = world.start(
+      'push-main-payments',
+      { repository: 'acme/payments', approval: true, suites: ['unit'] },
+      'real',
+    );
     server = await serveConsole(world.source);
     const page = await browser.context.newPage();
     await page.goto(server.url);
@@ -36,7 +46,7 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
 
     // Act
     world.world.hold('push-main-0002');
-    const run = world.start('push-main-0002', { branch: 'feature/cart', repository: 'acme/cart' });
+    const run = world.start('push-main-0002', { branch: 'feature/cart', repository: 'acme/cart', suites: ['unit'] });
     const row = page.locator('tr', { has: page.getByRole('link', { name: 'push-main-0002' }) });
     await row.getByText('Running').waitFor();
     const whileRunning = await row.textContent();
@@ -48,9 +58,13 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
     expect(whileRunning).toContain('acme/cart');
     expect(whileRunning).toContain('feature/cart');
     expect(await page.locator('tbody tr').first().textContent()).toContain('push-main-0002');
+    expect(await page.locator('tr', { hasText: 'pr-42-checkout' }).textContent()).toContain('PR #42');
+    await page.getByRole('button', { name: 'Approve the deploy to production' }).waitFor();
     const shot = screenshotPath('executions');
     if (shot) await page.screenshot({ path: shot });
     await page.close();
+    world.engine.stop(gated.executionArn);
+    await gated.done;
   });
 
   it('opens a failed run and shows the failing state with its error and cause', async () => {
