@@ -75,6 +75,7 @@ export function ExecutionPage({ arn }: { arn: string }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [picked, setPicked] = useState(false);
   const [tab, setTab] = useState<Tab>('graph');
+  const [openBuild, setOpenBuild] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(Date.now());
@@ -271,7 +272,12 @@ export function ExecutionPage({ arn }: { arn: string }) {
         tab === 'graph'
           ? html`<div class="graph-layout" id="graph">
               ${layout ? html`<${WorkflowGraph} layout=${layout} states=${view.states} transitions=${view.transitions} selected=${selected} onSelect=${select} />` : html`<p class="muted">${definition === null ? 'The definition is not available.' : 'Loading the definition…'}</p>`}
-              <${StatePanel} name=${selected} summary=${selected ? view.states.get(selected) : undefined} />
+              <${StatePanel} name=${selected} summary=${selected ? view.states.get(selected) : undefined}
+                builds=${selected ? builds.filter((b) => b.step === selected) : []}
+                onOpenBuild=${(id: string) => {
+                  setOpenBuild(id);
+                  setTab('builds');
+                }} />
             </div>`
           : null
       }
@@ -283,7 +289,7 @@ export function ExecutionPage({ arn }: { arn: string }) {
             }} />`
           : null
       }
-      ${tab === 'builds' ? html`<${Builds} builds=${builds} logs=${!!sections?.logs} />` : null}
+      ${tab === 'builds' ? html`<${Builds} builds=${builds} logs=${!!sections?.logs} open=${openBuild} />` : null}
       ${tab === 'deployments' ? html`<${Deployments} list=${deployments} />` : null}
       ${tab === 'statuses' ? html`<${Statuses} list=${statuses} now=${now} />` : null}
       ${

@@ -17,7 +17,15 @@ function Block({ title, text, kind }: { title: string; text: string | undefined;
 }
 
 /** Input, output, error and cause of the selected state (one run of it at a time, for Map items). */
-export function StatePanel({ summary, name }: { summary: StateSummary | undefined; name: string | null }) {
+export interface StatePanelProps {
+  readonly summary: StateSummary | undefined;
+  readonly name: string | null;
+  /** The builds this state started (CodeBuild tasks), with a way to open their log. */
+  readonly builds?: readonly BuildSummary[];
+  readonly onOpenBuild?: (id: string) => void;
+}
+
+export function StatePanel({ summary, name, builds = [], onOpenBuild }: StatePanelProps) {
   const [runId, setRunId] = useState<number | null>(null);
   useEffect(() => setRunId(null), [name]);
   if (!name) {
@@ -47,6 +55,15 @@ export function StatePanel({ summary, name }: { summary: StateSummary | undefine
       ${elapsed ? html`<dt>Duration</dt><dd>${elapsed}</dd>` : null}
       ${run.retries > 0 ? html`<dt>Retries</dt><dd>${run.retries}</dd>` : null}
     </dl>
+    ${
+      builds.length > 0 && onOpenBuild
+        ? html`<div class="block"><h4>Builds</h4><ul class="state-builds">${builds.map(
+            (b) => html`<li><button type="button" class="link" onClick=${() => onOpenBuild(b.id)}
+                aria-label=${`Open the log of build ${b.id}`}>${b.suite ?? b.projectName}</button>
+              <${Badge} status=${b.status} /></li>`,
+          )}</ul></div>`
+        : null
+    }
     ${run.error !== undefined ? html`<div class="block error-block"><h4>Error</h4><p class="state-error">${run.error}</p></div>` : null}
     <${Block} title="Cause" text=${run.cause} kind="error-block" />
     <${Block} title="Input" text=${run.input} />
@@ -170,8 +187,10 @@ const PHASE_ORDER = [
   'COMPLETED',
 ];
 
-export function Builds({ builds, logs }: { builds: BuildSummary[]; logs: boolean }) {
-  const [shown, setShown] = useState<{ id: string; phase: string | null } | null>(null);
+export function Builds({ builds, logs, open }: { builds: BuildSummary[]; logs: boolean; open?: string | null }) {
+  const [shown, setShown] = useState<{ id: string; phase: string | null } | null>(
+    open ? { id: open, phase: null } : null,
+  );
   const [text, setText] = useState<string>('');
   const [loading, setLoading] = useState(false);
   useEffect(() => {

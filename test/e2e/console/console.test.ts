@@ -94,6 +94,9 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
     expect(await page.locator('[data-state="Promote"]').getAttribute('data-status')).toBe('notStarted');
     expect(error).toBe('States.TaskFailed');
     expect(cause).toContain('exit status 2');
+    await page.getByRole('button', { name: /^Open the log of build/ }).click();
+    await page.locator('.log pre', { hasText: 'exit status 2' }).waitFor();
+    expect(await page.getByRole('tab', { name: /Builds/ }).getAttribute('aria-selected')).toBe('true');
     await page.close();
   });
 
