@@ -37,6 +37,48 @@ describe('SteplineFunction', () => {
     expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
   });
 
+  it("bundles with the function folder's own definition when it has one, esbuild plugins included", () => {
+    // Prepare: a definition with a plugin (esbuild's synchronous API refuses plugins) and a banner to recognize.
+    const root = scratchProject(['probe'], {
+      'stepline.config.json': '{"version":1}',
+      'functions/probe/bundle.ts': [
+        "import { join } from 'node:path';",
+        "import type { BuildOptions } from 'esbuild';",
+        'export function probeBuildOptions(outfile: string): BuildOptions {',
+        '  return {',
+        "    entryPoints: [join(__dirname, 'index.ts')], outfile, bundle: true, platform: 'node', format: 'cjs',",
+        "    plugins: [{ name: 'mark', setup: (build) => build.onEnd(() => undefined) }],",
+        "    banner: { js: '/* own bundle */' },",
+        '  };',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const stack = testStack({ bundle: true });
+
+    // Act
+    new SteplineFunction(stack, 'Probe', {
+      projectRoot: root,
+      name: 'probe',
+      description: 'probe',
+      configFile: path.join(root, 'stepline.config.json'),
+      ownBundle: { file: path.join(root, 'functions/probe/bundle.ts'), optionsExport: 'probeBuildOptions' },
+    });
+    const assembly = (stack.node.root as import('aws-cdk-lib').App).synth();
+
+    // Assess
+    const template = assembly.getStackByName('Test').template as {
+      Resources: Record<string, { Type: string; Properties: { Code: { S3Key: string }; Handler: string } }>;
+    };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    expect(fn.Properties.Handler).toBe('index.handler');
+    const assetDir = path.join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const bundle = readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+    expect(bundle.startsWith('/* own bundle */')).toBe(true);
+    expect(bundle).toContain('module.exports');
+    expect(readFileSync(path.join(assetDir, 'stepline.config.json'), 'utf8')).toBe('{"version":1}');
+  });
+
   it('runs Node.js 24 on arm64 with X-Ray, its own log group and a role that may write only there', () => {
     // Prepare
     const root = scratchProject(['probe']);

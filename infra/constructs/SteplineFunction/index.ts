@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRICS_NAMESPACE } from '../../../core/contracts';
-import { MissingFileError } from '../../errors';
+import { InfraError, MissingFileError } from '../../errors';
 import { acknowledge } from '../../nag/acknowledge';
 
 /** Where the bundled function finds the pipeline configuration (`STEPLINE_CONFIG`): copied beside index.mjs. */
@@ -71,6 +72,13 @@ export interface SteplineFunctionProps {
   readonly vpcPlacement?: SteplineFunctionVpcPlacement;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The function's own bundling definition, for a function whose folder defines how it is bundled
+   * (functions/webhook/bundle.ts, docs/adr/0008): `file` (absolute) exports `optionsExport(outfile)`, esbuild options
+   * (plugins allowed), run at synth in a child process into `index.js` (handler `index.<handler>`).
+   * @default - NodejsFunction's bundling: ESM, node24, the AWS SDK inside
+   */
+  readonly ownBundle?: { readonly file: string; readonly optionsExport: string };
 }
 
 /**
@@ -80,7 +88,7 @@ export interface SteplineFunctionProps {
  * point does not exist.
  */
 export class SteplineFunction extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   /** The POWERTOOLS_SERVICE_NAME the function runs with (the `service` dimension of its metrics). */
   public readonly serviceName: string;
@@ -115,11 +123,7 @@ export class SteplineFunction extends Construct {
       ...props.environment,
     };
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry,
-      handler: props.handler ?? 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+    const common = {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
@@ -139,29 +143,45 @@ export class SteplineFunction extends Construct {
       ...(props.asyncFailureQueue
         ? { onFailure: new destinations.SqsDestination(props.asyncFailureQueue), retryAttempts: 2 }
         : {}),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // ESM output: bundled CommonJS dependencies call require() for Node built-ins (node:https, ...).
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        ...(configFile
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_input: string, output: string) => [
-                  `cp ${JSON.stringify(configFile)} ${JSON.stringify(path.join(output, 'stepline.config.json'))}`,
-                ],
-              },
-            }
-          : {}),
-      },
-    });
+    };
+    const copyConfig = (output: string): string[] =>
+      configFile
+        ? [`cp ${JSON.stringify(configFile)} ${JSON.stringify(path.join(output, 'stepline.config.json'))}`]
+        : [];
+
+    this.function = props.ownBundle
+      ? new lambda.Function(this, 'Function', {
+          ...common,
+          handler: `index.${props.handler ?? 'handler'}`,
+          code: ownBundle(props.projectRoot, path.dirname(entry), props.ownBundle, configFile),
+        })
+      : new nodejs.NodejsFunction(this, 'Function', {
+          ...common,
+          entry,
+          handler: props.handler ?? 'handler',
+          projectRoot: props.projectRoot,
+          depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+          bundling: {
+            format: nodejs.OutputFormat.ESM,
+            target: 'node24',
+            mainFields: ['module', 'main'],
+            // ESM output: bundled CommonJS dependencies call require() for Node built-ins (node:https, ...).
+            banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+            bundleAwsSDK: true,
+            minify: true,
+            sourceMap: true,
+            sourcesContent: false,
+            ...(configFile
+              ? {
+                  commandHooks: {
+                    beforeBundling: () => [],
+                    beforeInstall: () => [],
+                    afterBundling: (_input: string, output: string) => copyConfig(output),
+                  },
+                }
+              : {}),
+          },
+        });
 
     acknowledge(
       this.role,
@@ -198,4 +218,39 @@ export class SteplineFunction extends Construct {
       );
     }
   }
+}
+
+/**
+ * An asset built at synth with the function's own bundling definition, in a child process (esbuild plugins need
+ * its asynchronous API; tsx loads the TypeScript definition). Local only: no Docker image is ever pulled.
+ */
+function ownBundle(
+  projectRoot: string,
+  folder: string,
+  definition: { readonly file: string; readonly optionsExport: string },
+  configFile: string | undefined,
+): lambda.Code {
+  return lambda.Code.fromAsset(folder, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('local-bundling-only'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const script = [
+            `const options = require(${JSON.stringify(definition.file)})[${JSON.stringify(definition.optionsExport)}](${JSON.stringify(path.join(outputDir, 'index.js'))});`,
+            "require('esbuild').build(options).catch((error) => { console.error(error.message); process.exit(1); });",
+          ].join('\n');
+          const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
+            cwd: projectRoot,
+            encoding: 'utf8',
+          });
+          if (run.status !== 0) {
+            throw new InfraError(`bundling ${folder} with ${definition.file} failed: ${run.stderr || run.error}`);
+          }
+          if (configFile) copyFileSync(configFile, path.join(outputDir, 'stepline.config.json'));
+          return true;
+        },
+      },
+    },
+  });
 }

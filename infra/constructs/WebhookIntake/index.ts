@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -107,12 +109,15 @@ export class WebhookIntake extends Construct {
       deadLetterQueue: { queue: this.parkingDeadLetterQueue, maxReceiveCount: props.maxReplayAttempts ?? 12 },
     });
 
+    const bundleFile = path.join(props.projectRoot, 'functions/webhook/bundle.ts');
     this.webhookFunction = new SteplineFunction(this, 'Webhook', {
       projectRoot: props.projectRoot,
       name: 'webhook',
       description: 'Stepline: verifies, routes and starts webhook deliveries',
       configFile: props.configFile,
       timeout: Duration.seconds(20),
+      // functions/webhook/bundle.ts is the one definition of the webhook bundle (docs/adr/0008).
+      ...(existsSync(bundleFile) ? { ownBundle: { file: bundleFile, optionsExport: 'webhookBuildOptions' } } : {}),
       environment: {
         [ENV.stateMachineArn]: props.stateMachineArn,
         [ENV.webhookSecretArn]: this.secret.secretArn,
