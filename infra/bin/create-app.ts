@@ -11,6 +11,7 @@ import { loadConfig } from './load-config';
  * - `account`, `region`: pin the stack to an environment (needed for `deployerVpcId`). Default: environment-agnostic.
  * - `approvalJwtIssuer`, `approvalJwtAudience` (comma-separated), `approvalJwtClaim`: the approval routes' JWT authorizer.
  * - `deployerVpcId`: place the deploy functions in this VPC's private subnets (looked up once, needs credentials).
+ * - `sourceConnectionArns` (comma-separated): CodeConnections connections the builds check out through (GitLab).
  */
 export const CONTEXT = {
   config: 'config',
@@ -21,6 +22,7 @@ export const CONTEXT = {
   approvalJwtAudience: 'approvalJwtAudience',
   approvalJwtClaim: 'approvalJwtClaim',
   deployerVpcId: 'deployerVpcId',
+  sourceConnectionArns: 'sourceConnectionArns',
 } as const;
 
 export interface CreateAppOptions {
@@ -49,6 +51,7 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
   if (issuer && !audience)
     throw new InfraError(`context ${CONTEXT.approvalJwtIssuer} needs ${CONTEXT.approvalJwtAudience} too`);
   const vpcId = context(CONTEXT.deployerVpcId);
+  const connections = context(CONTEXT.sourceConnectionArns);
   if (vpcId && (!account || !region)) {
     throw new InfraError(
       `context ${CONTEXT.deployerVpcId} needs ${CONTEXT.account} and ${CONTEXT.region} (the VPC is looked up)`,
@@ -63,6 +66,7 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
     configFile: file,
     ...(options.definitionFile ? { definitionFile: options.definitionFile } : {}),
     ...(vpcId ? { deployerVpcId: vpcId } : {}),
+    ...(connections ? { sourceConnectionArns: connections.split(',').map((arn) => arn.trim()) } : {}),
     ...(issuer && audience
       ? {
           approvalAuthorizer: {

@@ -26,6 +26,8 @@ export interface SteplineStackProps extends StackProps {
   readonly configFile: string;
   /** The workflow definition. @default `<projectRoot>/statemachines/pipeline.asl.json` */
   readonly definitionFile?: string;
+  /** Connections the builds check out through (BuildProjects.sourceConnectionArns). @default - none */
+  readonly sourceConnectionArns?: readonly string[];
   /** JWT authorizer of the approval routes. @default - none (see Approvals) */
   readonly approvalAuthorizer?: ApprovalAuthorizer;
   /**
@@ -72,6 +74,7 @@ export class SteplineStack extends Stack {
 
     this.build = new BuildProjects(this, 'BuildProjects', {
       imageRepositories: config.repositories.map((repository) => repository.build.imageRepository),
+      ...(props.sourceConnectionArns ? { sourceConnectionArns: props.sourceConnectionArns } : {}),
     });
 
     this.status = new StatusReporter(this, 'StatusReporter', {

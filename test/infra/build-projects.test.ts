@@ -148,6 +148,29 @@ describe('BuildProjects', () => {
     );
   });
 
+  it("lets both projects check out through the given connections, with the actions of the ARN's service", () => {
+    // Prepare
+    const connection = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/abc';
+
+    // Act
+    const { template } = synth({ sourceConnectionArns: [connection] });
+
+    // Assess
+    const grants = resourcesOfType(template.toJSON() as never, 'AWS::IAM::Policy').flatMap(([, p]) =>
+      (p.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement.filter(
+        (s) => s.Resource === connection,
+      ),
+    );
+    expect(grants).toHaveLength(2);
+    for (const grant of grants) {
+      expect(grant.Action).toEqual([
+        'codeconnections:GetConnectionToken',
+        'codeconnections:GetConnection',
+        'codeconnections:UseConnection',
+      ]);
+    }
+  });
+
   it('raises no cdk-nag finding that it does not acknowledge', () => {
     // Prepare
     const { stack } = synth({ testPrivileged: true });

@@ -31,6 +31,12 @@ export interface BuildProjectsProps {
   readonly cacheExpirationDays?: number;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * CodeConnections (or CodeStar Connections) connections the builds check out through: GitLab sources need one,
+   * set as the account's default source credential; GitHub and Bitbucket may use one instead of a token.
+   * @default - none: the account's imported source credentials (tokens) are used
+   */
+  readonly sourceConnectionArns?: readonly string[];
 }
 
 /**
@@ -172,7 +178,19 @@ export class BuildProjects extends Construct {
       'The image build uploads the rendered manifests under manifests/<repository>/<commit>/, keys known only at ' +
         'run time; the grant is PutObject under the manifests/ prefix of the artifacts bucket only.',
     );
-    for (const project of [this.buildProject, this.testProject]) acknowledgeProjectDefaults(project);
+    for (const project of [this.buildProject, this.testProject]) {
+      acknowledgeProjectDefaults(project);
+      for (const connection of props.sourceConnectionArns ?? []) {
+        // The service prefix of the actions must match the connection's ARN (codeconnections or codestar-connections).
+        const service = connection.split(':')[2] ?? 'codeconnections';
+        project.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['GetConnectionToken', 'GetConnection', 'UseConnection'].map((action) => `${service}:${action}`),
+            resources: [connection],
+          }),
+        );
+      }
+    }
   }
 
   /** The logical id of one of this construct's resources (tests and acknowledgements name them). */
