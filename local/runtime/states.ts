@@ -469,7 +469,9 @@ export class StatesService {
         stateMachineName: machineRecord.name,
         roleArn: machineRecord.roleArn,
       });
-      return { executionArn, startDate: started.startDate };
+      // The stored start date (the ExecutionStarted event's) is the one every later answer gives.
+      const stored = this.store.getExecution(executionArn);
+      return { executionArn, startDate: new Date(stored?.startDate ?? started.startDate.getTime()) };
     } finally {
       this.pendingStart = null;
     }
