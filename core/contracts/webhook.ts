@@ -48,6 +48,9 @@ export type WebhookResponseBody =
       readonly reason: string;
       /** The commit status contexts the run would have reported (see `statusContexts`). */
       readonly contexts: readonly string[];
+      /** The short execution that marks those contexts skipped on the commit (absent only if none started). */
+      readonly executionArn?: string;
+      readonly name?: string;
     }
   | { readonly status: 'pong'; readonly provider: Provider }
   /** One delivery that reported several refs (Bitbucket): one result per ref. */

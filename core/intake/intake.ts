@@ -44,6 +44,12 @@ export interface Planned {
   readonly input: ExecutionInput;
   /** `input` as JSON, as StartExecution takes it. */
   readonly inputJson: string;
+  /** Set when the path filter skips the run: the execution only marks the route's contexts skipped. */
+  readonly skipped?: {
+    readonly code: 'paths_unchanged';
+    readonly reason: string;
+    readonly contexts: readonly string[];
+  };
 }
 
 /** The JSON of each route, made once: the router hands out the same route object for every push to a ref. */
@@ -108,9 +114,22 @@ export class Intake {
     }
   }
 
-  /** Routes a request and names its execution: ignored, skipped, or the execution to start. */
+  /**
+   * Routes a request and names its execution: ignored, or the execution to start. A run that the path filter
+   * skips still starts a (short) execution that reports the route's contexts as skipped, so required checks on
+   * the commit never wait for a run that will not come, and the skip shows in the execution history.
+   */
   public plan(request: PipelineRequest): Verdict<Planned> {
     const decision = this.router.route(request);
+    if (!decision.continue && decision.kind === 'skipped') {
+      const { route, reason, contexts, code } = decision;
+      return proceed({
+        name: executionName(request),
+        input: { request, route, skip: { reason } },
+        inputJson: `{"request":${JSON.stringify(request)},"route":${routeJson(route)},"skip":${JSON.stringify({ reason })}}`,
+        skipped: { code, reason, contexts },
+      });
+    }
     if (!decision.continue) return decision;
     const route = decision.value;
     return proceed({

@@ -91,6 +91,14 @@ async function start(planned: Planned, ports: ReceivePorts): Promise<Answer> {
   let reason: string;
   try {
     const result = await ports.workflow.start({ name, input, inputJson });
+    if (result.outcome === 'started' && planned.skipped) {
+      const { code, reason, contexts } = planned.skipped;
+      return {
+        status: 202,
+        body: { status: 'skipped', code, reason, contexts, executionArn: result.executionArn, name },
+        outcome: { kind: 'skipped', code, detail: reason },
+      };
+    }
     if (result.outcome === 'started') {
       return {
         status: 202,

@@ -114,4 +114,9 @@ export interface Route {
 export interface ExecutionInput {
   readonly request: PipelineRequest;
   readonly route: Route;
+  /**
+   * Set when the route's path filter found no relevant change: the execution only reports every context the
+   * route declares as passed ("skipped: no changes under …"), so required checks never wait, and ends.
+   */
+  readonly skip?: { readonly reason: string };
 }

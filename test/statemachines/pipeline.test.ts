@@ -89,8 +89,31 @@ describe('pipeline workflow', () => {
       ],
     );
     // Billed state transitions: build, 2 suites, 2 environments, each rollout in progress at its first check
-    // (25 when every rollout is done at the first check; each further check adds 2).
-    expect(entered(result.history)).toBe(29);
+    // (26 when every rollout is done at the first check; each further check adds 2).
+    expect(entered(result.history)).toBe(30);
+  });
+
+  it('PathsUnchangedTest: a run the path filter skipped marks its contexts skipped and builds nothing', async () => {
+    // Prepare
+    const world = new PipelineWorld();
+    const skipped = { ...input(), skip: { reason: 'skipped: no changes under services/api/**' } };
+
+    // Act
+    const result = await world.start(skipped, 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toEqual({
+      outcome: 'skipped',
+      reason: 'skipped: no changes under services/api/**',
+      commit: SHA_A,
+    });
+    expect(world.calls.status).toMatchObject([
+      { step: 'pipeline', state: 'skipped', detail: { reason: 'skipped: no changes under services/api/**' } },
+    ]);
+    expect(world.calls.builds).toHaveLength(0);
+    expect(world.calls.coordination).toHaveLength(0);
+    expect(entered(result.history)).toBe(2);
   });
 
   it('BuildFailsTest: reports the failed phase, exit code and log link, and runs nothing after the build', async () => {

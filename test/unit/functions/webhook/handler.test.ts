@@ -222,8 +222,9 @@ describe('the webhook function', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
-  it('answers 202 skipped with the contexts a path filter spared', async () => {
+  it('starts a short skipped run and answers 202 skipped with the contexts a path filter spared', async () => {
     // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
     const config = structuredClone(CONFIG);
     (config.repositories[0]!.paths as { include: string[] }).include = ['services/**'];
     const payload = variant(githubPush(), (p) => {
@@ -247,8 +248,14 @@ describe('the webhook function', () => {
         'stepline/deploy/staging',
         'stepline/deploy/production',
       ],
+      executionArn: EXECUTION_ARN,
+      name: expect.any(String),
     });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    const starts = sfn.commandCalls(StartExecutionCommand);
+    expect(starts).toHaveLength(1);
+    const input = JSON.parse(starts[0]!.args[0].input.input ?? '{}');
+    expect(input.skip).toEqual({ reason: 'skipped: no changes under services/**' });
+    expect(input.route.environments.map((e: { name: string }) => e.name)).toEqual(['staging', 'production']);
   });
 
   it('reads a base64-encoded body', async () => {
