@@ -147,10 +147,9 @@ export function ExecutionPage({ arn }: { arn: string }) {
   }, [execution?.status]);
 
   const layout = useMemo(() => (definition ? layoutGraph(graphOf(definition)) : null), [definition]);
-  const view = useMemo(
-    () => readHistory(history.events, execution?.status ?? 'RUNNING'),
-    [history.events, execution?.status],
-  );
+  // Read once the execution's status is known: before, every open state would look running.
+  const status = execution?.status;
+  const view = useMemo(() => readHistory(status ? history.events : [], status ?? 'RUNNING'), [history.events, status]);
   // Until the reader picks a state, show the one that matters: the failed one, else the one running now.
   const focus = useMemo(() => {
     if (view.failedRun) return view.failedRun.name;

@@ -17,6 +17,13 @@ function Block({ title, text, kind }: { title: string; text: string | undefined;
 }
 
 /** Input, output, error and cause of the selected state (one run of it at a time, for Map items). */
+/** Past this many runs (Map items), the panel offers a run number instead of a list. */
+const MAX_RUN_OPTIONS = 50;
+
+function runLabel(run: StateRun, index: number): string {
+  return run.iteration !== undefined ? `Item ${run.iteration}` : `Run ${index + 1}`;
+}
+
 export interface StatePanelProps {
   readonly summary: StateSummary | undefined;
   readonly name: string | null;
@@ -39,14 +46,30 @@ export function StatePanel({ summary, name, builds = [], onOpenBuild }: StatePan
   return html`<aside class="state-panel" aria-label=${`State ${name}`} aria-live="polite">
     <div class="panel-head"><h2>${name}</h2><${Badge} status=${summary.status} /></div>
     ${
-      summary.runs.length > 1
+      summary.runs.length > 1 && summary.runs.length <= MAX_RUN_OPTIONS
         ? html`<label class="runs">Run <select value=${String(run.enteredId)}
             onChange=${(e: Event) => setRunId(Number((e.target as HTMLSelectElement).value))}>
             ${summary.runs.map(
               (r, i) =>
-                html`<option value=${String(r.enteredId)}>${r.iteration !== undefined ? `Item ${r.iteration}` : `Run ${i + 1}`} · ${STATUS_LABEL[r.status]}${r.superseded ? ' (before redrive)' : ''}</option>`,
+                html`<option value=${String(r.enteredId)}>${runLabel(r, i)} · ${STATUS_LABEL[r.status]}${r.superseded ? ' (before redrive)' : ''}</option>`,
             )}
           </select></label>`
+        : null
+    }
+    ${
+      summary.runs.length > MAX_RUN_OPTIONS
+        ? html`<div class="runs">
+            <label>Run <input type="number" min="1" max=${summary.runs.length} value=${summary.runs.indexOf(run) + 1}
+              onChange=${(e: Event) => {
+                const n = Number((e.target as HTMLInputElement).value);
+                const picked = summary.runs[Math.min(summary.runs.length, Math.max(1, n)) - 1];
+                if (picked) setRunId(picked.enteredId);
+              }} /> of ${summary.runs.length}</label>
+            <span>${runLabel(run, summary.runs.indexOf(run))} · ${STATUS_LABEL[run.status]}</span>
+            ${Object.entries(summary.counts)
+              .map(([status, count]) => `${count} ${(STATUS_LABEL[status] ?? status).toLowerCase()}`)
+              .join(', ')}
+          </div>`
         : null
     }
     <dl class="facts">
