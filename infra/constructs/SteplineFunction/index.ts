@@ -118,7 +118,8 @@ export class SteplineFunction extends Construct {
       [ENV.serviceName]: this.serviceName,
       [ENV.metricsNamespace]: METRICS_NAMESPACE,
       [ENV.logLevel]: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
+      // The default bundle ships a source map; a function's own bundle (the webhook's) has none.
+      ...(props.ownBundle ? {} : { NODE_OPTIONS: '--enable-source-maps' }),
       ...(configFile ? { [ENV.config]: BUNDLED_CONFIG_PATH } : {}),
       ...props.environment,
     };
