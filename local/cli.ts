@@ -5,7 +5,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  * The `stepline` command line.
  *
  *   stepline start [--port N] [--host H] [--state-dir DIR] [--config FILE] [--kubeconfig FILE [--context NAME]]
- *                  [--no-resume] [--json]
+ *                  [--no-resume] [--no-console] [--json]
  *   stepline executions list [--status S] [--repository R] [--limit N] [--json]
  *   stepline executions show <execution> [--json]
  *   stepline executions history <execution> [--json]
@@ -138,6 +138,22 @@ const start: Command = async (_args, flags) => {
   if (flags['simulated']) options.kubernetes = 'simulated';
   if (flags['no-resume']) options.resumeOnRestart = false;
   if (typeof flags['definition'] === 'string') options.definitionFile = flags['definition'];
+  // The web console (local/console, issue 8) owns `GET /`, `/executions/*`, `/ui/*` and `/api/console/*`. A console
+  // that cannot be loaded leaves the runtime without it, and says so.
+  let consoleHandler: { close(): void } | null = null;
+  let consoleProblem: string | null = null;
+  if (!flags['no-console']) {
+    try {
+      const web = await import('./console');
+      options.extend = (router, started) => {
+        const handler = web.createConsoleRoutes(web.runtimeConsoleSource(started));
+        consoleHandler = handler;
+        web.mountConsole(router, handler);
+      };
+    } catch (error) {
+      consoleProblem = (error as Error).message;
+    }
+  }
   let runtime: Runtime;
   try {
     runtime = await startRuntime(options);
@@ -173,6 +189,11 @@ const start: Command = async (_args, flags) => {
         : `  Kubernetes      ${runtime.kubernetes.kubeconfig}${runtime.kubernetes.context ? ` (context ${runtime.kubernetes.context})` : ''}`,
     );
     out(`  statuses        ${runtime.url}/api/statuses (the local Git host sink), metrics ${runtime.url}/metrics`);
+    out(
+      consoleHandler
+        ? `  console         ${runtime.url}/`
+        : `  console         not served${consoleProblem ? ` (${consoleProblem})` : ''}`,
+    );
     if (!runtime.pipelineLoaded)
       out('  warning         no pipeline definition found: deliveries are parked until there is one');
   }
@@ -198,6 +219,7 @@ const start: Command = async (_args, flags) => {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  (consoleHandler as { close(): void } | null)?.close();
   await runtime.stop();
   // Timers of executions that were stopped in memory would keep the process alive.
   process.exit(0);
@@ -436,6 +458,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         context: { type: 'string' },
         simulated: { type: 'boolean' },
         'no-resume': { type: 'boolean' },
+        'no-console': { type: 'boolean' },
         definition: { type: 'string' },
         status: { type: 'string' },
         repository: { type: 'string' },
