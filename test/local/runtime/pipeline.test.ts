@@ -27,7 +27,7 @@ function digestOf(sha: string): string {
   return `sha256:${createHash('sha256').update(sha).digest('hex')}`;
 }
 
-async function ended(executionArn: string, timeoutMs = 60_000): Promise<ExecutionRecord> {
+async function ended(executionArn: string, timeoutMs = 100_000): Promise<ExecutionRecord> {
   return waitFor(
     `the end of ${executionArn}`,
     () => {
@@ -93,7 +93,7 @@ describe('a push to main', () => {
     expect(answer).toMatchObject({ status: 202, body: { status: 'started' } });
     executionArn = answer.body['executionArn'] as string;
     await ended(executionArn);
-  });
+  }, 120_000);
 
   it('runs the pipeline to SUCCEEDED', () => {
     // Assess
@@ -159,7 +159,7 @@ describe('a push to main', () => {
 });
 
 describe('runs that do not succeed', () => {
-  it('fails the run when a test suite fails, and reports the suite as failed', async () => {
+  it('fails the run when a test suite fails, and reports the suite as failed', { timeout: 120_000 }, async () => {
     // Prepare
     const repo = repository(sampleFiles({ service: 'broken\n' }));
     // Act
@@ -170,7 +170,7 @@ describe('runs that do not succeed', () => {
     expect(latestStatuses(repo.sha)).toMatchObject({ stepline: 'failure', 'stepline/test/unit': 'failure' });
   });
 
-  it('rolls a failing rollout back to the last good revision and fails the run', async () => {
+  it('rolls a failing rollout back to the last good revision and fails the run', { timeout: 120_000 }, async () => {
     // Prepare: a first commit deploys, the second one's image never becomes ready
     const repo = repository();
     const good = await deliver(runtime, githubPush({ repository: REPOSITORY, cloneUrl: repo.dir, sha: repo.sha }));
@@ -195,7 +195,9 @@ describe('runs that do not succeed', () => {
     expect(latestStatuses(badSha)).toMatchObject({ stepline: 'failure', 'stepline/deploy/staging': 'failure' });
   });
 
-  it('stops an older run of the branch when a newer push comes, and reports it cancelled', async () => {
+  it('stops an older run of the branch when a newer push comes, and reports it cancelled', {
+    timeout: 120_000,
+  }, async () => {
     // Prepare: the first build waits until the second push has arrived
     const repo = repository(sampleFiles());
     const slowSha = repo.commit({
@@ -239,7 +241,9 @@ describe('runs that do not succeed', () => {
 });
 
 describe('an approval gate', () => {
-  it('waits for an approver, refuses someone else, and deploys once approved with the CLI', async () => {
+  it('waits for an approver, refuses someone else, and deploys once approved with the CLI', {
+    timeout: 120_000,
+  }, async () => {
     // Prepare
     const repo = repository(sampleFiles({ name: 'gated' }));
     const answer = await deliver(runtime, githubPush({ repository: GATED, cloneUrl: repo.dir, sha: repo.sha }));

@@ -209,7 +209,7 @@ describe('after a restart', () => {
     expect(ended.redriveCount).toBe(1);
   });
 
-  it('starts the deliveries that were parked', async () => {
+  it('starts the deliveries that were parked', { timeout: 90_000 }, async () => {
     // Prepare: a runtime without a workflow parks what it accepts
     const stateDir = tempDir('state');
     dirs.push(stateDir);
