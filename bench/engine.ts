@@ -64,7 +64,12 @@ export const tenStateMachine = {
       ],
       Default: 'Skip',
     },
-    Plan: { Type: 'Pass', Parameters: { 'repo.$': '$.request.repo', steps: ['build', 'test', 'deploy'] }, ResultPath: '$.plan', Next: 'Stage' },
+    Plan: {
+      Type: 'Pass',
+      Parameters: { 'repo.$': '$.request.repo', steps: ['build', 'test', 'deploy'] },
+      ResultPath: '$.plan',
+      Next: 'Stage',
+    },
     Skip: { Type: 'Pass', Result: 'skipped', ResultPath: '$.plan', Next: 'Stage' },
     Stage: {
       Type: 'Choice',
@@ -214,7 +219,8 @@ function table(rows: Measurement[]): string {
     m.peakHeapMiB.toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
-  const fmt = (r: string[]): string => `| ${r.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ')} |`;
+  const fmt = (r: string[]): string =>
+    `| ${r.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ')} |`;
   return [fmt(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(fmt)].join('\n');
 }
 
@@ -229,7 +235,9 @@ async function main(): Promise<void> {
   for (const scenario of ['executions', 'map'] as const) {
     for (const engine of ['stepline', 'aws-local-stepfunctions'] as const) rows.push(measureInChild(engine, scenario));
   }
-  console.log(`Node ${process.version}, ${QUICK ? 'quick run' : 'full run'}; each row measured in a child process of its own.\n`);
+  console.log(
+    `Node ${process.version}, ${QUICK ? 'quick run' : 'full run'}; each row measured in a child process of its own.\n`,
+  );
   console.log(table(rows));
   console.log('');
   for (const scenario of ['executions', 'map'] as const) {
