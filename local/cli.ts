@@ -15,7 +15,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *   stepline replay [<delivery>] [--json]          parked deliveries: replay one (execution name) or all
  *   stepline redrive <execution> [--json]
  *   stepline statuses [--repository R] [--sha SHA] [--json]
- *   stepline demo                                   (see COMMANDS.demo)
+ *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]   (local/demo)
  *
  * Every command but `start` talks to a running runtime over HTTP: `--url`, else `STEPLINE_URL`, else
  * `http://127.0.0.1:$PORT` (8080). `<execution>` is an execution name or ARN. Exit codes: 0 done, 1 the runtime
@@ -36,7 +36,9 @@ const USAGE = `usage: stepline <command> [options]
   replay [<delivery>]           start parked deliveries again
   redrive <execution>           continue a failed execution where it stopped
   statuses                      commit statuses the local Git host sink received
-  demo                          run the sample pipeline end to end
+  demo                          run the sample pipeline end to end: a signed push to a sample service,
+                                built, tested and deployed here (--keep, --port N, --manual-approval,
+                                --break build|test, --json)
 
 Options: --url URL (default $STEPLINE_URL or http://127.0.0.1:8080), --json for machine-readable output.`;
 
@@ -419,10 +421,7 @@ const statuses: Command = async (_args, flags) => {
   return 0;
 };
 
-/**
- * The commands. `demo` is a place holder for the sample pipeline (a later change adds `local/demo/` and points
- * this entry at it: `demo: async (args, flags) => (await import('./demo')).runDemo(args, flags)`).
- */
+/** The commands. `demo` lives in local/demo and is loaded only when asked for. */
 export const COMMANDS: Record<string, Command> = {
   start,
   executions,
@@ -432,9 +431,11 @@ export const COMMANDS: Record<string, Command> = {
   replay,
   redrive,
   statuses,
-  demo: async () => {
-    process.stderr.write('stepline demo: not available in this version yet; see `stepline start` and the README\n');
-    return 2;
+  demo: async (args, flags) => {
+    const code = await (await import('./demo')).demoCommand(args, flags);
+    // Timers of the stopped runtime's executions would keep the process alive; exit once the output is written.
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    process.exit(code);
   },
 };
 
@@ -466,6 +467,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         limit: { type: 'string' },
         as: { type: 'string' },
         reason: { type: 'string' },
+        keep: { type: 'boolean' },
+        'manual-approval': { type: 'boolean' },
+        break: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

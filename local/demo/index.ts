@@ -1,0 +1,77 @@
+import { DemoError } from './errors';
+import { type BreakStep, type DemoOptions, runDemo } from './run';
+
+/**
+ * `stepline demo` (issue 7): the whole pipeline on this machine, from a signed push to a sample service to its
+ * deployment on the simulated cluster. See run.ts for what it does and ADRs 0080-0084 for why.
+ *
+ *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]
+ */
+
+export { DemoError } from './errors';
+export { type HistoryEventLike, type StateVisit, stateVisits } from './history';
+export { RunProgress } from './progress';
+export { collectSummary, type DemoSummary } from './report';
+export {
+  commitChange,
+  createSampleRepository,
+  readConfig,
+  SAMPLE_DIR,
+  SAMPLE_REPOSITORY,
+  type SampleRepository,
+} from './repository';
+export { type BreakStep, type DemoOptions, demoEnvironment, prepareRepository, runDemo } from './run';
+export { Terminal } from './terminal';
+export { CATEGORIES, CATEGORY_LABELS, type Category, pipelineTimeline, type Timeline, WORK } from './timeline';
+export { deliver, githubPush, githubSignature } from './webhook';
+
+type Flags = Record<string, string | boolean | undefined>;
+
+const BREAK_STEPS: readonly BreakStep[] = ['build', 'test'];
+
+/** The options of `stepline demo` from its command-line flags; throws `DemoError` naming a bad one. */
+export function demoOptions(args: readonly string[], flags: Flags): DemoOptions {
+  if (args.length > 0) throw new DemoError(`stepline demo takes no arguments, got "${args.join(' ')}"`);
+  const options: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = {};
+  if (typeof flags['port'] === 'string') {
+    const port = Number(flags['port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new DemoError(`--port must be a port number from 0 to 65535, got "${flags['port']}"`);
+    }
+    options.port = port;
+  }
+  if (typeof flags['break'] === 'string') {
+    if (!BREAK_STEPS.includes(flags['break'] as BreakStep)) {
+      throw new DemoError(`--break takes ${BREAK_STEPS.join(' or ')}, got "${flags['break']}"`);
+    }
+    options.breakStep = flags['break'] as BreakStep;
+  }
+  if (flags['keep']) options.keep = true;
+  if (flags['json']) options.json = true;
+  if (flags['manual-approval']) options.manualApproval = true;
+  return options;
+}
+
+/**
+ * The CLI's `demo` command: runs the demo, Ctrl-C (SIGINT) or SIGTERM stops it and cleans up. Answers the exit
+ * code: 0 the run succeeded, 1 it did not (or the demo could not run), 2 a usage error, 130 stopped.
+ */
+export async function demoCommand(args: readonly string[], flags: Flags): Promise<number> {
+  let options: DemoOptions;
+  try {
+    options = demoOptions(args, flags);
+  } catch (error) {
+    process.stderr.write(`stepline demo: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runDemo({ ...options, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
