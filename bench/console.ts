@@ -17,6 +17,17 @@ import { consoleBundle, createConsoleRoutes, engineConsoleSource, eventToJson } 
 import { readHistory } from '../local/console/model/status';
 import { Engine, type StateMachineDefinition } from '../local/engine';
 
+/** The browser globals the page-side baseline uses (this file is type-checked without the DOM library). */
+interface BaselineCell {
+  textContent: string;
+}
+interface BaselineTable {
+  insertRow(): { insertCell(): BaselineCell };
+  getBoundingClientRect(): unknown;
+}
+declare const document: { createElement(tag: 'table'): BaselineTable; body: { append(node: BaselineTable): void } };
+declare const requestAnimationFrame: (callback: () => void) => number;
+
 const CHROMIUM = process.env['STEPLINE_CHROMIUM'] ?? '/usr/bin/chromium';
 const RUNS = 5;
 const ITEMS = 1300;

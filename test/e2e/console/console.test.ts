@@ -82,7 +82,7 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
     const cause = await page.locator('.state-panel .error-block pre').textContent();
     const shot = screenshotPath('execution');
     if (shot) {
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: shot });
     }
 
@@ -140,7 +140,7 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
     let focused = '';
     for (let i = 0; i < 60 && focused !== 'Build'; i++) {
       await page.keyboard.press('Tab');
-      focused = await page.evaluate(() => document.activeElement?.getAttribute('data-state') ?? '');
+      focused = await page.evaluate<string>("document.activeElement?.getAttribute('data-state') ?? ''");
     }
     await page.keyboard.press('Enter');
     const panel = await page.locator('.state-panel h2').textContent();
@@ -212,11 +212,11 @@ describe.skipIf(!HAS_CHROMIUM)(`console in Chromium${HAS_CHROMIUM ? '' : ` (${SK
     // Act
     await page.goto(server.url);
     await page.getByRole('link', { name: 'push-main-narrow' }).waitFor();
-    const listOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const listOverflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     await page.getByRole('link', { name: 'push-main-narrow' }).click();
     await page.locator('[data-state="RunSuite"]').click();
     await page.locator('.state-panel h2').waitFor();
-    const pageOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const pageOverflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     const graph = await page.locator('.graph').boundingBox();
     const panel = await page.locator('.state-panel').boundingBox();
 
