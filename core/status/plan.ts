@@ -1,10 +1,11 @@
+import { contextName, STATUS_CONTEXT_PREFIX, statusContexts } from '../contracts/status';
 import type { PipelineRequest, Route, RouteEnvironment } from '../intake/types';
 import type { FailedStep, PipelineStep, StatusEvent, StatusSubject, StepDetail, StepState } from './contracts';
 import type { ConsoleLinks } from './links';
 import { humanDuration, plural } from './text';
 
 /** The context prefix when none is configured. */
-export const DEFAULT_CONTEXT_PREFIX = 'stepline';
+export const DEFAULT_CONTEXT_PREFIX = STATUS_CONTEXT_PREFIX;
 
 /** One commit status to post, in Stepline's words; `hosts.ts` turns it into each host's request. */
 export interface StatusUpdate {
@@ -56,32 +57,11 @@ export function subjectOf(request: PipelineRequest): StatusSubject {
 }
 
 /** The context of a step: `stepline`, `stepline/build`, `stepline/test/<suite>`, `stepline/deploy/<environment>`. */
-export function contextOf(
-  prefix: string,
-  step: PipelineStep,
-  names: { readonly suite?: string; readonly environment?: string } = {},
-): string {
-  switch (step) {
-    case 'pipeline':
-      return prefix;
-    case 'build':
-      return `${prefix}/build`;
-    case 'test':
-      return `${prefix}/test/${names.suite ?? 'unnamed'}`;
-    case 'approval':
-    case 'deploy':
-      return `${prefix}/deploy/${names.environment ?? 'unnamed'}`;
-  }
-}
+export const contextOf = contextName;
 
 /** Every context a route declares, in the order the steps run: what a skipped run marks as passed. */
 export function declaredContexts(route: Route, prefix: string): string[] {
-  return [
-    contextOf(prefix, 'pipeline'),
-    contextOf(prefix, 'build'),
-    ...route.tests.map((suite) => contextOf(prefix, 'test', { suite: suite.name })),
-    ...route.environments.map((env) => contextOf(prefix, 'deploy', { environment: env.name })),
-  ];
+  return statusContexts(route, prefix);
 }
 
 /** "in phase BUILD: exit 2", "in phase BUILD", "exit 2", with the reason after a semicolon. */

@@ -108,7 +108,7 @@ const REAL_CLOCK: Clock = new RealClock();
 const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 
 /** Execution names: 1 to 80 characters, without whitespace, brackets, wildcards, specials or control characters. */
-function validName(name: string): boolean {
+export function validExecutionName(name: string): boolean {
   if (name.length < 1 || name.length > 80 || NAME_FORBIDDEN.test(name)) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -174,7 +174,7 @@ export class Engine {
     const machine = isCompiled(definition) ? definition : compileStateMachine(definition);
     this.checkHandlers(machine);
     const name = options.name ?? randomUUID();
-    if (!validName(name)) throw new InvalidNameError(`Invalid Name: '${name}'`);
+    if (!validExecutionName(name)) throw new InvalidNameError(`Invalid Name: '${name}'`);
     const stateMachineName =
       options.stateMachineName ??
       (options.stateMachineArn ? (options.stateMachineArn.split(':')[6] ?? 'StateMachine') : 'StateMachine');

@@ -15,6 +15,7 @@ export {
   parseExecutionInput,
   type StartedExecution,
   type StartOptions,
+  validExecutionName,
 } from './engine';
 export {
   type DefinitionDiagnostic,

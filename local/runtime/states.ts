@@ -11,6 +11,7 @@ import {
   type JsonValue,
   parseExecutionInput,
   type StateMachineDefinition,
+  validExecutionName,
 } from '../engine';
 import {
   detailsOf,
@@ -50,7 +51,6 @@ export interface StatesServiceOptions {
   readonly onEnd?: (execution: ExecutionRecord) => void;
 }
 
-const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 const RESUME_STATE = '__SteplineResume';
 const TERMINAL: Readonly<Record<string, ExecutionRecord['status']>> = {
   ExecutionSucceeded: 'SUCCEEDED',
@@ -101,15 +101,6 @@ interface Renumbering {
   last: number;
   readonly landing: number;
   readonly ids: Map<number, number>;
-}
-
-function validName(name: string): boolean {
-  if (name.length < 1 || name.length > 80 || NAME_FORBIDDEN.test(name)) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
-  }
-  return true;
 }
 
 function jsonEqualText(a: string, b: string): boolean {
@@ -342,7 +333,8 @@ export class StatesService {
     replace?: boolean;
   }): { stateMachineArn: string; creationDate: Date } {
     const name = input.name;
-    if (typeof name !== 'string' || !validName(name)) throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
+    if (typeof name !== 'string' || !validExecutionName(name))
+      throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
     if (typeof input.definition !== 'string' || input.definition === '') {
       throw new ValidationError(
         "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null",
@@ -439,7 +431,8 @@ export class StatesService {
     const machineRecord = this.store.getStateMachine(machineArn);
     if (!machineRecord) throw new StateMachineDoesNotExistError(machineArn);
     const name = input.name === undefined || input.name === null ? randomUUID() : input.name;
-    if (typeof name !== 'string' || !validName(name)) throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
+    if (typeof name !== 'string' || !validExecutionName(name))
+      throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
     if (input.input !== undefined && input.input !== null && typeof input.input !== 'string') {
       throw new ValidationError('input must be JSON text (a string)');
     }

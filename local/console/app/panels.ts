@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { CODEBUILD_PHASES } from '../../../core/status/codebuild';
 import type { StateRun, StateSummary } from '../model/status';
 import type { ApprovalView, BuildSummary, CommitStatusView, DeploymentView } from '../source';
 import { api, onChanges } from './api';
@@ -196,19 +197,7 @@ export function RunApprovals({
   </section>`;
 }
 
-const PHASE_ORDER = [
-  'SUBMITTED',
-  'QUEUED',
-  'PROVISIONING',
-  'DOWNLOAD_SOURCE',
-  'INSTALL',
-  'PRE_BUILD',
-  'BUILD',
-  'POST_BUILD',
-  'UPLOAD_ARTIFACTS',
-  'FINALIZING',
-  'COMPLETED',
-];
+const PHASE_ORDER: readonly string[] = CODEBUILD_PHASES;
 
 export function Builds({ builds, logs, open }: { builds: BuildSummary[]; logs: boolean; open?: string | null }) {
   const [shown, setShown] = useState<{ id: string; phase: string | null } | null>(
