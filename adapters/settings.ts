@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { SteplineConfig } from '../core/config';
-import { parseConfig } from '../core/config';
+import { readConfigJson } from '../core/config/json';
+import { validateConfig } from '../core/config/parse';
+import type { SteplineConfig } from '../core/config/schema';
+import { isSealedConfigDocument, openSealedConfig } from '../core/config/sealed';
 import { ENV } from '../core/contracts/environment';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';
@@ -60,13 +62,55 @@ function stateMachineArn(env: Environment): string {
 /**
  * Loads the pipeline configuration from `STEPLINE_CONFIG`: inline JSON when it starts with `{`, else a path
  * (relative to `cwd`). Throws a `ConfigError` naming the field and the reason when the document is invalid.
+ *
+ * A sealed document (core/config/sealed.ts, what the CDK construct bundles) whose digest matches is used as it is:
+ * it was validated when it was sealed. Anything else is validated here with the zod schema. In the webhook's
+ * bundle the parser (zod and the schema) is a file of its own that this import loads on first use only
+ * (functions/webhook/bundle.ts), so that a function given a sealed configuration never evaluates zod
+ * (docs/adr/0046).
  */
 export function loadPipelineConfig(env: Environment = process.env, cwd: string = process.cwd()): SteplineConfig {
   const value = required(env, ENV.config, 'a path to stepline.config.json or the JSON document itself');
-  if (value.startsWith('{')) return parseConfig(value, `${ENV.config} (inline JSON)`);
+  if (value.startsWith('{')) return configFrom(value, `${ENV.config} (inline JSON)`);
   const path = isAbsolute(value) ? value : resolve(cwd, value);
   if (!existsSync(path)) fail(ENV.config, `names ${path}, which does not exist`);
-  return parseConfig(readFileSync(path, 'utf8'), path);
+  return configFrom(readFileSync(path, 'utf8'), path);
+}
+
+function configFrom(text: string, source: string): SteplineConfig {
+  const document = readConfigJson(text, source);
+  const sealed = openSealedConfig(document);
+  if (sealed !== null) return sealed;
+  if (isSealedConfigDocument(document)) {
+    return validateConfig(document.config, `${source} (sealed, but its digest does not match its configuration)`);
+  }
+  return validateConfig(document, source);
+}
+
+/** Credentials that the environment gives (Lambda sets all three variables). */
+export interface EnvironmentCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | null;
+}
+
+/** The AWS SDK's names for static credentials in the environment. */
+const AWS_CREDENTIAL_VARIABLES = {
+  accessKeyId: 'AWS_ACCESS_KEY_ID',
+  secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+  sessionToken: 'AWS_SESSION_TOKEN',
+} as const;
+
+/**
+ * The credentials in the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), or null
+ * unless both the key id and the secret key are set; then the caller falls back to the SDK's provider chain, as
+ * the SDK's own environment provider does.
+ */
+export function awsEnvironmentCredentials(env: Environment = process.env): EnvironmentCredentials | null {
+  const accessKeyId = optional(env, AWS_CREDENTIAL_VARIABLES.accessKeyId);
+  const secretAccessKey = optional(env, AWS_CREDENTIAL_VARIABLES.secretAccessKey);
+  if (accessKeyId === null || secretAccessKey === null) return null;
+  return { accessKeyId, secretAccessKey, sessionToken: optional(env, AWS_CREDENTIAL_VARIABLES.sessionToken) };
 }
 
 /** Where the webhook secrets come from. */

@@ -1,4 +1,4 @@
-import { PROVIDERS, type Provider } from '../../core/config/schema';
+import { PROVIDERS, type Provider } from '../../core/config/providers';
 import type { WebhookSecretSource, WebhookSecrets } from '../../core/intake/ports';
 import type { SecretsByProvider } from '../../core/intake/secrets';
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
+import { readConfigJson } from './json';
 import { SteplineConfig } from './schema';
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -31,12 +32,5 @@ export function validateConfig(value: unknown, source: string): SteplineConfig {
 
 /** Parses the JSON text of a configuration document, then validates it (see `validateConfig`). */
 export function parseConfig(text: string, source: string): SteplineConfig {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new ConfigError(`invalid Stepline configuration in ${source}: not JSON (${reason})`, [], { cause });
-  }
-  return validateConfig(value, source);
+  return validateConfig(readConfigJson(text, source), source);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDERS } from './providers';
 
 /**
  * The pipeline configuration, `stepline.config.json`: per repository, which refs start a pipeline and where
@@ -10,7 +11,7 @@ import { z } from 'zod';
 
 const GLOB_HINT = 'a glob such as "main", "release/*" or "services/api/**"';
 
-export const PROVIDERS = ['github', 'gitlab', 'bitbucket'] as const;
+export { PROVIDERS };
 export const Provider = z.enum(PROVIDERS);
 
 const Glob = z.string().min(1, { message: `must be ${GLOB_HINT}` });

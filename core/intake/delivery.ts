@@ -1,4 +1,4 @@
-import { PROVIDERS, type Provider } from '../config/schema';
+import { PROVIDERS, type Provider } from '../config/providers';
 import type { WebhookSecrets } from './ports';
 import { reject, type Verdict } from './verdict';
 

@@ -1,4 +1,4 @@
-import { PROVIDERS, type Provider } from '../config/schema';
+import { PROVIDERS, type Provider } from '../config/providers';
 import { SecretsUnavailableError } from './errors';
 import type { WebhookSecrets } from './ports';
 

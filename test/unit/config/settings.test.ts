@@ -1,8 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipelineConfig, replaySettings, webhookSettings } from '../../../adapters/settings';
+import {
+  awsEnvironmentCredentials,
+  loadPipelineConfig,
+  replaySettings,
+  webhookSettings,
+} from '../../../adapters/settings';
+import { parseConfig, type SteplineConfig, sealConfig } from '../../../core/config';
 import { ConfigError } from '../../../core/errors';
 
 const ROOT = join(__dirname, '../../..');
@@ -99,6 +105,84 @@ describe('loading the pipeline configuration', () => {
 
     // Assess
     expect(error.message).toMatch(/broken\.json: not JSON/);
+  });
+});
+
+describe('loading a sealed configuration', () => {
+  const example = () => parseConfig(readFileSync(join(ROOT, 'stepline.config.json'), 'utf8'), 'example');
+
+  function sealedFile(document: unknown): string {
+    const dir = mkdtempSync(join(tmpdir(), 'stepline-sealed-'));
+    writeFileSync(join(dir, 'stepline.config.json'), JSON.stringify(document, null, 2));
+    return join(dir, 'stepline.config.json');
+  }
+
+  it('reads a sealed file to the configuration that was sealed', () => {
+    // Prepare
+    const path = sealedFile(sealConfig(example()));
+
+    // Act
+    const config = loadPipelineConfig({ STEPLINE_CONFIG: path });
+
+    // Assess
+    expect(config).toEqual(example());
+  });
+
+  it('uses a sealed document whose digest matches as it is, without validating it again', () => {
+    // Prepare: a sealed document the schema would refuse, which only an unvalidated path could return
+    const unvalidated = { version: 1, repositories: [] } as unknown as SteplineConfig;
+
+    // Act
+    const config = loadPipelineConfig({ STEPLINE_CONFIG: JSON.stringify(sealConfig(unvalidated)) });
+
+    // Assess
+    expect(config).toEqual({ version: 1, repositories: [] });
+  });
+
+  it('validates a sealed document whose digest does not match, and uses it when it is valid', () => {
+    // Prepare: edited after sealing (a timeout changed by hand)
+    const sealed = JSON.parse(JSON.stringify(sealConfig(example())));
+    sealed.config.repositories[0].build.timeoutMinutes = 45;
+
+    // Act
+    const config = loadPipelineConfig({ STEPLINE_CONFIG: sealedFile(sealed) });
+
+    // Assess
+    expect(config.repositories[0]!.build.timeoutMinutes).toBe(45);
+  });
+
+  it('refuses a sealed document whose digest does not match and whose configuration is invalid, naming both', () => {
+    // Prepare
+    const sealed = JSON.parse(JSON.stringify(sealConfig(example())));
+    sealed.config.repositories[0].build.imageRepository = 'Not A Repository';
+    const path = sealedFile(sealed);
+
+    // Act
+    const error = thrown(() => loadPipelineConfig({ STEPLINE_CONFIG: path }));
+
+    // Assess
+    expect(error.issues.map((i) => i.path)).toEqual(['repositories[0].build.imageRepository']);
+    expect(error.message).toContain(`${path} (sealed, but its digest does not match its configuration)`);
+  });
+});
+
+describe('AWS credentials in the environment', () => {
+  it.each([
+    [
+      'all three, as Lambda sets them',
+      { AWS_ACCESS_KEY_ID: 'ASIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' },
+      { accessKeyId: 'ASIA1', secretAccessKey: 's', sessionToken: 't' },
+    ],
+    [
+      'long-term keys without a token',
+      { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' },
+      { accessKeyId: 'AKIA1', secretAccessKey: 's', sessionToken: null },
+    ],
+    ['a key id without its secret', { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SESSION_TOKEN: 't' }, null],
+    ['none', {}, null],
+  ])('reads %s', (_name, env, credentials) => {
+    // Act + Assess
+    expect(awsEnvironmentCredentials(env)).toEqual(credentials);
   });
 });
 
