@@ -1,27 +1,35 @@
-import {
-  GetSecretValueCommand,
-  SecretsManagerClient,
-  type SecretsManagerClientConfig,
-} from '@aws-sdk/client-secrets-manager';
-import type { Provider } from '../../core/config/schema';
+import type { Provider } from '../../core/config/providers';
 import { SecretsUnavailableError } from '../../core/intake/errors';
 import type { WebhookSecretSource, WebhookSecrets } from '../../core/intake/ports';
 import { parseSecretValue, type SecretsByProvider } from '../../core/intake/secrets';
+import { AwsJsonClient, type AwsJsonClientOptions, SECRETS_MANAGER } from './aws-json';
 
 /**
  * Webhook secrets from Secrets Manager, cached for a TTL so that a warm function reads the secret once every few
  * minutes, not once per delivery. The value is a plain string or JSON (see `parseSecretValue`). When a refresh
  * fails and a cached value exists, the cached value is kept (stale beats refusing every delivery) and the refresh
  * is tried again on the next delivery.
+ *
+ * GetSecretValue goes through the small JSON-protocol client (aws-json.ts), not the SDK's SecretsManagerClient,
+ * whose load would cost the webhook's every cold start (docs/adr/0046).
  */
 
-export function createSecretsManagerClient(options: { region?: string | null } = {}): SecretsManagerClient {
-  const config: SecretsManagerClientConfig = {
+/** Secrets Manager through the JSON-protocol client: 3 attempts, 2 s per attempt, 1 s to connect. */
+export function createSecretsManagerClient(
+  options: { region?: string | null } & Partial<Omit<AwsJsonClientOptions, 'service' | 'region'>> = {},
+): AwsJsonClient {
+  return new AwsJsonClient({
     maxAttempts: 3,
-    requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 },
-  };
-  if (options.region) config.region = options.region;
-  return new SecretsManagerClient(config);
+    requestTimeoutMs: 2000,
+    connectionTimeoutMs: 1000,
+    ...options,
+    service: SECRETS_MANAGER,
+    region: options.region ?? null,
+  });
+}
+
+interface GetSecretValueOutput {
+  readonly SecretString?: string;
 }
 
 export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
@@ -29,7 +37,7 @@ export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
   private pending: Promise<SecretsByProvider> | null = null;
 
   public constructor(
-    private readonly client: SecretsManagerClient,
+    private readonly client: AwsJsonClient,
     private readonly secretId: string,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
@@ -56,7 +64,7 @@ export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
   private async fetch(): Promise<SecretsByProvider> {
     let text: string | undefined;
     try {
-      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      const output = await this.client.call<GetSecretValueOutput>('GetSecretValue', { SecretId: this.secretId });
       text = output.SecretString;
     } catch (error) {
       const reason = error instanceof Error ? error.name : 'unknown error';

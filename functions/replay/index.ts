@@ -1,4 +1,4 @@
-import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { replaySettings } from '../../adapters/settings';
 import { createReplayHandler } from './handler';
 
@@ -7,7 +7,7 @@ const settings = replaySettings();
 
 export const handler = createReplayHandler({
   workflow: new StepFunctionsWorkflowStarter(
-    createSfnClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
+    createStepFunctionsClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
     settings.stateMachineArn,
   ),
 });

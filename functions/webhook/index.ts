@@ -1,5 +1,5 @@
 import { createSecretsManagerClient, SecretsManagerWebhookSecrets } from '../../adapters/aws/secrets';
-import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { StaticWebhookSecrets } from '../../adapters/local/secrets';
 import { webhookSettings } from '../../adapters/settings';
 import type { ParkedDelivery } from '../../core/contracts/parking';
@@ -8,9 +8,10 @@ import { createWebhookHandler } from './handler';
 
 /**
  * The Lambda entry point. Settings are read once, at cold start: an invalid configuration fails the init with a
- * ConfigError that names the field, before any delivery is taken. The Step Functions and Secrets Manager clients
- * are made at cold start; the SQS client only when a delivery must be parked, which a healthy function never
- * does (docs/adr/0008).
+ * ConfigError that names the field, before any delivery is taken. The configuration is the sealed document the
+ * construct bundles (validated at synth, so zod is never loaded here). StartExecution and GetSecretValue go through
+ * the small JSON-protocol client, made at cold start; the SDK's SQS client is loaded only when a delivery must be
+ * parked, which a healthy function never does (docs/adr/0008, docs/adr/0046).
  */
 const settings = webhookSettings();
 
@@ -42,7 +43,7 @@ export const handler = createWebhookHandler({
   config: settings.config,
   secrets: secretSource(),
   workflow: new StepFunctionsWorkflowStarter(
-    createSfnClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
+    createStepFunctionsClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
     settings.stateMachineArn,
   ),
   parking: new LazySqsParkingQueue(),

@@ -1,19 +1,19 @@
-import { ExecutionAlreadyExists, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
 import { SqliteParkingStore } from '../../../../adapters/local/parking';
 import type { ParkedDelivery } from '../../../../core/contracts/parking';
 import { Intake } from '../../../../core/intake/intake';
 import type { StartRequest, StartResult } from '../../../../core/intake/ports';
 import { createReplayHandler } from '../../../../functions/replay/handler';
 import { drainParkingStore } from '../../../../functions/replay/replay';
+import { awsError, type FakeAwsJsonServer, startedExecution, startFakeAwsJson } from '../../aws/fake-aws-json';
 import { CONFIG, githubDelivery, githubPush } from '../../intake/support';
 import { CONTEXT, captureStdout, jsonLines } from '../webhook/support';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
-const sfn = mockClient(SFNClient);
+/** Step Functions: a fake endpoint over real HTTP on 127.0.0.1, called through the replay's own client. */
+let sfn: FakeAwsJsonServer;
 
 /** A parked delivery made the way the webhook makes one: a real push, verified, routed and named. */
 function parked(deliveryId: string, parkedAt = '2026-11-26T03:00:00.000Z'): ParkedDelivery {
@@ -47,19 +47,27 @@ function record(messageId: string, body: string): SQSRecord {
 }
 
 function replayHandler() {
-  return createReplayHandler({
-    workflow: new StepFunctionsWorkflowStarter(new SFNClient({ region: 'eu-west-1' }), STATE_MACHINE_ARN),
+  const client = createStepFunctionsClient({
+    endpoint: sfn.url,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    sleep: async () => undefined,
   });
+  return createReplayHandler({ workflow: new StepFunctionsWorkflowStarter(client, STATE_MACHINE_ARN) });
 }
 
+beforeAll(async () => {
+  sfn = await startFakeAwsJson(startedExecution);
+});
+afterAll(async () => {
+  await sfn.close();
+});
 beforeEach(() => sfn.reset());
-afterEach(() => sfn.reset());
 
 describe('the replay function (SQS)', () => {
   it('starts each parked delivery again under its execution name', async () => {
     // Prepare
     const delivery = parked('d-1');
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
     const event: SQSEvent = { Records: [record('m-1', JSON.stringify(delivery))] };
 
     // Act
@@ -67,14 +75,14 @@ describe('the replay function (SQS)', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    const input = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
-    expect(input.name).toBe(delivery.name);
-    expect(JSON.parse(input.input!)).toEqual(delivery.input);
+    const [start] = sfn.calls('StartExecution');
+    expect(start!.body['name']).toBe(delivery.name);
+    expect(JSON.parse(String(start!.body['input']))).toEqual(delivery.input);
   });
 
   it('treats a delivery that had started after all as done, not as a second run', async () => {
     // Prepare
-    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfn.respond(() => awsError(400, 'ExecutionAlreadyExists', 'exists'));
     const event: SQSEvent = { Records: [record('m-1', JSON.stringify(parked('d-1')))] };
 
     // Act
@@ -89,13 +97,9 @@ describe('the replay function (SQS)', () => {
     // Prepare
     const ok = parked('d-ok');
     const stuck = parked('d-stuck');
-    sfn
-      .on(StartExecutionCommand, { name: ok.name })
-      .resolves({ executionArn: 'arn:ok', startDate: new Date() })
-      .on(StartExecutionCommand, { name: stuck.name })
-      .rejects(
-        new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'slow down', $metadata: {} }),
-      );
+    sfn.respond((request) =>
+      request.body['name'] === ok.name ? startedExecution(request) : awsError(400, 'ThrottlingException', 'slow down'),
+    );
     const event: SQSEvent = {
       Records: [
         record('m-ok', JSON.stringify(ok)),

@@ -1,14 +1,14 @@
-import { ExecutionAlreadyExists, SFNClient, SFNServiceException, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsParkingQueue } from '../../../../adapters/aws/parking';
-import { StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
+import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
 import { StaticWebhookSecrets } from '../../../../adapters/local/secrets';
 import type { ParkedDelivery } from '../../../../core/contracts/parking';
 import { SecretsUnavailableError } from '../../../../core/intake/errors';
 import type { ExecutionInput } from '../../../../core/intake/types';
 import { createWebhookHandler, type WebhookDependencies } from '../../../../functions/webhook/handler';
+import { awsError, type FakeAwsJsonServer, startedExecution, startFakeAwsJson } from '../../aws/fake-aws-json';
 import {
   bitbucketDelivery,
   CONFIG,
@@ -27,14 +27,31 @@ const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/stepline-par
 const EXECUTION_NAME = 'Codertocat-Hello-World-6113728-72d3162e-cc78-11e3-81ab-4c9367dc0958';
 const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:stepline-pipeline:${EXECUTION_NAME}`;
 
-const sfn = mockClient(SFNClient);
+// Step Functions is a fake endpoint over real HTTP on 127.0.0.1, called through the webhook's own client (signed,
+// retried: with no wait between attempts, so that the throttled cases stay fast). SQS keeps the SDK, mocked.
+let sfn: FakeAwsJsonServer;
 const sqs = mockClient(SQSClient);
+
+function workflow() {
+  const client = createStepFunctionsClient({
+    endpoint: sfn.url,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    sleep: async () => undefined,
+  });
+  return new StepFunctionsWorkflowStarter(client, STATE_MACHINE_ARN);
+}
+
+/** The StartExecution requests the fake Step Functions received, their bodies as the API takes them. */
+function starts(): Array<{ stateMachineArn: string; name: string; input: string }> {
+  return sfn.calls('StartExecution').map((r) => r.body as { stateMachineArn: string; name: string; input: string });
+}
 
 function handler(overrides: Partial<WebhookDependencies> = {}) {
   return createWebhookHandler({
     config: CONFIG,
     secrets: new StaticWebhookSecrets(SECRETS),
-    workflow: new StepFunctionsWorkflowStarter(new SFNClient({ region: 'eu-west-1' }), STATE_MACHINE_ARN),
+    workflow: workflow(),
     parking: new SqsParkingQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL),
     now: () => new Date('2026-11-26T03:00:00Z'),
     ...overrides,
@@ -46,14 +63,13 @@ async function invoke(h: ReturnType<typeof handler>, event: ReturnType<typeof ap
   return { status: result.statusCode, body: JSON.parse(result.body as string), output, lines: jsonLines(output) };
 }
 
-function throttled(): SFNServiceException {
-  return new SFNServiceException({
-    name: 'ThrottlingException',
-    $fault: 'client',
-    message: 'Rate exceeded',
-    $metadata: {},
-  });
-}
+beforeAll(async () => {
+  sfn = await startFakeAwsJson(startedExecution);
+});
+
+afterAll(async () => {
+  await sfn.close();
+});
 
 beforeEach(() => {
   sfn.reset();
@@ -61,24 +77,19 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  sfn.reset();
   sqs.reset();
 });
 
 describe('the webhook function', () => {
   it('starts an execution for a push and answers 202 with its ARN and name', async () => {
-    // Prepare
-    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
-
     // Act
     const response = await invoke(handler(), apiEvent(githubDelivery('push', githubPush())));
 
     // Assess
     expect(response.status).toBe(202);
     expect(response.body).toEqual({ status: 'started', executionArn: EXECUTION_ARN, name: EXECUTION_NAME });
-    const calls = sfn.commandCalls(StartExecutionCommand);
-    expect(calls).toHaveLength(1);
-    const { stateMachineArn, name, input } = calls[0]!.args[0].input;
+    expect(starts()).toHaveLength(1);
+    const { stateMachineArn, name, input } = starts()[0]!;
     expect({ stateMachineArn, name }).toEqual({ stateMachineArn: STATE_MACHINE_ARN, name: EXECUTION_NAME });
     const executionInput = JSON.parse(input!) as ExecutionInput;
     expect(executionInput.request).toMatchObject({ provider: 'github', ref: { fullName: 'refs/heads/master' } });
@@ -87,9 +98,6 @@ describe('the webhook function', () => {
   });
 
   it('logs with the delivery keys and counts the delivery as accepted', async () => {
-    // Prepare
-    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
-
     // Act
     const { lines } = await invoke(handler(), apiEvent(githubDelivery('push', githubPush())));
 
@@ -106,7 +114,6 @@ describe('the webhook function', () => {
 
   it('never logs the body, a header value or the secret', async () => {
     // Prepare
-    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
     const payload = variant(githubPush(), (p) => (p.head_commit.message = 'BODY-MARKER-5f3a'));
     const delivery = githubDelivery('push', payload, { headers: { 'User-Agent': 'HEADER-MARKER-9c1d' } });
     const rejected = githubDelivery('push', payload, {
@@ -128,9 +135,7 @@ describe('the webhook function', () => {
 
   it('answers 200 duplicate when Step Functions says the execution already exists', async () => {
     // Prepare
-    sfn
-      .on(StartExecutionCommand)
-      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfn.respond(() => awsError(400, 'ExecutionAlreadyExists', 'Execution Already Exists'));
 
     // Act
     const response = await invoke(handler(), apiEvent(githubDelivery('push', githubPush())));
@@ -144,6 +149,7 @@ describe('the webhook function', () => {
       name: EXECUTION_NAME,
     });
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ duplicate: 1 });
+    expect(starts()).toHaveLength(1);
   });
 
   it('answers 202 ignored with the reason when no route wants the event, and starts nothing', async () => {
@@ -160,13 +166,13 @@ describe('the webhook function', () => {
       code: 'ref_not_configured',
       reason: 'branch wip matches no configured branches pattern',
     });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ ignored: 1 });
   });
 
-  it('parks the delivery and answers 202 queued when StartExecution is throttled', async () => {
+  it('parks the delivery and answers 202 queued when StartExecution is still throttled after three attempts', async () => {
     // Prepare
-    sfn.on(StartExecutionCommand).rejects(throttled());
+    sfn.respond(() => awsError(400, 'ThrottlingException', 'Rate exceeded'));
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 
     // Act
@@ -190,14 +196,15 @@ describe('the webhook function', () => {
       parkedAt: '2026-11-26T03:00:00.000Z',
       reason: expect.stringContaining('ThrottlingException'),
     });
-    const started = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(starts()).toHaveLength(3);
+    const started = JSON.parse(starts()[0]!.input);
     expect(parked.input).toEqual(started);
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ queued: 1 });
   });
 
   it('answers 503 when the delivery can be neither started nor parked', async () => {
     // Prepare
-    sfn.on(StartExecutionCommand).rejects(throttled());
+    sfn.respond(() => awsError(503, 'ServiceUnavailable', 'down'));
     sqs.on(SendMessageCommand).rejects(new Error('queue unavailable'));
 
     // Act
@@ -219,12 +226,11 @@ describe('the webhook function', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ status: 'pong', provider: 'github' });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
   });
 
   it('starts a short skipped run and answers 202 skipped with the contexts a path filter spared', async () => {
     // Prepare
-    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
     const config = structuredClone(CONFIG);
     (config.repositories[0]!.paths as { include: string[] }).include = ['services/**'];
     const payload = variant(githubPush(), (p) => {
@@ -251,17 +257,13 @@ describe('the webhook function', () => {
       executionArn: EXECUTION_ARN,
       name: expect.any(String),
     });
-    const starts = sfn.commandCalls(StartExecutionCommand);
-    expect(starts).toHaveLength(1);
-    const input = JSON.parse(starts[0]!.args[0].input.input ?? '{}');
+    expect(starts()).toHaveLength(1);
+    const input = JSON.parse(starts()[0]!.input);
     expect(input.skip).toEqual({ reason: 'skipped: no changes under services/**' });
     expect(input.route.environments.map((e: { name: string }) => e.name)).toEqual(['staging', 'production']);
   });
 
   it('reads a base64-encoded body', async () => {
-    // Prepare
-    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
-
     // Act
     const response = await invoke(handler(), apiEvent(githubDelivery('push', githubPush()), { base64: true }));
 
@@ -271,9 +273,6 @@ describe('the webhook function', () => {
 
   it('starts one execution per ref of a Bitbucket push that reports two', async () => {
     // Prepare
-    sfn
-      .on(StartExecutionCommand)
-      .callsFake(async (input) => ({ executionArn: `arn:x:${input.name}`, startDate: new Date() }));
     const payload = variant(fixture('bitbucket/repo-push.json'), (p) => {
       p.push.changes.push({
         ...p.push.changes[0],
@@ -294,7 +293,7 @@ describe('the webhook function', () => {
       expect.stringMatching(/^acme-payments-4b825dc-abc-2-[0-9a-f]{10}$/),
     ]);
     expect(response.body.results.map((r: { status: string }) => r.status)).toEqual(['started', 'started']);
-    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual(names);
+    expect(starts().map((s) => s.name)).toEqual(names);
   });
 });
 
@@ -322,7 +321,7 @@ describe('the webhook function refuses bad requests with clear JSON', () => {
     expect(response.status).toBe(status);
     expect(response.body).toEqual({ error: code, message: expect.any(String) });
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ rejected: 1, reason: code });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
   });
 
   it('refuses a base64 body over the limit with 413 without decoding or hashing it', async () => {
@@ -385,7 +384,6 @@ describe('the webhook function refuses bad requests with clear JSON', () => {
 describe('the webhook function for the local runtime', () => {
   it('hands every receipt to onReceipt, so deliveries can be counted without reading logs', async () => {
     // Prepare
-    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
     const receipts: { status: number; kinds: string[] }[] = [];
     const h = handler({ onReceipt: (r) => receipts.push({ status: r.status, kinds: r.outcomes.map((o) => o.kind) }) });
 
