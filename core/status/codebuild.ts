@@ -8,6 +8,7 @@ import {
   type StepDetail,
   type StepState,
 } from './contracts';
+import { CODEBUILD_PHASES } from './phases';
 import { contextOf, describeBuild, type StatusPlan } from './plan';
 
 /**
@@ -16,20 +17,7 @@ import { contextOf, describeBuild, type StatusPlan } from './plan';
  * gives each build (`BUILD_ENV`); the events list them under `additional-information.environment`.
  */
 
-/** CodeBuild's phases in the order a build goes through them. */
-export const CODEBUILD_PHASES = [
-  'SUBMITTED',
-  'QUEUED',
-  'PROVISIONING',
-  'DOWNLOAD_SOURCE',
-  'INSTALL',
-  'PRE_BUILD',
-  'BUILD',
-  'POST_BUILD',
-  'UPLOAD_ARTIFACTS',
-  'FINALIZING',
-  'COMPLETED',
-] as const;
+export { CODEBUILD_PHASES } from './phases';
 
 const FAILED_PHASE = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'CLIENT_ERROR']);
 

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { CODEBUILD_PHASES } from '../../../core/status/codebuild';
+import { CODEBUILD_PHASES } from '../../../core/status/phases';
 import type { StateRun, StateSummary } from '../model/status';
 import type { ApprovalView, BuildSummary, CommitStatusView, DeploymentView } from '../source';
 import { api, onChanges } from './api';
