@@ -8,6 +8,7 @@ import { type BreakStep, type DemoOptions, runDemo } from './run';
  *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]
  */
 
+export { type Decision, decideApproval } from './approvals';
 export { DemoError } from './errors';
 export { type HistoryEventLike, type StateVisit, stateVisits } from './history';
 export { RunProgress } from './progress';

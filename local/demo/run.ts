@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runtime, RuntimeOptions } from '../runtime';
 import { buildahAvailable } from '../services/codebuild';
+import { decideApproval } from './approvals';
 import { DemoError } from './errors';
 import { RunProgress, type RuntimeEvent } from './progress';
 import { collectSummary, type DemoSummary, printHistory, printSummary, summaryJson } from './report';
@@ -212,19 +213,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       }
       terminal.line(`${' '.repeat(22)}the demo approves as ${by}, as \`stepline approve <execution> --as ${by}\` does`);
       approvals.push(
-        fetch(`${started.url}/api/approvals/${encodeURIComponent(request.id)}/decision`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ decision: 'approve', by, reason: 'approved by stepline demo' }),
-        }).then(async (response) => {
-          if (!response.ok) {
-            const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-            terminal.line(
-              terminal.paint(
-                'fail',
-                `  the approval was refused: ${response.status} ${String(body['outcome'] ?? body['message'] ?? '')}`,
-              ),
-            );
+        decideApproval(started.url, request.id, 'approve', by, 'approved by stepline demo').then((decision) => {
+          if (decision.status !== 200) {
+            terminal.line(terminal.paint('fail', `  the approval was refused: ${decision.status} ${decision.outcome}`));
           }
         }),
       );
