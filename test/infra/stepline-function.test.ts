@@ -3,14 +3,30 @@ import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { openSealedConfig, parseConfig } from '../../core/config';
 import { ENV } from '../../core/contracts';
 import { entryExists, SteplineFunction } from '../../infra/constructs/SteplineFunction';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
 
+/** A valid configuration as written: defaults left out, which the sealed file must carry. */
+const CONFIG_TEXT = JSON.stringify({
+  version: 1,
+  repositories: [{ provider: 'github', name: 'acme/shop', build: { imageRepository: 'acme/shop' } }],
+});
+
+/** The Lambda function's asset folder in a synthesized assembly. */
+function assetDirOf(assembly: import('aws-cdk-lib/cx-api').CloudAssembly): string {
+  const template = assembly.getStackByName('Test').template as {
+    Resources: Record<string, { Type: string; Properties: { Code: { S3Key: string } } }>;
+  };
+  const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
+  return path.join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+}
+
 describe('SteplineFunction', () => {
   it('bundles the entry with the local esbuild as ESM with the createRequire banner, and ships the config beside it', () => {
     // Prepare
-    const root = scratchProject(['probe'], { 'stepline.config.json': '{"version":1}' });
+    const root = scratchProject(['probe'], { 'stepline.config.json': CONFIG_TEXT });
     const stack = testStack({ bundle: true });
 
     // Act
@@ -33,14 +49,15 @@ describe('SteplineFunction', () => {
       bundle.startsWith("import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"),
     ).toBe(true);
     expect(bundle).toMatch(/export\s*\{[^}]*handler/);
-    expect(readFileSync(path.join(assetDir, 'stepline.config.json'), 'utf8')).toBe('{"version":1}');
+    const shipped = JSON.parse(readFileSync(path.join(assetDir, 'stepline.config.json'), 'utf8'));
+    expect(openSealedConfig(shipped)).toEqual(parseConfig(CONFIG_TEXT, 'test'));
     expect(existsSync(path.join(assetDir, 'index.mjs.map'))).toBe(true);
   });
 
   it("bundles with the function folder's own definition when it has one, esbuild plugins included", () => {
     // Prepare: a definition with a plugin (esbuild's synchronous API refuses plugins) and a banner to recognize.
     const root = scratchProject(['probe'], {
-      'stepline.config.json': '{"version":1}',
+      'stepline.config.json': CONFIG_TEXT,
       'functions/probe/bundle.ts': [
         "import { join } from 'node:path';",
         "import type { BuildOptions } from 'esbuild';",
@@ -76,7 +93,50 @@ describe('SteplineFunction', () => {
     const bundle = readFileSync(path.join(assetDir, 'index.js'), 'utf8');
     expect(bundle.startsWith('/* own bundle */')).toBe(true);
     expect(bundle).toContain('module.exports');
-    expect(readFileSync(path.join(assetDir, 'stepline.config.json'), 'utf8')).toBe('{"version":1}');
+    const shipped = JSON.parse(readFileSync(path.join(assetDir, 'stepline.config.json'), 'utf8'));
+    expect(openSealedConfig(shipped)).toEqual(parseConfig(CONFIG_TEXT, 'test'));
+  });
+
+  it('ships the configuration sealed: validated at synth with its defaults, opened by the function as it is', () => {
+    // Prepare
+    const root = scratchProject(['probe'], { 'stepline.config.json': CONFIG_TEXT });
+    const stack = testStack({ bundle: true });
+    new SteplineFunction(stack, 'Probe', {
+      projectRoot: root,
+      name: 'probe',
+      description: 'probe',
+      configFile: path.join(root, 'stepline.config.json'),
+    });
+
+    // Act
+    const assetDir = assetDirOf((stack.node.root as import('aws-cdk-lib').App).synth());
+    const shipped = JSON.parse(readFileSync(path.join(assetDir, 'stepline.config.json'), 'utf8'));
+
+    // Assess
+    expect(shipped).toMatchObject({ stepline: 'sealed-config', version: 1, digest: expect.stringMatching(/^sha256:/) });
+    expect(shipped.config.repositories[0]).toMatchObject({ branches: [], paths: { include: ['**'], exclude: [] } });
+    expect(openSealedConfig(shipped)).toEqual(shipped.config);
+  });
+
+  it('fails while bundling, naming the field, when the configuration it bundles is invalid', () => {
+    // Prepare
+    const invalid = JSON.stringify({ version: 1, repositories: [{ provider: 'github', name: 'acme/shop' }] });
+    const root = scratchProject(['probe'], { 'stepline.config.json': invalid });
+    const stack = testStack({ bundle: true });
+
+    // Act: CDK bundles an asset when the function is made
+    const act = () =>
+      new SteplineFunction(stack, 'Probe', {
+        projectRoot: root,
+        name: 'probe',
+        description: 'probe',
+        configFile: path.join(root, 'stepline.config.json'),
+      });
+
+    // Assess: CDK wraps what the bundling threw (FailedToBundleAsset) and keeps its message
+    expect(act).toThrow(
+      /ConfigError: invalid Stepline configuration in \S+stepline\.config\.json:\s+repositories\[0\]\.build: /,
+    );
   });
 
   it('runs Node.js 24 on arm64 with X-Ray, its own log group and a role that may write only there', () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, AssetStaging, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,12 +10,27 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { parseConfig, sealConfig } from '../../../core/config';
 import { ENV, METRICS_NAMESPACE } from '../../../core/contracts';
 import { InfraError, MissingFileError } from '../../errors';
 import { acknowledge } from '../../nag/acknowledge';
 
-/** Where the bundled function finds the pipeline configuration (`STEPLINE_CONFIG`): copied beside index.mjs. */
+/** Where the bundled function finds the pipeline configuration (`STEPLINE_CONFIG`): sealed, beside the handler. */
 export const BUNDLED_CONFIG_PATH = '/var/task/stepline.config.json';
+
+/**
+ * The configuration file as the function receives it: parsed and validated (defaults applied) now, at synth, and
+ * sealed (core/config/sealed.ts), so that the function uses it without validating it again and never loads zod at
+ * cold start (docs/adr/0046). Throws the parser's `ConfigError`, naming the field, when the file is invalid.
+ */
+export function sealedConfigText(configFile: string): string {
+  const config = parseConfig(readFileSync(configFile, 'utf8'), configFile);
+  return `${JSON.stringify(sealConfig(config), null, 2)}\n`;
+}
+
+function writeSealedConfig(configFile: string, outputDir: string): void {
+  writeFileSync(path.join(outputDir, path.basename(BUNDLED_CONFIG_PATH)), sealedConfigText(configFile));
+}
 
 const rolesWithVpcAccess = new WeakSet<iam.Role>();
 
@@ -59,7 +74,8 @@ export interface SteplineFunctionProps {
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /**
-   * Absolute path of `stepline.config.json` to bundle beside the handler; `STEPLINE_CONFIG` then points at it.
+   * Absolute path of `stepline.config.json` to bundle beside the handler, validated and sealed when the function
+   * is bundled (an invalid file fails the synth, naming the field); `STEPLINE_CONFIG` then points at it.
    * @default - the configuration is not bundled
    */
   readonly configFile?: string;
@@ -145,10 +161,16 @@ export class SteplineFunction extends Construct {
         ? { onFailure: new destinations.SqsDestination(props.asyncFailureQueue), retryAttempts: 2 }
         : {}),
     };
-    const copyConfig = (output: string): string[] =>
-      configFile
-        ? [`cp ${JSON.stringify(configFile)} ${JSON.stringify(path.join(output, 'stepline.config.json'))}`]
-        : [];
+    // NodejsFunction calls its hooks twice: for the Docker command it prepares (paths inside the container, never
+    // run while local bundling works) and for local bundling. The sealed file is written on the second call only.
+    const sealConfigInto = (output: string): string[] => {
+      if (!configFile) return [];
+      if (output === AssetStaging.BUNDLING_OUTPUT_DIR) {
+        return ['echo "Stepline seals stepline.config.json at synth: it needs local bundling (esbuild)" >&2', 'exit 1'];
+      }
+      writeSealedConfig(configFile, output);
+      return [];
+    };
 
     this.function = props.ownBundle
       ? new lambda.Function(this, 'Function', {
@@ -177,7 +199,7 @@ export class SteplineFunction extends Construct {
                   commandHooks: {
                     beforeBundling: () => [],
                     beforeInstall: () => [],
-                    afterBundling: (_input: string, output: string) => copyConfig(output),
+                    afterBundling: (_input: string, output: string) => sealConfigInto(output),
                   },
                 }
               : {}),
@@ -248,7 +270,7 @@ function ownBundle(
           if (run.status !== 0) {
             throw new InfraError(`bundling ${folder} with ${definition.file} failed: ${run.stderr || run.error}`);
           }
-          if (configFile) copyFileSync(configFile, path.join(outputDir, 'stepline.config.json'));
+          if (configFile) writeSealedConfig(configFile, outputDir);
           return true;
         },
       },
