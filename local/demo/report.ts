@@ -290,7 +290,6 @@ const OVERHEAD_PARTS: readonly [Category, string][] = [
   ['status', 'status reports'],
   ['deploy', 'deploys'],
   ['coordination', 'locks'],
-  ['approval', 'approval gate'],
   ['engine', 'engine'],
 ];
 
@@ -358,8 +357,9 @@ export function printSummary(terminal: Terminal, summary: DemoSummary, consoleNo
     .join(', ');
   field(
     'time',
-    `${duration(t.commands)} in buildspec commands, ${duration(t.rollout)} in rollouts, ${duration(summary.timeline.overhead)} Stepline` +
-      `\n(${parts})`,
+    `${duration(t.commands)} in buildspec commands, ${duration(t.rollout)} in rollouts, ` +
+      `${t.approval >= 1 ? `${duration(t.approval)} at the approval gate, ` : ''}` +
+      `${duration(summary.timeline.overhead - t.approval)} Stepline\n(${parts})`,
   );
   field(
     'statuses',

@@ -122,11 +122,12 @@ export function githubPing(repository: SampleRepository, secret: string, url: st
 }
 
 /** POSTs a delivery to `<url>/webhooks/github` and answers the status and JSON body. */
-export async function deliver(url: string, delivery: Delivery): Promise<WebhookAnswer> {
+export async function deliver(url: string, delivery: Delivery, signal?: AbortSignal): Promise<WebhookAnswer> {
   const response = await fetch(`${url}/webhooks/github`, {
     method: 'POST',
     headers: delivery.headers,
     body: delivery.body,
+    ...(signal ? { signal } : {}),
   });
   const text = await response.text();
   let body: Record<string, unknown>;

@@ -159,7 +159,7 @@ describe('stepline demo', () => {
       /^staging: revision 1 in namespace hello-staging, deployment\/hello-service 2\/2 available\nproduction: revision 1 in namespace hello-production, deployment\/hello-service 3\/3 available, approved by release-manager$/,
     );
     expect(field(passing.stdout, 'time')).toMatch(
-      /^[\d.]+m?s in buildspec commands, [\d.]+m?s in rollouts, [\d.]+m?s Stepline\n\(intake /,
+      /^[\d.]+m?s in buildspec commands, [\d.]+m?s in rollouts, [\d.]+m?s at the approval gate, [\d.]+m?s Stepline\n\(intake /,
     );
     expect(field(passing.stdout, 'statuses')).toMatch(/^stepline success · stepline\/build success · /);
     expect(field(passing.stdout, 'console')).toMatch(
