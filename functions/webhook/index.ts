@@ -9,9 +9,10 @@ import { createWebhookHandler } from './handler';
 /**
  * The Lambda entry point. Settings are read once, at cold start: an invalid configuration fails the init with a
  * ConfigError that names the field, before any delivery is taken. The configuration is the sealed document the
- * construct bundles (validated at synth, so zod is never loaded here). StartExecution and GetSecretValue go through
- * the small JSON-protocol client, made at cold start; the SDK's SQS client is loaded only when a delivery must be
- * parked, which a healthy function never does (docs/adr/0008, docs/adr/0046).
+ * construct bundles (validated at synth; zod is loaded only for a configuration that is not sealed).
+ * StartExecution and GetSecretValue go through the small JSON-protocol client, made at cold start; the SDK's SQS
+ * client is loaded only when a delivery must be parked, which a healthy function never does (docs/adr/0008,
+ * docs/adr/0046).
  */
 const settings = webhookSettings();
 
