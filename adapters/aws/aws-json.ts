@@ -624,7 +624,7 @@ export class AwsJsonClient {
         : typeof data['code'] === 'string'
           ? data['code']
           : response.headers['x-amzn-errortype'];
-    const code = rawCode ? sanitizeErrorCode(rawCode) : 'Unknown';
+    const code = (rawCode ? sanitizeErrorCode(rawCode) : '') || 'Unknown';
     const text = data['message'] ?? data['Message'];
     const message =
       typeof text === 'string' && text !== '' ? text : `${operation} failed with HTTP ${response.statusCode}`;
