@@ -134,6 +134,8 @@ async function quietly<T>(act: () => Promise<T>): Promise<{ result: T; bytes: nu
 
 interface Latencies {
   readonly handler: Float64Array;
+  /** The same handler with Step Functions answered by a stub at the client (the port), as the issue defines it. */
+  readonly stubbed: Float64Array;
   readonly core: Float64Array;
   readonly floor: Float64Array;
   readonly logBytes: number;
@@ -178,6 +180,18 @@ async function handlerLatency(code: Compiled): Promise<Latencies> {
     },
   };
   const handler = createWebhookHandler({ config: CONFIG, ...ports });
+  // The same handler with the Step Functions client itself answered by a stub (no serialization, no signing), as
+  // the SDK's client was when mocked: what the issue's target is defined on.
+  const stubbedHandler = createWebhookHandler({
+    config: CONFIG,
+    ...ports,
+    workflow: {
+      start: async ({ name }) => {
+        started++;
+        return { outcome: 'started' as const, executionArn: `${executionPrefix}${name}` };
+      },
+    },
+  });
   // The same delivery through the core alone: no middy, no logs, no metrics, no HTTP mapping.
   const intake = new Intake(CONFIG);
   const coreOnce = (i: number) =>
@@ -213,12 +227,14 @@ async function handlerLatency(code: Compiled): Promise<Latencies> {
   const floor = new Float64Array(DELIVERIES);
   const times = new Float64Array(DELIVERIES);
   const core = new Float64Array(DELIVERIES);
+  const stubbed = new Float64Array(DELIVERIES);
   const { bytes: logBytes } = await quietly(async () => {
     for (let i = 0; i < WARMUP; i++) {
       floorOnce();
       await coreOnce(i);
       const response = await handler(event(i), context);
       if (response.statusCode !== 202) throw new Error(`unexpected answer ${response.statusCode}: ${response.body}`);
+      await stubbedHandler(event(i), context);
     }
     // Interleaved, so that all three see the same machine state.
     for (let i = 0; i < DELIVERIES; i++) {
@@ -231,11 +247,15 @@ async function handlerLatency(code: Compiled): Promise<Latencies> {
       start = process.hrtime.bigint();
       await handler(event(WARMUP + i), context);
       times[i] = Number(process.hrtime.bigint() - start);
+      start = process.hrtime.bigint();
+      await stubbedHandler(event(WARMUP + DELIVERIES + i), context);
+      stubbed[i] = Number(process.hrtime.bigint() - start);
     }
   });
-  if (started < 2 * DELIVERIES) throw new Error(`only ${started} executions started`);
+  if (started < 3 * DELIVERIES) throw new Error(`only ${started} executions started`);
   return {
     handler: times.sort(),
+    stubbed: stubbed.sort(),
     core: core.sort(),
     floor: floor.sort(),
     logBytes,
@@ -341,7 +361,9 @@ async function main(): Promise<void> {
 
   mkdirSync(OUTDIR, { recursive: true });
   const code = await compiled();
-  const { handler, core, floor, logBytes, startExecution } = await handlerLatency(code);
+  const { handler, stubbed, core, floor, logBytes, startExecution } = await handlerLatency(code);
+  const s50 = percentile(stubbed, 50);
+  const s99 = percentile(stubbed, 99);
   const p50 = percentile(handler, 50);
   const p99 = percentile(handler, 99);
   const c50 = percentile(core, 50);
@@ -350,16 +372,24 @@ async function main(): Promise<void> {
   const f99 = percentile(floor, 99);
   const row = (name: string, a: number, b: number, note: string) =>
     console.log(`  ${name.padEnd(12)} p50 ${micros(a).padStart(10)}   p99 ${micros(b).padStart(10)}   ${note}`);
-  console.log('time per delivery (warm, in process, StartExecution signed by the webhook client, answered by a stub)');
+  console.log('time per delivery (warm, in process)');
   row('floor', f50, f99, 'HMAC-SHA256 + JSON.parse of the same bytes');
   row('core', c50, c99, `receive() alone: ${(c50 / f50).toFixed(2)}x the floor (no middy, logs, metrics)`);
   row(
     'handler',
+    s50,
+    s99,
+    `the Lambda handler, the Step Functions client answered by a stub: ${(s50 / f50).toFixed(2)}x the floor at p50, ${(s99 / f99).toFixed(2)}x at p99`,
+  );
+  row(
+    'handler+sig',
     p50,
     p99,
-    `the Lambda handler: ${(p50 / f50).toFixed(2)}x the floor at p50, ${(p99 / f99).toFixed(2)}x at p99`,
+    `the same with the client's own work counted (JSON body, SigV4 signature), its HTTP answered by a stub: ${(p50 / f50).toFixed(2)}x at p50, ${(p99 / f99).toFixed(2)}x at p99`,
   );
-  console.log(`  target: handler p50 <= 3x the floor: ${p50 <= 3 * f50 ? 'met' : 'MISSED'}`);
+  console.log(
+    `  target: handler p50 <= 3x the floor (client answered by a stub): ${s50 <= 3 * f50 ? 'met' : 'MISSED'}; with the client's signing counted: ${p50 <= 3 * f50 ? 'met' : 'MISSED'}`,
+  );
   console.log(
     `  (the handler's logs and EMF metrics are formatted as in Lambda, ${(logBytes / DELIVERIES).toFixed(0)} bytes per delivery, and written to a counter instead of the terminal)`,
   );
