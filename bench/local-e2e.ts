@@ -326,6 +326,22 @@ async function waitUntilIdle(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** Waits until no execution runs and the number of executions has not moved for 3 s (late retries included). */
+async function settle(url: string): Promise<void> {
+  await waitUntilIdle(url, 300_000);
+  let count = (await listExecutions(url)).length;
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < 3000) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = (await listExecutions(url)).length;
+    if (now !== count) {
+      count = now;
+      stableSince = Date.now();
+      await waitUntilIdle(url, 300_000);
+    }
+  }
+}
+
 async function burstPart(root: string): Promise<boolean> {
   const redeliveries = Math.round(DELIVERIES * REDELIVERY_SHARE);
   const unique = DELIVERIES - redeliveries;
@@ -398,9 +414,23 @@ async function burstPart(root: string): Promise<boolean> {
     const burstSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const loadAfterBurst = load();
     const drained = Date.now();
-    await waitUntilIdle(runtime.url, 300_000);
+    await settle(runtime.url);
     const drainSeconds = (Date.now() - drained) / 1000;
     const cpuAfter = cpuMs(runtime.pid);
+    // A delivery whose StartExecution failed is parked and replayed by the runtime every minute (ADR 0005): replay
+    // now, as `stepline replay` does, rather than wait for the minute.
+    const parked = Number((await getJson(`${runtime.url}/api/parked`))['parked'] ?? 0);
+    const startedBeforeReplay = (await listExecutions(runtime.url)).length - before;
+    let replayed: Record<string, unknown> | null = null;
+    if (parked > 0) {
+      const response = await fetch(`${runtime.url}/api/parked/replay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      replayed = (await response.json()) as Record<string, unknown>;
+      await settle(runtime.url);
+    }
 
     // Newest first: the executions the burst started come before the warm-up's.
     const all = await listExecutions(runtime.url);
@@ -413,7 +443,12 @@ async function burstPart(root: string): Promise<boolean> {
       const id = e.name.slice(-36);
       if (ids.has(id)) byDelivery.set(id, (byDelivery.get(id) ?? 0) + 1);
     }
-    const lost = originals.filter((o) => !byDelivery.has(o.id)).length;
+    // Lost: a delivery the runtime answered 2xx (accepted) that has no execution. A delivery the sender gave up on
+    // (no answer within 10 s) and that has no execution is counted apart: GitHub marks it failed, to redeliver.
+    const answered = new Set(sent.filter((s) => s.status >= 200 && s.status < 300).map((s) => s.deliveryId));
+    const missing = originals.filter((o) => !byDelivery.has(o.id));
+    const lost = missing.filter((o) => answered.has(o.id)).length;
+    const notReceived = missing.length - lost;
     const duplicated = [...byDelivery.values()].reduce((n, count) => n + count - 1, 0) + (created - byDelivery.size);
     const statuses = new Map<string, number>();
     for (const e of executions) statuses.set(e.status, (statuses.get(e.status) ?? 0) + 1);
@@ -433,7 +468,7 @@ async function burstPart(root: string): Promise<boolean> {
 
     console.log(`   load average after the burst: ${loadAfterBurst}`);
     console.log(
-      `   sent ${sent.length} in ${burstSeconds.toFixed(2)} s (${Math.round(sent.length / burstSeconds)} deliveries/s); every run had ended ${drainSeconds.toFixed(1)} s after the last answer`,
+      `   sent ${sent.length} in ${burstSeconds.toFixed(2)} s (${Math.round(sent.length / burstSeconds)} deliveries/s); every run had ended, and nothing more started for 3 s, ${drainSeconds.toFixed(1)} s after the last answer`,
     );
     if (cpuBefore !== null && cpuAfter !== null) {
       console.log(
@@ -448,10 +483,20 @@ async function burstPart(root: string): Promise<boolean> {
     console.log(
       `   executions in the store: ${created} new (${[...statuses].map(([s, n]) => `${n} ${s}`).join(', ')})`,
     );
+    console.log(
+      parked > 0
+        ? `   parked after the burst (StartExecution failed, replayed at the runtime's next minute): ${parked}; ${startedBeforeReplay} executions before the replay, which started ${String(replayed?.['started'])}, found ${String(replayed?.['duplicate'])} already started, left ${String(replayed?.['failed'])}`
+        : '   parked after the burst: 0',
+    );
     const exact = created === unique && lost === 0 && duplicated === 0 && consistent === arnOf.size;
     console.log(
       `   executions started ${created} = unique deliveries ${unique}: ${lost} lost, ${duplicated} duplicated   target: 0 lost, 0 duplicated: ${met(exact)}`,
     );
+    if (notReceived > 0 || lost > 0) {
+      console.log(
+        `     of the ${missing.length} unique deliveries without an execution, ${lost} were answered 2xx (accepted, then lost) and ${notReceived} got no answer within 10 s (GitHub shows those failed, to redeliver)`,
+      );
+    }
     console.log(
       `   webhook latency (client side, ${CONCURRENCY} in flight): p50 ${ms(median(latencies))}   p99 ${ms(quantile(latencies, 0.99))}   max ${ms(Math.max(...latencies))}`,
     );
