@@ -3,7 +3,7 @@ import { type BreakStep, type DemoOptions, runDemo } from './run';
 
 /**
  * `stepline demo` (issue 7): the whole pipeline on this machine, from a signed push to a sample service to its
- * deployment on the simulated cluster. See run.ts for what it does and ADRs 0080-0084 for why.
+ * deployment on the simulated cluster. See run.ts for what it does and ADRs 0080-0085 for why.
  *
  *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]
  */
