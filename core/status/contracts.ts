@@ -63,6 +63,24 @@ export interface StepDetail {
   readonly failedStep?: FailedStep;
   /** For `step: 'approval'`. */
   readonly approval?: ApprovalDetail;
+  /**
+   * For a final pipeline report (`success`, `failure`, `cancelled`): the build and test results the run knows.
+   * Their contexts are normally settled by CodeBuild's own events (`functions/build-events`), which can arrive
+   * after the final report or not at all; the final report settles every one of them that is still open, before it
+   * closes what is left, so a suite that passed never ends "stopped".
+   */
+  readonly finished?: readonly FinishedStep[];
+}
+
+/** A build or test result the workflow knows, as a final report carries it (see `StepDetail.finished`). */
+export interface FinishedStep {
+  readonly step: 'build' | 'test';
+  /** Required for `test`. */
+  readonly suite?: string;
+  readonly state: 'success' | 'failure';
+  readonly phase?: string;
+  readonly exitCode?: number;
+  readonly logUrl?: string;
 }
 
 /**

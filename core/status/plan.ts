@@ -38,6 +38,11 @@ export interface StatusPlan {
   readonly closeOpen: { readonly state: 'cancelled'; readonly description: string } | null;
   /** Post an update only when its context is not already finished on the host (late, unordered events). */
   readonly onlyIfOpen: boolean;
+  /**
+   * Results the run knows of steps that report through their own events (build, tests): after the updates, each
+   * one whose context is still open on the host (or absent) is posted, before `closeOpen` closes what is left.
+   */
+  readonly settle?: readonly StatusUpdate[];
 }
 
 export interface PlanOptions {
@@ -249,5 +254,30 @@ export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan
   const updates: StatusUpdate[] = [{ context, state: contextState(event), description, targetUrl }];
   const final = event.step === 'pipeline' && (event.state === 'failure' || event.state === 'cancelled');
   const closeOpen = final ? { state: 'cancelled' as const, description: `stopped: run ${description}` } : null;
-  return { updates, deployment: deploymentOf(event, description, options.links), closeOpen, onlyIfOpen: false };
+  const ended = final || (event.step === 'pipeline' && event.state === 'success');
+  const settle = ended ? settled(event, prefix, options.links) : [];
+  return {
+    updates,
+    deployment: deploymentOf(event, description, options.links),
+    closeOpen,
+    onlyIfOpen: false,
+    ...(settle.length ? { settle } : {}),
+  };
+}
+
+/** The final report's known build and test results, as the statuses their own events would have posted. */
+function settled(event: StatusEvent, prefix: string, links: ConsoleLinks | null): StatusUpdate[] {
+  return (event.detail?.finished ?? []).map((step) => {
+    const suite = step.suite ?? '';
+    const detail = {
+      ...(step.phase ? { phase: step.phase } : {}),
+      ...(step.exitCode !== undefined ? { exitCode: step.exitCode } : {}),
+    };
+    return {
+      context: contextOf(prefix, step.step, { suite }),
+      state: step.state,
+      description: describeBuild(step.step, step.state, suite, detail),
+      targetUrl: step.logUrl ?? (event.executionArn && links ? links.execution(event.executionArn) : null),
+    };
+  });
 }

@@ -209,6 +209,19 @@ export async function deliver(
     }
   }
   for (const update of updates) outcomes.push(await postStatus(send, dialect, subject, update));
+  const posted = new Set(updates.map((u) => u.context));
+
+  if (plan.settle?.length) {
+    // Results the run knows: post those still open (a lost or late build event), leave those already final.
+    const current = await readBack(send, dialect, subject);
+    const finished =
+      typeof current === 'string' ? new Set<string>() : new Set(current.filter((s) => !s.open).map((s) => s.context));
+    for (const update of plan.settle) {
+      if (finished.has(update.context)) continue;
+      outcomes.push(await postStatus(send, dialect, subject, update));
+      posted.add(update.context);
+    }
+  }
 
   let deploymentId: number | undefined;
   if (plan.deployment && subject.provider === 'github') {
@@ -218,7 +231,6 @@ export async function deliver(
   }
 
   if (plan.closeOpen) {
-    const posted = new Set(updates.map((u) => u.context));
     const current = await readBack(send, dialect, subject);
     const targetUrl = plan.updates[0]?.targetUrl ?? null;
     if (typeof current === 'string') {

@@ -48,6 +48,18 @@ const StepDetail = z
         environment: z.string().optional(),
       })
       .optional(),
+    finished: z
+      .array(
+        z.object({
+          step: z.enum(['build', 'test']),
+          suite: z.string().optional(),
+          state: z.enum(['success', 'failure']),
+          phase: z.string().optional(),
+          exitCode: z.number().int().optional(),
+          logUrl: z.string().optional(),
+        }),
+      )
+      .optional(),
     approval: z
       .object({
         outcome: z.enum(['waiting', 'approved', 'rejected', 'timed-out']),

@@ -137,6 +137,15 @@ describe('pipeline workflow', () => {
         logUrl: expect.stringContaining('stepline-build'),
       },
     });
+    expect(final?.detail?.finished).toEqual([
+      {
+        step: 'build',
+        state: 'failure',
+        phase: 'BUILD',
+        exitCode: 2,
+        logUrl: expect.stringContaining('stepline-build'),
+      },
+    ]);
     expect(world.calls.builds).toHaveLength(1);
     expect(world.calls.deploys).toHaveLength(0);
   });
@@ -157,6 +166,9 @@ describe('pipeline workflow', () => {
       state: 'failure',
       detail: { failedStep: { step: 'test', suite: 'e2e' }, phase: 'BUILD', exitCode: 1 },
     });
+    expect(
+      world.calls.status.at(-1)?.detail?.finished?.map((f) => `${f.step}${f.suite ? `/${f.suite}` : ''}:${f.state}`),
+    ).toEqual(['build:success', 'test/unit:success', 'test/e2e:failure']);
     expect(world.calls.deploys).toHaveLength(0);
     expect(world.calls.coordination.map((c) => c.action)).toEqual(['register']);
   });

@@ -283,6 +283,48 @@ describe('no commit left pending', () => {
     },
   );
 
+  it.each<Provider>(['github', 'gitlab', 'bitbucket'])(
+    "settles on %s the results the final report knows, when the build's own events came late or not at all",
+    async (provider) => {
+      // Prepare: the run opened every context; the unit suite's success event reached the host, e2e's did not.
+      const deps = { transport: transport(provider), links };
+      await reportStatus(event(provider, { step: 'pipeline', state: 'pending' }), deps);
+      await reportStatus(event(provider, { step: 'build', state: 'running' }), deps);
+      await reportStatus(event(provider, { step: 'test', suite: 'unit', state: 'success' }), deps);
+
+      // Act
+      const result = await reportStatus(
+        event(provider, {
+          step: 'pipeline',
+          state: 'failure',
+          detail: {
+            failedStep: { step: 'test', suite: 'e2e' },
+            exitCode: 2,
+            finished: [
+              { step: 'build', state: 'success', logUrl: 'https://logs.test/build' },
+              { step: 'test', suite: 'unit', state: 'failure' },
+              { step: 'test', suite: 'e2e', state: 'failure', phase: 'BUILD', exitCode: 2 },
+            ],
+          },
+        }),
+        deps,
+      );
+
+      // Assess
+      const latest = host.latest(provider, REPO[provider], SHA);
+      const failed = { github: 'failure', gitlab: 'failed', bitbucket: 'FAILED' }[provider];
+      const passed = { github: 'success', gitlab: 'success', bitbucket: 'SUCCESSFUL' }[provider];
+      const closed = { github: 'error', gitlab: 'canceled', bitbucket: 'STOPPED' }[provider];
+      expect(latest.get('stepline/build')?.state).toBe(passed);
+      // A result already final on the host stays as it is: the settle only fills what is open.
+      expect(latest.get('stepline/test/unit')?.state).toBe(passed);
+      expect(latest.get('stepline/test/e2e')?.state).toBe(failed);
+      expect(latest.get('stepline/test/e2e')?.description).toBe('suite e2e failed in phase BUILD: exit 2');
+      expect(latest.get('stepline/deploy/staging')?.state).toBe(closed);
+      expect(result.failed).toBe(0);
+    },
+  );
+
   it("closes this run's GitHub deployment that still waits for approval when the run is cancelled", async () => {
     // Prepare
     const deps = { transport: transport('github'), links };
