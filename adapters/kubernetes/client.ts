@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type * as http from 'node:http';
+import * as https from 'node:https';
 import {
   ApiException,
   createConfiguration,
@@ -23,6 +26,10 @@ import { toKubernetesError } from './errors';
  *   should have refused). A middleware puts the exact JSON of the object back into the body of the apply.
  * - The API's discovery cache lives in the instance: one instance is kept per cluster connection so that
  *   discovery (one GET per group version) happens once, not before every apply.
+ * - The library makes a new `https.Agent` for every request (`KubeConfig.applySecurityAuthentication`), so every
+ *   request opens a new connection and makes a new TLS handshake: about 10 ms each against a local API server, a
+ *   dozen per deploy. The same middleware swaps it for a keep-alive agent with the same TLS options (CA, client
+ *   certificate, server name, verification), made once per set of options (docs/adr/0086).
  */
 export interface ClusterClientOptions {
   /** Milliseconds a request may take. Default 30,000. */
@@ -59,6 +66,7 @@ export class KubernetesClusterClient implements ClusterClient {
   /** Bodies to send as they are, by request URL (see the class comment). */
   private readonly exactBodies = new Map<string, string>();
   private crdsApplied = false;
+  private readonly agents = new KeepAliveAgents();
 
   public constructor(kubeConfig: KubeConfig, options: ClusterClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -68,6 +76,7 @@ export class KubernetesClusterClient implements ClusterClient {
     this.crdWaitMs = options.crdWaitMs ?? 10_000;
     const timeoutMs = options.timeoutMs ?? 30_000;
     const exactBodies = this.exactBodies;
+    const agents = this.agents;
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kubeConfig },
@@ -75,6 +84,8 @@ export class KubernetesClusterClient implements ClusterClient {
         {
           pre: async (context) => {
             context.setSignal(AbortSignal.timeout(timeoutMs));
+            const agent = agents.reuse(context.getAgent());
+            if (agent) context.setAgent(agent);
             const exact = exactBodies.get(withoutQuery(context.getUrl()));
             if (exact !== undefined && context.getHttpMethod() === 'PATCH') context.setBody(exact);
             return context;
@@ -255,6 +266,44 @@ export class KubernetesClusterClient implements ClusterClient {
       if (error instanceof ApiException && Number(error.code) === 404) return;
       throw toKubernetesError(error, this.context('delete', ref));
     }
+  }
+}
+
+type RequestAgent = http.Agent | https.Agent | undefined;
+
+/** The TLS options of an agent that make a connection what it is: whom it trusts and who it says it is. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
+
+/**
+ * Keep-alive agents in place of the library's one-request agents. A plain `https.Agent` (not a proxy's) is replaced
+ * by a kept one with the same TLS options; new options (a client certificate renewed by an exec plugin, say) make
+ * a new kept agent. Idle connections close before the server's keep-alive timeout
+ * (node reads its `Keep-Alive: timeout` hint) and never hold the process open.
+ */
+class KeepAliveAgents {
+  private kept: { readonly key: string; readonly agent: https.Agent } | null = null;
+
+  public reuse(agent: RequestAgent): RequestAgent {
+    if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return agent;
+    const options = (agent as https.Agent & { options: https.AgentOptions }).options;
+    const hash = createHash('sha256');
+    for (const name of TLS_OPTIONS) {
+      const values = ([] as unknown[]).concat(options[name] ?? []);
+      hash.update(`${name}:${values.length}\n`);
+      for (const value of values) {
+        if (Buffer.isBuffer(value) || typeof value === 'string') hash.update(value);
+        else hash.update(JSON.stringify(value) ?? '');
+        hash.update('\n');
+      }
+    }
+    const key = hash.digest('hex');
+    if (this.kept?.key !== key) {
+      // The previous agent may still carry a request: its idle connections close on their own.
+      const tls: https.AgentOptions = {};
+      for (const name of TLS_OPTIONS) if (options[name] !== undefined) Object.assign(tls, { [name]: options[name] });
+      this.kept = { key, agent: new https.Agent({ ...tls, keepAlive: true }) };
+    }
+    return this.kept.agent;
   }
 }
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { DescribeClusterCommand, type DescribeClusterCommandOutput, type EKSClient } from '@aws-sdk/client-eks';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -35,6 +36,8 @@ export class ClusterConnector {
   private readonly endpoints = new Map<string, { endpoint: ClusterEndpoint; until: number }>();
   private readonly tokens: EksTokenCache;
   private readonly now: () => Date;
+  /** Kubeconfig files read, by path and context, with the file's version (mtime and size) they were read at. */
+  private readonly kubeconfigs = new Map<string, { version: string; loaded: ReturnType<typeof loadKubeconfig> }>();
 
   public constructor(private readonly access: EksAccess | null) {
     this.now = access?.now ?? (() => new Date());
@@ -45,7 +48,7 @@ export class ClusterConnector {
   public async connect(cluster: Cluster): Promise<{ kubeConfig: KubeConfig; identity: string; key: string }> {
     if (cluster.type === 'kubeconfig')
       return {
-        ...loadKubeconfig(cluster.path, cluster.context),
+        ...this.kubeconfig(cluster.path, cluster.context),
         key: `kubeconfig:${cluster.path ?? ''}:${cluster.context ?? ''}`,
       };
     if (!this.access)
@@ -72,6 +75,27 @@ export class ClusterConnector {
       identity: `the IAM role of the deploy function (its EKS access entry on cluster ${cluster.name})`,
       key: `eks:${region}:${cluster.name}:${token}`,
     };
+  }
+
+  /**
+   * A kubeconfig file, read again only when it changed (its mtime or size): every deploy opens its cluster, and
+   * parsing the file (YAML, certificates) each time costs more than the stat.
+   */
+  private kubeconfig(path: string | undefined, context: string | undefined): ReturnType<typeof loadKubeconfig> {
+    if (path === undefined) return loadKubeconfig(path, context);
+    let version: string;
+    try {
+      const stat = statSync(path);
+      version = `${stat.mtimeMs}:${stat.size}`;
+    } catch {
+      return loadKubeconfig(path, context);
+    }
+    const key = `${path}\0${context ?? ''}`;
+    const cached = this.kubeconfigs.get(key);
+    if (cached?.version === version) return cached.loaded;
+    const loaded = loadKubeconfig(path, context);
+    this.kubeconfigs.set(key, { version, loaded });
+    return loaded;
   }
 
   /** Endpoint and CA of an EKS cluster (DescribeCluster, kept for an hour). */

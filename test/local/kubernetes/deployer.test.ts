@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as https from 'node:https';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubernetesClusterClient } from '../../../adapters/kubernetes/client';
 import { loadKubeconfig } from '../../../adapters/kubernetes/connect';
 import type { DeployResult, RolloutEvent } from '../../../core/deploy/contracts';
@@ -259,6 +260,28 @@ describe('deploy against the simulated API server', () => {
     expect(error.message).toContain('Field manager "hpa-controller" owns these fields');
     expect(forced.applied.find((a) => a.kind === 'Deployment')?.change).toBe('configured');
     expect(((cluster.server.object('apps/v1', 'Deployment', 'shop', 'api') ?? {})['spec'] as Json)['replicas']).toBe(2);
+  });
+
+  it('keeps its connection to the API server across the requests of a deploy and the next deploy', async () => {
+    // Prepare
+    const ports = await cluster.ports();
+    await ports.cluster.scopeOf('v1', 'Namespace');
+    const before = cluster.server.requests.length;
+    const connect = vi.spyOn(https.Agent.prototype, 'createConnection');
+    let connections: number;
+
+    // Act
+    try {
+      await deploy(deployEvent(), ports);
+      await deploy(deployEvent({ image: { repository: REPOSITORY, digest: DIGEST_V2 } }), await cluster.ports());
+    } finally {
+      connections = connect.mock.calls.length;
+      connect.mockRestore();
+    }
+
+    // Assess
+    expect(cluster.server.requests.length - before).toBeGreaterThan(20);
+    expect(connections).toBe(0);
   });
 
   it('refuses an API server whose certificate the configured CA did not sign', async () => {

@@ -167,3 +167,46 @@ current-context: dev
     expect(load).toThrow(expected);
   });
 });
+
+describe('ClusterConnector (kubeconfig)', () => {
+  let dir: string;
+  const kubeconfig = (server: string) => `apiVersion: v1
+kind: Config
+clusters:
+  - name: dev
+    cluster: {server: "${server}", certificate-authority-data: ${Buffer.from(CA).toString('base64')}}
+users:
+  - name: ci
+    user: {token: abc}
+contexts:
+  - name: dev
+    context: {cluster: dev, user: ci}
+current-context: dev
+`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stepline-kubeconfig-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a kubeconfig file once while it does not change, and again once it does', async () => {
+    // Prepare
+    const path = join(dir, 'config');
+    await writeFile(path, kubeconfig('https://127.0.0.1:6443'));
+    const connector = new ClusterConnector(null);
+    const first = await connector.connect({ type: 'kubeconfig', path });
+
+    // Act
+    const again = await connector.connect({ type: 'kubeconfig', path });
+    await writeFile(path, kubeconfig('https://10.0.0.1:443'));
+    const changed = await connector.connect({ type: 'kubeconfig', path });
+
+    // Assess
+    expect(again.kubeConfig).toBe(first.kubeConfig);
+    expect(again.key).toBe(first.key);
+    expect(changed.kubeConfig).not.toBe(first.kubeConfig);
+    expect(changed.kubeConfig.getCurrentCluster()?.server).toBe('https://10.0.0.1:443');
+  });
+});
