@@ -104,10 +104,15 @@ export function fromStatesRequest(value: unknown): unknown {
   return out;
 }
 
-/** "Sep 1, 2017 4:12:29 PM", the way CodeBuild's events write times. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/**
+ * "Sep 1, 2017 4:12:29 PM", the way CodeBuild's events write times. Written out by hand: `toLocaleString` builds
+ * an Intl formatter on every call, and every event carries every phase's times (about 80 ms of a run's CPU).
+ */
 export function eventTime(ms: number): string {
   const d = new Date(ms);
-  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const month = MONTHS[d.getUTCMonth()] as string;
   const hours = d.getUTCHours();
   const h12 = hours % 12 === 0 ? 12 : hours % 12;
   const mm = String(d.getUTCMinutes()).padStart(2, '0');
