@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
-import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { gitHostSettingsFromEnv } from '../../adapters/githost/settings';
 import { EnvTokenSource } from '../../adapters/githost/tokens';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
@@ -18,7 +18,14 @@ import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/co
 import { identityModeFromEnv } from '../../functions/approval/identity';
 import { type DrainSummary, drainParkingStore, replayDelivery } from '../../functions/replay/replay';
 import { type ClockMode, Engine, type HistoryEvent } from '../engine';
-import { buildRouter, MetricsRegistry, type Router } from '../server';
+import {
+  type AwsApiAnswer,
+  awsApiAnswer,
+  buildRouter,
+  inProcessAwsHandler,
+  MetricsRegistry,
+  type Router,
+} from '../server';
 import { eventJson, executionSummary } from '../server/api';
 import { CodeBuildService, codeBuildTaskHandler, installBuildTools } from '../services/codebuild';
 import { GitHostSink, sinkOrHostTransport } from '../services/githost';
@@ -149,7 +156,7 @@ export interface Runtime {
   };
   /** Emits `event` for everything the stream shows (`{ type: 'history' | 'execution' | 'build' | 'invoke' | ... }`). */
   readonly events: EventEmitter;
-  /** A Step Functions client on this runtime (static credentials). */
+  /** A Step Functions client on this runtime (static credentials), answered in process (server/in-process.ts). */
   readonly sfn: SFNClient;
   /** What recovery found at start. */
   readonly recovered: {
@@ -400,12 +407,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         }
       },
     });
-    const sfn = createSfnClient({
+    // The functions' Step Functions calls (StartExecution, DescribeExecution, SendTask*, StopExecution) go through
+    // the SDK as on AWS, answered in process by the API the HTTP route serves (server/in-process.ts).
+    let awsAnswer: AwsApiAnswer | null = null;
+    const sfn = new SFNClient({
       region: REGION,
       endpoint: internalUrl,
       credentials: { accessKeyId: 'stepline-local', secretAccessKey: 'stepline-local' },
       maxAttempts: 3,
-      requestTimeoutMs: 10_000,
+      requestHandler: inProcessAwsHandler(() => awsAnswer),
     });
     cleanups.push(() => sfn.destroy());
 
@@ -553,6 +563,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
     });
     cleanups.push(() => states.freeze());
+    awsAnswer = awsApiAnswer({ states, codebuild });
     metrics.collect(() => {
       metrics.reset('stepline_runs_running');
       metrics.set('stepline_runs_running', {}, running.size);
@@ -584,6 +595,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     }
 
     // The functions.
+    const sink = new GitHostSink(statuses);
     const gitHostSettings = gitHostSettingsFromEnv({ ...env, STEPLINE_CONSOLE: 'local', STEPLINE_CONSOLE_URL: url });
     const approvalKeys = async (): Promise<readonly string[]> => keys;
     const maxBodyBytes = env['WEBHOOK_MAX_BODY_BYTES'] ? Number(env['WEBHOOK_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
@@ -603,7 +615,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         identity: identityModeFromEnv({ STEPLINE_APPROVER_IDENTITY: 'form', ...env }),
       },
       status: {
-        transportFor: sinkOrHostTransport(gitHostSettings, new EnvTokenSource(env), `${internalUrl}/githost`),
+        transportFor: sinkOrHostTransport(gitHostSettings, new EnvTokenSource(env), `${internalUrl}/githost`, sink),
         links: gitHostSettings.links,
         contextPrefix: gitHostSettings.contextPrefix,
       },
@@ -631,7 +643,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
 
     const approvals = new ApprovalDesk(db, approvalStore, approvalKeys, stepFunctionsCallbacks(sfn), url);
-    const sink = new GitHostSink(statuses);
     const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
     let replaying: Promise<DrainSummary> | null = null;
     const replay = async (name?: string): Promise<DrainSummary> => {
@@ -713,7 +724,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       webhooks: ['github', 'gitlab', 'bitbucket'].map((p) => `${url}/webhooks/${p}`),
     });
     router = buildRouter({
-      aws: { states, codebuild },
+      aws: awsAnswer,
       lambda,
       sink,
       metrics,

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { EngineApiError, type HistoryEvent } from '../engine';
 import type { StatesService } from '../runtime/states';
 import { CodeBuildError, type CodeBuildService, toApiBuild } from '../services/codebuild';
@@ -37,32 +36,33 @@ function clean<T extends Record<string, unknown>>(value: T): T {
   return value;
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  contentType: string,
-  extra: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...extra,
-  });
-  res.end(text);
+/** An answer of the AWS APIs, before it is written: the same for a socket and for an in-process caller. */
+export interface AwsAnswer {
+  readonly status: number;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
-function sendError(
-  res: ServerResponse,
-  contentType: string,
-  namespace: string,
-  code: string,
-  message: string,
-  status = 400,
-): void {
-  send(res, status, { __type: `${namespace}#${code}`, message }, contentType, { 'x-amzn-errortype': code });
+/** Answers one request: its `X-Amz-Target`, and its body (null when it was larger than the API takes). */
+export type AwsApiAnswer = (target: string, body: Buffer | null) => Promise<AwsAnswer>;
+
+function answer(status: number, body: unknown, contentType: string, extra: Record<string, string> = {}): AwsAnswer {
+  const text = JSON.stringify(body);
+  return {
+    status,
+    headers: {
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(text)),
+      'x-amzn-requestid': randomUUID(),
+      ...extra,
+    },
+    body: text,
+  };
+}
+
+function errorAnswer(contentType: string, namespace: string, code: string, message: string, status = 400): AwsAnswer {
+  return answer(status, { __type: `${namespace}#${code}`, message }, contentType, { 'x-amzn-errortype': code });
 }
 
 /** Whether a request is for one of the AWS APIs (by its target header). */
@@ -207,45 +207,60 @@ function codeBuild(codebuild: CodeBuildService): Record<string, Operation> {
   };
 }
 
-/** Serves one AWS API request (routed here when `X-Amz-Target` names an AWS operation). */
-export function awsApi(deps: AwsApiDependencies): (ctx: RouteContext) => Promise<void> {
+/** The largest request body the AWS APIs read. */
+export const MAX_AWS_REQUEST_BYTES = MAX_REQUEST;
+
+/**
+ * The AWS APIs as a function of the target and the body. The HTTP route below and the runtime's own in-process
+ * clients (in-process.ts) both answer through it, so that a call answers the same, byte for byte, either way.
+ */
+export function awsApiAnswer(deps: AwsApiDependencies): AwsApiAnswer {
   const sfn = stepFunctions(deps.states);
   const cb = codeBuild(deps.codebuild);
-  return async function serveAwsApi({ req, res }) {
-    const target = String(req.headers['x-amz-target'] ?? '');
+  return async function answerAwsApi(target, body) {
     const isSfn = target.startsWith(SFN_PREFIX);
     const contentType = isSfn ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
     const namespace = isSfn ? 'com.amazonaws.swf.service.v2.model' : 'com.amazonaws.codebuild';
     const operation = isSfn ? target.slice(SFN_PREFIX.length) : target.slice(CODEBUILD_PREFIX.length);
     const table = isSfn ? sfn : cb;
-    const handler = Object.hasOwn(table, operation) ? table[operation] : undefined;
+    const handler = isAwsRequest(target) && Object.hasOwn(table, operation) ? table[operation] : undefined;
     if (!handler) {
-      sendError(res, contentType, namespace, 'UnknownOperationException', `The local runtime does not serve ${target}`);
-      return;
+      return errorAnswer(
+        contentType,
+        namespace,
+        'UnknownOperationException',
+        `The local runtime does not serve ${target}`,
+      );
     }
     let input: Record<string, unknown>;
     try {
-      const { body, truncated } = await readBody(req, MAX_REQUEST);
-      if (truncated) throw new HttpError(413, 'body_too_large', `the request is larger than ${MAX_REQUEST} bytes`);
+      if (body === null) throw new HttpError(413, 'body_too_large', `the request is larger than ${MAX_REQUEST} bytes`);
       const parsed = body.length ? (JSON.parse(body.toString('utf8')) as unknown) : {};
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
       input = parsed as Record<string, unknown>;
     } catch (error) {
       const message = error instanceof HttpError ? error.message : 'the request body is not a JSON object';
-      sendError(res, contentType, namespace, 'SerializationException', message);
-      return;
+      return errorAnswer(contentType, namespace, 'SerializationException', message);
     }
     try {
-      const out = await handler(input);
-      send(res, 200, out, contentType);
+      return answer(200, await handler(input), contentType);
     } catch (error) {
-      if (error instanceof EngineApiError) {
-        sendError(res, contentType, namespace, error.code, error.message);
-      } else if (error instanceof CodeBuildError) {
-        sendError(res, contentType, namespace, error.code, error.message);
-      } else {
-        sendError(res, contentType, namespace, 'InternalServerError', 'internal error of the local runtime', 500);
+      if (error instanceof EngineApiError || error instanceof CodeBuildError) {
+        return errorAnswer(contentType, namespace, error.code, error.message);
       }
+      return errorAnswer(contentType, namespace, 'InternalServerError', 'internal error of the local runtime', 500);
     }
+  };
+}
+
+/** Serves one AWS API request (routed here when `X-Amz-Target` names an AWS operation). */
+export function awsApi(deps: AwsApiDependencies | AwsApiAnswer): (ctx: RouteContext) => Promise<void> {
+  const answerOf = typeof deps === 'function' ? deps : awsApiAnswer(deps);
+  return async function serveAwsApi({ req, res }) {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const { body, truncated } = await readBody(req, MAX_REQUEST);
+    const out = await answerOf(target, truncated ? null : body);
+    res.writeHead(out.status, out.headers);
+    res.end(out.body);
   };
 }

@@ -1,14 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GitHostSink } from '../services/githost';
+import { type GitHostSink, SINK_BODY_LIMIT, sinkRequest } from '../services/githost';
 import type { LambdaService } from '../services/lambda';
 import { type ApiDependencies, registerApi } from './api';
-import { awsApi, isAwsRequest } from './aws';
+import { type AwsApiAnswer, type AwsApiDependencies, awsApi, isAwsRequest } from './aws';
 import { gatewayHandler } from './gateway';
-import { type RouteContext, Router, readJson, sendJson, sendText } from './http';
+import { type RouteContext, type RouteHandler, Router, readBody, sendJson, sendText } from './http';
 import type { MetricsRegistry } from './metrics';
 
 export { type ApiDependencies, buildSummary, eventJson, executionSummary } from './api';
+export {
+  type AwsAnswer,
+  type AwsApiAnswer,
+  type AwsApiDependencies,
+  awsApiAnswer,
+  MAX_AWS_REQUEST_BYTES,
+} from './aws';
 export { gatewayEvent } from './gateway';
 export {
   HttpError,
@@ -20,6 +27,7 @@ export {
   sendJson,
   sendText,
 } from './http';
+export { type InProcessAwsHandler, inProcessAwsHandler } from './in-process';
 export { DURATION_BUCKETS, MetricsRegistry } from './metrics';
 
 /**
@@ -39,7 +47,8 @@ export { DURATION_BUCKETS, MetricsRegistry } from './metrics';
  */
 
 export interface ServerDependencies {
-  readonly aws: Parameters<typeof awsApi>[0];
+  /** The AWS APIs' services, or their answer function when the runtime shares it with its in-process clients. */
+  readonly aws: AwsApiDependencies | AwsApiAnswer;
   readonly lambda: LambdaService;
   readonly sink: GitHostSink;
   readonly metrics: MetricsRegistry;
@@ -76,12 +85,7 @@ export function buildRouter(deps: ServerDependencies): Router {
   });
   router.add('GET', '/approvals/:id', approvals);
   router.add('POST', '/approvals/:id', approvals);
-  router.add('*', '/githost/*rest', async ({ req, res, url, params }) => {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const body = method === 'GET' || method === 'HEAD' ? null : await readJson(req, 256 * 1024).catch(() => null);
-    const answer = deps.sink.handle({ method, path: `/${params['rest'] ?? ''}${url.search}`, body });
-    sendJson(res, answer.status, answer.body);
-  });
+  router.add('*', '/githost/*rest', sinkRoute(deps.sink));
   router.add('GET', '/metrics', ({ res }) =>
     sendText(res, 200, deps.metrics.expose(), 'text/plain; version=0.0.4; charset=utf-8'),
   );
@@ -90,6 +94,20 @@ export function buildRouter(deps: ServerDependencies): Router {
   router.add('GET', '/', (ctx: RouteContext) => index(ctx, router));
   deps.extend?.(router);
   return router;
+}
+
+/**
+ * The local Git host sink's route (`* /githost/*rest`). The runtime's own status functions reach the sink in
+ * process with the same request (services/githost/in-process.ts); this is the route for everyone else.
+ */
+export function sinkRoute(sink: GitHostSink): RouteHandler {
+  return async function serveSink({ req, res, url, params }) {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const read = method === 'GET' || method === 'HEAD' ? null : await readBody(req, SINK_BODY_LIMIT).catch(() => null);
+    const text = read && !read.truncated ? read.body.toString('utf8') : null;
+    const answer = sink.handle(sinkRequest(method, params['rest'] ?? '', url.search, text));
+    sendJson(res, answer.status, answer.body);
+  };
 }
 
 function index({ res }: RouteContext, router: Router): void {

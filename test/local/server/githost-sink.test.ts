@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { GitHostSink } from '../../../local/services/githost';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpHostTransport } from '../../../adapters/githost/http';
+import { Router, sinkRoute } from '../../../local/server';
+import { GitHostSink, inProcessSinkFetch } from '../../../local/services/githost';
 import { openStateDb, StatusStore } from '../../../local/store';
 
 /**
@@ -146,5 +150,87 @@ describe('the local Git host sink', () => {
     const answer = sink().sink.handle({ method: 'GET', path: '/gitea/api/v1/repos', body: null });
     // Assess
     expect(answer.status).toBe(404);
+  });
+});
+
+describe('the local Git host sink in process', () => {
+  let server: Server;
+  let mount: string;
+  let store: StatusStore;
+  let inProcess: typeof fetch;
+
+  beforeAll(async () => {
+    store = new StatusStore(openStateDb(':memory:'));
+    const routed = new GitHostSink(store);
+    const router = new Router().add('*', '/githost/*rest', sinkRoute(routed));
+    server = createServer((req, res) => void router.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    mount = `http://127.0.0.1:${(server.address() as AddressInfo).port}/githost`;
+    inProcess = inProcessSinkFetch(new GitHostSink(store), mount, () => {
+      throw new Error('the in-process sink sent a request over the network');
+    });
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  /** The answer without what differs between two identical requests (ids, times). */
+  const comparable = (body: unknown): unknown =>
+    JSON.parse(JSON.stringify(body), (key, value) => (key === 'id' || key === 'created_at' ? undefined : value));
+
+  it.each([
+    ['a GitHub status', 'POST', `/github/repos/acme/shop/statuses/${SHA}`, JSON.stringify({ state: 'pending' })],
+    ['an invalid state', 'POST', `/github/repos/acme/shop/statuses/${SHA}`, JSON.stringify({ state: 'running' })],
+    ['a body that is not JSON', 'POST', `/github/repos/acme/shop/statuses/${SHA}`, '{"state":'],
+    ['an empty body', 'POST', `/github/repos/acme%2Fx/shop/statuses/${SHA}`, ''],
+    ['a combined status', 'GET', `/github/repos/acme/shop/commits/${SHA}/status?per_page=100`, undefined],
+    ['a GitLab status', 'POST', `/gitlab/api/v4/projects/acme%2Fshop/statuses/${SHA}`, '{"state":"running"}'],
+    ['a path no host has', 'GET', '/gitea/api/v1/repos', undefined],
+  ])('answers %s as the HTTP route does', async (_case, method, path, body) => {
+    // Act
+    const overHttp = await fetch(`${mount}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+    const direct = await inProcess(`${mount}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+
+    // Assess
+    expect(direct.status).toBe(overHttp.status);
+    expect(direct.headers.get('content-type')).toBe(overHttp.headers.get('content-type'));
+    expect(comparable(await direct.json())).toEqual(comparable(await overHttp.json()));
+  });
+
+  it("records what the status functions' HTTP client posts, and sends other hosts' URLs to the network", async () => {
+    // Prepare
+    const sent: string[] = [];
+    const sinkFetch = inProcessSinkFetch(new GitHostSink(store), mount, async (input) => {
+      sent.push(String(input));
+      return new Response('{}', { status: 201 });
+    });
+    const transport = (baseUrl: string) =>
+      new HttpHostTransport({
+        provider: 'github',
+        baseUrl,
+        credential: { scheme: 'bearer', token: 'sink' },
+        fetch: sinkFetch,
+        retries: 0,
+      });
+    const sha = 'c'.repeat(40);
+
+    // Act
+    const local = await transport(`${mount}/github`).send({
+      method: 'POST',
+      path: `/repos/acme/api/statuses/${sha}`,
+      body: { state: 'success', context: 'stepline/build', description: 'built' },
+    });
+    await transport('https://api.github.com').send({
+      method: 'POST',
+      path: `/repos/acme/api/statuses/${sha}`,
+      body: {},
+    });
+
+    // Assess
+    expect(local.status).toBe(201);
+    expect(store.latest('github', 'acme/api', sha)).toEqual([
+      expect.objectContaining({ context: 'stepline/build', state: 'success', description: 'built' }),
+    ]);
+    expect(sent).toEqual([`https://api.github.com/repos/acme/api/statuses/${sha}`]);
   });
 });
