@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -36,6 +36,7 @@ import {
   type Db,
   type ExecutionRecord,
   ExecutionStore,
+  GroupCommit,
   openStateDb,
   RuntimeSettings,
   StatusStore,
@@ -220,6 +221,20 @@ function lock(stateDir: string): () => void {
   };
 }
 
+/** What an answer acknowledges is committed before the answer leaves (its headers, then its end). */
+function commitBeforeAnswering(res: ServerResponse, db: Db): void {
+  const writeHead = res.writeHead;
+  const end = res.end;
+  res.writeHead = function committedWriteHead(this: ServerResponse, ...args: unknown[]) {
+    GroupCommit.flush(db);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.writeHead;
+  res.end = function committedEnd(this: ServerResponse, ...args: unknown[]) {
+    GroupCommit.flush(db);
+    return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.end;
+}
+
 function positive(value: string | undefined): number | undefined {
   const n = Number(value);
   return value && Number.isFinite(n) && n > 0 ? n : undefined;
@@ -288,6 +303,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const config = loadConfig(options.config, env);
   const unlock = lock(stateDir);
   const db = openStateDb(stateFileOf(stateDir));
+  // The stores' writes of one event-loop turn share one transaction; every HTTP answer and the close commit first
+  // (store/db.ts, docs/adr/0087).
+  GroupCommit.enable(db, (error) => log(`the state file could not commit: ${(error as Error).message}`));
   const cleanups: (() => void | Promise<void>)[] = [];
   try {
     const settings = new RuntimeSettings(db);
@@ -307,6 +325,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Listen first: the port is part of every URL the functions are given.
     let router: Router | null = null;
     const server: Server = createServer((req, res) => {
+      commitBeforeAnswering(res, db);
       if (!router) {
         res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
         res.end(JSON.stringify({ error: 'starting', message: 'the runtime is starting' }));
@@ -767,6 +786,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       cleanups.push(() => clearInterval(timer));
     }
     cleanups.unshift(() => {
+      GroupCommit.flush(db);
       db.close();
       unlock();
     });
@@ -779,6 +799,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         // Keep unwinding.
       }
     }
+    GroupCommit.flush(db);
     db.close();
     unlock();
     throw error;

@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import { type Db, GroupCommit, type Statement, statementCache } from './db';
 
 /**
  * Local builds and their logs. A build is kept as the JSON document that BatchGetBuilds answers (camelCase, dates
@@ -51,24 +51,25 @@ function toBuild(row: BuildRow): StoredBuild {
 }
 
 export class BuildStore {
-  private readonly appendLog;
+  private readonly sql: (source: string) => Statement;
+  private readonly appendLog: Statement;
   private readonly seqs = new Map<string, number>();
 
   public constructor(private readonly db: Db) {
-    this.appendLog = db.prepare('INSERT INTO build_logs (build_id, seq, at, phase, text) VALUES (?, ?, ?, ?, ?)');
+    this.sql = statementCache(db);
+    this.appendLog = this.sql('INSERT INTO build_logs (build_id, seq, at, phase, text) VALUES (?, ?, ?, ?, ?)');
   }
 
   /** The next build number of a project (CodeBuild numbers each project's builds from 1). */
   public nextBuildNumber(projectName: string): number {
+    GroupCommit.join(this.db);
     return this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO build_numbers (project_name, last_number) VALUES (?, 1)
+      this.sql(
+        `INSERT INTO build_numbers (project_name, last_number) VALUES (?, 1)
            ON CONFLICT(project_name) DO UPDATE SET last_number = last_number + 1`,
-        )
-        .run(projectName);
+      ).run(projectName);
       return (
-        this.db.prepare('SELECT last_number FROM build_numbers WHERE project_name = ?').get(projectName) as {
+        this.sql('SELECT last_number FROM build_numbers WHERE project_name = ?').get(projectName) as {
           last_number: number;
         }
       ).last_number;
@@ -76,49 +77,46 @@ export class BuildStore {
   }
 
   public save(build: StoredBuild): void {
-    this.db
-      .prepare(
-        `INSERT INTO builds (id, project_name, build_number, status, start_time, execution_arn, pgid, document)
+    GroupCommit.join(this.db);
+    this.sql(
+      `INSERT INTO builds (id, project_name, build_number, status, start_time, execution_arn, pgid, document)
          VALUES (@id, @projectName, @buildNumber, @status, @startTime, @executionArn, @pgid, @document)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, pgid = excluded.pgid, document = excluded.document`,
-      )
-      .run({ ...build, document: JSON.stringify(build.document) });
+    ).run({ ...build, document: JSON.stringify(build.document) });
   }
 
   public get(id: string): StoredBuild | undefined {
-    const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined;
+    const row = this.sql('SELECT * FROM builds WHERE id = ?').get(id) as BuildRow | undefined;
     return row ? toBuild(row) : undefined;
   }
 
   /** Builds, newest first; of one execution when given. */
   public list(filter: { executionArn?: string; limit?: number } = {}): StoredBuild[] {
     const rows = filter.executionArn
-      ? (this.db
-          .prepare('SELECT * FROM builds WHERE execution_arn = ? ORDER BY start_time DESC LIMIT ?')
-          .all(filter.executionArn, filter.limit ?? 1000) as BuildRow[])
-      : (this.db
-          .prepare('SELECT * FROM builds ORDER BY start_time DESC LIMIT ?')
-          .all(filter.limit ?? 100) as BuildRow[]);
+      ? (this.sql('SELECT * FROM builds WHERE execution_arn = ? ORDER BY start_time DESC LIMIT ?').all(
+          filter.executionArn,
+          filter.limit ?? 1000,
+        ) as BuildRow[])
+      : (this.sql('SELECT * FROM builds ORDER BY start_time DESC LIMIT ?').all(filter.limit ?? 100) as BuildRow[]);
     return rows.map(toBuild);
   }
 
   /** Builds the store last saw in progress (after a restart: interrupted). */
   public inProgress(): StoredBuild[] {
-    return (this.db.prepare("SELECT * FROM builds WHERE status = 'IN_PROGRESS'").all() as BuildRow[]).map(toBuild);
+    return (this.sql("SELECT * FROM builds WHERE status = 'IN_PROGRESS'").all() as BuildRow[]).map(toBuild);
   }
 
   public log(buildId: string, phase: string, text: string, at = Date.now()): void {
     let seq = this.seqs.get(buildId);
     if (seq === undefined) {
-      const row = this.db
-        .prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM build_logs WHERE build_id = ?')
-        .get(buildId) as {
+      const row = this.sql('SELECT COALESCE(MAX(seq), 0) AS seq FROM build_logs WHERE build_id = ?').get(buildId) as {
         seq: number;
       };
       seq = row.seq;
     }
     seq += 1;
     this.seqs.set(buildId, seq);
+    GroupCommit.join(this.db);
     this.appendLog.run(buildId, seq, at, phase, text);
   }
 
@@ -129,9 +127,9 @@ export class BuildStore {
 
   /** Log chunks after `after` (0: from the start), oldest first. */
   public logs(buildId: string, after = 0, limit = 10_000): LogChunk[] {
-    return this.db
-      .prepare('SELECT seq, at, phase, text FROM build_logs WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(buildId, after, limit) as LogChunk[];
+    return this.sql(
+      'SELECT seq, at, phase, text FROM build_logs WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ).all(buildId, after, limit) as LogChunk[];
   }
 
   /** The whole log as text. */

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
  */
 
 export type Db = Database.Database;
+export type Statement = Database.Statement;
 
 /** The file name of the state database inside the state folder. */
 export const STATE_FILE = 'stepline.db';
@@ -179,5 +180,97 @@ export class RuntimeSettings {
     const value = make();
     this.db.prepare('INSERT OR IGNORE INTO runtime_settings (key, value) VALUES (?, ?)').run(key, value);
     return this.get(key) as string;
+  }
+}
+
+/**
+ * A store's prepared statements, each SQL text prepared once: preparing a statement costs about as much as running
+ * a small one, and the runtime runs the same few hundreds of times per pipeline run. A statement is shared by every
+ * call with the same text, so its modes (`pluck`, `raw`, `expand`) must never be changed.
+ */
+export function statementCache(db: Db): (source: string) => Statement {
+  const cache = new Map<string, Statement>();
+  return (source) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      statement = db.prepare(source);
+      cache.set(source, statement);
+    }
+    return statement;
+  };
+}
+
+const groups = new WeakMap<Db, GroupCommit>();
+
+/**
+ * Group commit: the writes that the runtime's stores make in one turn of the event loop share one transaction,
+ * committed at the end of the turn (`setImmediate`), or earlier at `flush()`. A pipeline run writes a few hundred
+ * rows (history events, build documents and logs, statuses) and a burst of deliveries thousands; one commit each
+ * cost most of the time spent in SQLite (docs/adr/0087).
+ *
+ * What a crash can lose is the current turn's writes, as if it had come a moment earlier: the runtime resumes from
+ * the last committed event. Nothing that has been acknowledged is lost, because the runtime flushes before it
+ * answers an HTTP request (runtime/index.ts) and before it closes the file. Writes made inside another transaction
+ * (`db.transaction(...)`) join it as they always did; better-sqlite3 nests those in ours as savepoints.
+ *
+ * Off unless the runtime turns it on (`GroupCommit.enable`): a store used on its own (tests, tools) commits every
+ * write at once, as before.
+ */
+export class GroupCommit {
+  private open = false;
+  private scheduled = false;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Turns group commit on for a handle (once); `onError` hears of a commit that failed (its writes are lost). */
+  public static enable(db: Db, onError: (error: unknown) => void = () => {}): GroupCommit {
+    let group = groups.get(db);
+    if (!group) {
+      group = new GroupCommit(db, onError);
+      groups.set(db, group);
+    }
+    return group;
+  }
+
+  /** Called by a store before it writes: opens this turn's transaction if none is open. */
+  public static join(db: Db): void {
+    groups.get(db)?.join();
+  }
+
+  /** Commits what this turn wrote so far (nothing when group commit is off or nothing was written). */
+  public static flush(db: Db): void {
+    groups.get(db)?.flush();
+  }
+
+  private join(): void {
+    if (this.db.inTransaction || !this.db.open) return;
+    this.db.exec('BEGIN');
+    this.open = true;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  private flush(): void {
+    if (!this.open) return;
+    this.open = false;
+    if (!this.db.open || !this.db.inTransaction) return;
+    try {
+      this.db.exec('COMMIT');
+    } catch (error) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // The transaction is gone already.
+      }
+      this.onError(error);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { HistoryEvent } from '../engine';
-import type { Db } from './db';
+import { type Db, GroupCommit, type Statement, statementCache } from './db';
 
 /**
  * State machines, executions and their history events, as the local Step Functions API serves them. The engine
@@ -133,35 +133,36 @@ export function detailsOf(event: HistoryEvent): [string, Record<string, unknown>
 }
 
 export class ExecutionStore {
-  private readonly insertEvent;
-  private readonly bumpEvents;
+  private readonly sql: (source: string) => Statement;
+  private readonly insertEvent: Statement;
+  private readonly bumpEvents: Statement;
   private seq: number;
 
   public constructor(private readonly db: Db) {
-    this.insertEvent = db.prepare(
+    this.sql = statementCache(db);
+    this.insertEvent = this.sql(
       `INSERT OR REPLACE INTO history_events (execution_arn, id, previous_event_id, timestamp, type, details_key, details)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.bumpEvents = db.prepare('UPDATE executions SET event_count = MAX(event_count, ?) WHERE arn = ?');
-    const row = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM executions').get() as { seq: number };
+    this.bumpEvents = this.sql('UPDATE executions SET event_count = MAX(event_count, ?) WHERE arn = ?');
+    const row = this.sql('SELECT COALESCE(MAX(seq), 0) AS seq FROM executions').get() as { seq: number };
     this.seq = row.seq;
   }
 
   // ------------------------------------------------------------------------------------------ state machines
 
   public putStateMachine(record: StateMachineRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO state_machines (arn, name, definition, role_arn, type, created_at, updated_at, revision_id)
+    GroupCommit.join(this.db);
+    this.sql(
+      `INSERT INTO state_machines (arn, name, definition, role_arn, type, created_at, updated_at, revision_id)
          VALUES (@arn, @name, @definition, @roleArn, @type, @createdAt, @updatedAt, @revisionId)
          ON CONFLICT(arn) DO UPDATE SET definition = excluded.definition, role_arn = excluded.role_arn,
            type = excluded.type, updated_at = excluded.updated_at, revision_id = excluded.revision_id`,
-      )
-      .run(record);
+    ).run(record);
   }
 
   public getStateMachine(arn: string): StateMachineRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM state_machines WHERE arn = ?').get(arn) as
+    const row = this.sql('SELECT * FROM state_machines WHERE arn = ?').get(arn) as
       | {
           arn: string;
           name: string;
@@ -188,9 +189,10 @@ export class ExecutionStore {
 
   public listStateMachines(limit: number, cursor?: string): Page<StateMachineRecord> {
     const after = cursor ? decodeCursor<string>('machines', cursor) : '';
-    const rows = this.db
-      .prepare('SELECT arn FROM state_machines WHERE name > ? ORDER BY name LIMIT ?')
-      .all(after, limit + 1) as { arn: string }[];
+    const rows = this.sql('SELECT arn FROM state_machines WHERE name > ? ORDER BY name LIMIT ?').all(
+      after,
+      limit + 1,
+    ) as { arn: string }[];
     const items = rows.slice(0, limit).map((r) => this.getStateMachine(r.arn) as StateMachineRecord);
     const last = items.at(-1);
     return { items, next: rows.length > limit && last ? encodeCursor('machines', last.name) : null };
@@ -206,17 +208,16 @@ export class ExecutionStore {
     startDate: number;
     repository: string | null;
   }): void {
+    GroupCommit.join(this.db);
     this.seq += 1;
-    this.db
-      .prepare(
-        `INSERT INTO executions (arn, state_machine_arn, name, status, input, start_date, repository, seq)
+    this.sql(
+      `INSERT INTO executions (arn, state_machine_arn, name, status, input, start_date, repository, seq)
          VALUES (@arn, @stateMachineArn, @name, 'RUNNING', @input, @startDate, @repository, @seq)`,
-      )
-      .run({ ...record, seq: this.seq });
+    ).run({ ...record, seq: this.seq });
   }
 
   public getExecution(arn: string): ExecutionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM executions WHERE arn = ?').get(arn) as ExecutionRow | undefined;
+    const row = this.sql('SELECT * FROM executions WHERE arn = ?').get(arn) as ExecutionRow | undefined;
     return row ? toExecution(row) : undefined;
   }
 
@@ -246,12 +247,10 @@ export class ExecutionStore {
       params['start'] = start;
       params['seq'] = seq;
     }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = this.sql(
+      `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY start_date DESC, seq DESC LIMIT @limit`,
-      )
-      .all(params) as ExecutionRow[];
+    ).all(params) as ExecutionRow[];
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -262,9 +261,9 @@ export class ExecutionStore {
 
   /** Every execution that the store last saw running (after a restart: the interrupted ones). */
   public running(): ExecutionRecord[] {
-    return (
-      this.db.prepare("SELECT * FROM executions WHERE status = 'RUNNING' ORDER BY seq").all() as ExecutionRow[]
-    ).map(toExecution);
+    return (this.sql("SELECT * FROM executions WHERE status = 'RUNNING' ORDER BY seq").all() as ExecutionRow[]).map(
+      toExecution,
+    );
   }
 
   public finish(
@@ -277,31 +276,37 @@ export class ExecutionStore {
       stopDate: number;
     },
   ): void {
-    this.db
-      .prepare('UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ? WHERE arn = ?')
-      .run(end.status, end.output ?? null, end.error ?? null, end.cause ?? null, end.stopDate, arn);
+    GroupCommit.join(this.db);
+    this.sql('UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_date = ? WHERE arn = ?').run(
+      end.status,
+      end.output ?? null,
+      end.error ?? null,
+      end.cause ?? null,
+      end.stopDate,
+      arn,
+    );
   }
 
   /** A redrive (or a resume after a restart): running again, with one more redrive. */
   public redriven(arn: string, redriveCount: number, at: number): void {
-    this.db
-      .prepare(
-        `UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL,
+    GroupCommit.join(this.db);
+    this.sql(
+      `UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL,
            redrive_count = ?, redrive_date = ? WHERE arn = ?`,
-      )
-      .run(redriveCount, at, arn);
+    ).run(redriveCount, at, arn);
   }
 
   /** Counts of executions by status and repository (for /metrics after a restart). */
   public countsByRepository(): { repository: string | null; status: string; count: number }[] {
-    return this.db
-      .prepare('SELECT repository, status, COUNT(*) AS count FROM executions GROUP BY repository, status')
-      .all() as { repository: string | null; status: string; count: number }[];
+    return this.sql(
+      'SELECT repository, status, COUNT(*) AS count FROM executions GROUP BY repository, status',
+    ).all() as { repository: string | null; status: string; count: number }[];
   }
 
   // ------------------------------------------------------------------------------------------ history
 
   public appendEvent(executionArn: string, event: HistoryEvent): void {
+    GroupCommit.join(this.db);
     const details = detailsOf(event);
     this.insertEvent.run(
       executionArn,
@@ -318,11 +323,9 @@ export class ExecutionStore {
   /** The whole history, oldest first. */
   public history(executionArn: string): HistoryEvent[] {
     return (
-      this.db
-        .prepare(
-          'SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events WHERE execution_arn = ? ORDER BY id',
-        )
-        .all(executionArn) as EventRow[]
+      this.sql(
+        'SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events WHERE execution_arn = ? ORDER BY id',
+      ).all(executionArn) as EventRow[]
     ).map(toEvent);
   }
 
@@ -338,7 +341,7 @@ export class ExecutionStore {
       : `SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events
          WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?`;
     const bound = after ?? (options.reverse ? Number.MAX_SAFE_INTEGER : 0);
-    const rows = this.db.prepare(sql).all(executionArn, bound, options.limit + 1) as EventRow[];
+    const rows = this.sql(sql).all(executionArn, bound, options.limit + 1) as EventRow[];
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {

@@ -3,7 +3,18 @@
  * store of the process, including the adapters' own tables (parked deliveries, approvals, run coordination).
  */
 export { BuildStore, type LogChunk, type StoredBuild } from './builds';
-export { type Db, migrate, openStateDb, RuntimeSettings, SCHEMA_VERSION, STATE_FILE, stateFileOf } from './db';
+export {
+  type Db,
+  GroupCommit,
+  migrate,
+  openStateDb,
+  RuntimeSettings,
+  SCHEMA_VERSION,
+  STATE_FILE,
+  type Statement,
+  stateFileOf,
+  statementCache,
+} from './db';
 export {
   detailsOf,
   type ExecutionRecord,

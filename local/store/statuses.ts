@@ -1,4 +1,4 @@
-import type { Db } from './db';
+import { type Db, GroupCommit, type Statement, statementCache } from './db';
 
 /**
  * The commit statuses (and GitHub deployments) that the local Git host sink received, in the order received.
@@ -68,36 +68,41 @@ function toStatus(row: StatusRow): CommitStatus {
 }
 
 export class StatusStore {
-  public constructor(private readonly db: Db) {}
+  private readonly sql: (source: string) => Statement;
+
+  public constructor(private readonly db: Db) {
+    this.sql = statementCache(db);
+  }
 
   public add(status: Omit<CommitStatus, 'id' | 'createdAt'> & { createdAt?: number }): CommitStatus {
     const createdAt = status.createdAt ?? Date.now();
-    const result = this.db
-      .prepare(
-        `INSERT INTO commit_statuses (provider, repository, sha, context, state, description, target_url, ref, key, created_at)
+    GroupCommit.join(this.db);
+    const result = this.sql(
+      `INSERT INTO commit_statuses (provider, repository, sha, context, state, description, target_url, ref, key, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        status.provider,
-        status.repository,
-        status.sha,
-        status.context,
-        status.state,
-        status.description,
-        status.targetUrl,
-        status.ref,
-        status.key,
-        createdAt,
-      );
+    ).run(
+      status.provider,
+      status.repository,
+      status.sha,
+      status.context,
+      status.state,
+      status.description,
+      status.targetUrl,
+      status.ref,
+      status.key,
+      createdAt,
+    );
     return { ...status, id: Number(result.lastInsertRowid), createdAt };
   }
 
   /** Every status posted for a commit, oldest first. */
   public ofCommit(provider: SinkProvider, repository: string, sha: string): CommitStatus[] {
     return (
-      this.db
-        .prepare('SELECT * FROM commit_statuses WHERE provider = ? AND repository = ? AND sha = ? ORDER BY id')
-        .all(provider, repository, sha) as StatusRow[]
+      this.sql('SELECT * FROM commit_statuses WHERE provider = ? AND repository = ? AND sha = ? ORDER BY id').all(
+        provider,
+        repository,
+        sha,
+      ) as StatusRow[]
     ).map(toStatus);
   }
 
@@ -126,29 +131,26 @@ export class StatusStore {
     }
     params.push(filter.limit ?? 500);
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM commit_statuses ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-        )
-        .all(...params) as StatusRow[]
+      this.sql(
+        `SELECT * FROM commit_statuses ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      ).all(...params) as StatusRow[]
     ).map(toStatus);
   }
 
   public addDeployment(d: Omit<SinkDeployment, 'id' | 'createdAt' | 'statuses'>): SinkDeployment {
     const createdAt = Date.now();
-    const result = this.db
-      .prepare(
-        `INSERT INTO githost_deployments (provider, repository, sha, environment, body, statuses, created_at)
+    GroupCommit.join(this.db);
+    const result = this.sql(
+      `INSERT INTO githost_deployments (provider, repository, sha, environment, body, statuses, created_at)
          VALUES (?, ?, ?, ?, ?, '[]', ?)`,
-      )
-      .run(d.provider, d.repository, d.sha, d.environment, JSON.stringify(d.body), createdAt);
+    ).run(d.provider, d.repository, d.sha, d.environment, JSON.stringify(d.body), createdAt);
     return { ...d, id: Number(result.lastInsertRowid), statuses: [], createdAt };
   }
 
   public deployments(repository: string, filter: { sha?: string; environment?: string } = {}): SinkDeployment[] {
-    const rows = this.db
-      .prepare('SELECT * FROM githost_deployments WHERE repository = ? ORDER BY id DESC')
-      .all(repository) as {
+    const rows = this.sql('SELECT * FROM githost_deployments WHERE repository = ? ORDER BY id DESC').all(
+      repository,
+    ) as {
       id: number;
       provider: SinkProvider;
       repository: string;
@@ -175,7 +177,7 @@ export class StatusStore {
   }
 
   public deployment(id: number): SinkDeployment | undefined {
-    const row = this.db.prepare('SELECT repository FROM githost_deployments WHERE id = ?').get(id) as
+    const row = this.sql('SELECT repository FROM githost_deployments WHERE id = ?').get(id) as
       | { repository: string }
       | undefined;
     return row ? this.deployments(row.repository).find((d) => d.id === id) : undefined;
@@ -184,8 +186,10 @@ export class StatusStore {
   public addDeploymentStatus(id: number, status: Record<string, unknown>): void {
     const current = this.deployment(id);
     if (!current) return;
-    this.db
-      .prepare('UPDATE githost_deployments SET statuses = ? WHERE id = ?')
-      .run(JSON.stringify([...current.statuses, status]), id);
+    GroupCommit.join(this.db);
+    this.sql('UPDATE githost_deployments SET statuses = ? WHERE id = ?').run(
+      JSON.stringify([...current.statuses, status]),
+      id,
+    );
   }
 }

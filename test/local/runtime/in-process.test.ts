@@ -1,8 +1,10 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../local/runtime';
+import { stateFileOf } from '../../../local/store';
 import { ENVIRONMENTS, REPOSITORY, sampleFiles } from './sample';
 import { deliver, githubPush, gitRepository, pipelineConfig, removeDir, startTestRuntime, waitFor } from './support';
 
@@ -98,5 +100,25 @@ describe("the runtime's calls to itself", () => {
       __type: 'com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist',
       message: error.message,
     });
+  });
+});
+
+describe('what the runtime answers', () => {
+  it('is in the state file before the answer leaves: an accepted delivery survives a crash right after', async () => {
+    // Prepare
+    const sha = repo.commit({ 'README.md': '# hello again\n' }, 'Docs again');
+    const delivery = githubPush({ repository: REPOSITORY, cloneUrl: repo.dir, sha, files: ['README.md'] });
+    const reader = new Database(stateFileOf(runtime.stateDir), { readonly: true });
+
+    // Act
+    const answer = await deliver(runtime, delivery);
+    const row = reader
+      .prepare('SELECT status FROM executions WHERE arn = ?')
+      .get(answer.body['executionArn'] as string) as { status: string } | undefined;
+    reader.close();
+
+    // Assess
+    expect(answer.status).toBe(202);
+    expect(row).toBeDefined();
   });
 });
