@@ -14,6 +14,8 @@ export interface ShellState {
   readonly variables: string;
   readonly functions: string;
   readonly cwd: string;
+  /** The buildspec's exported variables as the last command left them, `NAME=value\0` each (see exportScript). */
+  readonly exported: string;
 }
 
 export function shellState(dir: string): ShellState {
@@ -22,6 +24,7 @@ export function shellState(dir: string): ShellState {
     variables: join(dir, 'variables.sh'),
     functions: join(dir, 'functions.sh'),
     cwd: join(dir, 'cwd'),
+    exported: join(dir, 'exported'),
   };
 }
 
@@ -66,8 +69,26 @@ function quote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
-/** The script that runs one buildspec command with the state carried over. */
-export function commandScript(command: string, state: ShellState, srcDir: string): string {
+/** Prints `NAME=value\0` for each variable of the list that is set (the list: shell words). */
+function printSet(names: string): string {
+  return `for __stepline_n in ${names}; do if [ -n "\${!__stepline_n+x}" ]; then printf '%s=%s\\0' "$__stepline_n" "\${!__stepline_n}"; fi; done`;
+}
+
+/**
+ * The script that runs one buildspec command with the state carried over. With `exported` (the buildspec's
+ * exported variables), the command also leaves their values in `state.exported` as it ends, so that the build
+ * reads them there instead of starting a shell for them after the last command.
+ */
+export function commandScript(
+  command: string,
+  state: ShellState,
+  srcDir: string,
+  exported: readonly string[] = [],
+): string {
+  const exportLine =
+    exported.length > 0
+      ? [`  { ${printSet(exported.map(quote).join(' '))}; } > ${quote(state.exported)} 2>/dev/null`]
+      : [];
   return [
     `__stepline_save() {`,
     `  local __stepline_rc=$?`,
@@ -83,6 +104,7 @@ export function commandScript(command: string, state: ShellState, srcDir: string
     `    done`,
     `  } > ${quote(`${state.variables}.tmp`)} 2>/dev/null && mv -f ${quote(`${state.variables}.tmp`)} ${quote(state.variables)}`,
     `  declare -f > ${quote(state.functions)} 2>/dev/null`,
+    ...exportLine,
     `  return $__stepline_rc`,
     `}`,
     `[ -f ${quote(state.variables)} ] && . ${quote(state.variables)} 2>/dev/null`,
@@ -96,11 +118,7 @@ export function commandScript(command: string, state: ShellState, srcDir: string
 
 /** A script that prints `NAME=value\0` for each variable of `names` that is set after the last command. */
 export function exportScript(state: ShellState): string {
-  return [
-    `[ -f ${quote(state.variables)} ] && . ${quote(state.variables)} 2>/dev/null`,
-    'for __stepline_n in "$@"; do',
-    '  if [ -n "${!__stepline_n+x}" ]; then printf \'%s=%s\\0\' "$__stepline_n" "${!__stepline_n}"; fi',
-    'done',
-    '',
-  ].join('\n');
+  return [`[ -f ${quote(state.variables)} ] && . ${quote(state.variables)} 2>/dev/null`, printSet('"$@"'), ''].join(
+    '\n',
+  );
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import {
   BatchGetBuildsCommand,
@@ -123,6 +124,21 @@ describe('a successful build', () => {
     expect(b.logs?.deepLink).toBe(`${runtime.url}/api/builds/${encodeURIComponent(b.id as string)}/log`);
   });
 
+  it('exports the values the last command left, and those of the environment when no command ran', async () => {
+    // Act
+    const ran = await build(
+      'version: 0.2\nenv:\n  variables: { TAG: first }\n  exported-variables: [TAG]\nphases:\n  build:\n    commands:\n      - TAG=second\n  post_build:\n    commands:\n      - TAG="$TAG-third"\n',
+    );
+    const none = await build(
+      'version: 0.2\nenv:\n  variables: { TAG: first }\n  exported-variables: [TAG]\nphases:\n  build:\n',
+    );
+
+    // Assess
+    expect(ran.exportedEnvironmentVariables).toEqual([{ name: 'TAG', value: 'second-third' }]);
+    expect(none.buildStatus).toBe('SUCCEEDED');
+    expect(none.exportedEnvironmentVariables).toEqual([{ name: 'TAG', value: 'first' }]);
+  });
+
   it('reads the buildspec from a path in the source, and collects JUnit reports', async () => {
     // Prepare
     const sha = repo.commit({
@@ -152,6 +168,56 @@ describe('a successful build', () => {
       total: 3,
       statusCounts: { SUCCEEDED: 1, FAILED: 1, SKIPPED: 1, ERROR: 0 },
     });
+  });
+});
+
+describe('the source', () => {
+  it("checks a branch out by name at its commit, in a clone that borrows the repository's objects", async () => {
+    // Prepare
+    const other = gitRepository({ 'version.txt': 'one\n' });
+    execFileSync('git', ['branch', 'feature'], { cwd: other.dir });
+    other.commit({ 'version.txt': 'two\n' });
+    try {
+      // Act
+      const b = await build(
+        'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "version=$(cat version.txt)"\n      - cat .git/objects/info/alternates\n',
+        { sourceLocationOverride: other.dir, sourceVersion: 'feature' },
+      );
+      const text = await log(b);
+
+      // Assess
+      expect(b.buildStatus).toBe('SUCCEEDED');
+      expect(b.resolvedSourceVersion).toBe(other.sha);
+      expect(text).toContain('version=one');
+      expect(text).toContain(`${other.dir}/.git/objects`);
+      expect(text).toContain(`Source is ${other.dir} at ${other.sha} (feature)`);
+    } finally {
+      removeDir(other.dir);
+    }
+  });
+
+  it.each([
+    [
+      'a source it cannot clone',
+      { sourceLocationOverride: '/nonexistent/stepline-repo' },
+      'could not clone /nonexistent/stepline-repo: ',
+    ],
+    [
+      'a version the repository does not have',
+      { sourceVersion: 'f'.repeat(40) },
+      `could not check out ${'f'.repeat(40)} from `,
+    ],
+  ])('fails DOWNLOAD_SOURCE with CLIENT_ERROR for %s, saying why', async (_case, extra, expected) => {
+    // Act
+    const b = await build('version: 0.2\nphases:\n  build:\n    commands:\n      - echo never\n', extra);
+
+    // Assess
+    expect(b.buildStatus).toBe('FAILED');
+    const context = phase(b, 'DOWNLOAD_SOURCE')?.contexts?.[0];
+    expect(context?.statusCode).toBe('CLIENT_ERROR');
+    expect(context?.message).toContain(expected);
+    expect(context?.message?.length ?? 0).toBeGreaterThan(expected.length + 5);
+    expect(phase(b, 'BUILD')).toBeUndefined();
   });
 });
 
