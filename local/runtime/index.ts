@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
-import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { gitHostSettingsFromEnv } from '../../adapters/githost/settings';
 import { EnvTokenSource } from '../../adapters/githost/tokens';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
@@ -23,6 +23,7 @@ import {
   awsApiAnswer,
   buildRouter,
   inProcessAwsHandler,
+  inProcessAwsTransport,
   MetricsRegistry,
   type Router,
 } from '../server';
@@ -437,6 +438,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       requestHandler: inProcessAwsHandler(() => awsAnswer),
     });
     cleanups.push(() => sfn.destroy());
+    // The webhook and the replay start executions with the small client they use on AWS (aws-json.ts), answered in
+    // process the same way.
+    const webhookSfn = createStepFunctionsClient({
+      region: REGION,
+      endpoint: internalUrl,
+      credentials: { accessKeyId: 'stepline-local', secretAccessKey: 'stepline-local' },
+      transport: inProcessAwsTransport(() => awsAnswer),
+    });
 
     const invokeInOrder = new Map<string, Promise<unknown>>();
     cleanups.push(async () => {
@@ -621,6 +630,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const functions = registerFunctions({
       lambda,
       sfn,
+      webhookSfn,
       stateMachineArn,
       config,
       webhookSecret: { current: webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
@@ -662,7 +672,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
 
     const approvals = new ApprovalDesk(db, approvalStore, approvalKeys, stepFunctionsCallbacks(sfn), url);
-    const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
+    const starter = new StepFunctionsWorkflowStarter(webhookSfn, stateMachineArn);
     let replaying: Promise<DrainSummary> | null = null;
     const replay = async (name?: string): Promise<DrainSummary> => {
       if (name) {

@@ -1,4 +1,5 @@
 import type { HttpHandlerOptions, HttpRequest, HttpResponse } from '@smithy/types';
+import type { AwsTransport } from '../../adapters/aws/aws-json';
 import { type AwsApiAnswer, MAX_AWS_REQUEST_BYTES } from './aws';
 
 /**
@@ -10,10 +11,11 @@ import { type AwsApiAnswer, MAX_AWS_REQUEST_BYTES } from './aws';
  * sides of the one event loop, and under a burst of deliveries those connections to itself piled up in the
  * server's accept queue until the kernel dropped new ones, some for seconds (docs/adr/0086).
  *
- * This request handler takes the place of the SDK's node-http-handler: the SDK still builds, signs and retries
- * the request and parses the answer (the same middleware stack a call to AWS goes through); the request is answered
- * by the same function that answers the HTTP route (aws.ts), in a turn of the event loop of its own, as a network
- * answer would come. Only the socket is gone.
+ * The request handler below takes the place of the SDK's node-http-handler: the SDK still builds, signs and
+ * retries the request and parses the answer (the same middleware stack a call to AWS goes through). The transport
+ * does the same for the webhook's and the replay's own small JSON-protocol client (adapters/aws/aws-json.ts), the
+ * client they use on AWS. Either way the request is answered by the same function that answers the HTTP route
+ * (aws.ts), in a turn of the event loop of its own, as a network answer would come. Only the socket is gone.
  */
 
 /** Not ready yet (the runtime is starting): answered as the HTTP server answers then, 503 with `Retry-After`. */
@@ -22,6 +24,11 @@ const STARTING = {
   headers: { 'content-type': 'application/json', 'retry-after': '1' },
   body: JSON.stringify({ error: 'starting', message: 'the runtime is starting' }),
 };
+
+/** A turn of the event loop, as a network answer takes: the caller never runs the service inside its own stack. */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
 
 function header(request: HttpRequest, name: string): string {
   for (const [key, value] of Object.entries(request.headers)) {
@@ -64,8 +71,7 @@ export function inProcessAwsHandler(answer: () => AwsApiAnswer | null): InProces
     async handle(request, options) {
       const signal = options?.abortSignal;
       if (signal?.aborted) throw abortError(signal);
-      // A turn of the event loop, as a network answer takes: the caller never runs the service inside its own stack.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       if (signal?.aborted) throw abortError(signal);
       const api = answer();
       const body = bodyOf(request);
@@ -81,5 +87,17 @@ export function inProcessAwsHandler(answer: () => AwsApiAnswer | null): InProces
       return {};
     },
     destroy() {},
+  };
+}
+
+/** A transport of the small JSON-protocol client that answers through `answer()` (null while the runtime starts). */
+export function inProcessAwsTransport(answer: () => AwsApiAnswer | null): AwsTransport {
+  return async function answerInProcess(request) {
+    await nextTurn();
+    const api = answer();
+    const body = Buffer.from(request.body, 'utf8');
+    const target = request.headers['x-amz-target'] ?? '';
+    const out = api ? await api(target, body.length > MAX_AWS_REQUEST_BYTES ? null : body) : STARTING;
+    return { statusCode: out.status, headers: { ...out.headers }, body: out.body };
   };
 }
