@@ -81,7 +81,12 @@ export class SteplineStack extends Stack {
       projectRoot,
       stateMachineArn,
       stateMachineName,
-      projectNames: [this.build.buildProject.projectName, this.build.testProject.projectName],
+      projectNames: [
+        this.build.buildProject.projectName,
+        this.build.testProject.projectName,
+        this.build.untrustedBuildProject.projectName,
+        this.build.untrustedTestProject.projectName,
+      ],
     });
     for (const entry of this.status.missing) missing.push(`StatusReporter: waits for ${entry}`);
 
@@ -123,6 +128,8 @@ export class SteplineStack extends Stack {
         resources: {
           buildProject: this.build.buildProject,
           testProject: this.build.testProject,
+          untrustedBuildProject: this.build.untrustedBuildProject,
+          untrustedTestProject: this.build.untrustedTestProject,
           artifactsBucket: this.build.artifactsBucket,
           ecrRegistry: this.build.registry,
           statusFunction: this.status.statusFunction?.function,

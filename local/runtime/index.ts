@@ -517,6 +517,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       description: "Stepline: runs one test suite's buildspec at the commit (local)",
       environmentVariables: projectVariables.slice(0, 1),
     });
+    // Pull requests from forks: no artifacts bucket, a HOME and an images folder of their own (ADR 0062).
+    codebuild.registerProject({
+      name: LOCAL_RESOURCES.untrustedBuildProject,
+      description: 'Stepline: builds the image of a pull request from a fork, without secrets (local)',
+      untrusted: true,
+    });
+    codebuild.registerProject({
+      name: LOCAL_RESOURCES.untrustedTestProject,
+      description: 'Stepline: runs one test suite of a pull request from a fork, without secrets (local)',
+      untrusted: true,
+    });
     cleanups.push(() => codebuild.stopAll());
 
     const stateMachineName = options.stateMachineName ?? DEFAULT_STATE_MACHINE_NAME;

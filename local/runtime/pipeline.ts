@@ -12,6 +12,8 @@ import { resolve } from 'node:path';
 export const LOCAL_RESOURCES = {
   buildProject: 'stepline-build',
   testProject: 'stepline-test',
+  untrustedBuildProject: 'stepline-build-untrusted',
+  untrustedTestProject: 'stepline-test-untrusted',
   artifactsBucket: 'stepline-artifacts',
   functions: {
     status: 'stepline-status',
@@ -45,6 +47,8 @@ export function localSubstitutions(options: {
   return {
     BuildProjectName: LOCAL_RESOURCES.buildProject,
     TestProjectName: LOCAL_RESOURCES.testProject,
+    UntrustedBuildProjectName: LOCAL_RESOURCES.untrustedBuildProject,
+    UntrustedTestProjectName: LOCAL_RESOURCES.untrustedTestProject,
     StatusFunctionArn: fn(f.status),
     ApprovalFunctionArn: fn(f.approval),
     DeployFunctionArn: fn(f.deploy),

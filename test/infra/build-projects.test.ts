@@ -148,7 +148,36 @@ describe('BuildProjects', () => {
     );
   });
 
-  it("lets both projects check out through the given connections, with the actions of the ARN's service", () => {
+  it('gives the projects of fork pull requests roles that can write their logs and nothing else', () => {
+    // Prepare
+    const { template, build } = shared;
+    const json = template.toJSON() as never;
+    const projects = resourcesOfType(json, 'AWS::CodeBuild::Project');
+
+    for (const untrusted of [build.untrustedBuildProject, build.untrustedTestProject]) {
+      // Act
+      const roleId = build.stackLogicalId(untrusted.role!);
+      const actions = resourcesOfType(json, 'AWS::IAM::Policy')
+        .filter(([, p]) => (evaluate(p.Roles) as string[]).includes(`ref:${roleId}`))
+        .flatMap(([, p]) => (evaluate(p.PolicyDocument) as { Statement: { Action: string | string[] }[] }).Statement)
+        .flatMap((s) => [s.Action].flat());
+      const [, project] = projects.find(([logicalId]) => logicalId === build.stackLogicalId(untrusted))!;
+
+      // Assess
+      expect(actions.filter((a) => /^(ecr|s3|codeconnections|codestar-connections|secretsmanager|ssm):/.test(a))).toEqual(
+        [],
+      );
+      expect(actions).toEqual(expect.arrayContaining(['logs:PutLogEvents']));
+      expect(project.Cache ?? { Type: 'NO_CACHE' }).toEqual({ Type: 'NO_CACHE' });
+      expect(JSON.stringify(project.Environment)).not.toContain('ARTIFACTS_BUCKET');
+    }
+    const [, image] = projects.find(([logicalId]) => logicalId === build.stackLogicalId(build.untrustedBuildProject))!;
+    const buildspec = (image.Source as { BuildSpec: string }).BuildSpec;
+    expect(buildspec).toContain('docker build');
+    expect(buildspec).not.toMatch(/docker (push|login)|s3 cp/);
+  });
+
+  it("lets the two trusted projects, not those of forks, check out through the given connections, with the actions of the ARN's service", () => {
     // Prepare
     const connection = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/abc';
 

@@ -70,6 +70,22 @@ describe('permissionsForTask', () => {
       ],
     },
     {
+      case: 'codebuild:startBuild.sync choosing between two named projects may start either',
+      task: task('arn:aws:states:::codebuild:startBuild.sync', {
+        ProjectName: "{% $states.input.route.secrets ? 'stepline-build' : 'stepline-build-untrusted' %}",
+      }),
+      expected: [
+        {
+          actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'],
+          resources: [
+            'arn:aws:codebuild:eu-west-1:123456789012:project/stepline-build',
+            'arn:aws:codebuild:eu-west-1:123456789012:project/stepline-build-untrusted',
+          ],
+        },
+        { actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], resources: [RULE] },
+      ],
+    },
+    {
       case: 'codebuild:startBuild (request-response) needs StartBuild only',
       task: task('arn:aws:states:::codebuild:startBuild', { ProjectName: 'stepline-build' }),
       expected: [
@@ -136,6 +152,13 @@ describe('permissionsForTask', () => {
       case: 'a function taken from a JSONPath',
       task: task('arn:aws:states:::lambda:invoke', { 'FunctionName.$': '$.fn' }, 'JSONPath'),
       error: /FunctionName is computed at run time/,
+    },
+    {
+      case: 'a project name computed other than as a choice between two literal names',
+      task: task('arn:aws:states:::codebuild:startBuild.sync', {
+        ProjectName: "{% $states.input.secrets ? 'stepline-build' : $states.input.project %}",
+      }),
+      error: /ProjectName is computed at run time[\s\S]*choose between two named ones/,
     },
     {
       case: 'a project name that is missing',

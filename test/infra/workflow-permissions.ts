@@ -26,12 +26,18 @@ const DOCUMENTED: Record<string, (args: Record<string, unknown>) => Grant[]> = {
     `lambda:InvokeFunction on ${String(args.FunctionName)}`,
   ],
   'arn:aws:states:::codebuild:startBuild.sync': (args) => {
-    const name = String(args.ProjectName);
-    const project = name.startsWith('arn:') ? name : `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${name}`;
+    const value = String(args.ProjectName);
+    // A JSONata choice between two projects names each in quotes: the Task may start either.
+    const names = value.startsWith('{%') ? [...value.matchAll(/'([^']+)'/g)].map((m) => m[1]!) : [value];
+    const projects = names.map((name) =>
+      name.startsWith('arn:') ? name : `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${name}`,
+    );
     return [
-      `codebuild:StartBuild on ${project}`,
-      `codebuild:StopBuild on ${project}`,
-      `codebuild:BatchGetBuilds on ${project}`,
+      ...projects.flatMap((project) => [
+        `codebuild:StartBuild on ${project}`,
+        `codebuild:StopBuild on ${project}`,
+        `codebuild:BatchGetBuilds on ${project}`,
+      ]),
       `events:PutTargets on ${CODEBUILD_RULE}`,
       `events:PutRule on ${CODEBUILD_RULE}`,
       `events:DescribeRule on ${CODEBUILD_RULE}`,

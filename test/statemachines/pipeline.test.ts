@@ -69,7 +69,14 @@ describe('pipeline workflow', () => {
     expect(image).toMatchObject({
       project: 'stepline-build',
       buildspec: 'buildspec.yml',
-      env: { STEPLINE_STEP: 'build', STEPLINE_COMMIT: SHA_A, IMAGE_TAG: SHA_A, STEPLINE_REF: 'main' },
+      env: {
+        STEPLINE_STEP: 'build',
+        STEPLINE_COMMIT: SHA_A,
+        IMAGE_TAG: SHA_A,
+        STEPLINE_REF: 'main',
+        STEPLINE_TRUSTED: 'true',
+        IMAGE_REPOSITORY: 'acme/shop',
+      },
     });
     expect(suites.map((b) => [b.project, b.env.STEPLINE_SUITE, b.buildspec, b.env.IMAGE_DIGEST])).toEqual([
       ['stepline-test', 'unit', 'ci/unit.yml', IMAGE_DIGEST],
@@ -114,6 +121,43 @@ describe('pipeline workflow', () => {
     expect(world.calls.builds).toHaveLength(0);
     expect(world.calls.coordination).toHaveLength(0);
     expect(entered(result.history)).toBe(2);
+  });
+
+  it('ForkPullRequestTest: builds and tests in the projects without secrets, says so to the builds, deploys nothing', async () => {
+    // Prepare
+    const world = new PipelineWorld();
+    const base = input();
+    const request = {
+      ...base.request,
+      ref: { name: 'feature/basket', fullName: 'refs/heads/feature/basket', kind: 'branch' as const },
+      pullRequest: {
+        number: 7,
+        action: 'opened' as const,
+        title: 'Basket',
+        url: null,
+        base: { ref: 'main', sha: null },
+        head: { ref: 'feature/basket', sha: SHA_A, repository: 'mallory/shop' },
+        fork: true,
+      },
+    };
+    const forkRun: ExecutionInput = {
+      request,
+      route: { ...base.route, trigger: 'pull_request', environments: [], secrets: false },
+    };
+
+    // Act
+    const result = await world.start(forkRun, 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(world.calls.builds.map((b) => [b.project, b.env.STEPLINE_STEP, b.env.STEPLINE_TRUSTED])).toEqual([
+      ['stepline-build-untrusted', 'build', 'false'],
+      ['stepline-test-untrusted', 'test', 'false'],
+      ['stepline-test-untrusted', 'test', 'false'],
+    ]);
+    expect(world.calls.builds[0]?.env).toMatchObject({ STEPLINE_PULL_REQUEST: '7', IMAGE_REPOSITORY: 'acme/shop' });
+    expect(world.calls.deploys).toHaveLength(0);
+    expect(result.output).toMatchObject({ outcome: 'succeeded', environments: [] });
   });
 
   it('BuildFailsTest: reports the failed phase, exit code and log link, and runs nothing after the build', async () => {

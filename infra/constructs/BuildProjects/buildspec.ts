@@ -38,6 +38,33 @@ export function imageBuildSpec(): Record<string, unknown> {
   };
 }
 
+/**
+ * The default buildspec of a run without secrets (a pull request from a fork): the same Docker build, tagged locally
+ * and not pushed; nothing is exported (such a run never deploys). `STEPLINE_TRUSTED` is `false` in these builds, for
+ * a repository's own buildspec to skip its pushes and uploads.
+ */
+export function untrustedImageBuildSpec(): Record<string, unknown> {
+  return {
+    version: '0.2',
+    env: { shell: 'bash' },
+    phases: {
+      pre_build: {
+        commands: [
+          'set -euo pipefail',
+          ': "${IMAGE_REPOSITORY:?the workflow passes IMAGE_REPOSITORY (the ECR repository name)}"',
+          'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+        ],
+      },
+      build: {
+        commands: [
+          'docker build --tag "$IMAGE_REPOSITORY:$IMAGE_TAG" "${DOCKER_CONTEXT:-.}"',
+          'echo "A pull request from a fork: the image is built, not pushed"',
+        ],
+      },
+    },
+  };
+}
+
 /** The test project's default buildspec; each suite overrides it with its own (BuildspecOverride). */
 export function testBuildSpec(): Record<string, unknown> {
   return {

@@ -8,9 +8,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
 
-import { imageBuildSpec, testBuildSpec } from './buildspec';
+import { imageBuildSpec, testBuildSpec, untrustedImageBuildSpec } from './buildspec';
 
-export { EXPORTED_VARIABLES, imageBuildSpec, testBuildSpec } from './buildspec';
+export { EXPORTED_VARIABLES, imageBuildSpec, testBuildSpec, untrustedImageBuildSpec } from './buildspec';
 
 export interface BuildProjectsProps {
   /** ECR repository names, one per configured `build.imageRepository` (duplicates are ignored). */
@@ -44,6 +44,10 @@ export interface BuildProjectsProps {
  * lifecycle rules, KMS), the image build project (privileged: Docker build and push; exports IMAGE_DIGEST and
  * MANIFESTS_LOCATION), the test project, a KMS key, and the cache and artifacts bucket (TLS only, public access
  * blocked, SSE-KMS, server access logs to a log bucket).
+ *
+ * Runs that may not use secrets (pull requests from forks: their code is not the repository owners') get their own
+ * pair of projects, whose roles can write their logs and nothing else: no registry, no bucket, no cache shared with
+ * trusted builds (a fork could poison it), no source connection (its token could be read by the build).
  */
 export class BuildProjects extends Construct {
   public readonly key: kms.IKey;
@@ -52,6 +56,10 @@ export class BuildProjects extends Construct {
   public readonly repositories: ReadonlyMap<string, ecr.Repository>;
   public readonly buildProject: codebuild.Project;
   public readonly testProject: codebuild.Project;
+  /** Builds the image of a fork's pull request without pushing it; its role writes its logs only. */
+  public readonly untrustedBuildProject: codebuild.Project;
+  /** Runs a test suite of a fork's pull request; its role writes its logs only. */
+  public readonly untrustedTestProject: codebuild.Project;
   /** The registry host images are pushed to: `<account>.dkr.ecr.<region>.<url suffix>`. */
   public readonly registry: string;
 
@@ -164,6 +172,33 @@ export class BuildProjects extends Construct {
       timeout: Duration.minutes(60),
     });
 
+    this.untrustedBuildProject = new codebuild.Project(this, 'UntrustedBuild', {
+      description: 'Stepline: builds the image of a pull request from a fork, without pushing it (no secrets)',
+      environment: {
+        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: props.buildComputeType ?? codebuild.ComputeType.MEDIUM,
+        privileged: true,
+      },
+      buildSpec: codebuild.BuildSpec.fromObject(untrustedImageBuildSpec()),
+      encryptionKey: this.key,
+      logging: { cloudWatch: { logGroup: buildLogs } },
+      timeout: Duration.minutes(60),
+    });
+
+    this.untrustedTestProject = new codebuild.Project(this, 'UntrustedTest', {
+      description: 'Stepline: runs one test suite of a pull request from a fork (no secrets)',
+      environment: {
+        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: props.testComputeType ?? codebuild.ComputeType.SMALL,
+        privileged: props.testPrivileged ?? false,
+      },
+      buildSpec: codebuild.BuildSpec.fromObject(testBuildSpec()),
+      encryptionKey: this.key,
+      logging: { cloudWatch: { logGroup: testLogs } },
+      timeout: Duration.minutes(60),
+    });
+    for (const project of [this.untrustedBuildProject, this.untrustedTestProject]) acknowledgeProjectDefaults(project);
+
     for (const repository of repositories.values()) {
       repository.grantPullPush(this.buildProject);
       repository.grantPull(this.testProject);
@@ -180,6 +215,12 @@ export class BuildProjects extends Construct {
     );
     for (const project of [this.buildProject, this.testProject]) {
       acknowledgeProjectDefaults(project);
+      acknowledge(
+        project.role!,
+        'AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken (docker login to ECR) supports no resource-level permissions (Service ' +
+          'Authorization Reference, Amazon ECR); pushes and pulls are scoped to the configured repositories.',
+      );
       for (const connection of props.sourceConnectionArns ?? []) {
         // The service prefix of the actions must match the connection's ARN (codeconnections or codestar-connections).
         const service = connection.split(':')[2] ?? 'codeconnections';
@@ -241,12 +282,6 @@ function useBucketCache(project: codebuild.Project, bucket: s3.IBucket, prefix: 
 function acknowledgeProjectDefaults(project: codebuild.Project): void {
   const role = project.role!;
   const stack = Stack.of(project);
-  acknowledge(
-    role,
-    'AwsSolutions-IAM5[Resource::*]',
-    'ecr:GetAuthorizationToken (docker login to ECR) supports no resource-level permissions (Service ' +
-      'Authorization Reference, Amazon ECR); pushes and pulls are scoped to the configured repositories.',
-  );
   acknowledgeWildcardResource(
     role,
     stack.formatArn({

@@ -25,6 +25,13 @@ export interface WorkflowResources {
   readonly buildProject?: codebuild.IProject;
   /** `${TestProjectName}`: the CodeBuild project that runs a test suite's buildspec. @default - none */
   readonly testProject?: codebuild.IProject;
+  /**
+   * `${UntrustedBuildProjectName}`: builds the image of a run that may not use secrets (a pull request from a
+   * fork): no push, no registry or bucket access. @default - none
+   */
+  readonly untrustedBuildProject?: codebuild.IProject;
+  /** `${UntrustedTestProjectName}`: runs a test suite of such a run, with the same restrictions. @default - none */
+  readonly untrustedTestProject?: codebuild.IProject;
   /** `${StatusFunctionArn}`: reports commit statuses to the Git host. @default - none */
   readonly statusFunction?: lambda.IFunction;
   /** `${ApprovalFunctionArn}`: the approval gate (`lambda:invoke.waitForTaskToken`). @default - none */
@@ -47,6 +54,8 @@ export interface WorkflowResources {
 export const SUBSTITUTIONS = {
   BuildProjectName: 'the BuildProjects construct (image build project)',
   TestProjectName: 'the BuildProjects construct (test project)',
+  UntrustedBuildProjectName: 'the BuildProjects construct (image build project for forks)',
+  UntrustedTestProjectName: 'the BuildProjects construct (test project for forks)',
   StatusFunctionArn: 'the StatusReporter construct (functions/status/index.ts)',
   ApprovalFunctionArn: 'the Approvals construct (functions/approval/index.ts)',
   DeployFunctionArn: 'the EksDeployer construct (functions/deploy/index.ts)',
@@ -89,6 +98,8 @@ export function substitutionValues(
   const optional: [SubstitutionName, string | undefined][] = [
     ['BuildProjectName', resources.buildProject?.projectName],
     ['TestProjectName', resources.testProject?.projectName],
+    ['UntrustedBuildProjectName', resources.untrustedBuildProject?.projectName],
+    ['UntrustedTestProjectName', resources.untrustedTestProject?.projectName],
     ['StatusFunctionArn', resources.statusFunction?.functionArn],
     ['ApprovalFunctionArn', resources.approvalFunction?.functionArn],
     ['DeployFunctionArn', resources.deployFunction?.functionArn],

@@ -8,7 +8,9 @@ import { taskStates } from './definition';
  * resources the Task names. Pure: the caller passes the partition, region and account (CDK passes its tokens).
  *
  * A Task whose target is computed at run time (`{% ... %}` or a `.$` path) cannot be scoped and is refused, as is
- * an integration without a rule here: add one rather than widen the role.
+ * an integration without a rule here: add one rather than widen the role. One computed form is read: a choice
+ * between two literal names, `{% <condition> ? 'a' : 'b' %}` (the trusted or untrusted CodeBuild project), scoped to
+ * both.
  */
 
 export interface PermissionContext {
@@ -50,11 +52,23 @@ function isDynamic(parameters: Record<string, unknown>, key: string): boolean {
   return typeof value === 'string' && value.trim().startsWith('{%');
 }
 
+/** `{% <condition> ? 'a' : 'b' %}`, a condition without quotes or `?`, and two quoted names. */
+const CHOICE_OF_TWO = /^\{%\s*[^?'"]+\?\s*'([^']+)'\s*:\s*'([^']+)'\s*%\}$/;
+
+/** The names a Task's target may take: one static name, or both names of a choice between two literals. */
+function targetNames(task: TaskState, key: string): string[] {
+  const value = task.parameters[key];
+  const choice = typeof value === 'string' ? CHOICE_OF_TWO.exec(value.trim()) : null;
+  if (choice) return [...new Set([choice[1] as string, choice[2] as string])];
+  return [staticParameter(task, key)];
+}
+
 function staticParameter(task: TaskState, key: string): string {
   const where = `Task "${task.path}" (${task.resource})`;
   if (isDynamic(task.parameters, key)) {
     throw new DefinitionError(
-      `${where}: ${key} is computed at run time, so the role cannot be scoped to it; name it with a \${Placeholder}`,
+      `${where}: ${key} is computed at run time, so the role cannot be scoped to it; name it with a \${Placeholder}, ` +
+        `or choose between two named ones with {% <condition> ? '\${A}' : '\${B}' %}`,
     );
   }
   const value = task.parameters[key];
@@ -102,11 +116,12 @@ export function permissionsForTask(task: TaskState, context: PermissionContext):
     }
     case 'codebuild': {
       if (action !== 'startBuild' || !['', 'sync'].includes(pattern)) throw unsupported(task);
-      const name = staticParameter(task, 'ProjectName');
-      const project = isArn(name) ? name : arn('codebuild', `project/${name}`);
-      if (pattern === '') return [{ actions: ['codebuild:StartBuild'], resources: [project] }];
+      const projects = targetNames(task, 'ProjectName').map((name) =>
+        isArn(name) ? name : arn('codebuild', `project/${name}`),
+      );
+      if (pattern === '') return [{ actions: ['codebuild:StartBuild'], resources: projects }];
       return [
-        { actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'], resources: [project] },
+        { actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'], resources: projects },
         {
           actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
           resources: [arn('events', `rule/${CODEBUILD_RULE}`)],

@@ -47,6 +47,13 @@ export interface ProjectConfig {
   readonly sourceLocation?: string;
   /** Default 60. */
   readonly timeoutInMinutes?: number;
+  /**
+   * Builds of code that is not the repository owners' (pull requests from forks): they get none of the runtime's
+   * `passEnvironment` variables, a HOME of their own in the work folder instead of the user's (where credentials
+   * live), and an images folder of their own instead of the shared one the deploys read. Not a sandbox: the commands
+   * still run as the user who runs the runtime.
+   */
+  readonly untrusted?: boolean;
 }
 
 /** StartBuild's request (the API's camelCase); fields the local runner does not use are accepted and ignored. */
@@ -541,7 +548,7 @@ export class CodeBuildService {
     const doc = build.doc;
     const srcDir = join(build.workDir, 'src');
     const artifactsDir = join(this.options.artifactsRoot, doc.projectName, String(doc.buildNumber));
-    const imagesDir = join(this.options.artifactsRoot, 'images');
+    const imagesDir = project.untrusted ? join(build.workDir, 'images') : join(this.options.artifactsRoot, 'images');
     this.emit(stateChangeEvent(doc, this.region, this.accountId));
     this.quickPhase(build, 'SUBMITTED', executionArn);
     this.quickPhase(build, 'QUEUED', executionArn);
@@ -556,6 +563,7 @@ export class CodeBuildService {
       await mkdir(srcDir, { recursive: true });
       await mkdir(build.state.dir, { recursive: true });
       await mkdir(artifactsDir, { recursive: true });
+      if (project.untrusted) await mkdir(join(build.workDir, 'home'), { recursive: true });
       this.endPhase(build, provisioning, 'SUCCEEDED', executionArn);
 
       // DOWNLOAD_SOURCE: clone, check out, read the buildspec.
@@ -586,7 +594,7 @@ export class CodeBuildService {
         this.log(build, 'DOWNLOAD_SOURCE', `[Container] ${isoLog(Date.now())} Note: ${note}\n`);
       this.endPhase(build, download, 'SUCCEEDED', executionArn);
 
-      const env = this.environment(build, buildspec, srcDir, artifactsDir, imagesDir, location);
+      const env = this.environment(build, buildspec, srcDir, artifactsDir, imagesDir, location, project.untrusted === true);
       let failed = false;
       let stop: 'none' | 'afterBuild' | 'all' = 'none';
       let ended: 'STOPPED' | 'TIMED_OUT' | null = null;
@@ -692,13 +700,18 @@ export class CodeBuildService {
     artifactsDir: string,
     imagesDir: string,
     location: string,
+    untrusted: boolean,
   ): NodeJS.ProcessEnv {
     const doc = build.doc;
     const env: NodeJS.ProcessEnv = {};
-    for (const name of [...PASSED_BY_DEFAULT, ...(this.options.passEnvironment ?? [])]) {
+    const passed = untrusted
+      ? PASSED_BY_DEFAULT.filter((name) => name !== 'HOME')
+      : [...PASSED_BY_DEFAULT, ...(this.options.passEnvironment ?? [])];
+    for (const name of passed) {
       const value = process.env[name];
       if (value !== undefined) env[name] = value;
     }
+    if (untrusted) env['HOME'] = join(build.workDir, 'home');
     Object.assign(env, buildspec.variables);
     env['PATH'] = this.options.path;
     env['SHELL'] = '/bin/bash';

@@ -171,6 +171,34 @@ describe('a successful build', () => {
   });
 });
 
+describe('builds of pull requests from forks', () => {
+  it("run in the untrusted project with a HOME of their own, not the user's where credentials live", async () => {
+    // Prepare
+    const buildspec = [
+      'version: 0.2',
+      'env:',
+      '  exported-variables: [SEEN_HOME]',
+      'phases:',
+      '  build:',
+      '    commands:',
+      '      - SEEN_HOME="$HOME"',
+      '      - test -d "$HOME" && test -w "$HOME"',
+    ].join('\n');
+
+    // Act
+    const untrusted = await build(buildspec, { projectName: 'stepline-test-untrusted' });
+    const trusted = await build(buildspec);
+
+    // Assess
+    const seen = (b: Build) => b.exportedEnvironmentVariables?.find((v) => v.name === 'SEEN_HOME')?.value;
+    expect(untrusted.buildStatus).toBe('SUCCEEDED');
+    expect(seen(untrusted)).not.toBe(process.env['HOME']);
+    expect(seen(untrusted)).toMatch(/[\\/]home$/);
+    expect(seen(untrusted)?.startsWith(runtime.stateDir)).toBe(true);
+    expect(seen(trusted)).toBe(process.env['HOME']);
+  });
+});
+
 describe('the source', () => {
   it("checks a branch out by name at its commit, in a clone that borrows the repository's objects", async () => {
     // Prepare

@@ -42,6 +42,8 @@ const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:funct
 export const SUBSTITUTIONS: Readonly<Record<string, string>> = {
   BuildProjectName: 'stepline-build',
   TestProjectName: 'stepline-test',
+  UntrustedBuildProjectName: 'stepline-build-untrusted',
+  UntrustedTestProjectName: 'stepline-test-untrusted',
   StatusFunctionArn: functionArn('stepline-status'),
   ApprovalFunctionArn: functionArn('stepline-approval'),
   DeployFunctionArn: functionArn('stepline-deploy'),
@@ -349,7 +351,7 @@ export class PipelineWorld {
     const id = `${input.ProjectName}:${this.calls.builds.length}`;
     request.submitted({ Build: { Id: id, BuildStatus: 'IN_PROGRESS' } });
     const held = this.held.get(nameOf(request));
-    if (held && input.ProjectName === SUBSTITUTIONS.BuildProjectName) {
+    if (held && env.STEPLINE_STEP === 'build') {
       await Promise.race([
         held.promise,
         new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))),
@@ -359,7 +361,7 @@ export class PipelineWorld {
       DeepLink: `https://console.aws.amazon.com/cloudwatch/home#logsV2:log-groups/${encodeURIComponent(id)}`,
     };
     const failing =
-      input.ProjectName === SUBSTITUTIONS.BuildProjectName
+      env.STEPLINE_STEP === 'build'
         ? this.scenario.failBuild
         : this.scenario.failingSuites?.includes(env.STEPLINE_SUITE ?? '')
           ? { phase: 'BUILD', exitCode: 1 }
