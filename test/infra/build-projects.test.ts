@@ -164,11 +164,12 @@ describe('BuildProjects', () => {
       const [, project] = projects.find(([logicalId]) => logicalId === build.stackLogicalId(untrusted))!;
 
       // Assess
-      expect(actions.filter((a) => /^(ecr|s3|codeconnections|codestar-connections|secretsmanager|ssm):/.test(a))).toEqual(
-        [],
-      );
+      expect(
+        actions.filter((a) => /^(ecr|s3|codeconnections|codestar-connections|secretsmanager|ssm):/.test(a)),
+      ).toEqual([]);
       expect(actions).toEqual(expect.arrayContaining(['logs:PutLogEvents']));
-      expect(project.Cache ?? { Type: 'NO_CACHE' }).toEqual({ Type: 'NO_CACHE' });
+      const cache: unknown = project.Cache ?? { Type: 'NO_CACHE' };
+      expect(cache).toEqual({ Type: 'NO_CACHE' });
       expect(JSON.stringify(project.Environment)).not.toContain('ARTIFACTS_BUCKET');
     }
     const [, image] = projects.find(([logicalId]) => logicalId === build.stackLogicalId(build.untrustedBuildProject))!;

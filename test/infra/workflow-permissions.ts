@@ -33,7 +33,7 @@ const DOCUMENTED: Record<string, (args: Record<string, unknown>) => Grant[]> = {
       name.startsWith('arn:') ? name : `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${name}`,
     );
     return [
-      ...projects.flatMap((project) => [
+      ...projects.flatMap((project): Grant[] => [
         `codebuild:StartBuild on ${project}`,
         `codebuild:StopBuild on ${project}`,
         `codebuild:BatchGetBuilds on ${project}`,

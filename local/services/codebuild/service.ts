@@ -594,7 +594,15 @@ export class CodeBuildService {
         this.log(build, 'DOWNLOAD_SOURCE', `[Container] ${isoLog(Date.now())} Note: ${note}\n`);
       this.endPhase(build, download, 'SUCCEEDED', executionArn);
 
-      const env = this.environment(build, buildspec, srcDir, artifactsDir, imagesDir, location, project.untrusted === true);
+      const env = this.environment(
+        build,
+        buildspec,
+        srcDir,
+        artifactsDir,
+        imagesDir,
+        location,
+        project.untrusted === true,
+      );
       let failed = false;
       let stop: 'none' | 'afterBuild' | 'all' = 'none';
       let ended: 'STOPPED' | 'TIMED_OUT' | null = null;
