@@ -367,6 +367,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       if (!stored) settings.set('kubernetes-certificates', JSON.stringify(certificates));
       cluster = new SimulatedKubernetes({
         certificates,
+        // What was deployed stays deployed across restarts, as the revisions that rollbacks read (ADR 0058).
+        stateFile: join(stateDir, 'kubernetes.json'),
         port: options.simulatedCluster?.port ?? (env['STEPLINE_KUBE_PORT'] ? Number(env['STEPLINE_KUBE_PORT']) : 0),
         tickMs: options.simulatedCluster?.tickMs ?? positive(env['STEPLINE_KUBE_TICK_MS']) ?? 500,
         timeScale: options.simulatedCluster?.timeScale ?? positive(env['STEPLINE_KUBE_TIME_SCALE']) ?? 1,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -10,7 +11,7 @@ import { type ControllerOptions, WorkloadControllers } from './controllers';
 import { isObject, type Json, type JsonObject } from './fields';
 import { groupDocument, ResourceRegistry, type ResourceType } from './resources';
 import { badRequest, StatusError, success } from './status';
-import { ObjectStore } from './store';
+import { ObjectStore, type StoreSnapshot } from './store';
 import { toTable, wantsTable } from './table';
 import { generateCertificates, type ServerCertificates } from './tls';
 
@@ -36,6 +37,22 @@ export interface SimulatedKubernetesOptions extends ControllerOptions {
   readonly certificates?: ServerCertificates;
   /** Namespaces that exist from the start, besides default, kube-system and kube-public. */
   readonly namespaces?: readonly string[];
+  /**
+   * A JSON file that keeps the objects across restarts: read at construction when it exists, written (whole,
+   * through a temporary file and a rename) at most every `saveDelayMs` after a change, and at `stop()`.
+   * Default: none, the objects live in memory only.
+   */
+  readonly stateFile?: string;
+  /** Default 100. */
+  readonly saveDelayMs?: number;
+}
+
+/** Why the state file of the simulated API server cannot be read. */
+export class ClusterStateError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClusterStateError';
+  }
 }
 
 /** One request, as the server records it (never a body or a header). */
@@ -64,6 +81,10 @@ export class SimulatedKubernetes {
   private readonly certificates: ServerCertificates;
   private server: Server | null = null;
   private listeningPort = 0;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  /** Objects of the state file whose types are not served any more (a CRD's resource without the CRD). */
+  public readonly forgotten: readonly string[] = [];
 
   public constructor(private readonly options: SimulatedKubernetesOptions = {}) {
     this.certificates = options.certificates ?? generateCertificates();
@@ -79,6 +100,30 @@ export class SimulatedKubernetes {
         { fieldManager: 'kube-apiserver' },
       );
     }
+    const file = options.stateFile;
+    if (file) {
+      if (existsSync(file)) this.forgotten = this.store.restore(readState(file));
+      this.store.onChange(() => this.scheduleSave(file));
+    }
+  }
+
+  private scheduleSave(file: string): void {
+    this.dirty = true;
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.save(file);
+    }, this.options.saveDelayMs ?? 100);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the state file now, when anything changed since the last write. */
+  public save(file = this.options.stateFile): void {
+    if (!file || !this.dirty) return;
+    this.dirty = false;
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.store.snapshot()));
+    renameSync(temporary, file);
   }
 
   /** The PEM of the CA that signed the serving certificate. */
@@ -111,6 +156,9 @@ export class SimulatedKubernetes {
 
   public async stop(): Promise<void> {
     this.controllers.stop();
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    this.save();
     const server = this.server;
     this.server = null;
     if (!server) return;
@@ -526,4 +574,22 @@ function jsonPatch(target: JsonObject, operations: Json): Json {
     }
   }
   return document;
+}
+
+function readState(file: string): StoreSnapshot {
+  let snapshot: unknown;
+  try {
+    snapshot = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ClusterStateError(
+      `the simulated cluster's state file ${file} cannot be read (${(cause as Error).message}); remove it to start with an empty cluster`,
+      { cause },
+    );
+  }
+  if (!isObject(snapshot) || snapshot['format'] !== 1 || !Array.isArray(snapshot['objects'])) {
+    throw new ClusterStateError(
+      `the simulated cluster's state file ${file} is not a state this version writes (format 1 with objects); remove it to start with an empty cluster`,
+    );
+  }
+  return snapshot as unknown as StoreSnapshot;
 }

@@ -38,6 +38,20 @@ interface Stored {
   managers: ManagerEntry[];
 }
 
+/** Everything the store holds, as JSON: what the simulated server writes to its state file. */
+export interface StoreSnapshot {
+  readonly format: 1;
+  readonly resourceVersion: number;
+  readonly nextClusterIp: number;
+  readonly objects: readonly {
+    readonly group: string;
+    readonly version: string;
+    readonly plural: string;
+    readonly object: JsonObject;
+    readonly managers: readonly (Omit<ManagerEntry, 'fields'> & { readonly fields: readonly string[] })[];
+  }[];
+}
+
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface StoreEvent {
@@ -531,6 +545,60 @@ export class ObjectStore {
     }
     this.emit('DELETED', type, stored.object);
     return this.render(stored, type);
+  }
+
+  /** Everything the store holds, to be written down and given to `restore` later. */
+  public snapshot(): StoreSnapshot {
+    return {
+      format: 1,
+      resourceVersion: this.resourceVersion,
+      nextClusterIp: this.nextClusterIp,
+      objects: [...this.objects.values()].map((stored) => ({
+        group: stored.type.group,
+        version: stored.type.version,
+        plural: stored.type.plural,
+        object: structuredClone(stored.object),
+        managers: stored.managers.map((m) => ({ ...m, fields: [...m.fields] })),
+      })),
+    };
+  }
+
+  /**
+   * Replaces what the store holds with a snapshot: CustomResourceDefinitions first, so that their resources are
+   * served again; an object whose type is not served any more is left out (its name is returned). Nothing is
+   * emitted: the objects are as they were, not changed.
+   */
+  public restore(snapshot: StoreSnapshot): string[] {
+    if (snapshot.format !== 1) throw new Error(`unknown snapshot format ${String(snapshot.format)}`);
+    this.objects.clear();
+    const crdFirst = [...snapshot.objects].sort(
+      (a, b) =>
+        Number(b.object['kind'] === 'CustomResourceDefinition') -
+        Number(a.object['kind'] === 'CustomResourceDefinition'),
+    );
+    const skipped: string[] = [];
+    for (const entry of crdFirst) {
+      const type = this.registry.byPlural(entry.group, entry.version, entry.plural);
+      const metadata = meta(structuredClone(entry.object));
+      if (!type) {
+        skipped.push(`${entry.plural}${entry.group ? `.${entry.group}` : ''}/${String(metadata['name'])}`);
+        continue;
+      }
+      const stored: Stored = {
+        type,
+        object: structuredClone(entry.object),
+        managers: entry.managers.map((m) => ({ ...m, fields: new Set(m.fields) })),
+      };
+      const storedMeta = meta(stored.object);
+      this.objects.set(
+        this.key(type, storedMeta['namespace'] as string | undefined, String(storedMeta['name'])),
+        stored,
+      );
+      if (type.kind === 'CustomResourceDefinition') this.registry.register(typesFromCrd(stored.object));
+    }
+    this.resourceVersion = Math.max(this.resourceVersion, snapshot.resourceVersion);
+    this.nextClusterIp = Math.max(this.nextClusterIp, snapshot.nextClusterIp);
+    return skipped;
   }
 
   /** Every stored object of a kind in every namespace (for controllers). */

@@ -167,7 +167,13 @@ describe('after a restart', () => {
     const ended = await endOf(second, executionArn);
     const history = second.stores.executions.history(executionArn);
     const builds = second.stores.builds.list({ executionArn }).map((b) => b.status);
+    const deployed = second.cluster?.object('apps/v1', 'Deployment', 'hello', 'hello');
     await second.stop();
+    // ... and a third start still serves what the resumed run deployed, and the revision a rollback would read
+    const third = await startTestRuntime({ stateDir, config: readFileSync(config, 'utf8') });
+    const kept = third.cluster?.object('apps/v1', 'Deployment', 'hello', 'hello');
+    const revision = third.cluster?.object('v1', 'Secret', 'hello', 'stepline.staging.v1');
+    await third.stop();
     // Assess
     expect(second.recovered).toMatchObject({ resumed: [executionArn], builds: [buildId] });
     expect(ended.status, String(ended.cause)).toBe('SUCCEEDED');
@@ -179,6 +185,10 @@ describe('after a restart', () => {
     ).toBe('Build');
     expect(history.map((e) => e.id)).toEqual(history.map((_, i) => i + 1));
     expect(builds.sort()).toEqual(['FAULT', 'SUCCEEDED']);
+    expect(deployed?.['metadata']).toBeDefined();
+    expect(kept?.['metadata']).toEqual(deployed?.['metadata']);
+    expect(kept?.['spec']).toEqual(deployed?.['spec']);
+    expect(revision?.['metadata']).toBeDefined();
   });
 
   it('with resume turned off, ends it FAILED with a cause that says why, and a redrive finishes it', {
