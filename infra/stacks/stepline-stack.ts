@@ -134,6 +134,7 @@ export class SteplineStack extends Stack {
           ecrRegistry: this.build.registry,
           statusFunction: this.status.statusFunction?.function,
           approvalFunction: this.approvals?.taskFunction.function,
+          approvalHeartbeatSeconds: this.approvals?.heartbeatSeconds,
           deployFunction: this.deployer?.deployFunction.function,
           rolloutFunction: this.deployer?.rolloutFunction.function,
           rollbackFunction: this.deployer?.rollbackFunction.function,

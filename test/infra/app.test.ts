@@ -4,6 +4,7 @@ import aslValidator from 'asl-validator';
 import type { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
 import { createApp } from '../../infra/bin/create-app';
 import { acknowledgementsOf, RECORD_ONLY_CONTEXT } from '../../infra/nag/acknowledge';
 import type { SteplineStack } from '../../infra/stacks/stepline-stack';
@@ -120,6 +121,21 @@ describe('the Stepline app', () => {
       expect(granted.filter((grant) => !neededSet.has(grant) && !SERVICE_GRANTS.includes(grant))).toEqual([]);
     });
   });
+
+  it.runIf(existsSync(REAL_DEFINITION))(
+    "gives the workflow's approval task the heartbeat that the keeper's schedule keeps alive",
+    () => {
+      // Prepare
+      const { stack } = build({ definitionFile: REAL_DEFINITION }) as { app: App; stack: SteplineStack };
+
+      // Act
+      const { substitutions } = deployedDefinition(Template.fromStack(stack).toJSON() as never);
+
+      // Assess
+      expect(stack.approvals?.heartbeatSeconds).toBe(heartbeatSecondsFor(APPROVAL_KEEPER.awsIntervalSeconds));
+      expect(substitutions.ApprovalHeartbeatSeconds).toBe(String(stack.approvals?.heartbeatSeconds));
+    },
+  );
 
   it('leaves out the constructs whose entry points do not exist yet and says which in a synth warning', () => {
     // Prepare

@@ -2,11 +2,38 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
-import { APPROVAL_ENV } from '../../core/approval/contracts';
+import {
+  APPROVAL_ENV,
+  APPROVAL_KEEPER,
+  APPROVALS_WAITING_INDEX,
+  heartbeatSecondsFor,
+} from '../../core/approval/contracts';
+import { ENV } from '../../core/contracts';
+import { STATUS_ENV } from '../../core/status/contracts';
 import { Approvals, type ApprovalsProps } from '../../infra/constructs/Approvals';
-import { evaluate, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
+import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
+
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Effect: string;
+}
+
+/** The statements of the policies attached to `roleId`, intrinsics evaluated. */
+function statementsOf(json: never, roleId: string): Statement[] {
+  return resourcesOfType(json, 'AWS::IAM::Policy')
+    .filter(([, p]) => (evaluate(p.Roles) as string[]).includes(`ref:${roleId}`))
+    .flatMap(([, p]) => (evaluate(p.PolicyDocument) as { Statement: Statement[] }).Statement);
+}
+
+/** `action on resource`, one per pair, sorted. */
+function grantsOf(statements: readonly Statement[]): string[] {
+  return statements
+    .flatMap((s) => [s.Action].flat().flatMap((action) => [s.Resource].flat().map((r) => `${action} on ${String(r)}`)))
+    .sort();
+}
 
 function synth(authorizer?: ApprovalsProps['authorizer']) {
   const stack = testStack();
@@ -42,37 +69,127 @@ describe('Approvals', () => {
     });
   });
 
-  it('builds both functions from functions/approval with their own handler and the approval settings', () => {
+  it('indexes the waiting requests in a sparse index keyed by `waiting`, projecting everything', () => {
+    // Act
+    const [table, ...others] = resourcesOfType(json, 'AWS::DynamoDB::Table').map(([, t]) => t);
+
+    // Assess
+    expect(others).toEqual([]);
+    expect(table!.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: APPROVALS_WAITING_INDEX,
+        KeySchema: [{ AttributeName: 'waiting', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(table!.AttributeDefinitions).toContainEqual({ AttributeName: 'waiting', AttributeType: 'S' });
+  });
+
+  it('builds the three functions from functions/approval with their own handler and the approval settings', () => {
     // Act
     const functions = resourcesOfType(json, 'AWS::Lambda::Function').map(([, fn]) => ({
-      handler: fn.Handler,
+      handler: fn.Handler as string,
+      timeout: fn.Timeout,
       variables: evaluate((fn.Environment as { Variables: unknown }).Variables) as Record<string, string>,
     }));
 
     // Assess
-    expect(functions.map((f) => f.handler).sort()).toEqual(['index.httpHandler', 'index.taskHandler']);
-    for (const { variables } of functions) {
+    expect(functions.map((f) => f.handler).sort()).toEqual([
+      'index.httpHandler',
+      'index.keeperHandler',
+      'index.taskHandler',
+    ]);
+    for (const { handler, variables } of functions) {
       expect(variables[APPROVAL_ENV.table]).toMatch(/^ref:ApprovalsRequests/);
-      expect(variables[APPROVAL_ENV.keySecret]).toMatch(/^ref:ApprovalsSigningKeys/);
       expect(variables[APPROVAL_ENV.baseUrl]).toMatch(/^getatt:Api.*\.ApiEndpoint$/);
+      if (handler === 'index.keeperHandler') continue;
+      expect(variables[APPROVAL_ENV.keySecret]).toMatch(/^ref:ApprovalsSigningKeys/);
     }
+    const keeper = functions.find((f) => f.handler === 'index.keeperHandler')!;
+    expect(keeper.timeout).toBe(60);
+    expect(keeper.variables[ENV.serviceName]).toBe('stepline-approval-keeper');
+    // The keeper reads no secret: it is given none.
+    expect(keeper.variables[APPROVAL_ENV.keySecret]).toBeUndefined();
+    expect(keeper.variables[STATUS_ENV.tokensSecret]).toBeUndefined();
   });
 
-  it('lets only the pages complete tasks, and only of the pipeline state machine', () => {
+  it('runs the keeper every 5 minutes, with retries and a dead-letter queue, heartbeating for 3 intervals', () => {
     // Act
-    const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(
-      ([, p]) =>
-        (evaluate(p.PolicyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    const rules = resourcesOfType(json, 'AWS::Events::Rule').map(([, r]) => evaluate(r) as Record<string, unknown>);
+    const keeperId = logicalIdOf(shared.approvals.keeperFunction.function);
+    const failuresId = logicalIdOf(shared.approvals.keeperFailures);
+
+    // Assess
+    expect(rules).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({
+            Arn: `getatt:${keeperId}.Arn`,
+            DeadLetterConfig: { Arn: `getatt:${failuresId}.Arn` },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: APPROVAL_KEEPER.awsIntervalSeconds },
+          }),
+        ],
+      }),
+    ]);
+    shared.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: keeperId },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failuresId, 'Arn'] } } },
+    });
+    expect(shared.approvals.heartbeatSeconds).toBe(heartbeatSecondsFor(APPROVAL_KEEPER.awsIntervalSeconds));
+    expect(shared.approvals.heartbeatSeconds).toBe(900);
+  });
+
+  it('lets the keeper query the waiting index, expire requests and heartbeat the pipeline, and nothing more', () => {
+    // Act
+    const { keeperFunction } = shared.approvals;
+    const grants = grantsOf(statementsOf(json, logicalIdOf(keeperFunction.role)));
+    const table = `getatt:${logicalIdOf(shared.approvals.table)}.Arn`;
+    const logs = `getatt:${logicalIdOf(keeperFunction.logGroup)}.Arn`;
+    const failures = `getatt:${logicalIdOf(shared.approvals.keeperFailures)}.Arn`;
+
+    // Assess
+    expect(grants).toEqual(
+      [
+        `dynamodb:Query on ${table}/index/${APPROVALS_WAITING_INDEX}`,
+        `dynamodb:UpdateItem on ${table}`,
+        `states:SendTaskHeartbeat on ${STATE_MACHINE}`,
+        // SteplineFunction's own: its log group, X-Ray, and the on-failure destination of asynchronous invocations.
+        `logs:CreateLogStream on ${logs}`,
+        `logs:PutLogEvents on ${logs}`,
+        'xray:PutTraceSegments on *',
+        'xray:PutTelemetryRecords on *',
+        `sqs:SendMessage on ${failures}`,
+        `sqs:GetQueueAttributes on ${failures}`,
+        `sqs:GetQueueUrl on ${failures}`,
+      ].sort(),
+    );
+    expect(grants.some((g) => g.startsWith('dynamodb:Scan'))).toBe(false);
+    expect(grants.some((g) => /states:SendTask(Success|Failure)/.test(g))).toBe(false);
+    expect(grants.some((g) => g.startsWith('secretsmanager:'))).toBe(false);
+  });
+
+  it('lets only the pages complete tasks, only the keeper heartbeat them, both of the pipeline only', () => {
+    // Act
+    const roles = {
+      task: logicalIdOf(shared.approvals.taskFunction.role),
+      pages: logicalIdOf(shared.approvals.httpFunction.role),
+      keeper: logicalIdOf(shared.approvals.keeperFunction.role),
+    };
+    const callbacks = Object.fromEntries(
+      Object.entries(roles).map(([name, id]) => [
+        name,
+        grantsOf(statementsOf(json, id)).filter((grant) => grant.startsWith('states:')),
+      ]),
     );
 
     // Assess
-    const callbacks = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('states:')));
-    expect(callbacks).toEqual([
-      expect.objectContaining({
-        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        Resource: STATE_MACHINE,
-      }),
-    ]);
+    expect(callbacks).toEqual({
+      task: [],
+      pages: [`states:SendTaskFailure on ${STATE_MACHINE}`, `states:SendTaskSuccess on ${STATE_MACHINE}`],
+      keeper: [`states:SendTaskHeartbeat on ${STATE_MACHINE}`],
+    });
   });
 
   it('puts a JWT authorizer on the routes when one is configured', () => {

@@ -137,6 +137,47 @@ describe('PipelineWorkflow', () => {
     );
   });
 
+  describe('the approval heartbeat', () => {
+    // The fixture's approval Task, with its HeartbeatSeconds from the substitution (as statemachines/ has it).
+    const heartbeatText = () => {
+      const text = readFileSync(FIXTURE_ASL, 'utf8');
+      expect(text).toContain('"HeartbeatSeconds": 3600');
+      return text.replace('"HeartbeatSeconds": 3600', `"HeartbeatSeconds": ${ph('ApprovalHeartbeatSeconds')}`);
+    };
+
+    it('fills the ApprovalHeartbeatSeconds placeholder with the number of seconds it is given', () => {
+      // Act
+      const { template } = synth(definitionFile(heartbeatText()), (r) => ({ ...r, approvalHeartbeatSeconds: 900 }));
+      const { text, substitutions } = deployedDefinition(template.toJSON() as never);
+
+      // Assess
+      expect(substitutions.ApprovalHeartbeatSeconds).toBe('900');
+      const approve = (JSON.parse(text) as { States: Record<string, Record<string, unknown>> }).States.Approve!;
+      expect(approve.HeartbeatSeconds).toBe(900);
+      expect(aslValidator(JSON.parse(text)).isValid).toBe(true);
+    });
+
+    it('leaves it out of the substitutions when the definition does not use it', () => {
+      // Act
+      const { workflow } = synth(FIXTURE_ASL, (r) => ({ ...r, approvalHeartbeatSeconds: 900 }));
+
+      // Assess
+      expect(workflow.substitutions).not.toHaveProperty('ApprovalHeartbeatSeconds');
+    });
+
+    it('fails synth naming the Approvals construct when a definition uses it and nothing gives it', () => {
+      expect(() => synth(definitionFile(heartbeatText()))).toThrow(
+        /\$\{ApprovalHeartbeatSeconds\}: comes from the Approvals construct \(its keeper's schedule\)/,
+      );
+    });
+
+    it('refuses a value that is not a positive whole number of seconds', () => {
+      expect(() => synth(definitionFile(heartbeatText()), (r) => ({ ...r, approvalHeartbeatSeconds: 1.5 }))).toThrow(
+        /approvalHeartbeatSeconds must be a positive whole number of seconds, not 1\.5/,
+      );
+    });
+  });
+
   it('refuses a Task whose target is computed at run time, since its permission could not be scoped', () => {
     // Prepare
     const text = readFileSync(FIXTURE_ASL, 'utf8').replace(`"${ph('DeployFunctionArn')}"`, '"{% $states.input.fn %}"');

@@ -3,11 +3,19 @@ import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { APPROVAL_ENV } from '../../../core/approval/contracts';
+import {
+  APPROVAL_ENV,
+  APPROVAL_KEEPER,
+  APPROVALS_WAITING_INDEX,
+  heartbeatSecondsFor,
+} from '../../../core/approval/contracts';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
@@ -29,7 +37,7 @@ export interface ApprovalsProps {
   readonly projectRoot: string;
   /** The HTTP API of WebhookIntake: the approval routes are added to it. */
   readonly httpApi: apigw.HttpApi;
-  /** The pipeline state machine, whose approval tasks the decisions complete. */
+  /** The pipeline state machine, whose approval tasks the decisions complete and the keeper heartbeats. */
   readonly stateMachineArn: string;
   /** The Git host tokens: the task posts the "waiting for approval" status with the link. */
   readonly gitHostTokens: secretsmanager.ISecret;
@@ -45,9 +53,10 @@ export interface ApprovalsProps {
 
 /**
  * The approval gate: `GET` and `POST /approvals/{id}` on the intake's HTTP API (optionally behind a JWT authorizer)
- * to the approval pages, the `.waitForTaskToken` task function, their DynamoDB table (TTL, point-in-time recovery)
- * and the secret with the link signing keys. Both functions come from functions/approval/index.ts
- * (`taskHandler`, `httpHandler`).
+ * to the approval pages, the `.waitForTaskToken` task function, their DynamoDB table (TTL, point-in-time recovery,
+ * the sparse index of waiting requests) and the secret with the link signing keys, and the keeper: an EventBridge
+ * schedule every `APPROVAL_KEEPER.awsIntervalSeconds` that heartbeats the waiting approval tasks (docs/adr/0036).
+ * The three functions come from functions/approval/index.ts (`taskHandler`, `httpHandler`, `keeperHandler`).
  */
 export class Approvals extends Construct {
   public readonly table: dynamodb.Table;
@@ -56,6 +65,12 @@ export class Approvals extends Construct {
   public readonly taskFunction: SteplineFunction;
   /** The function behind the approval pages. */
   public readonly httpFunction: SteplineFunction;
+  /** The keeper, run on a schedule: heartbeats the task of every waiting request, expires those whose task is gone. */
+  public readonly keeperFunction: SteplineFunction;
+  /** Where the keeper's scheduled runs go that EventBridge could not deliver or that failed all their retries. */
+  public readonly keeperFailures: sqs.Queue;
+  /** The `HeartbeatSeconds` of the workflow's approval task that the keeper's schedule keeps alive. */
+  public readonly heartbeatSeconds = heartbeatSecondsFor(APPROVAL_KEEPER.awsIntervalSeconds);
 
   public constructor(scope: Construct, id: string, props: ApprovalsProps) {
     super(scope, id);
@@ -65,6 +80,12 @@ export class Approvals extends Construct {
       timeToLiveAttribute: 'ttl',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Sparse: only a waiting request carries `waiting`, so the keeper queries the waiting ones without a scan.
+    this.table.addGlobalSecondaryIndex({
+      indexName: APPROVALS_WAITING_INDEX,
+      partitionKey: { name: 'waiting', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
     this.signingKeys = new secretsmanager.Secret(this, 'SigningKeys', {
       description: 'Stepline: keys that sign approval links (a string, or {"current","previous"} while rotating)',
@@ -124,6 +145,62 @@ export class Approvals extends Construct {
         resources: [props.stateMachineArn],
       }),
     );
+
+    this.keeperFailures = new sqs.Queue(this, 'KeeperFailures', {
+      // SSE-SQS: EventBridge cannot send to a queue encrypted with the AWS managed KMS key.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      acknowledge(
+        this.keeperFailures,
+        rule,
+        "This queue is itself the dead-letter queue of the keeper's schedule and the on-failure destination of " +
+          'the keeper; a dead-letter queue behind it would only move the same failed runs again.',
+      );
+    }
+    // The keeper uses the store and Step Functions only. Module init needs the table and the pages' URL; it reads
+    // no secret (the signing keys and the Git host tokens are read lazily, by the task and the pages), so the
+    // keeper is given neither.
+    this.keeperFunction = new SteplineFunction(this, 'Keeper', {
+      projectRoot: props.projectRoot,
+      name: 'approval',
+      handler: 'keeperHandler',
+      serviceName: 'stepline-approval-keeper',
+      description: 'Stepline: heartbeats the approval tasks that wait, so that only lost approvals time out',
+      timeout: Duration.seconds(60),
+      environment: {
+        [APPROVAL_ENV.table]: this.table.tableName,
+        [APPROVAL_ENV.baseUrl]: props.httpApi.apiEndpoint,
+      },
+      asyncFailureQueue: this.keeperFailures,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
+    this.keeperFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${this.table.tableArn}/index/${APPROVALS_WAITING_INDEX}`],
+      }),
+    );
+    this.keeperFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
+    );
+    this.keeperFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: [props.stateMachineArn] }),
+    );
+    new events.Rule(this, 'KeeperSchedule', {
+      description: 'Stepline: runs the approval keeper, which heartbeats the waiting approval tasks',
+      schedule: events.Schedule.rate(Duration.seconds(APPROVAL_KEEPER.awsIntervalSeconds)),
+      targets: [
+        new targets.LambdaFunction(this.keeperFunction.function, {
+          deadLetterQueue: this.keeperFailures,
+          retryAttempts: 2,
+          // A run older than one interval is superseded by the next one, which does the same work.
+          maxEventAge: Duration.seconds(APPROVAL_KEEPER.awsIntervalSeconds),
+        }),
+      ],
+    });
 
     const authorizer = props.authorizer
       ? new HttpJwtAuthorizer('Approvers', props.authorizer.issuer, {

@@ -36,6 +36,11 @@ export interface WorkflowResources {
   readonly statusFunction?: lambda.IFunction;
   /** `${ApprovalFunctionArn}`: the approval gate (`lambda:invoke.waitForTaskToken`). @default - none */
   readonly approvalFunction?: lambda.IFunction;
+  /**
+   * `${ApprovalHeartbeatSeconds}`: the approval task's `HeartbeatSeconds`, which the approval keeper's schedule
+   * keeps alive (`Approvals.heartbeatSeconds`). @default - none
+   */
+  readonly approvalHeartbeatSeconds?: number;
   /** `${DeployFunctionArn}`: server-side apply of the rendered manifests. @default - none */
   readonly deployFunction?: lambda.IFunction;
   /** `${RolloutFunctionArn}`: one check of the rollout's progress. @default - none */
@@ -58,6 +63,7 @@ export const SUBSTITUTIONS = {
   UntrustedTestProjectName: 'the BuildProjects construct (test project for forks)',
   StatusFunctionArn: 'the StatusReporter construct (functions/status/index.ts)',
   ApprovalFunctionArn: 'the Approvals construct (functions/approval/index.ts)',
+  ApprovalHeartbeatSeconds: "the Approvals construct (its keeper's schedule)",
   DeployFunctionArn: 'the EksDeployer construct (functions/deploy/index.ts)',
   RolloutFunctionArn: 'the EksDeployer construct (functions/rollout/index.ts)',
   RollbackFunctionArn: 'the EksDeployer construct (functions/rollback/index.ts)',
@@ -102,6 +108,7 @@ export function substitutionValues(
     ['UntrustedTestProjectName', resources.untrustedTestProject?.projectName],
     ['StatusFunctionArn', resources.statusFunction?.functionArn],
     ['ApprovalFunctionArn', resources.approvalFunction?.functionArn],
+    ['ApprovalHeartbeatSeconds', numberText(resources.approvalHeartbeatSeconds)],
     ['DeployFunctionArn', resources.deployFunction?.functionArn],
     ['RolloutFunctionArn', resources.rolloutFunction?.functionArn],
     ['RollbackFunctionArn', resources.rollbackFunction?.functionArn],
@@ -213,6 +220,15 @@ export class PipelineWorkflow extends Construct {
       }
     }
   }
+}
+
+/** A whole number of seconds as the definition's JSONata reads it; anything else fails synth. */
+function numberText(value: number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new DefinitionError(`approvalHeartbeatSeconds must be a positive whole number of seconds, not ${value}`);
+  }
+  return String(value);
 }
 
 function statementFor(permission: Permission): iam.PolicyStatement {
