@@ -1,17 +1,26 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore } from '../../core/approval/contracts';
+import {
+  APPROVALS_WAITING_INDEX,
+  type ApprovalDecision,
+  type ApprovalRecord,
+  type ApprovalStore,
+} from '../../core/approval/contracts';
 
 /**
  * The approval store on AWS: a DynamoDB table with partition key `id` (S) and TTL attribute `ttl` (the expiry
  * plus 30 days, so that decided requests stay readable for a while). The request itself is one JSON attribute;
  * the decision lives in top-level attributes so that conditional writes can test it: `decide` succeeds only
- * `#status = waiting AND expiresAt > now`, which makes every link single use.
+ * `#status = waiting AND expiresAt > now`, which makes every link single use. A waiting request also carries
+ * `waiting = "1"`, removed with its decision or expiry: the sparse index `APPROVALS_WAITING_INDEX` holds only the
+ * waiting requests, which the keeper reads without scanning the table.
  */
 const RETAIN_SECONDS = 30 * 24 * 3600;
 
@@ -33,6 +42,7 @@ export class DynamoDbApprovalStore implements ApprovalStore {
             id: { S: record.id },
             record: { S: JSON.stringify(record) },
             status: { S: record.status },
+            ...(record.status === 'waiting' ? { waiting: { S: '1' } } : {}),
             expiresAt: { N: String(record.expiresAt) },
             ttl: { N: String(record.expiresAt + RETAIN_SECONDS) },
           },
@@ -68,7 +78,7 @@ export class DynamoDbApprovalStore implements ApprovalStore {
         new UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: id } },
-          UpdateExpression: 'SET #status = :decided, decidedBy = :by, decidedAt = :at, reason = :reason',
+          UpdateExpression: 'SET #status = :decided, decidedBy = :by, decidedAt = :at, reason = :reason REMOVE waiting',
           ConditionExpression: '#status = :waiting AND expiresAt > :now',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -94,11 +104,12 @@ export class DynamoDbApprovalStore implements ApprovalStore {
         new UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: id } },
-          UpdateExpression: 'SET #status = :waiting REMOVE decidedBy, decidedAt, reason',
+          UpdateExpression: 'SET #status = :waiting, waiting = :one REMOVE decidedBy, decidedAt, reason',
           ConditionExpression: '#status = :decided AND decidedAt = :at',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':waiting': { S: 'waiting' },
+            ':one': { S: '1' },
             ':decided': { S: decision.status },
             ':at': { S: decision.at },
           },
@@ -114,10 +125,37 @@ export class DynamoDbApprovalStore implements ApprovalStore {
       new UpdateItemCommand({
         TableName: this.#table,
         Key: { id: { S: id } },
-        UpdateExpression: 'SET #status = :expired',
+        UpdateExpression: 'SET #status = :expired REMOVE waiting',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':expired': { S: 'expired' } },
       }),
     );
+  }
+
+  public async listWaiting(nowSeconds: number): Promise<ApprovalRecord[]> {
+    const records: ApprovalRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: APPROVALS_WAITING_INDEX,
+          KeyConditionExpression: 'waiting = :one',
+          FilterExpression: '#status = :waiting AND expiresAt > :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':one': { S: '1' },
+            ':waiting': { S: 'waiting' },
+            ':now': { N: String(nowSeconds) },
+          },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (item.record?.S) records.push({ ...(JSON.parse(item.record.S) as ApprovalRecord), status: 'waiting' });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return records;
   }
 }

@@ -1,8 +1,14 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { CallbackOutcome, TaskCallbacks } from '../../core/approval/contracts';
 
 /**
- * Tells the workflow's approval task the decision (`SendTaskSuccess` / `SendTaskFailure`). A task that no longer
+ * Tells the workflow's approval task the decision (`SendTaskSuccess` / `SendTaskFailure`), or that its request is
+ * still answerable (`SendTaskHeartbeat`). A task that no longer
  * waits (`TaskTimedOut`, `TaskDoesNotExist`, `InvalidToken`) is `gone`; anything else is worth another try.
  * The same client works against the local runtime's Step Functions API (`SFN_ENDPOINT`).
  */
@@ -27,6 +33,14 @@ export function stepFunctionsCallbacks(client: SFNClient): TaskCallbacks {
     async fail(taskToken, error, cause) {
       try {
         await client.send(new SendTaskFailureCommand({ taskToken, error, cause: JSON.stringify(cause) }));
+        return { kind: 'ok' };
+      } catch (failure) {
+        return outcomeOf(failure);
+      }
+    },
+    async heartbeat(taskToken) {
+      try {
+        await client.send(new SendTaskHeartbeatCommand({ taskToken }));
         return { kind: 'ok' };
       } catch (failure) {
         return outcomeOf(failure);

@@ -79,4 +79,11 @@ export class SqliteApprovalStore implements ApprovalStore {
   public async expire(id: string): Promise<void> {
     this.#db.prepare(`UPDATE approvals SET status = 'expired' WHERE id = ?`).run(id);
   }
+
+  public async listWaiting(nowSeconds: number): Promise<ApprovalRecord[]> {
+    const rows = this.#db
+      .prepare(`SELECT record FROM approvals WHERE status = 'waiting' AND expires_at > ? ORDER BY expires_at`)
+      .all(nowSeconds) as { record: string }[];
+    return rows.map((row) => ({ ...(JSON.parse(row.record) as ApprovalRecord), status: 'waiting' }));
+  }
 }

@@ -114,6 +114,8 @@ export interface ApprovalStore {
   reopen(id: string, decision: ApprovalDecision): Promise<void>;
   /** Marks a request whose run no longer waits (timed out, stopped). */
   expire(id: string): Promise<void>;
+  /** The requests that wait for a decision and have not expired at `nowSeconds` (the keeper heartbeats them). */
+  listWaiting(nowSeconds: number): Promise<ApprovalRecord[]>;
 }
 
 /** How Step Functions is told: each answers `ok`, `gone` (the task no longer waits), or a reason to try again. */
@@ -125,11 +127,40 @@ export type CallbackOutcome =
 export interface TaskCallbacks {
   succeed(taskToken: string, output: ApprovalGranted): Promise<CallbackOutcome>;
   fail(taskToken: string, error: string, cause: ApprovalRejectedCause): Promise<CallbackOutcome>;
+  /** `SendTaskHeartbeat`: the request is still recorded and answerable. */
+  heartbeat(taskToken: string): Promise<CallbackOutcome>;
 }
+
+/**
+ * The gate's heartbeat (ADR 0036). The keeper (`functions/approval` `keeperHandler`) runs every
+ * `intervalSeconds` and heartbeats every request that waits; the workflow's approval task sets `HeartbeatSeconds`
+ * to `heartbeatSecondsFor(interval)`, so two missed runs of the keeper are tolerated and a gate whose request
+ * nobody can answer any more (its record gone, the keeper failing) ends "approval lost" instead of waiting for days.
+ */
+export const APPROVAL_KEEPER = {
+  /** The keeper's schedule on AWS. */
+  awsIntervalSeconds: 300,
+  /** The keeper's period in the local runtime. */
+  localIntervalSeconds: 20,
+} as const;
+
+/** `HeartbeatSeconds` of the approval task for a keeper that runs every `intervalSeconds`. */
+export function heartbeatSecondsFor(intervalSeconds: number): number {
+  return intervalSeconds * 3;
+}
+
+/** The approvals table's sparse index of waiting requests: attribute `waiting` = "1" while a request waits. */
+export const APPROVALS_WAITING_INDEX = 'waiting';
+
+/** The error a gate ends with when the keeper stops heartbeating it (`States.HeartbeatTimeout` in the workflow). */
+export const APPROVAL_LOST_ERROR = 'Stepline.ApprovalLost';
 
 /** The environment variables of `functions/approval`. */
 export const APPROVAL_ENV = {
-  /** DynamoDB table of approval requests (AWS); partition key `id` (S), TTL attribute `ttl`. */
+  /**
+   * DynamoDB table of approval requests (AWS); partition key `id` (S), TTL attribute `ttl`, and a sparse global
+   * secondary index `APPROVALS_WAITING_INDEX` (partition key `waiting` (S), projection ALL) of the waiting ones.
+   */
   table: 'STEPLINE_APPROVALS_TABLE',
   /** SQLite file of approval requests (local runtime); used instead of the table when set. */
   sqlitePath: 'STEPLINE_APPROVALS_DB',

@@ -213,3 +213,42 @@ export async function decideApproval(input: DecisionInput, deps: DecideDeps): Pr
   };
   return { kind: decision.status, record: decided };
 }
+
+export interface KeepDeps {
+  readonly store: ApprovalStore;
+  readonly callbacks: TaskCallbacks;
+  /** Seconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** What one run of the keeper did. */
+export interface KeepResult {
+  /** Requests whose task was heartbeaten. */
+  readonly kept: number;
+  /** Requests whose task no longer waits (timed out, stopped, answered elsewhere): marked expired. */
+  readonly gone: number;
+  /** Heartbeats that failed for another reason (throttling, an outage): tried again at the next run. */
+  readonly failed: number;
+  /** The reasons of the failures, one per failed request, without tokens. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * One run of the keeper: heartbeat the task of every request that waits, so the workflow's `HeartbeatSeconds`
+ * ends only gates whose request is lost. A request whose task is gone is marked expired, which also closes its page.
+ */
+export async function keepApprovalsAlive(deps: KeepDeps): Promise<KeepResult> {
+  const waiting = await deps.store.listWaiting(deps.now());
+  let kept = 0;
+  let gone = 0;
+  const reasons: string[] = [];
+  for (const record of waiting) {
+    const outcome = await deps.callbacks.heartbeat(record.taskToken);
+    if (outcome.kind === 'ok') kept += 1;
+    else if (outcome.kind === 'gone') {
+      await deps.store.expire(record.id);
+      gone += 1;
+    } else reasons.push(`${record.id}: ${outcome.reason}`);
+  }
+  return { kept, gone, failed: reasons.length, reasons };
+}

@@ -39,8 +39,11 @@ export interface FailedStep {
 
 /** What an approval gate came to, for `step: 'approval'` events. */
 export interface ApprovalDetail {
-  /** `waiting`: the request is open (state `pending`); the others end the gate. */
-  readonly outcome: 'waiting' | 'approved' | 'rejected' | 'timed-out';
+  /**
+   * `waiting`: the request is open (state `pending`); the others end the gate. `lost`: its keeper stopped
+   * heartbeating it (the request can no longer be answered), ADR 0036.
+   */
+  readonly outcome: 'waiting' | 'approved' | 'rejected' | 'timed-out' | 'lost';
   /** The page where the approver decides (state `pending`): becomes the status's link. */
   readonly url?: string;
   /** Who decided. */

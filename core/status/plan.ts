@@ -157,6 +157,8 @@ export function describe(event: StatusEvent): string {
       if (approval?.outcome === 'rejected') {
         return withReason(`not approved: rejected${approval.by ? ` by ${approval.by}` : ''}`, detail);
       }
+      if (approval?.outcome === 'lost')
+        return 'not approved: the approval request was lost; push again or redrive the run';
       if (approval?.outcome === 'timed-out' || state === 'failure') {
         const timeout = environmentOf(route, env)?.approval?.timeoutSeconds;
         const within = timeout ? `no decision within ${humanDuration(timeout)}` : 'no decision in time';
@@ -179,7 +181,9 @@ function contextState(event: StatusEvent): StepState {
   if (event.step !== 'approval') return event.state;
   if (event.state === 'cancelled') return 'cancelled';
   const outcome = event.detail?.approval?.outcome;
-  if (outcome === 'rejected' || outcome === 'timed-out' || event.state === 'failure') return 'failure';
+  if (outcome === 'rejected' || outcome === 'timed-out' || outcome === 'lost' || event.state === 'failure') {
+    return 'failure';
+  }
   return 'pending';
 }
 

@@ -62,7 +62,7 @@ const StepDetail = z
       .optional(),
     approval: z
       .object({
-        outcome: z.enum(['waiting', 'approved', 'rejected', 'timed-out']),
+        outcome: z.enum(['waiting', 'approved', 'rejected', 'timed-out', 'lost']),
         url: z.string().optional(),
         by: z.string().optional(),
         expiresAt: z.string().optional(),

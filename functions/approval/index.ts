@@ -1,6 +1,7 @@
 import { statusEnvironment } from '../status/dependencies';
 import { approvalEnvironment } from './dependencies';
 import { createApprovalHttpHandler } from './http';
+import { createApprovalKeeperHandler } from './keeper';
 import { createApprovalTaskHandler } from './task';
 
 const status = statusEnvironment(process.env);
@@ -24,3 +25,6 @@ export const httpHandler = createApprovalHttpHandler({
   identity: approval.identity,
   links: status.settings.links,
 });
+
+/** Lambda entry point of the approval keeper (an EventBridge schedule): heartbeats the waiting approval tasks. */
+export const keeperHandler = createApprovalKeeperHandler({ store: approval.store, callbacks: approval.callbacks });

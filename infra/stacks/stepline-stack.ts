@@ -153,6 +153,7 @@ export class SteplineStack extends Stack {
       ...(this.intake
         ? { parking: { queue: this.intake.parkingQueue, deadLetterQueue: this.intake.parkingDeadLetterQueue } }
         : {}),
+      ...(this.approvals ? { approvalKeeperFailures: this.approvals.keeperFailures } : {}),
       environments: [...environments].sort(),
     });
 

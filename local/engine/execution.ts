@@ -1081,6 +1081,7 @@ export class Execution {
           heartbeatSeconds: heartbeat,
           signal,
           heartbeat: beat,
+          sleep: (ms: number) => this.config.clock.sleep(ms),
           submitted: (response: unknown) => {
             if (settled || submittedReported) return;
             submittedReported = true;

@@ -34,6 +34,11 @@ export interface TaskRequest {
   heartbeat(): void;
   /** RUN_JOB: reports the start call's response (a TaskSubmitted event). */
   submitted(response: unknown): void;
+  /**
+   * Sleeps on the execution's clock, for work that answers the task later (a heartbeat sender, a callback): on the
+   * virtual clock the sleep ends when the execution's time reaches it, as its own timers do.
+   */
+  sleep(ms: number): Promise<void>;
   readonly execution: {
     readonly executionArn: string;
     readonly stateMachineArn: string;

@@ -19,6 +19,7 @@ import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
 import { createApprovalHttpHandler } from '../../functions/approval/http';
 import type { IdentityMode } from '../../functions/approval/identity';
+import { createApprovalKeeperHandler } from '../../functions/approval/keeper';
 import { createApprovalTaskHandler } from '../../functions/approval/task';
 import { createBuildEventsHandler } from '../../functions/build-events/handler';
 import { createCoordinationHandler } from '../../functions/coordination/handler';
@@ -77,6 +78,7 @@ const DEFAULT_TIMEOUTS: Record<keyof typeof LOCAL_RESOURCES.functions, number> =
   coordination: 30,
   webhook: 10,
   approvalHttp: 10,
+  approvalKeeper: 60,
   buildEvents: 30,
   executionEvents: 60,
 };
@@ -177,6 +179,14 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       identity: deps.approvals.identity,
       links: deps.status.links,
       logger: o('stepline-approval-http').logger,
+    }) as unknown as LambdaHandler,
+  );
+  register(
+    'approvalKeeper',
+    createApprovalKeeperHandler({
+      store: deps.approvals.store,
+      callbacks: stepFunctionsCallbacks(deps.sfn),
+      ...o('stepline-approval-keeper'),
     }) as unknown as LambdaHandler,
   );
   register('deploy', createDeployHandler({ ...deploy, ...o('stepline-deploy') }) as unknown as LambdaHandler);

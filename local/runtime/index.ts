@@ -12,6 +12,7 @@ import { EnvTokenSource } from '../../adapters/githost/tokens';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
 import { SqliteApprovalStore } from '../../adapters/local/approvals-sqlite';
 import { SqliteParkingStore } from '../../adapters/local/parking';
+import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
 import { parseConfig, type SteplineConfig, validateConfig } from '../../core/config';
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
 import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
@@ -119,6 +120,12 @@ export interface RuntimeOptions {
   readonly extend?: (router: Router, runtime: Runtime) => void;
   /** How often parked deliveries are retried, in ms. Default 60,000; 0 turns it off. */
   readonly replayEveryMs?: number;
+  /**
+   * How often the approval keeper heartbeats the waiting approval gates, in ms. Default
+   * `APPROVAL_KEEPER.localIntervalSeconds` (the workflow allows three times that between two heartbeats); 0 turns
+   * it off, and then a gate ends "approval lost" after that time (ADR 0036).
+   */
+  readonly approvalKeeperEveryMs?: number;
   /** Function timeouts in seconds, by local function key (see LOCAL_RESOURCES.functions). */
   readonly functionTimeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
 }
@@ -533,6 +540,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     cleanups.push(() => codebuild.stopAll());
 
     const stateMachineName = options.stateMachineName ?? DEFAULT_STATE_MACHINE_NAME;
+    // The approval keeper's period; the gates allow three of them between two heartbeats (ADR 0036).
+    const keeperEvery = options.approvalKeeperEveryMs ?? APPROVAL_KEEPER.localIntervalSeconds * 1000;
+    const keeperSeconds =
+      keeperEvery > 0 ? Math.max(1, Math.round(keeperEvery / 1000)) : APPROVAL_KEEPER.localIntervalSeconds;
     const running = new Map<string, number>();
     const stepStarts = new Map<string, number>();
     const states = new StatesService({
@@ -622,7 +633,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const definitionFile = options.definitionFile ?? defaultDefinitionFile();
     const definition = loadDefinition(
       definitionFile,
-      localSubstitutions({ region: REGION, accountId: ACCOUNT, stateMachineName }),
+      localSubstitutions({
+        region: REGION,
+        accountId: ACCOUNT,
+        stateMachineName,
+        approvalHeartbeatSeconds: heartbeatSecondsFor(keeperSeconds),
+      }),
     );
     if (definition) {
       states.createStateMachine({
@@ -805,6 +821,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       const timer = setInterval(() => {
         if (runtime.pipelineLoaded && parking.stats().parked > 0) void replay().catch(() => {});
       }, every);
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
+    if (keeperEvery > 0) {
+      const timer = setInterval(() => {
+        invokeLater('approval-keeper', LOCAL_RESOURCES.functions.approvalKeeper, {
+          source: 'stepline.local',
+          'detail-type': 'Scheduled Event',
+          detail: {},
+        });
+      }, keeperEvery);
       timer.unref();
       cleanups.push(() => clearInterval(timer));
     }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
 
 /**
  * The pipeline definition on this machine: `statemachines/pipeline.asl.json` with its `${Placeholder}`s filled as
@@ -24,6 +25,7 @@ export const LOCAL_RESOURCES = {
     coordination: 'stepline-coordination',
     webhook: 'stepline-webhook',
     approvalHttp: 'stepline-approval-http',
+    approvalKeeper: 'stepline-approval-keeper',
     buildEvents: 'stepline-build-events',
     executionEvents: 'stepline-execution-events',
   },
@@ -39,6 +41,8 @@ export function localSubstitutions(options: {
   accountId: string;
   partition?: string;
   stateMachineName: string;
+  /** `HeartbeatSeconds` of approval gates. Default: three periods of the local approval keeper. */
+  approvalHeartbeatSeconds?: number;
 }): Record<string, string> {
   const partition = options.partition ?? 'aws';
   const fn = (name: string): string =>
@@ -61,6 +65,9 @@ export function localSubstitutions(options: {
     AwsAccountId: options.accountId,
     AwsPartition: partition,
     StateMachineName: options.stateMachineName,
+    ApprovalHeartbeatSeconds: String(
+      options.approvalHeartbeatSeconds ?? heartbeatSecondsFor(APPROVAL_KEEPER.localIntervalSeconds),
+    ),
   };
 }
 

@@ -10,9 +10,11 @@ describe('Observability', () => {
   const stack = testStack();
   const queue = new sqs.Queue(stack, 'Parking');
   const deadLetterQueue = new sqs.Queue(stack, 'ParkingDeadLetters');
+  const keeperFailures = new sqs.Queue(stack, 'KeeperFailures');
   const observability = new Observability(stack, 'Observability', {
     stateMachineArn: STATE_MACHINE,
     parking: { queue, deadLetterQueue },
+    approvalKeeperFailures: keeperFailures,
     environments: ['production', 'staging'],
   });
   const template = Template.fromStack(stack);
@@ -35,9 +37,18 @@ describe('Observability', () => {
     expect(body).toContain('stepline-rollout');
   });
 
-  it('alarms on failed runs, parked deliveries waiting or dead-lettered, replay failures and failed deliveries', () => {
+  it('alarms on failed runs, parked deliveries waiting or dead-lettered, replay failures, failed deliveries and a failing approval keeper', () => {
     // Assess
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^KeeperFailures/), 'QueueName'] } },
+        ],
+        AlarmDescription: expect.stringContaining('approval keeper'),
+      }),
+    );
     const failedRuns = alarms.find((a) => JSON.stringify(a.Metrics ?? '').includes('failed + timedOut'));
     expect(failedRuns).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(alarms).toContainEqual(

@@ -256,6 +256,39 @@ describe('pipeline workflow', () => {
       detail: { reason: 'not approved in time', approval: { outcome: 'timed-out' } },
     });
     expect(result.history.some((e) => e.type === 'TaskTimedOut')).toBe(true);
+    // The keeper kept the gate alive the whole hour (a heartbeat every 5 minutes, 900 s allowed between two).
+    expect(world.calls.heartbeats).toBeGreaterThanOrEqual(11);
+    expect(JSON.stringify(result.history.find((e) => e.type === 'TaskTimedOut'))).toContain('States.Timeout');
+  });
+
+  it('ApprovalLostTest: a gate whose keeper stops heartbeating ends "approval lost" at the heartbeat, not the timeout', async () => {
+    // Prepare
+    const world = new PipelineWorld({ approval: 'lost' });
+
+    // Act
+    const result = await world.start(input({ approvals: true }), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.ApprovalLost');
+    expect(world.calls.status.at(-2)).toMatchObject({
+      step: 'approval',
+      environment: 'production',
+      state: 'failure',
+      detail: {
+        reason: 'the approval request was lost: its keeper sent no heartbeat for 900 s',
+        approval: { outcome: 'lost' },
+      },
+    });
+    const timedOut = result.history.find((e) => e.type === 'TaskTimedOut');
+    expect(JSON.stringify(timedOut)).toContain('States.HeartbeatTimeout');
+    const approve = result.history.find(
+      (e) => e.type === 'TaskStateEntered' && JSON.stringify(e).includes('"Approve"'),
+    );
+    // Ended at the heartbeat (900 s after the request), not at the gate's timeout (3,600 s).
+    const elapsed = (timedOut?.timestamp.getTime() ?? 0) - (approve?.timestamp.getTime() ?? 0);
+    expect(elapsed).toBeGreaterThanOrEqual(900_000);
+    expect(elapsed).toBeLessThan(3600_000);
   });
 
   it('RolloutFailsRollsBackTest: rolls staging back to its last good revision, releases the lock and fails', async () => {

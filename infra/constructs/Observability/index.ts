@@ -20,6 +20,11 @@ export interface ObservabilityProps {
   readonly stateMachineArn?: string;
   /** The parking queue and its dead-letter queue (WebhookIntake). @default - no parking widgets or alarms */
   readonly parking?: { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue };
+  /**
+   * Runs of the approval keeper that failed every retry (Approvals `keeperFailures`): waiting gates get no heartbeat
+   * and end "approval lost" (ADR 0036). @default - no keeper alarm
+   */
+  readonly approvalKeeperFailures?: sqs.IQueue;
   /** Environment names, for the per-environment deploy widgets. @default - none */
   readonly environments?: readonly string[];
   /** Minutes a parked delivery may wait before the alarm. @default 15 */
@@ -33,7 +38,7 @@ export interface ObservabilityProps {
 /**
  * A dashboard (runs started, succeeded, failed; run duration p50 and p90; deploys and rollbacks per environment;
  * webhook outcomes; parked deliveries) and alarms (failed runs, parked deliveries waiting too long or dead-lettered,
- * replay failures, deliveries answered 503), all notifying one SNS topic.
+ * replay failures, deliveries answered 503, approval keeper runs that failed), all notifying one SNS topic.
  */
 export class Observability extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -212,6 +217,17 @@ export class Observability extends Construct {
         'FailedDeliveries',
         service(SERVICES.webhook, WEBHOOK_METRICS.failed),
         'A delivery was neither started nor parked (503): the Git host must redeliver it.',
+      );
+    }
+    if (props.approvalKeeperFailures) {
+      alarm(
+        'ApprovalKeeperFailing',
+        props.approvalKeeperFailures.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        'The approval keeper failed every retry: waiting approval gates get no heartbeat and end "approval lost" ' +
+          'after 15 minutes (see the stepline-approval-keeper logs; the failed runs are in this queue).',
       );
     }
     this.alarms = alarms;

@@ -72,7 +72,8 @@ beforeAll(async () => {
     },
   });
   (config['repositories'] as unknown[]).push(...(gated['repositories'] as unknown[]));
-  runtime = await startTestRuntime({ config: config as never });
+  // The approval keeper every second: gates allow 3 s between two heartbeats.
+  runtime = await startTestRuntime({ config: config as never, approvalKeeperEveryMs: 1000 });
 });
 
 afterAll(async () => {
@@ -252,6 +253,9 @@ describe('an approval gate', () => {
     await waitFor('the approval request', async () =>
       (await runtime.approvals.list({ status: 'waiting', executionArn })).length ? true : undefined,
     );
+    // Twice the heartbeat allowance: the keeper's heartbeats hold the gate open.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const stillWaiting = runtime.stores.executions.getExecution(executionArn)?.status;
     const cli = (...args: string[]) =>
       run(TSX, [CLI, ...args, '--url', runtime.url], { env: { ...process.env, USER: 'nobody' } }).then(
         (r) => ({ code: 0, ...r }),
@@ -262,6 +266,7 @@ describe('an approval gate', () => {
     const approved = await cli('approve', name, '--as', 'alice', '--reason', 'looks good');
     const execution = await ended(executionArn);
     // Assess
+    expect(stillWaiting).toBe('RUNNING');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('mallory is not an approver');
     expect(approved.code, approved.stderr).toBe(0);

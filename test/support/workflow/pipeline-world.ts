@@ -56,7 +56,11 @@ export const SUBSTITUTIONS: Readonly<Record<string, string>> = {
   AwsAccountId: ACCOUNT,
   AwsPartition: 'aws',
   StateMachineName: 'stepline-pipeline',
+  ApprovalHeartbeatSeconds: '900',
 };
+
+/** How often the world's approval keeper heartbeats a waiting gate, in the execution's (virtual) time. */
+export const KEEPER_INTERVAL_MS = 300_000;
 
 export const DEFINITION_FILE = join(__dirname, '../../../statemachines/pipeline.asl.json');
 
@@ -79,8 +83,11 @@ export interface Scenario {
   readonly failingSuites?: readonly string[];
   /** Every status report fails (the status function throws). */
   readonly statusFails?: boolean;
-  /** What the approver does, for environments that ask for approval. Default: approve. */
-  readonly approval?: 'approve' | 'reject' | 'timeout';
+  /**
+   * What the approver does, for environments that ask for approval. Default: approve. `timeout`: nobody decides
+   * while the keeper heartbeats the gate; `lost`: nobody decides and no keeper heartbeats it.
+   */
+  readonly approval?: 'approve' | 'reject' | 'timeout' | 'lost';
   /** Environments whose rollout of the new revision fails (ProgressDeadlineExceeded). */
   readonly rolloutFailsIn?: readonly string[];
   /** Rollout checks that answer "in progress" before one answers done. Default 1. */
@@ -107,6 +114,8 @@ export interface Calls {
   readonly coordination: Record<string, unknown>[];
   /** Every call in order, as `<what>:<execution name>[:<detail>]`, for ordering assertions across runs. */
   readonly timeline: string[];
+  /** Heartbeats the world's approval keeper sent. */
+  heartbeats: number;
 }
 
 type LambdaFn = (payload: Record<string, unknown>, request: TaskRequest) => Promise<unknown>;
@@ -128,6 +137,7 @@ export class PipelineWorld {
     rollbacks: [],
     coordination: [],
     timeline: [],
+    heartbeats: 0,
   };
   /** Builds of these executions wait until `release(name)`. */
   private readonly held = new Map<string, { promise: Promise<void>; release: () => void }>();
@@ -221,7 +231,23 @@ export class PipelineWorld {
     this.calls.approvals.push(event);
     this.calls.timeline.push(`approval:${nameOf(request)}:${event.environment}`);
     const decision = this.scenario.approval ?? 'approve';
-    if (decision === 'timeout') return { approvalId: 'a1', existing: false };
+    if (decision === 'lost') return { approvalId: 'a1', existing: false };
+    if (decision === 'timeout') {
+      // The approval keeper, as on AWS: a heartbeat every interval until the task no longer waits.
+      const token = event.taskToken;
+      void (async () => {
+        for (;;) {
+          await request.sleep(KEEPER_INTERVAL_MS);
+          try {
+            this.engine.sendTaskHeartbeat(token);
+            this.calls.heartbeats += 1;
+          } catch {
+            return;
+          }
+        }
+      })();
+      return { approvalId: 'a1', existing: false };
+    }
     // Answer from outside the task, as the approval page does, before the handler returns.
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (decision === 'approve') {

@@ -3,6 +3,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -70,6 +71,33 @@ describe('the SQLite approval store', () => {
   });
 });
 
+describe('the SQLite approval store: the waiting requests the keeper heartbeats', () => {
+  it('lists the requests that wait and have not expired, and none decided, expired or past their expiry', async () => {
+    // Prepare
+    const store = new SqliteApprovalStore(':memory:');
+    const ids = [
+      'AAAAAAAAAAAAAAAAAAAAA1',
+      'AAAAAAAAAAAAAAAAAAAAA2',
+      'AAAAAAAAAAAAAAAAAAAAA3',
+      'AAAAAAAAAAAAAAAAAAAAA4',
+    ];
+    for (const [i, id] of ids.entries()) await store.create({ ...record, id, taskToken: `token-${i}` });
+    await store.decide(ids[1]!, approve, 1_000);
+    await store.expire(ids[2]!);
+    await store.create({ ...record, id: 'AAAAAAAAAAAAAAAAAAAAA5', expiresAt: 1_000 });
+
+    // Act
+    const waiting = await store.listWaiting(1_500);
+
+    // Assess
+    expect(waiting.map((r) => [r.id, r.taskToken, r.status])).toEqual([
+      [ids[0], 'token-0', 'waiting'],
+      [ids[3], 'token-3', 'waiting'],
+    ]);
+    store.close();
+  });
+});
+
 describe('the DynamoDB approval store', () => {
   const ddb = mockClient(DynamoDBClient);
   afterEach(() => ddb.reset());
@@ -93,6 +121,7 @@ describe('the DynamoDB approval store', () => {
     expect(input.Item).toMatchObject({
       id: { S: record.id },
       status: { S: 'waiting' },
+      waiting: { S: '1' },
       expiresAt: { N: '2000' },
       ttl: { N: String(2_000 + 30 * 24 * 3600) },
     });
@@ -113,6 +142,8 @@ describe('the DynamoDB approval store', () => {
     expect([first, replay]).toEqual([true, false]);
     const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe('#status = :waiting AND expiresAt > :now');
+    // A decided request leaves the sparse index of waiting ones.
+    expect(input.UpdateExpression).toMatch(/ REMOVE waiting$/);
     expect(input.ExpressionAttributeValues).toMatchObject({
       ':decided': { S: 'approved' },
       ':by': { S: 'alice' },
@@ -140,5 +171,49 @@ describe('the DynamoDB approval store', () => {
       reason: 'freeze',
     });
     expect(ddb.commandCalls(GetItemCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+  });
+
+  it('lists the waiting requests from the sparse index, page by page, without scanning the table', async () => {
+    // Prepare
+    const item = (id: string, token: string) => ({
+      id: { S: id },
+      record: { S: JSON.stringify({ ...record, id, taskToken: token }) },
+      status: { S: 'waiting' },
+      waiting: { S: '1' },
+      expiresAt: { N: '2000' },
+    });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [item('AAAAAAAAAAAAAAAAAAAAA1', 'token-1')], LastEvaluatedKey: { id: { S: 'x' } } })
+      .resolvesOnce({ Items: [item('AAAAAAAAAAAAAAAAAAAAA2', 'token-2')] });
+
+    // Act
+    const waiting = await store().listWaiting(1_500);
+
+    // Assess
+    expect(waiting.map((r) => r.taskToken)).toEqual(['token-1', 'token-2']);
+    const calls = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject({
+      TableName: 'approvals',
+      IndexName: 'waiting',
+      KeyConditionExpression: 'waiting = :one',
+      FilterExpression: '#status = :waiting AND expiresAt > :now',
+      ExpressionAttributeValues: { ':one': { S: '1' }, ':now': { N: '1500' } },
+    });
+    expect(calls[1]?.ExclusiveStartKey).toEqual({ id: { S: 'x' } });
+  });
+
+  it('takes an expired request out of the waiting index', async () => {
+    // Prepare
+    ddb.on(UpdateItemCommand).resolves({});
+
+    // Act
+    await store().expire(record.id);
+
+    // Assess
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input.UpdateExpression).toBe(
+      'SET #status = :expired REMOVE waiting',
+    );
   });
 });

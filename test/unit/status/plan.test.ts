@@ -66,6 +66,11 @@ describe('status descriptions', () => {
       'not approved: no decision within 24 h',
     ],
     [
+      'an approval whose request was lost (no heartbeat from its keeper)',
+      { step: 'approval', environment: 'production', state: 'failure', detail: { approval: { outcome: 'lost' } } },
+      'not approved: the approval request was lost; push again or redrive the run',
+    ],
+    [
       'a rejected approval',
       {
         step: 'approval',
