@@ -3,6 +3,13 @@
 /** The variables the image build exports (buildspec `env.exported-variables`), read by the workflow from the build result. */
 export const EXPORTED_VARIABLES = ['IMAGE_DIGEST', 'MANIFESTS_LOCATION'] as const;
 
+/** What both image buildspecs do first: stop at the first error, check the repository, choose the tag. */
+const PREPARE = [
+  'set -euo pipefail',
+  ': "${IMAGE_REPOSITORY:?the workflow passes IMAGE_REPOSITORY (the ECR repository name)}"',
+  'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+];
+
 /** The image build's default buildspec: Docker build, push by commit SHA, export the digest and manifests location. */
 export function imageBuildSpec(): Record<string, unknown> {
   return {
@@ -14,9 +21,7 @@ export function imageBuildSpec(): Record<string, unknown> {
     phases: {
       pre_build: {
         commands: [
-          'set -euo pipefail',
-          ': "${IMAGE_REPOSITORY:?the workflow passes IMAGE_REPOSITORY (the ECR repository name)}"',
-          'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+          ...PREPARE,
           'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$ECR_REGISTRY"',
         ],
       },
@@ -48,13 +53,7 @@ export function untrustedImageBuildSpec(): Record<string, unknown> {
     version: '0.2',
     env: { shell: 'bash' },
     phases: {
-      pre_build: {
-        commands: [
-          'set -euo pipefail',
-          ': "${IMAGE_REPOSITORY:?the workflow passes IMAGE_REPOSITORY (the ECR repository name)}"',
-          'IMAGE_TAG="${IMAGE_TAG:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
-        ],
-      },
+      pre_build: { commands: [...PREPARE] },
       build: {
         commands: [
           'docker build --tag "$IMAGE_REPOSITORY:$IMAGE_TAG" "${DOCKER_CONTEXT:-.}"',

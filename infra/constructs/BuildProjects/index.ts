@@ -139,64 +139,59 @@ export class BuildProjects extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.buildProject = new codebuild.Project(this, 'Build', {
-      description: 'Stepline: builds the image at the commit, pushes it to ECR, exports its digest and manifests',
-      environment: {
-        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
-        computeType: props.buildComputeType ?? codebuild.ComputeType.MEDIUM,
-        privileged: true,
-      },
-      environmentVariables: {
+    // Image builds run Docker (privileged); test suites only when asked. Every project: the key, its log group, 60 min.
+    const project = (
+      id: string,
+      description: string,
+      kind: 'build' | 'test',
+      buildSpec: Record<string, unknown>,
+      environmentVariables?: Record<string, codebuild.BuildEnvironmentVariable>,
+    ): codebuild.Project =>
+      new codebuild.Project(this, id, {
+        description,
+        environment: {
+          buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
+          computeType:
+            kind === 'build'
+              ? (props.buildComputeType ?? codebuild.ComputeType.MEDIUM)
+              : (props.testComputeType ?? codebuild.ComputeType.SMALL),
+          privileged: kind === 'build' ? true : (props.testPrivileged ?? false),
+        },
+        ...(environmentVariables ? { environmentVariables } : {}),
+        buildSpec: codebuild.BuildSpec.fromObject(buildSpec),
+        encryptionKey: this.key,
+        logging: { cloudWatch: { logGroup: kind === 'build' ? buildLogs : testLogs } },
+        timeout: Duration.minutes(60),
+      });
+
+    this.buildProject = project(
+      'Build',
+      'Stepline: builds the image at the commit, pushes it to ECR, exports its digest and manifests',
+      'build',
+      imageBuildSpec(),
+      { ECR_REGISTRY: { value: this.registry }, ARTIFACTS_BUCKET: { value: this.artifactsBucket.bucketName } },
+    );
+    this.testProject = project(
+      'Test',
+      "Stepline: runs one test suite's buildspec at the commit",
+      'test',
+      testBuildSpec(),
+      {
         ECR_REGISTRY: { value: this.registry },
-        ARTIFACTS_BUCKET: { value: this.artifactsBucket.bucketName },
       },
-      buildSpec: codebuild.BuildSpec.fromObject(imageBuildSpec()),
-      encryptionKey: this.key,
-      logging: { cloudWatch: { logGroup: buildLogs } },
-      timeout: Duration.minutes(60),
-    });
-
-    this.testProject = new codebuild.Project(this, 'Test', {
-      description: "Stepline: runs one test suite's buildspec at the commit",
-      environment: {
-        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
-        computeType: props.testComputeType ?? codebuild.ComputeType.SMALL,
-        privileged: props.testPrivileged ?? false,
-      },
-      environmentVariables: {
-        ECR_REGISTRY: { value: this.registry },
-      },
-      buildSpec: codebuild.BuildSpec.fromObject(testBuildSpec()),
-      encryptionKey: this.key,
-      logging: { cloudWatch: { logGroup: testLogs } },
-      timeout: Duration.minutes(60),
-    });
-
-    this.untrustedBuildProject = new codebuild.Project(this, 'UntrustedBuild', {
-      description: 'Stepline: builds the image of a pull request from a fork, without pushing it (no secrets)',
-      environment: {
-        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
-        computeType: props.buildComputeType ?? codebuild.ComputeType.MEDIUM,
-        privileged: true,
-      },
-      buildSpec: codebuild.BuildSpec.fromObject(untrustedImageBuildSpec()),
-      encryptionKey: this.key,
-      logging: { cloudWatch: { logGroup: buildLogs } },
-      timeout: Duration.minutes(60),
-    });
-
-    this.untrustedTestProject = new codebuild.Project(this, 'UntrustedTest', {
-      description: 'Stepline: runs one test suite of a pull request from a fork (no secrets)',
-      environment: {
-        buildImage: props.buildImage ?? codebuild.LinuxBuildImage.STANDARD_7_0,
-        computeType: props.testComputeType ?? codebuild.ComputeType.SMALL,
-        privileged: props.testPrivileged ?? false,
-      },
-      buildSpec: codebuild.BuildSpec.fromObject(testBuildSpec()),
-      encryptionKey: this.key,
-      logging: { cloudWatch: { logGroup: testLogs } },
-      timeout: Duration.minutes(60),
-    });
+    );
+    this.untrustedBuildProject = project(
+      'UntrustedBuild',
+      'Stepline: builds the image of a pull request from a fork, without pushing it (no secrets)',
+      'build',
+      untrustedImageBuildSpec(),
+    );
+    this.untrustedTestProject = project(
+      'UntrustedTest',
+      'Stepline: runs one test suite of a pull request from a fork (no secrets)',
+      'test',
+      testBuildSpec(),
+    );
     for (const project of [this.untrustedBuildProject, this.untrustedTestProject]) acknowledgeProjectDefaults(project);
 
     for (const repository of repositories.values()) {
