@@ -57,6 +57,12 @@ export interface StartOptions {
   readonly roleArn?: string;
   /** Overrides the engine's clock for this execution. */
   readonly clock?: ClockMode;
+  /**
+   * Continues an execution this engine does not hold (the local runtime, after a restart): its recorded history,
+   * where it stood, its redrive count and start date. The run goes on as a redrive does: ExecutionRedriven, then
+   * the state where it stood, a Map or Parallel re-running only its children that had not succeeded.
+   */
+  readonly continueFrom?: RedriveSource;
 }
 
 export interface StartedExecution {
@@ -203,7 +209,7 @@ export class Engine {
       roleArn: options.roleArn ?? `arn:aws:iam::${this.accountId}:role/StepFunctionsLocal`,
       clock: options.clock ?? this.options.clock ?? 'real',
     };
-    record.execution = this.createExecution(record, executionArn, value, undefined);
+    record.execution = this.createExecution(record, executionArn, value, options.continueFrom);
     this.executions.set(executionArn, record);
     const done = record.execution.start();
     return { executionArn, startDate: record.execution.startDate, done };

@@ -34,6 +34,7 @@ export {
   TaskFailure,
   TaskTimedOutError,
 } from './errors';
+export type { ChildrenCheckpoint, RedriveSource, ScopeCheckpoint } from './frame';
 export type { IntegrationPattern } from './resources';
 export { type RunExecutionOptions, type RunExecutionResult, runExecution } from './run';
 export { applySubstitutions } from './substitute';

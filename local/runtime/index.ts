@@ -57,8 +57,9 @@ import {
 import { StatesService } from './states';
 
 export { ApprovalDesk, type ApprovalView } from './approvals';
+export { checkpointFromHistory } from './checkpoint';
 export { DEFAULT_STATE_MACHINE_NAME, LOCAL_RESOURCES, localSubstitutions } from './pipeline';
-export { resumeDefinition, resumePointOf, StatesService } from './states';
+export { StatesService } from './states';
 
 /**
  * Stepline on one machine: one process, one HTTP server. `startRuntime` opens the state file, starts the

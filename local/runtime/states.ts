@@ -10,6 +10,7 @@ import {
   InvalidNameError,
   type JsonValue,
   parseExecutionInput,
+  type ScopeCheckpoint,
   type StateMachineDefinition,
   validExecutionName,
 } from '../engine';
@@ -20,6 +21,7 @@ import {
   InvalidCursorError,
   type StateMachineRecord,
 } from '../store/executions';
+import { checkpointFromHistory } from './checkpoint';
 
 /**
  * The local Step Functions service: the engine runs executions, the store keeps them. Every API operation of the
@@ -34,9 +36,11 @@ import {
  *   execution from its history (`resume`, below), which is also what happens to executions that were running
  *   when the runtime stopped (`recover`).
  *
- * Resuming from history: the execution restarts at the top-level state it was in (its Task, Map or Parallel
- * state is run again from the start), with that state's recorded input and the variables that the states before
- * it assigned; the history continues with an `ExecutionRedriven` event, as after a redrive on AWS.
+ * Resuming from history: the engine continues the execution from the checkpoint its recorded history gives
+ * (checkpoint.ts): the top-level state it was in, with that state's recorded input and the variables the states
+ * before it assigned; an inline Map keeps the results of its iterations that succeeded and continues those in
+ * progress at the state each was in. The history continues with an `ExecutionRedriven` event, as after a redrive
+ * on AWS.
  */
 
 export interface StatesServiceOptions {
@@ -51,7 +55,6 @@ export interface StatesServiceOptions {
   readonly onEnd?: (execution: ExecutionRecord) => void;
 }
 
-const RESUME_STATE = '__SteplineResume';
 const TERMINAL: Readonly<Record<string, ExecutionRecord['status']>> = {
   ExecutionSucceeded: 'SUCCEEDED',
   ExecutionFailed: 'FAILED',
@@ -87,22 +90,6 @@ export class ValidationError extends EngineApiError {
   }
 }
 
-/** Where a redrive or a resume restarts an execution. */
-export interface ResumePoint {
-  readonly stateName: string;
-  readonly input: JsonValue;
-  readonly variables: Record<string, JsonValue>;
-  /** The id of the event that entered the state. */
-  readonly enteredEventId: number;
-}
-
-/** How the events of a resumed execution's new run are numbered after the events of its earlier runs. */
-interface Renumbering {
-  last: number;
-  readonly landing: number;
-  readonly ids: Map<number, number>;
-}
-
 function jsonEqualText(a: string, b: string): boolean {
   try {
     return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
@@ -116,95 +103,10 @@ function repositoryOf(input: JsonValue): string | null {
   return typeof name === 'string' ? name : null;
 }
 
-/** A JSONata expression that evaluates to `value` whatever it holds (no string inside is taken as an expression). */
-function literal(value: JsonValue): string {
-  return `{% $parse(${JSON.stringify(JSON.stringify(value))}) %}`;
-}
-
-/**
- * The state an execution was in when it stopped, from its history: the last top-level state entered and not
- * exited, with its input, and the variables the top-level states assigned before. Undefined when the history
- * shows no such state (the execution stopped between two states, or before the first).
- */
-export function resumePointOf(
-  definition: StateMachineDefinition,
-  history: readonly HistoryEvent[],
-): ResumePoint | undefined {
-  const topLevel = new Set(Object.keys(definition.States ?? {}));
-  const variables: Record<string, JsonValue> = {};
-  let open: ResumePoint | undefined;
-  for (const event of history) {
-    const details = detailsOf(event)?.[1];
-    const name = typeof details?.['name'] === 'string' ? (details['name'] as string) : undefined;
-    if (!name || !topLevel.has(name)) continue;
-    if (event.type.endsWith('StateEntered')) {
-      let input: JsonValue = {};
-      try {
-        input = JSON.parse(String(details?.['input'] ?? '{}')) as JsonValue;
-      } catch {
-        input = {};
-      }
-      open = { stateName: name, input, variables: { ...variables }, enteredEventId: event.id };
-    } else if (event.type.endsWith('StateExited')) {
-      const assigned = details?.['assignedVariables'];
-      if (assigned && typeof assigned === 'object') {
-        for (const [k, v] of Object.entries(assigned as Record<string, string>)) {
-          try {
-            variables[k] = JSON.parse(v) as JsonValue;
-          } catch {
-            variables[k] = v;
-          }
-        }
-      }
-      if (open?.stateName === name) open = undefined;
-    }
-  }
-  return open;
-}
-
-/** The top-level states reachable from `start` (Next, Default, Choices, Catch). */
-function reachable(states: Readonly<Record<string, Record<string, unknown>>>, start: string): Set<string> {
-  const seen = new Set<string>();
-  const queue = [start];
-  while (queue.length) {
-    const name = queue.pop() as string;
-    if (seen.has(name) || !Object.hasOwn(states, name)) continue;
-    seen.add(name);
-    const state = states[name] as Record<string, unknown>;
-    const targets: unknown[] = [state['Next'], state['Default']];
-    for (const list of [state['Choices'], state['Catch']]) {
-      if (Array.isArray(list)) for (const item of list) targets.push((item as Record<string, unknown>)?.['Next']);
-    }
-    for (const target of targets) if (typeof target === 'string') queue.push(target);
-  }
-  return seen;
-}
-
-/**
- * The definition of a resumed run: a first Pass state that restores the input and variables, then the state; the
- * states that can no longer be reached from there are left out (Step Functions refuses unreachable states).
- */
-export function resumeDefinition(definition: StateMachineDefinition, point: ResumePoint): StateMachineDefinition {
-  const pass: Record<string, unknown> = {
-    Type: 'Pass',
-    QueryLanguage: 'JSONata',
-    Comment: 'Stepline local runtime: resumes the execution where it stopped.',
-    Output: literal(point.input),
-    Next: point.stateName,
-  };
-  if (Object.keys(point.variables).length > 0) {
-    pass['Assign'] = Object.fromEntries(Object.entries(point.variables).map(([k, v]) => [k, literal(v)]));
-  }
-  const keep = reachable(definition.States, point.stateName);
-  const states = Object.fromEntries(Object.entries(definition.States).filter(([name]) => keep.has(name)));
-  return { ...definition, StartAt: RESUME_STATE, States: { ...states, [RESUME_STATE]: pass } };
-}
-
 export class StatesService {
   public readonly engine: Engine;
   private readonly store: ExecutionStore;
   private readonly compiled = new Map<string, CompiledStateMachine>();
-  private readonly renumbering = new Map<string, Renumbering>();
   private pendingStart: {
     arn: string;
     stateMachineArn: string;
@@ -246,22 +148,7 @@ export class StatesService {
 
   private record(executionArn: string, raw: HistoryEvent, own = false): void {
     if (this.frozen) return;
-    let event = raw;
-    const shift = own ? undefined : this.renumbering.get(executionArn);
-    if (shift) {
-      const details = detailsOf(raw)?.[1];
-      if (raw.type === 'ExecutionStarted' || details?.['name'] === RESUME_STATE) {
-        shift.ids.set(raw.id, shift.landing);
-        return;
-      }
-      shift.last += 1;
-      shift.ids.set(raw.id, shift.last);
-      event = {
-        ...raw,
-        id: shift.last,
-        previousEventId: raw.previousEventId === 0 ? 0 : (shift.ids.get(raw.previousEventId) ?? shift.landing),
-      };
-    }
+    const event = raw;
     if (event.type === 'ExecutionStarted' && this.pendingStart?.arn === executionArn) {
       const p = this.pendingStart;
       this.store.createExecution({
@@ -276,7 +163,7 @@ export class StatesService {
     }
     this.store.appendEvent(executionArn, event);
     const terminal = TERMINAL[event.type];
-    if (event.type === 'ExecutionRedriven' && !shift && !own) {
+    if (event.type === 'ExecutionRedriven' && !own) {
       const count = Number(detailsOf(event)?.[1]?.['redriveCount'] ?? 1);
       this.store.redriven(executionArn, count, event.timestamp.getTime());
     }
@@ -486,9 +373,12 @@ export class StatesService {
     }
     const machine = this.store.getStateMachine(record.stateMachineArn);
     if (!machine) return { ok: false, reason: 'The state machine does not exist any more' };
-    let point: ResumePoint | undefined;
+    let point: ScopeCheckpoint | undefined;
     try {
-      point = resumePointOf(JSON.parse(machine.definition) as StateMachineDefinition, this.store.history(record.arn));
+      point = checkpointFromHistory(
+        JSON.parse(machine.definition) as StateMachineDefinition,
+        this.store.history(record.arn),
+      );
     } catch {
       point = undefined;
     }
@@ -573,13 +463,11 @@ export class StatesService {
         `Execution is ${record.status}: only FAILED, TIMED_OUT or ABORTED executions can be redriven: '${record.arn}'`,
       );
     }
-    if (!this.renumbering.has(record.arn)) {
-      try {
-        this.engine.redrive(record.arn);
-        return { redriveDate: new Date() };
-      } catch (error) {
-        if (!(error instanceof ExecutionDoesNotExistError)) throw error;
-      }
+    try {
+      this.engine.redrive(record.arn);
+      return { redriveDate: new Date() };
+    } catch (error) {
+      if (!(error instanceof ExecutionDoesNotExistError)) throw error;
     }
     const outcome = this.resume(record);
     if (!outcome.ok)
@@ -596,27 +484,14 @@ export class StatesService {
     if (!machineRecord) return { ok: false, reason: 'its state machine does not exist any more' };
     const definition = JSON.parse(machineRecord.definition) as StateMachineDefinition;
     const history = this.store.history(record.arn);
-    const point = resumePointOf(definition, history);
-    if (!point) return { ok: false, reason: 'its history shows no state it was in' };
+    const checkpoint = checkpointFromHistory(definition, history);
+    if (!checkpoint) return { ok: false, reason: 'its history shows no state it was in' };
     let machine: CompiledStateMachine;
     try {
-      machine = this.engine.validate(resumeDefinition(definition, point));
+      machine = this.compile(machineRecord);
     } catch (error) {
       return { ok: false, reason: `its definition cannot be loaded: ${(error as Error).message}` };
     }
-    const last = history.at(-1)?.id ?? 0;
-    const redriveCount = record.redriveCount + 1;
-    const now = new Date();
-    const landing = last + 1;
-    this.store.appendEvent(record.arn, {
-      id: landing,
-      previousEventId: last,
-      timestamp: now,
-      type: 'ExecutionRedriven',
-      executionRedrivenEventDetails: { redriveCount },
-    } as HistoryEvent);
-    this.store.redriven(record.arn, redriveCount, now.getTime());
-    this.renumbering.set(record.arn, { last: landing, landing, ids: new Map() });
     this.engine.forget(record.arn);
     this.engine.start(machine, JSON.parse(record.input) as JsonValue, {
       name: record.name,
@@ -624,6 +499,12 @@ export class StatesService {
       stateMachineArn: record.stateMachineArn,
       stateMachineName: machineRecord.name,
       roleArn: machineRecord.roleArn,
+      continueFrom: {
+        checkpoint,
+        history,
+        redriveCount: record.redriveCount + 1,
+        startDate: new Date(record.startDate),
+      },
     });
     return { ok: true };
   }

@@ -21,6 +21,7 @@ import { createCoordinationHandler } from '../../../functions/coordination/handl
 import {
   Engine,
   type JsonValue,
+  type RedriveSource,
   type StartedExecution,
   type StateMachineDefinition,
   TaskFailure,
@@ -85,9 +86,10 @@ export interface Scenario {
   readonly statusFails?: boolean;
   /**
    * What the approver does, for environments that ask for approval. Default: approve. `timeout`: nobody decides
-   * while the keeper heartbeats the gate; `lost`: nobody decides and no keeper heartbeats it.
+   * while the keeper heartbeats the gate; `lost`: nobody decides and no keeper heartbeats it; `crash`: the run is
+   * stopped while the gate waits, as a runtime killed there would leave it.
    */
-  readonly approval?: 'approve' | 'reject' | 'timeout' | 'lost';
+  readonly approval?: 'approve' | 'reject' | 'timeout' | 'lost' | 'crash';
   /** Environments whose rollout of the new revision fails (ProgressDeadlineExceeded). */
   readonly rolloutFailsIn?: readonly string[];
   /** Rollout checks that answer "in progress" before one answers done. Default 1. */
@@ -175,10 +177,12 @@ export class PipelineWorld {
     this.engine.registerHandler('arn:aws:states:::codebuild:startBuild.sync', (request) => this.build(request));
   }
 
-  public start(input: ExecutionInput, name: string): StartedExecution {
+  /** Starts a run; with `continueFrom`, continues one from its recorded history, as the runtime does after a restart. */
+  public start(input: ExecutionInput, name: string, continueFrom?: RedriveSource): StartedExecution {
     return this.engine.start(pipelineDefinition() as unknown as StateMachineDefinition, input as unknown as JsonValue, {
       name,
       stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:stepline-pipeline`,
+      ...(continueFrom ? { continueFrom } : {}),
     });
   }
 
@@ -232,6 +236,10 @@ export class PipelineWorld {
     this.calls.timeline.push(`approval:${nameOf(request)}:${event.environment}`);
     const decision = this.scenario.approval ?? 'approve';
     if (decision === 'lost') return { approvalId: 'a1', existing: false };
+    if (decision === 'crash') {
+      this.engine.stop(request.execution.executionArn, { error: 'Crash', cause: 'the runtime was killed' });
+      return { approvalId: 'a1', existing: false };
+    }
     if (decision === 'timeout') {
       // The approval keeper, as on AWS: a heartbeat every interval until the task no longer waits.
       const token = event.taskToken;
