@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -39,11 +39,12 @@ export interface SimulatedKubernetesOptions extends ControllerOptions {
   readonly namespaces?: readonly string[];
   /**
    * A JSON file that keeps the objects across restarts: read at construction when it exists, written (whole,
-   * through a temporary file and a rename) at most every `saveDelayMs` after a change, and at `stop()`.
+   * through a temporary file and a rename, off the event loop) `saveDelayMs` after a change, and at `stop()`;
+   * only the objects that changed are serialized again.
    * Default: none, the objects live in memory only.
    */
   readonly stateFile?: string;
-  /** Default 100. */
+  /** Default 250. */
   readonly saveDelayMs?: number;
 }
 
@@ -83,6 +84,7 @@ export class SimulatedKubernetes {
   private listeningPort = 0;
   private saveTimer: NodeJS.Timeout | null = null;
   private dirty = false;
+  private writing: Promise<void> = Promise.resolve();
   /** Objects of the state file whose types are not served any more (a CRD's resource without the CRD). */
   public readonly forgotten: readonly string[] = [];
 
@@ -112,8 +114,12 @@ export class SimulatedKubernetes {
     if (this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
-      this.save(file);
-    }, this.options.saveDelayMs ?? 100);
+      if (!this.dirty) return;
+      this.dirty = false;
+      // Only the changed objects are serialized again; the file is written off the event loop, one write at a time.
+      const text = this.store.serialize();
+      this.writing = this.writing.then(() => writeAtomically(file, text)).catch(() => {});
+    }, this.options.saveDelayMs ?? 250);
     this.saveTimer.unref();
   }
 
@@ -122,7 +128,7 @@ export class SimulatedKubernetes {
     if (!file || !this.dirty) return;
     this.dirty = false;
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.store.snapshot()));
+    writeFileSync(temporary, this.store.serialize());
     renameSync(temporary, file);
   }
 
@@ -158,6 +164,7 @@ export class SimulatedKubernetes {
     this.controllers.stop();
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
+    await this.writing;
     this.save();
     const server = this.server;
     this.server = null;
@@ -592,4 +599,10 @@ function readState(file: string): StoreSnapshot {
     );
   }
   return snapshot as unknown as StoreSnapshot;
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.async.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
 }

@@ -88,6 +88,9 @@ function specOf(object: JsonObject): JsonObject {
 
 export class ObjectStore {
   private readonly objects = new Map<string, Stored>();
+  /** Keys changed since the last `serialize()`, and the JSON of every entry as last serialized. */
+  private readonly dirty = new Set<string>();
+  private readonly entryJson = new Map<string, string>();
   private resourceVersion = 1000;
   private readonly listeners: ((event: StoreEvent) => void)[] = [];
   private nextClusterIp = 10;
@@ -242,10 +245,9 @@ export class ObjectStore {
     this.resourceVersion += 1;
     meta(stored.object)['resourceVersion'] = String(this.resourceVersion);
     const metadata = meta(stored.object);
-    this.objects.set(
-      this.key(stored.type, metadata['namespace'] as string | undefined, String(metadata['name'])),
-      stored,
-    );
+    const key = this.key(stored.type, metadata['namespace'] as string | undefined, String(metadata['name']));
+    this.objects.set(key, stored);
+    this.dirty.add(key);
     if (stored.type.kind === 'CustomResourceDefinition') this.registry.register(typesFromCrd(stored.object));
     this.emit(created ? 'ADDED' : 'MODIFIED', stored.type, stored.object);
     return this.render(stored);
@@ -533,12 +535,14 @@ export class ObjectStore {
     const stored = this.objects.get(key);
     if (!stored) throw notFound(type.group, type.plural, name);
     this.objects.delete(key);
+    this.dirty.add(key);
     this.resourceVersion += 1;
     if (type.kind === 'CustomResourceDefinition') this.registry.unregisterCrd(name);
     if (type.kind === 'Namespace') {
       for (const [otherKey, other] of this.objects) {
         if (other.type.namespaced && meta(other.object)['namespace'] === name) {
           this.objects.delete(otherKey);
+          this.dirty.add(otherKey);
           this.emit('DELETED', other.type, other.object);
         }
       }
@@ -547,20 +551,33 @@ export class ObjectStore {
     return this.render(stored, type);
   }
 
+  private entryOf(stored: Stored): StoreSnapshot['objects'][number] {
+    return {
+      group: stored.type.group,
+      version: stored.type.version,
+      plural: stored.type.plural,
+      object: stored.object,
+      managers: stored.managers.map((m) => ({ ...m, fields: [...m.fields] })),
+    };
+  }
+
   /** Everything the store holds, to be written down and given to `restore` later. */
   public snapshot(): StoreSnapshot {
-    return {
-      format: 1,
-      resourceVersion: this.resourceVersion,
-      nextClusterIp: this.nextClusterIp,
-      objects: [...this.objects.values()].map((stored) => ({
-        group: stored.type.group,
-        version: stored.type.version,
-        plural: stored.type.plural,
-        object: structuredClone(stored.object),
-        managers: stored.managers.map((m) => ({ ...m, fields: [...m.fields] })),
-      })),
-    };
+    return JSON.parse(this.serialize()) as StoreSnapshot;
+  }
+
+  /**
+   * The snapshot as JSON text. Only the objects changed since the last call are serialized again; the others keep
+   * their text, so that writing a large cluster down after each change stays cheap.
+   */
+  public serialize(): string {
+    for (const key of this.dirty) {
+      const stored = this.objects.get(key);
+      if (stored) this.entryJson.set(key, JSON.stringify(this.entryOf(stored)));
+      else this.entryJson.delete(key);
+    }
+    this.dirty.clear();
+    return `{"format":1,"resourceVersion":${this.resourceVersion},"nextClusterIp":${this.nextClusterIp},"objects":[${[...this.entryJson.values()].join(',')}]}`;
   }
 
   /**
@@ -571,6 +588,8 @@ export class ObjectStore {
   public restore(snapshot: StoreSnapshot): string[] {
     if (snapshot.format !== 1) throw new Error(`unknown snapshot format ${String(snapshot.format)}`);
     this.objects.clear();
+    this.entryJson.clear();
+    this.dirty.clear();
     const crdFirst = [...snapshot.objects].sort(
       (a, b) =>
         Number(b.object['kind'] === 'CustomResourceDefinition') -
@@ -590,10 +609,9 @@ export class ObjectStore {
         managers: entry.managers.map((m) => ({ ...m, fields: new Set(m.fields) })),
       };
       const storedMeta = meta(stored.object);
-      this.objects.set(
-        this.key(type, storedMeta['namespace'] as string | undefined, String(storedMeta['name'])),
-        stored,
-      );
+      const key = this.key(type, storedMeta['namespace'] as string | undefined, String(storedMeta['name']));
+      this.objects.set(key, stored);
+      this.dirty.add(key);
       if (type.kind === 'CustomResourceDefinition') this.registry.register(typesFromCrd(stored.object));
     }
     this.resourceVersion = Math.max(this.resourceVersion, snapshot.resourceVersion);

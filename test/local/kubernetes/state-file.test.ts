@@ -147,6 +147,33 @@ describe('the simulated API server with a state file', () => {
     expect(names).toEqual(['web']);
   });
 
+  it('forgets after a restart what was deleted before it, and keeps what changed since the last write', async () => {
+    // Prepare
+    const first = await start();
+    const configMap = (name: string, value: string) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'default' },
+        data: { value },
+      }) as KubernetesObject;
+    await apply(first.api, configMap('kept', 'one'), 'stepline');
+    await apply(first.api, configMap('deleted', 'one'), 'stepline');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await first.api.delete(configMap('deleted', 'one'));
+    await apply(first.api, configMap('kept', 'two'), 'stepline');
+    await first.server.stop();
+
+    // Act
+    const second = await start();
+    const list = await second.api.list('v1', 'ConfigMap', 'default');
+
+    // Assess
+    expect(list.items.map((c) => [c.metadata?.name, (c as { data?: { value?: string } }).data?.value])).toEqual([
+      ['kept', 'two'],
+    ]);
+  });
+
   it('refuses a state file it cannot read, naming the file and what to do', () => {
     // Prepare
     writeFileSync(stateFile, '{"format": 1, "objects": [');
