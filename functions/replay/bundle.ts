@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
-import { WEBHOOK_EXTERNALS, zodEnglishOnly } from '../webhook/bundle';
+import { LAMBDA_BUNDLE_BASE, WEBHOOK_EXTERNALS, zodEnglishOnly } from '../webhook/bundle';
 
 /**
  * How the replay function is bundled for Lambda: like the webhook function (docs/adr/0008), `@aws-sdk/*` from the
@@ -13,15 +13,8 @@ export function replayBuildOptions(outfile: string): BuildOptions & { outfile: s
   return {
     entryPoints: [REPLAY_ENTRY],
     outfile,
-    bundle: true,
-    minify: true,
-    sourcemap: false,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: WEBHOOK_EXTERNALS,
+    ...LAMBDA_BUNDLE_BASE,
+    external: [...WEBHOOK_EXTERNALS],
     plugins: [zodEnglishOnly],
-    metafile: true,
-    logLevel: 'silent',
   };
 }

@@ -20,6 +20,19 @@ export const CONFIG_PARSER_FILE = 'config-parser.js';
 /** Modules the bundle does not contain: the Lambda runtime provides them. */
 export const WEBHOOK_EXTERNALS = ['@aws-sdk/*'];
 
+/** What the webhook's and the replay's bundles share: minified CommonJS for Node 20, the SDK from the runtime. */
+export const LAMBDA_BUNDLE_BASE = {
+  bundle: true,
+  minify: true,
+  sourcemap: false,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: WEBHOOK_EXTERNALS,
+  metafile: true,
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
+
 /**
  * zod's classic API re-exports every locale (about 250 KB minified) through the `z` namespace, which defeats tree
  * shaking. Stepline's messages are English, so the bundle resolves zod's locale index to English alone.
@@ -110,15 +123,8 @@ export function webhookBuildOptions(outfile: string): BuildOptions & { outdir: s
     entryPoints: { [name]: WEBHOOK_ENTRY, [basename(CONFIG_PARSER_FILE, '.js')]: CONFIG_PARSER_ENTRY },
     outdir: dirname(outfile),
     entryNames: '[name]',
-    bundle: true,
-    minify: true,
-    sourcemap: false,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: WEBHOOK_EXTERNALS,
+    ...LAMBDA_BUNDLE_BASE,
+    external: [...WEBHOOK_EXTERNALS],
     plugins: [zodEnglishOnly, configParserApart, lazyMiddyStreams],
-    metafile: true,
-    logLevel: 'silent',
   };
 }

@@ -73,15 +73,18 @@ export function githubPush(
     pusher: { name: pusher, email: 'demo@stepline.invalid' },
     sender: { login: pusher, id: 2, type: 'User' },
   };
-  const body = JSON.stringify(payload);
-  const id = options.deliveryId ?? randomUUID();
+  return signedDelivery('push', JSON.stringify(payload), secret, options.deliveryId ?? randomUUID());
+}
+
+/** A delivery as GitHub sends it: its event, id and hook in headers, the body signed with the secret. */
+function signedDelivery(event: string, body: string, secret: string, id: string): Delivery {
   return {
     id,
     body,
     headers: {
       'content-type': 'application/json',
       'user-agent': 'GitHub-Hookshot/stepline-demo',
-      'x-github-event': 'push',
+      'x-github-event': event,
       'x-github-delivery': id,
       'x-github-hook-id': '1',
       'x-hub-signature-256': githubSignature(body, secret),
@@ -106,19 +109,7 @@ export function githubPing(repository: SampleRepository, secret: string, url: st
     repository: { id: 1, name, full_name: repository.name, owner: { login: owner }, private: false },
     sender: { login: 'stepline-demo', id: 2, type: 'User' },
   });
-  const id = randomUUID();
-  return {
-    id,
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/stepline-demo',
-      'x-github-event': 'ping',
-      'x-github-delivery': id,
-      'x-github-hook-id': '1',
-      'x-hub-signature-256': githubSignature(body, secret),
-    },
-  };
+  return signedDelivery('ping', body, secret, randomUUID());
 }
 
 /** POSTs a delivery to `<url>/webhooks/github` and answers the status and JSON body. */

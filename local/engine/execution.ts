@@ -352,28 +352,26 @@ export class Execution {
     lazyValue?: unknown,
   ): number {
     if (!frame.record || this.status !== 'RUNNING') return 0;
-    if (this.history.full()) {
-      throw new StatesError(
-        'States.Runtime',
-        `The execution reached the maximum number of events in its history (${this.history.limit}).`,
-        { terminal: true },
-      );
-    }
+    this.checkHistoryRoom();
     const id = this.history.append(type, previous ?? frame.thread.last, detailsKey, details, lazyKey, lazyValue);
     frame.thread.last = id;
     return id;
   }
 
+  /** AWS ends an execution whose history is full with States.Runtime. */
+  private checkHistoryRoom(): void {
+    if (!this.history.full()) return;
+    throw new StatesError(
+      'States.Runtime',
+      `The execution reached the maximum number of events in its history (${this.history.limit}).`,
+      { terminal: true },
+    );
+  }
+
   /** A StateEntered or StateExited event without assigned variables. */
   private emitState(frame: Frame, type: string, entered: boolean, name: string, value: JsonValue): number {
     if (!frame.record || this.status !== 'RUNNING') return 0;
-    if (this.history.full()) {
-      throw new StatesError(
-        'States.Runtime',
-        `The execution reached the maximum number of events in its history (${this.history.limit}).`,
-        { terminal: true },
-      );
-    }
+    this.checkHistoryRoom();
     const id = this.history.appendState(type, frame.thread.last, entered, name, value);
     frame.thread.last = id;
     return id;

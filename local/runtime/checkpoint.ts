@@ -127,7 +127,7 @@ export function checkpointFromHistory(
   const failed = new Map<number, ScopeCheckpoint>();
   for (const index of new Set(startedAt.values())) {
     const done = succeeded.get(index);
-    const last = done ? history.find((e) => e.id === done.previousEventId) : undefined;
+    const last = done ? byId.get(done.previousEventId) : undefined;
     const output = last?.type.endsWith('StateExited') ? detailsOf(last)?.[1]?.['output'] : undefined;
     if (typeof output === 'string') {
       results.set(index, parse(output));
