@@ -340,7 +340,7 @@ describe('pipeline workflow', () => {
     const world = new PipelineWorld();
     world.hold('older');
     const older = world.start(input({ sha: SHA_A }), 'older');
-    await waitFor(() => world.calls.builds.some((b) => b.executionName === 'older'));
+    await world.when((entry) => entry === 'build:older:image');
 
     // Act
     const newer = await world.start(input({ sha: SHA_B }), 'newer').done;
@@ -361,11 +361,9 @@ describe('pipeline workflow', () => {
     const world = new PipelineWorld({ stopSuperseded: false });
     world.hold('older');
     const older = world.start(input({ sha: SHA_A }), 'older');
-    await waitFor(() => world.calls.builds.some((b) => b.executionName === 'older'));
+    await world.when((entry) => entry === 'build:older:image');
     const newer = world.start(input({ sha: SHA_B }), 'newer');
-    await waitFor(() =>
-      world.calls.coordination.some((c) => c.action === 'register' && String(c.executionArn).endsWith(':newer')),
-    );
+    await world.when((entry) => entry === 'register:newer');
 
     // Act
     world.release('older');
@@ -383,16 +381,20 @@ describe('pipeline workflow', () => {
   });
 
   it('DeployLockQueuesTest: a run of another branch waits for the environment and deploys after the first releases it', async () => {
-    // Prepare: the first run's staging rollout takes several checks.
+    // Prepare: the first run holds staging's lock, its first rollout check held until the second run has asked for
+    // the lock (a held check stands the virtual clock still, so the second run cannot retry meanwhile).
     const world = new PipelineWorld({ checksBeforeDone: 4 });
+    world.holdRollout('first');
     const first = world.start(input({ sha: SHA_A, branch: 'main' }), 'first');
-    await waitFor(() => world.calls.timeline.includes('deploy:first:staging'));
+    await world.when((entry) => entry === 'rollout:first:staging');
 
     // Act
     const second = world.start(input({ sha: SHA_B, branch: 'hotfix' }), 'second');
+    await world.when((entry) => entry === 'enter:second');
+    world.releaseRollout('first');
     const [a, b] = await Promise.all([first.done, second.done]);
 
-    // Assess
+    // Assess: three more checks 5 s apart keep the lock 15 s, past the first retry (at most 10 s with full jitter).
     expect([a.status, b.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     const t = world.calls.timeline;
     expect(t.indexOf('deploy:second:staging')).toBeGreaterThan(t.indexOf('leave:first'));
@@ -402,11 +404,3 @@ describe('pipeline workflow', () => {
     expect(secondEnters.length).toBeGreaterThan(2);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -21,6 +21,18 @@ let runtime: Runtime;
 let codebuild: CodeBuildClient;
 let repo: ReturnType<typeof gitRepository>;
 
+/** Debian's buildah builds the image; where it is absent, that one test says so and is skipped. */
+const HAS_BUILDAH = (() => {
+  try {
+    execFileSync('buildah', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const BUILDAH_SKIP_REASON =
+  'skipped: buildah is absent (apt-get install -y --no-install-recommends buildah; .ci/run installs it)';
+
 /** `buildMinuteMs`: a "minute" of build timeout lasts this long here. */
 const MINUTE_MS = 1500;
 
@@ -376,31 +388,34 @@ describe('the API', () => {
     expect(out.buildsNotFound).toEqual(['stepline-test:00000000-0000-0000-0000-000000000000']);
   });
 
-  it('builds a real OCI image with buildah through stepline-build-image and exports its digest', async () => {
-    // Prepare
-    const sha = repo.commit({
-      'image/Containerfile': 'FROM scratch\nCOPY hello.txt /hello.txt\n',
-      'image/hello.txt': 'hi\n',
-    });
-    // Act
-    const b = await build(
-      [
-        'version: 0.2',
-        'env:',
-        '  exported-variables: [IMAGE_DIGEST]',
-        'phases:',
-        '  build:',
-        '    commands:',
-        '      - IMAGE_DIGEST="$(stepline-build-image localhost/sample:$CODEBUILD_RESOLVED_SOURCE_VERSION image)"',
-      ].join('\n'),
-      { sourceVersion: sha },
-    );
-    // Assess
-    expect(b.buildStatus, await log(b)).toBe('SUCCEEDED');
-    const digest = b.exportedEnvironmentVariables?.find((v) => v.name === 'IMAGE_DIGEST')?.value ?? '';
-    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(existsSync(`${runtime.stateDir}/artifacts/images/localhost_sample_${sha}.tar`)).toBe(true);
-  });
+  it.skipIf(!HAS_BUILDAH)(
+    `builds a real OCI image with buildah through stepline-build-image and exports its digest${HAS_BUILDAH ? '' : ` (${BUILDAH_SKIP_REASON})`}`,
+    async () => {
+      // Prepare
+      const sha = repo.commit({
+        'image/Containerfile': 'FROM scratch\nCOPY hello.txt /hello.txt\n',
+        'image/hello.txt': 'hi\n',
+      });
+      // Act
+      const b = await build(
+        [
+          'version: 0.2',
+          'env:',
+          '  exported-variables: [IMAGE_DIGEST]',
+          'phases:',
+          '  build:',
+          '    commands:',
+          '      - IMAGE_DIGEST="$(stepline-build-image localhost/sample:$CODEBUILD_RESOLVED_SOURCE_VERSION image)"',
+        ].join('\n'),
+        { sourceVersion: sha },
+      );
+      // Assess
+      expect(b.buildStatus, await log(b)).toBe('SUCCEEDED');
+      const digest = b.exportedEnvironmentVariables?.find((v) => v.name === 'IMAGE_DIGEST')?.value ?? '';
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(existsSync(`${runtime.stateDir}/artifacts/images/localhost_sample_${sha}.tar`)).toBe(true);
+    },
+  );
 });
 
 function alive(pid: number): boolean {

@@ -128,6 +128,14 @@ function lambdaError(name: string, message: string): TaskFailure {
 
 const nameOf = (request: TaskRequest) => request.execution.name;
 
+function gate(): { promise: Promise<void>; release: () => void } {
+  let release = () => {};
+  const promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { promise, release };
+}
+
 export class PipelineWorld {
   public readonly engine: Engine;
   public readonly calls: Calls = {
@@ -143,9 +151,12 @@ export class PipelineWorld {
   };
   /** Builds of these executions wait until `release(name)`. */
   private readonly held = new Map<string, { promise: Promise<void>; release: () => void }>();
+  /** The next rollout check of these executions waits until `releaseRollout(name)`. */
+  private readonly heldRollouts = new Map<string, { promise: Promise<void>; release: () => void }>();
   private readonly functions: Record<string, LambdaFn>;
   private revision = 0;
   private readonly checks = new Map<string, number>();
+  private readonly watchers: { predicate: (entry: string) => boolean; resolve: () => void }[] = [];
 
   public constructor(private readonly scenario: Scenario = {}) {
     this.engine = new Engine({ clock: 'virtual', region: REGION, accountId: ACCOUNT });
@@ -164,7 +175,7 @@ export class PipelineWorld {
     this.functions = {
       [SUBSTITUTIONS.CoordinationFunctionArn as string]: async (payload, request) => {
         this.calls.coordination.push(payload);
-        this.calls.timeline.push(`${String(payload.action)}:${nameOf(request)}`);
+        this.record(`${String(payload.action)}:${nameOf(request)}`);
         return coordination(payload, lambdaContext('stepline-coordination'));
       },
       [SUBSTITUTIONS.StatusFunctionArn as string]: async (payload) => this.status(payload),
@@ -188,15 +199,38 @@ export class PipelineWorld {
 
   /** Makes the builds of an execution wait until `release(name)`. */
   public hold(executionName: string): void {
-    let release = () => {};
-    const promise = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.held.set(executionName, { promise, release });
+    this.held.set(executionName, gate());
   }
 
   public release(executionName: string): void {
     this.held.get(executionName)?.release();
+  }
+
+  /**
+   * Makes the next rollout check of an execution wait until `releaseRollout(name)`. A waiting check is a handler in
+   * progress, so the virtual clock stands still meanwhile: the other runs go on only as far as they need no time.
+   */
+  public holdRollout(executionName: string): void {
+    this.heldRollouts.set(executionName, gate());
+  }
+
+  public releaseRollout(executionName: string): void {
+    this.heldRollouts.get(executionName)?.release();
+    this.heldRollouts.delete(executionName);
+  }
+
+  /** Resolves as soon as the timeline records an entry that matches, checked at each entry, not on a timer. */
+  public when(predicate: (entry: string) => boolean): Promise<void> {
+    if (this.calls.timeline.some(predicate)) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ predicate, resolve }));
+  }
+
+  private record(entry: string): void {
+    this.calls.timeline.push(entry);
+    for (const watcher of this.watchers.filter((w) => w.predicate(entry))) {
+      this.watchers.splice(this.watchers.indexOf(watcher), 1);
+      watcher.resolve();
+    }
   }
 
   /** Statuses of one execution as `<step>[/<suite|environment>]:<state>`. */
@@ -233,7 +267,7 @@ export class PipelineWorld {
       throw new Error('the approval task was not given its task token');
     }
     this.calls.approvals.push(event);
-    this.calls.timeline.push(`approval:${nameOf(request)}:${event.environment}`);
+    this.record(`approval:${nameOf(request)}:${event.environment}`);
     const decision = this.scenario.approval ?? 'approve';
     if (decision === 'lost') return { approvalId: 'a1', existing: false };
     if (decision === 'crash') {
@@ -286,7 +320,7 @@ export class PipelineWorld {
   private async deploy(payload: Record<string, unknown>, request: TaskRequest): Promise<DeployResult> {
     const event = parseDeployEvent(payload);
     this.calls.deploys.push(event);
-    this.calls.timeline.push(`deploy:${nameOf(request)}:${event.environment.name}`);
+    this.record(`deploy:${nameOf(request)}:${event.environment.name}`);
     this.revision += 1;
     return {
       environment: event.environment.name,
@@ -322,7 +356,8 @@ export class PipelineWorld {
     const key = `${nameOf(request)}:${event.environment.name}:${event.revision}`;
     const count = (this.checks.get(key) ?? 0) + 1;
     this.checks.set(key, count);
-    this.calls.timeline.push(`rollout:${nameOf(request)}:${event.environment.name}`);
+    this.record(`rollout:${nameOf(request)}:${event.environment.name}`);
+    await this.heldRollouts.get(nameOf(request))?.promise;
     const isRollback = this.calls.rollbacks.some(
       (r) => r.executionName === event.executionName && r.environment.name === event.environment.name,
     );
@@ -345,7 +380,7 @@ export class PipelineWorld {
   private async rollback(payload: Record<string, unknown>, request: TaskRequest): Promise<RollbackResult> {
     const event = parseRollbackEvent(payload);
     this.calls.rollbacks.push(event);
-    this.calls.timeline.push(`rollback:${nameOf(request)}:${event.environment.name}`);
+    this.record(`rollback:${nameOf(request)}:${event.environment.name}`);
     return {
       environment: event.environment.name,
       namespace: event.environment.namespace,
@@ -381,7 +416,7 @@ export class PipelineWorld {
       buildspec: input.BuildspecOverride,
       env,
     });
-    this.calls.timeline.push(`build:${nameOf(request)}:${env.STEPLINE_SUITE ?? 'image'}`);
+    this.record(`build:${nameOf(request)}:${env.STEPLINE_SUITE ?? 'image'}`);
     const id = `${input.ProjectName}:${this.calls.builds.length}`;
     request.submitted({ Build: { Id: id, BuildStatus: 'IN_PROGRESS' } });
     const held = this.held.get(nameOf(request));
