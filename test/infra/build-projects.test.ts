@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { BuildProjects, EXPORTED_VARIABLES } from '../../infra/constructs/BuildProjects';
 import { evaluate, nagFindings, resourcesOfType, testStack } from './helpers';
@@ -199,6 +200,31 @@ describe('BuildProjects', () => {
         'codeconnections:UseConnection',
       ]);
     }
+  });
+
+  it('lets a reader of the manifests get them and list them, only under manifests/', () => {
+    // Prepare
+    const stack = testStack();
+    const build = new BuildProjects(stack, 'Build', { imageRepositories: ['shop/api'] });
+    const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+    // Act
+    build.grantReadManifests(reader);
+
+    // Assess
+    const json = Template.fromStack(stack).toJSON() as never;
+    const statements = resourcesOfType(json, 'AWS::IAM::Policy')
+      .filter(([, p]) => (evaluate(p.Roles) as string[]).includes(`ref:${build.stackLogicalId(reader)}`))
+      .flatMap(([, p]) => (evaluate(p.PolicyDocument) as { Statement: Record<string, unknown>[] }).Statement);
+    const bucket = `getatt:${build.stackLogicalId(build.artifactsBucket)}.Arn`;
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket}/manifests/*` });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: bucket,
+      Condition: { StringLike: { 's3:prefix': 'manifests/*' } },
+    });
+    expect(statements.filter((s) => s.Action === 's3:ListBucket')).toHaveLength(1);
   });
 
   it('raises no cdk-nag finding that it does not acknowledge', () => {

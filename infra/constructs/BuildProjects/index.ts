@@ -10,6 +10,9 @@ import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge'
 
 import { imageBuildSpec, testBuildSpec, untrustedImageBuildSpec } from './buildspec';
 
+/** Where the image build uploads the rendered manifests in the artifacts bucket, and the deploy functions read them. */
+export const MANIFESTS_PREFIX = 'manifests/';
+
 export { EXPORTED_VARIABLES, imageBuildSpec, testBuildSpec, untrustedImageBuildSpec } from './buildspec';
 
 export interface BuildProjectsProps {
@@ -200,7 +203,7 @@ export class BuildProjects extends Construct {
     }
     useBucketCache(this.buildProject, this.artifactsBucket, 'cache/build');
     useBucketCache(this.testProject, this.artifactsBucket, 'cache/test');
-    const manifests = this.artifactsBucket.arnForObjects('manifests/*');
+    const manifests = this.artifactsBucket.arnForObjects(`${MANIFESTS_PREFIX}*`);
     this.buildProject.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [manifests] }));
     acknowledgeWildcardResource(
       this.buildProject.role!,
@@ -235,11 +238,25 @@ export class BuildProjects extends Construct {
     return Stack.of(this).resolve(child.logicalId) as string;
   }
 
-  /** Grants reading the rendered manifests (GetObject under manifests/, Decrypt with the key): the deploy functions. */
+  /**
+   * Grants reading the rendered manifests: the deploy functions. GetObject under manifests/ and Decrypt with the key
+   * read an object; ListBucket on the bucket, only for prefixes under manifests/ (the `s3:prefix` condition key),
+   * lists a folder of them. ListObjectsV2 is authorized as s3:ListBucket; without it S3 refuses the list and also
+   * answers a GetObject of a missing key with 403 instead of 404 (Amazon S3 API Reference, ListObjectsV2 and
+   * GetObject, "Permissions"). Listing returns keys and metadata only, which SSE-KMS does not encrypt: no KMS
+   * permission is needed for it.
+   */
   public grantReadManifests(grantee: iam.IGrantable): void {
-    const manifests = this.artifactsBucket.arnForObjects('manifests/*');
+    const manifests = this.artifactsBucket.arnForObjects(`${MANIFESTS_PREFIX}*`);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [manifests] }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.artifactsBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': `${MANIFESTS_PREFIX}*` } },
+      }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }),

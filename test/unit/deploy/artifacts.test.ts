@@ -71,6 +71,8 @@ describe('S3ManifestSource', () => {
   const s3 = mockClient(S3Client);
   const body = (text: string) => ({ Body: { transformToString: async () => text } }) as never;
   const noSuchKey = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+  const accessDenied = () =>
+    Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
 
   beforeEach(() => {
     s3.reset();
@@ -117,7 +119,7 @@ describe('S3ManifestSource', () => {
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
   });
 
-  it('says where it looked when there are no manifests', async () => {
+  it('says where it looked when there are no manifests: the object, the bucket and the prefix', async () => {
     // Prepare
     s3.on(GetObjectCommand).rejects(noSuchKey);
     s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
@@ -130,18 +132,97 @@ describe('S3ManifestSource', () => {
 
     // Assess
     await expect(read).rejects.toThrow(
-      'No manifests at k8s.yaml in s3://artifacts/builds/42: no object s3://artifacts/builds/42/k8s.yaml',
+      'No manifests at "k8s.yaml" in s3://artifacts/builds/42: no object s3://artifacts/builds/42/k8s.yaml, and no ' +
+        '.yaml, .yml or .json object in bucket artifacts under the prefix "builds/42/k8s.yaml/"',
     );
   });
 
-  it('names the bucket and the S3 error when it may not list', async () => {
+  it('lists a folder under a prefix that ends in "/", so that a sibling folder whose name starts alike is not read', async () => {
     // Prepare
-    s3.on(ListObjectsV2Command).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    s3.on(ListObjectsV2Command).resolves({ Contents: [], IsTruncated: false });
+
+    // Act
+    const read = new S3ManifestSource(new S3Client({ region: 'eu-west-1' })).read(
+      's3://artifacts/manifests/shop/abc/',
+      './deploy/staging/',
+    );
+
+    // Assess
+    await expect(read).rejects.toThrow(
+      'no .yaml, .yml or .json object in bucket artifacts under the prefix "manifests/shop/abc/deploy/staging/"',
+    );
+    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toEqual({
+      Bucket: 'artifacts',
+      Prefix: 'manifests/shop/abc/deploy/staging/',
+    });
+  });
+
+  it('looks for a folder when S3 refuses a single object with 403, as it answers for a key the role may not list', async () => {
+    // Prepare
+    s3.on(GetObjectCommand, { Key: 'manifests/shop/abc/app.yaml' }).rejects(accessDenied());
+    s3.on(ListObjectsV2Command, { Prefix: 'manifests/shop/abc/app.yaml/' }).resolves({
+      Contents: [{ Key: 'manifests/shop/abc/app.yaml/web.yaml' }],
+      IsTruncated: false,
+    });
+    s3.on(GetObjectCommand, { Key: 'manifests/shop/abc/app.yaml/web.yaml' }).resolves(body(YAML));
+
+    // Act
+    const files = await new S3ManifestSource(new S3Client({ region: 'eu-west-1' })).read(
+      's3://artifacts/manifests/shop/abc',
+      'app.yaml',
+    );
+
+    // Assess
+    expect(files).toEqual([{ path: 'web.yaml', content: YAML }]);
+  });
+
+  it('says that S3 refused the object when there is no folder of that name either', async () => {
+    // Prepare
+    s3.on(GetObjectCommand).rejects(accessDenied());
+    s3.on(ListObjectsV2Command).resolves({ IsTruncated: false });
+
+    // Act
+    const read = new S3ManifestSource(new S3Client({ region: 'eu-west-1' })).read(
+      's3://artifacts/manifests/shop/abc',
+      'app.yaml',
+    );
+
+    // Assess
+    await expect(read).rejects.toThrow(
+      'S3 refused to read the object s3://artifacts/manifests/shop/abc/app.yaml (AccessDenied: Access Denied; S3 ' +
+        'answers so for a missing key too), and no .yaml, .yml or .json object in bucket artifacts under the prefix',
+    );
+  });
+
+  it('names the bucket, the prefix and the permission when it may not list', async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).rejects(accessDenied());
 
     // Act
     const read = new S3ManifestSource(new S3Client({ region: 'eu-west-1' })).read('s3://artifacts/builds/42', 'deploy');
 
     // Assess
-    await expect(read).rejects.toThrow('Cannot list s3://artifacts/builds/42/deploy: AccessDenied: Access Denied');
+    await expect(read).rejects.toThrow(
+      'Cannot list bucket artifacts under the prefix "builds/42/deploy/": AccessDenied: Access Denied (the role ' +
+        'needs s3:ListBucket on bucket artifacts for this prefix)',
+    );
+  });
+
+  it('refuses a folder with more manifest files than the limit, counting across pages', async () => {
+    // Prepare
+    const page = (from: number) => ({
+      Contents: Array.from({ length: 300 }, (_, i) => ({ Key: `m/${String(from + i).padStart(4, '0')}.yaml` })),
+      IsTruncated: true,
+      NextContinuationToken: `after-${from}`,
+    });
+    s3.on(ListObjectsV2Command).resolvesOnce(page(0)).resolvesOnce(page(300));
+
+    // Act
+    const read = new S3ManifestSource(new S3Client({ region: 'eu-west-1' })).read('s3://artifacts/m', '.');
+
+    // Assess
+    await expect(read).rejects.toThrow('s3://artifacts/m/ holds more than 500 manifest files');
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(2);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 });
