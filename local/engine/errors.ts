@@ -158,11 +158,16 @@ export class StatesError extends EngineError {
   public readonly location: string | undefined;
   /** Terminal errors end the execution: no Retry or Catch applies (States.Runtime, an oversized state output). */
   public readonly terminal: boolean;
+  /**
+   * A Task that sent no heartbeat within HeartbeatSeconds. Its error is States.Timeout, as AWS names it; only
+   * `States.HeartbeatTimeout` in a Retry or Catch tells it apart from a Task that ran past TimeoutSeconds.
+   */
+  public readonly heartbeatTimeout: boolean;
 
   public constructor(
     error: string,
     cause?: string,
-    extra: { fromEvaluation?: boolean; location?: string; terminal?: boolean } = {},
+    extra: { fromEvaluation?: boolean; location?: string; terminal?: boolean; heartbeatTimeout?: boolean } = {},
     options?: ErrorOptions,
   ) {
     super(cause ? `${error}: ${cause}` : error, options);
@@ -172,6 +177,7 @@ export class StatesError extends EngineError {
     this.fromEvaluation = extra.fromEvaluation ?? false;
     this.location = extra.location;
     this.terminal = extra.terminal ?? error === 'States.Runtime';
+    this.heartbeatTimeout = extra.heartbeatTimeout ?? false;
   }
 }
 

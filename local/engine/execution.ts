@@ -844,10 +844,17 @@ export class Execution {
 
   // --------------------------------------------------------------------------------- Retry and Catch
 
+  /**
+   * Whether a Retrier's or Catcher's ErrorEquals matches an error, as the guide's "error names" define it:
+   * States.ALL matches every (non-terminal) error; States.Timeout matches a Task past TimeoutSeconds and one that
+   * missed its heartbeat (both are States.Timeout); States.HeartbeatTimeout only the latter; States.TaskFailed any
+   * error but States.Timeout, so neither kind of timeout. Any other name matches itself.
+   */
   private static matches(errorEquals: readonly string[], e: StatesError): boolean {
     for (const name of errorEquals) {
       if (name === e.error) return true;
       if (name === 'States.ALL') return true;
+      if (name === 'States.HeartbeatTimeout' && e.heartbeatTimeout) return true;
       if (name === 'States.TaskFailed' && e.error !== 'States.Timeout') return true;
     }
     return false;
@@ -1023,9 +1030,7 @@ export class Execution {
         if (timeout !== undefined) {
           clock
             .sleep(timeout * 1000, signal)
-            .then(() =>
-              settle(() => reject(new TimedOut('States.Timeout', `The task timed out after ${timeout} seconds.`))),
-            )
+            .then(() => settle(() => reject(new TimedOut(`The task timed out after ${timeout} seconds.`, false))))
             .catch(() => {});
         }
         let heartbeatTimer: AbortController | undefined;
@@ -1036,11 +1041,7 @@ export class Execution {
           heartbeatTimer = new AbortController();
           clock
             .sleep(heartbeat * 1000, AbortSignal.any([signal, heartbeatTimer.signal]))
-            .then(() =>
-              settle(() =>
-                reject(new TimedOut('States.HeartbeatTimeout', `No heartbeat was received for ${heartbeat} seconds.`)),
-              ),
-            )
+            .then(() => settle(() => reject(new TimedOut(`No heartbeat was received for ${heartbeat} seconds.`, true))))
             .catch(() => {});
         };
         const succeed = (v: unknown): void => settle(() => resolve(toJsonValue(v)));
@@ -1141,7 +1142,7 @@ export class Execution {
       if (err instanceof AbortReason) throw err;
       if (err instanceof TimedOut) {
         this.emit(frame, names.timedOut, names.timedOutKey, taskDetails({ error: err.error, cause: err.cause }));
-        throw new StatesError(err.error, err.cause);
+        throw new StatesError(err.error, err.cause, { heartbeatTimeout: err.heartbeat });
       }
       const e = taskError(err);
       const details: Record<string, unknown> = {};

@@ -4,11 +4,15 @@ import type { ParsedResource } from './resources';
 import type { PendingToken } from './tasks';
 import type { JsonValue } from './types';
 
-/** A task attempt ran out of time (TimeoutSeconds or HeartbeatSeconds). */
+/**
+ * A task attempt ran out of time: TimeoutSeconds, or HeartbeatSeconds without a heartbeat (`heartbeat`). Both are
+ * States.Timeout, as AWS names them (docs/adr/0063).
+ */
 export class TimedOut {
+  public readonly error = 'States.Timeout';
   public constructor(
-    public readonly error: string,
     public readonly cause: string,
+    public readonly heartbeat: boolean,
   ) {}
 }
 

@@ -280,8 +280,10 @@ describe('pipeline workflow', () => {
         approval: { outcome: 'lost' },
       },
     });
+    // AWS names a missed heartbeat States.Timeout too: only the Catch on States.HeartbeatTimeout, listed first, tells
+    // it from the gate's own timeout.
     const timedOut = result.history.find((e) => e.type === 'TaskTimedOut');
-    expect(JSON.stringify(timedOut)).toContain('States.HeartbeatTimeout');
+    expect(JSON.stringify(timedOut)).toContain('"error":"States.Timeout","cause":"No heartbeat was received');
     const approve = result.history.find(
       (e) => e.type === 'TaskStateEntered' && JSON.stringify(e).includes('"Approve"'),
     );

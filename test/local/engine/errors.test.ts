@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidDefinitionError, TaskFailure } from '../../../local/engine';
-import { eventsOf, run, types } from './helpers';
+import { details, eventsOf, run, types } from './helpers';
 
 // Examples from the AWS Step Functions guide, "Handling errors in Step Functions workflows".
 
@@ -287,5 +287,78 @@ describe('Catch', () => {
     // Assess
     await expect(attempt).rejects.toThrow(InvalidDefinitionError);
     await expect(attempt).rejects.toThrow(message);
+  });
+});
+
+// "Handling errors in Step Functions workflows" (error names): States.Timeout is a Task that "either ran longer than
+// the TimeoutSeconds value, or failed to send a heartbeat for a period longer than the HeartbeatSeconds value";
+// States.HeartbeatTimeout only the latter; States.TaskFailed "matches any known error name except for
+// States.Timeout". The Task state page: a missed heartbeat "fails with a States.Timeout error name".
+describe('timeouts in ErrorEquals', () => {
+  const CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+  /** A callback Task nobody answers, whose heartbeat (2 s) or whole timeout (2 s) runs out, with these catchers. */
+  function unanswered(timeouts: Record<string, number>, catchers: string[][]): unknown {
+    const outcomes = Object.fromEntries(
+      catchers.map((_names, i) => [`Caught${i}`, { Type: 'Pass', Parameters: { by: i, 'error.$': '$.Error' } }]),
+    );
+    return {
+      StartAt: 'Wait',
+      States: {
+        Wait: {
+          Type: 'Task',
+          Resource: CALLBACK,
+          Parameters: { FunctionName: 'approve', Payload: { 'token.$': '$$.Task.Token' } },
+          ...timeouts,
+          Catch: catchers.map((names, i) => ({ ErrorEquals: names, Next: `Caught${i}` })),
+          End: true,
+        },
+        ...Object.fromEntries(Object.entries(outcomes).map(([name, state]) => [name, { ...state, End: true }])),
+      },
+    };
+  }
+  const handlers = { [CALLBACK]: () => ({ StatusCode: 202 }) };
+
+  it('lets States.Timeout catch a missed heartbeat, so a States.HeartbeatTimeout catcher after it never runs', async () => {
+    // Act
+    const r = await run(
+      unanswered({ HeartbeatSeconds: 2, TimeoutSeconds: 60 }, [['States.Timeout'], ['States.HeartbeatTimeout']]),
+      {},
+      { handlers },
+    );
+    // Assess
+    expect(r.output).toEqual({ by: 0, error: 'States.Timeout' });
+  });
+
+  it('lets States.HeartbeatTimeout catch a missed heartbeat when it comes first, and names the error States.Timeout', async () => {
+    // Act
+    const r = await run(
+      unanswered({ HeartbeatSeconds: 2, TimeoutSeconds: 60 }, [['States.HeartbeatTimeout'], ['States.Timeout']]),
+      {},
+      { handlers },
+    );
+    // Assess
+    expect(r.output).toEqual({ by: 0, error: 'States.Timeout' });
+    expect(details(eventsOf(r.history, 'TaskTimedOut')[0])).toMatchObject({ error: 'States.Timeout' });
+  });
+
+  it('does not let States.HeartbeatTimeout catch a task that ran past TimeoutSeconds', async () => {
+    // Act
+    const r = await run(
+      unanswered({ TimeoutSeconds: 2 }, [['States.HeartbeatTimeout'], ['States.Timeout']]),
+      {},
+      { handlers },
+    );
+    // Assess
+    expect(r.output).toEqual({ by: 1, error: 'States.Timeout' });
+  });
+
+  it.each([
+    ['a missed heartbeat', { HeartbeatSeconds: 2, TimeoutSeconds: 60 }],
+    ['TimeoutSeconds', { TimeoutSeconds: 2 }],
+  ])('does not let States.TaskFailed catch %s', async (_case, timeouts) => {
+    // Act
+    const r = await run(unanswered(timeouts, [['States.TaskFailed'], ['States.ALL']]), {}, { handlers });
+    // Assess
+    expect(r.output).toEqual({ by: 1, error: 'States.Timeout' });
   });
 });

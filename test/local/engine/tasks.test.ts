@@ -345,7 +345,7 @@ describe('task tokens (.waitForTaskToken)', () => {
     expect((await started.done).output).toBe('ok');
   });
 
-  it('fails with States.HeartbeatTimeout when no heartbeat comes within HeartbeatSeconds, and keeps going while they come', async () => {
+  it('fails with States.Timeout (as AWS names a missed heartbeat) when no heartbeat comes within HeartbeatSeconds, and keeps going while they come', async () => {
     // Prepare
     const { engine, tokens } = engineWithTokens();
     const started = engine.start(approval({ HeartbeatSeconds: 1, TimeoutSeconds: 30 }), { env: 'prod' });
@@ -357,9 +357,12 @@ describe('task tokens (.waitForTaskToken)', () => {
     }
     const r = await started.done;
     // Assess
-    expect(r.error).toBe('States.HeartbeatTimeout');
+    expect(r.error).toBe('States.Timeout');
     const timedOut = eventsOf(r.history, 'TaskTimedOut')[0];
-    expect(details(timedOut)).toMatchObject({ error: 'States.HeartbeatTimeout' });
+    expect(details(timedOut)).toMatchObject({
+      error: 'States.Timeout',
+      cause: 'No heartbeat was received for 1 seconds.',
+    });
     const elapsed =
       (timedOut?.timestamp.getTime() as number) -
       (eventsOf(r.history, 'TaskStarted')[0]?.timestamp.getTime() as number);
