@@ -27,3 +27,19 @@ export class DefinitionError extends InfraError {
     this.name = 'DefinitionError';
   }
 }
+
+/** Files the AWS app is built from do not exist: Lambda entry points (`functions/<name>/index.ts`), the workflow definition. */
+export class MissingFilesError extends InfraError {
+  /** Each missing file as the project names it (`functions/deploy/index.ts`), with the construct that needs it. */
+  public readonly missing: readonly { readonly file: string; readonly neededBy: string }[];
+
+  public constructor(missing: readonly { readonly file: string; readonly neededBy: string }[], root: string) {
+    const list = missing.map((m) => `${m.file} (${m.neededBy})`).join(', ');
+    super(
+      `Stepline's AWS app cannot be synthesized: ${list} ${missing.length === 1 ? 'does' : 'do'} not exist under ` +
+        `${root}. Every function's entry point and the workflow definition are part of the app.`,
+    );
+    this.name = 'MissingFilesError';
+    this.missing = missing;
+  }
+}

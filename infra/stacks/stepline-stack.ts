@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { PROVIDERS, type SteplineConfig } from '../../core/config';
@@ -13,9 +13,19 @@ import { RunCoordination } from '../constructs/RunCoordination';
 import { StatusReporter } from '../constructs/StatusReporter';
 import { entryExists, entryPath, type SteplineFunctionVpcPlacement } from '../constructs/SteplineFunction';
 import { WebhookIntake } from '../constructs/WebhookIntake';
+import { MissingFilesError } from '../errors';
 
 /** The workflow definition, relative to the project root. */
 export const DEFINITION_PATH = 'statemachines/pipeline.asl.json';
+
+/** The functions (`functions/<name>/index.ts`) each construct bundles: all of them are part of the app. */
+export const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
+  StatusReporter: ['status', 'build-events', 'execution-events'],
+  WebhookIntake: ['webhook', 'replay'],
+  Approvals: ['approval'],
+  EksDeployer: ['deploy', 'rollout', 'rollback'],
+  RunCoordination: ['coordination'],
+};
 
 export interface SteplineStackProps extends StackProps {
   /** Absolute path of the Stepline checkout: functions/ and statemachines/ are read from it. */
@@ -38,31 +48,24 @@ export interface SteplineStackProps extends StackProps {
 }
 
 /**
- * Stepline on AWS, composed from the constructs. A construct whose function entry points do not exist yet (or the
- * workflow, while statemachines/pipeline.asl.json does not exist) is left out with a synth warning that names
- * what is missing, so that the app keeps building while the functions land.
+ * Stepline on AWS, composed from the constructs. Every function's entry point and the workflow definition must
+ * exist: a missing one fails synth with a MissingFilesError that names each missing file and what needs it.
  */
 export class SteplineStack extends Stack {
-  /** What is left out of this app, and why: one line per missing entry point or file. */
-  public readonly missing: readonly string[];
   public readonly build: BuildProjects;
   public readonly status: StatusReporter;
-  public readonly intake?: WebhookIntake;
-  public readonly approvals?: Approvals;
-  public readonly deployer?: EksDeployer;
-  public readonly coordination?: RunCoordination;
-  public readonly workflow?: PipelineWorkflow;
+  public readonly intake: WebhookIntake;
+  public readonly approvals: Approvals;
+  public readonly deployer: EksDeployer;
+  public readonly coordination: RunCoordination;
+  public readonly workflow: PipelineWorkflow;
   public readonly observability: Observability;
 
   public constructor(scope: Construct, id: string, props: SteplineStackProps) {
     super(scope, id, props);
     const { projectRoot, config } = props;
-    const missing: string[] = [];
-    const need = (construct: string, names: readonly string[]): boolean => {
-      const absent = names.filter((name) => !entryExists(projectRoot, name));
-      for (const name of absent) missing.push(`${construct}: waits for ${entryPath(name)}`);
-      return absent.length === 0;
-    };
+    const definitionFile = props.definitionFile ?? path.join(projectRoot, DEFINITION_PATH);
+    refuseMissingFiles(projectRoot, definitionFile);
 
     const stateMachineName = `${this.stackName}-pipeline`;
     const stateMachineArn = this.formatArn({
@@ -88,77 +91,57 @@ export class SteplineStack extends Stack {
         this.build.untrustedTestProject.projectName,
       ],
     });
-    for (const entry of this.status.missing) missing.push(`StatusReporter: waits for ${entry}`);
 
-    if (need('WebhookIntake', ['webhook', 'replay'])) {
-      this.intake = new WebhookIntake(this, 'WebhookIntake', {
-        projectRoot,
-        configFile: props.configFile,
-        stateMachineArn,
-      });
-    }
-    if (!this.intake) {
-      missing.push('Approvals: waits for WebhookIntake (its HTTP API)');
-    } else if (need('Approvals', ['approval'])) {
-      this.approvals = new Approvals(this, 'Approvals', {
-        projectRoot,
-        httpApi: this.intake.api,
-        stateMachineArn,
-        gitHostTokens: this.status.tokensSecret,
-        ...(props.approvalAuthorizer ? { authorizer: props.approvalAuthorizer } : {}),
-      });
-    }
-    if (need('EksDeployer', ['deploy', 'rollout', 'rollback'])) {
-      this.deployer = new EksDeployer(this, 'EksDeployer', {
-        projectRoot,
-        targets: deployTargets(config),
-        grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
-        ...(props.deployerVpcId ? { vpcPlacement: this.deployerPlacement(props.deployerVpcId) } : {}),
-      });
-    }
-    if (need('RunCoordination', ['coordination'])) {
-      this.coordination = new RunCoordination(this, 'RunCoordination', { projectRoot, stateMachineName });
-    }
+    this.intake = new WebhookIntake(this, 'WebhookIntake', {
+      projectRoot,
+      configFile: props.configFile,
+      stateMachineArn,
+    });
+    this.approvals = new Approvals(this, 'Approvals', {
+      projectRoot,
+      httpApi: this.intake.api,
+      stateMachineArn,
+      gitHostTokens: this.status.tokensSecret,
+      ...(props.approvalAuthorizer ? { authorizer: props.approvalAuthorizer } : {}),
+    });
+    this.deployer = new EksDeployer(this, 'EksDeployer', {
+      projectRoot,
+      targets: deployTargets(config),
+      grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
+      ...(props.deployerVpcId ? { vpcPlacement: this.deployerPlacement(props.deployerVpcId) } : {}),
+    });
+    this.coordination = new RunCoordination(this, 'RunCoordination', { projectRoot, stateMachineName });
 
-    const definitionFile = props.definitionFile ?? path.join(projectRoot, DEFINITION_PATH);
-    if (existsSync(definitionFile)) {
-      this.workflow = new PipelineWorkflow(this, 'PipelineWorkflow', {
-        definitionFile,
-        stateMachineName,
-        resources: {
-          buildProject: this.build.buildProject,
-          testProject: this.build.testProject,
-          untrustedBuildProject: this.build.untrustedBuildProject,
-          untrustedTestProject: this.build.untrustedTestProject,
-          artifactsBucket: this.build.artifactsBucket,
-          ecrRegistry: this.build.registry,
-          statusFunction: this.status.statusFunction?.function,
-          approvalFunction: this.approvals?.taskFunction.function,
-          approvalHeartbeatSeconds: this.approvals?.heartbeatSeconds,
-          deployFunction: this.deployer?.deployFunction.function,
-          rolloutFunction: this.deployer?.rolloutFunction.function,
-          rollbackFunction: this.deployer?.rollbackFunction.function,
-          coordinationFunction: this.coordination?.function.function,
-        },
-      });
-    } else {
-      missing.push(`PipelineWorkflow: waits for ${DEFINITION_PATH}`);
-    }
+    this.workflow = new PipelineWorkflow(this, 'PipelineWorkflow', {
+      definitionFile,
+      stateMachineName,
+      resources: {
+        buildProject: this.build.buildProject,
+        testProject: this.build.testProject,
+        untrustedBuildProject: this.build.untrustedBuildProject,
+        untrustedTestProject: this.build.untrustedTestProject,
+        artifactsBucket: this.build.artifactsBucket,
+        ecrRegistry: this.build.registry,
+        statusFunction: this.status.statusFunction.function,
+        approvalFunction: this.approvals.taskFunction.function,
+        approvalHeartbeatSeconds: this.approvals.heartbeatSeconds,
+        deployFunction: this.deployer.deployFunction.function,
+        rolloutFunction: this.deployer.rolloutFunction.function,
+        rollbackFunction: this.deployer.rollbackFunction.function,
+        coordinationFunction: this.coordination.function.function,
+      },
+    });
 
     const environments = new Set<string>();
     for (const repository of config.repositories)
       for (const name of Object.keys(repository.environments)) environments.add(name);
     this.observability = new Observability(this, 'Observability', {
-      ...(this.workflow ? { stateMachineArn: this.workflow.stateMachine.stateMachineArn } : {}),
-      ...(this.intake
-        ? { parking: { queue: this.intake.parkingQueue, deadLetterQueue: this.intake.parkingDeadLetterQueue } }
-        : {}),
-      ...(this.approvals ? { approvalKeeperFailures: this.approvals.keeperFailures } : {}),
+      stateMachineArn: this.workflow.stateMachine.stateMachineArn,
+      parking: { queue: this.intake.parkingQueue, deadLetterQueue: this.intake.parkingDeadLetterQueue },
+      approvalKeeperFailures: this.approvals.keeperFailures,
       environments: [...environments].sort(),
     });
 
-    this.missing = missing;
-    for (const line of missing) Annotations.of(this).addWarningV2('stepline:missing', `${line} (left out of this app)`);
     this.outputs(stateMachineArn);
   }
 
@@ -168,18 +151,16 @@ export class SteplineStack extends Stack {
   }
 
   private outputs(stateMachineArn: string): void {
-    if (this.intake) {
-      for (const provider of PROVIDERS) {
-        new CfnOutput(this, `WebhookUrl-${provider}`, {
-          description: `Payload URL to configure in ${provider}'s webhook settings`,
-          value: this.intake.webhookUrl(provider),
-        });
-      }
-      new CfnOutput(this, 'WebhookSecretArn', {
-        description: 'The secret to paste into the Git hosts (aws secretsmanager get-secret-value --secret-id ...)',
-        value: this.intake.secret.secretArn,
+    for (const provider of PROVIDERS) {
+      new CfnOutput(this, `WebhookUrl-${provider}`, {
+        description: `Payload URL to configure in ${provider}'s webhook settings`,
+        value: this.intake.webhookUrl(provider),
       });
     }
+    new CfnOutput(this, 'WebhookSecretArn', {
+      description: 'The secret to paste into the Git hosts (aws secretsmanager get-secret-value --secret-id ...)',
+      value: this.intake.secret.secretArn,
+    });
     new CfnOutput(this, 'GitHostTokensSecretArn', {
       description: 'Put the Git host tokens here as JSON (aws secretsmanager put-secret-value --secret-id ...)',
       value: this.status.tokensSecret.secretArn,
@@ -189,15 +170,29 @@ export class SteplineStack extends Stack {
       description: 'The pipeline runs in the Step Functions console',
       value: `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${stateMachineArn}`,
     });
-    if (this.deployer) {
-      new CfnOutput(this, 'DeployerRoleArn', {
-        description: 'The role that the EKS access entries name (for clusters in other regions, create them yourself)',
-        value: this.deployer.role.roleArn,
-      });
-    }
+    new CfnOutput(this, 'DeployerRoleArn', {
+      description: 'The role that the EKS access entries name (for clusters in other regions, create them yourself)',
+      value: this.deployer.role.roleArn,
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'Subscribe to the alarms',
       value: this.observability.alarmTopic.topicArn,
     });
   }
+}
+
+/** Throws MissingFilesError naming every entry point and the definition file that do not exist. */
+function refuseMissingFiles(projectRoot: string, definitionFile: string): void {
+  const missing: { file: string; neededBy: string }[] = [];
+  for (const [construct, names] of Object.entries(ENTRY_POINTS)) {
+    for (const name of names) {
+      if (!entryExists(projectRoot, name)) missing.push({ file: entryPath(name), neededBy: construct });
+    }
+  }
+  if (!existsSync(definitionFile)) {
+    const relative = path.relative(projectRoot, definitionFile);
+    const file = relative.startsWith('..') || path.isAbsolute(relative) ? definitionFile : relative;
+    missing.push({ file, neededBy: 'PipelineWorkflow' });
+  }
+  if (missing.length > 0) throw new MissingFilesError(missing, projectRoot);
 }

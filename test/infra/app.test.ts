@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import aslValidator from 'asl-validator';
 import type { App } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
 import { createApp } from '../../infra/bin/create-app';
+import { MissingFilesError } from '../../infra/errors';
 import { acknowledgementsOf, RECORD_ONLY_CONTEXT } from '../../infra/nag/acknowledge';
 import type { SteplineStack } from '../../infra/stacks/stepline-stack';
 import { FIXTURE_ASL, type NagFinding, nagFindings, REPO_ROOT, SKIP_BUNDLING, scratchProject } from './helpers';
@@ -132,14 +133,14 @@ describe('the Stepline app', () => {
       const { substitutions } = deployedDefinition(Template.fromStack(stack).toJSON() as never);
 
       // Assess
-      expect(stack.approvals?.heartbeatSeconds).toBe(heartbeatSecondsFor(APPROVAL_KEEPER.awsIntervalSeconds));
-      expect(substitutions.ApprovalHeartbeatSeconds).toBe(String(stack.approvals?.heartbeatSeconds));
+      expect(stack.approvals.heartbeatSeconds).toBe(heartbeatSecondsFor(APPROVAL_KEEPER.awsIntervalSeconds));
+      expect(substitutions.ApprovalHeartbeatSeconds).toBe(String(stack.approvals.heartbeatSeconds));
     },
   );
 
-  it('leaves out the constructs whose entry points do not exist yet and says which in a synth warning', () => {
+  it('fails synth naming every entry point and the definition that do not exist, and what needs each', () => {
     // Prepare
-    const root = scratchProject(['webhook', 'replay', 'status'], {
+    const root = scratchProject(['webhook', 'replay', 'status', 'approval', 'coordination'], {
       'stepline.config.json': JSON.stringify({
         version: 1,
         repositories: [{ provider: 'github', name: 'acme/shop', build: { imageRepository: 'acme/shop' } }],
@@ -147,26 +148,32 @@ describe('the Stepline app', () => {
     });
 
     // Act
-    const { stack } = build({ projectRoot: root }) as { app: App; stack: SteplineStack };
+    const thrown = (() => {
+      try {
+        build({ projectRoot: root });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
 
     // Assess
-    expect(stack.missing).toEqual([
-      'StatusReporter: waits for functions/build-events/index.ts',
-      'StatusReporter: waits for functions/execution-events/index.ts',
-      'Approvals: waits for functions/approval/index.ts',
-      'EksDeployer: waits for functions/deploy/index.ts',
-      'EksDeployer: waits for functions/rollout/index.ts',
-      'EksDeployer: waits for functions/rollback/index.ts',
-      'RunCoordination: waits for functions/coordination/index.ts',
-      'PipelineWorkflow: waits for statemachines/pipeline.asl.json',
+    expect(thrown).toBeInstanceOf(MissingFilesError);
+    expect((thrown as MissingFilesError).missing).toEqual([
+      { file: 'functions/build-events/index.ts', neededBy: 'StatusReporter' },
+      { file: 'functions/execution-events/index.ts', neededBy: 'StatusReporter' },
+      { file: 'functions/deploy/index.ts', neededBy: 'EksDeployer' },
+      { file: 'functions/rollout/index.ts', neededBy: 'EksDeployer' },
+      { file: 'functions/rollback/index.ts', neededBy: 'EksDeployer' },
+      { file: 'statemachines/pipeline.asl.json', neededBy: 'PipelineWorkflow' },
     ]);
-    expect(stack.intake).toBeDefined();
-    expect(stack.deployer).toBeUndefined();
-    Annotations.fromStack(stack).hasWarning(
-      '/Stepline',
-      Match.stringLikeRegexp('EksDeployer: waits for functions/deploy/index.ts'),
+    expect((thrown as Error).message).toBe(
+      "Stepline's AWS app cannot be synthesized: functions/build-events/index.ts (StatusReporter), " +
+        'functions/execution-events/index.ts (StatusReporter), functions/deploy/index.ts (EksDeployer), ' +
+        'functions/rollout/index.ts (EksDeployer), functions/rollback/index.ts (EksDeployer), ' +
+        `statemachines/pipeline.asl.json (PipelineWorkflow) do not exist under ${root}. Every function's entry ` +
+        'point and the workflow definition are part of the app.',
     );
-    expect(nagFindings(stack.node.root)).toEqual([]);
   });
 
   it('names the configuration file it cannot find and how to pass another', () => {

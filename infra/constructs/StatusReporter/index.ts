@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
-import { entryExists, SteplineFunction } from '../SteplineFunction';
+import { SteplineFunction } from '../SteplineFunction';
 
 /** The EventBridge detail types of CodeBuild that the build-events function reports. */
 export const CODEBUILD_DETAIL_TYPES = ['CodeBuild Build Phase Change', 'CodeBuild Build State Change'];
@@ -36,17 +36,15 @@ export interface StatusReporterProps {
  * Commit statuses: the status function (a workflow Task), EventBridge rules that send CodeBuild phase changes of
  * the pipeline's projects to functions/build-events and the pipeline's execution status changes to
  * functions/execution-events (with a dead-letter queue for events that cannot be delivered), and the Git host
- * tokens' secret. Functions whose entry point does not exist yet are left out (`missing` names them).
+ * tokens' secret. Each function's entry point must exist (SteplineFunction throws MissingFileError).
  */
 export class StatusReporter extends Construct {
   public readonly tokensSecret: secretsmanager.ISecret;
   /** Where events go that EventBridge or the asynchronous invocations could not deliver. */
   public readonly failedEvents: sqs.Queue;
-  public readonly statusFunction?: SteplineFunction;
-  public readonly buildEventsFunction?: SteplineFunction;
-  public readonly executionEventsFunction?: SteplineFunction;
-  /** Entry points this construct would use but that do not exist yet. */
-  public readonly missing: readonly string[];
+  public readonly statusFunction: SteplineFunction;
+  public readonly buildEventsFunction: SteplineFunction;
+  public readonly executionEventsFunction: SteplineFunction;
 
   public constructor(scope: Construct, id: string, props: StatusReporterProps) {
     super(scope, id);
@@ -83,13 +81,8 @@ export class StatusReporter extends Construct {
       );
     }
 
-    const missing: string[] = [];
     const environment = { [STATUS_ENV.tokensSecret]: this.tokensSecret.secretArn, [STATUS_ENV.consoleKind]: 'aws' };
-    const make = (id: string, name: string, description: string, async: boolean): SteplineFunction | undefined => {
-      if (!entryExists(props.projectRoot, name)) {
-        missing.push(`functions/${name}/index.ts`);
-        return undefined;
-      }
+    const make = (id: string, name: string, description: string, async: boolean): SteplineFunction => {
       const fn = new SteplineFunction(this, id, {
         projectRoot: props.projectRoot,
         name,
@@ -116,7 +109,6 @@ export class StatusReporter extends Construct {
       'Stepline: reports pipeline execution status changes to the Git host',
       true,
     );
-    this.missing = missing;
 
     const executions = Stack.of(this).formatArn({
       service: 'states',
@@ -131,31 +123,26 @@ export class StatusReporter extends Construct {
         maxEventAge: Duration.hours(2),
       });
 
-    if (this.buildEventsFunction) {
-      new events.Rule(this, 'BuildEventsRule', {
-        description: 'Stepline: CodeBuild phase and state changes of the pipeline projects',
-        eventPattern: {
-          source: ['aws.codebuild'],
-          detailType: CODEBUILD_DETAIL_TYPES,
-          detail: { 'project-name': [...props.projectNames] },
-        },
-        targets: [target(this.buildEventsFunction)],
-      });
-    }
-    if (this.executionEventsFunction) {
-      new events.Rule(this, 'ExecutionEventsRule', {
-        description: 'Stepline: status changes of pipeline executions',
-        eventPattern: {
-          source: ['aws.states'],
-          detailType: [EXECUTION_DETAIL_TYPE],
-          detail: { stateMachineArn: [props.stateMachineArn] },
-        },
-        targets: [target(this.executionEventsFunction)],
-      });
-    }
+    new events.Rule(this, 'BuildEventsRule', {
+      description: 'Stepline: CodeBuild phase and state changes of the pipeline projects',
+      eventPattern: {
+        source: ['aws.codebuild'],
+        detailType: CODEBUILD_DETAIL_TYPES,
+        detail: { 'project-name': [...props.projectNames] },
+      },
+      targets: [target(this.buildEventsFunction)],
+    });
+    new events.Rule(this, 'ExecutionEventsRule', {
+      description: 'Stepline: status changes of pipeline executions',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: [EXECUTION_DETAIL_TYPE],
+        detail: { stateMachineArn: [props.stateMachineArn] },
+      },
+      targets: [target(this.executionEventsFunction)],
+    });
     // Both event functions read the run's input when an event lacks the commit (docs/adr/0031).
     for (const fn of [this.buildEventsFunction, this.executionEventsFunction]) {
-      if (!fn) continue;
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
       );
