@@ -321,6 +321,55 @@ describe('pipeline workflow', () => {
     expect(world.calls.status.at(-1)?.detail?.failedStep).toEqual({ step: 'deploy', environment: 'staging' });
   });
 
+  it.each([
+    ['Sandbox.Timedout', 'Sandbox.Timedout: RequestId: 8d2a6c1e-6b0e-4f43-9d0c-1f2e3d4c5b6a Error: Task timed out'],
+    ['Lambda.Unknown', 'Lambda.Unknown: The cause could not be determined because Lambda did not return an error type'],
+  ] as const)(
+    'DeployTimesOutRollsBackTest (%s): a deploy function that ran out of time is rolled back, then the lock released, then the failure reported',
+    async (kind, reason) => {
+      // Prepare: the deploy function applied part of staging's manifests, then ran out of time.
+      const world = new PipelineWorld({ deployTimesOutIn: ['staging'], functionTimeout: kind });
+
+      // Act
+      const result = await world.start(input(), 'run-1').done;
+
+      // Assess
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('Stepline.DeployFailed');
+      expect(world.calls.rollbacks).toMatchObject([
+        { environment: { name: 'staging' }, failedRevision: null, reason: expect.stringContaining(reason) },
+      ]);
+      const t = world.calls.timeline;
+      const rollback = t.indexOf('rollback:run-1:staging');
+      expect(rollback).toBeGreaterThan(t.indexOf('deploy:run-1:staging'));
+      expect(t.indexOf('leave:run-1')).toBeGreaterThan(rollback);
+      expect(world.calls.coordination.at(-1)).toMatchObject({ action: 'leave', deployed: false });
+      expect(world.statusTrail('run-1').slice(-2)).toEqual(['deploy/staging:failure', 'pipeline:failure']);
+      const deployFailure = world.calls.status.find((s) => s.step === 'deploy' && s.state === 'failure');
+      expect(deployFailure?.detail?.reason).toContain(reason);
+      expect(deployFailure?.detail?.reason).toMatch(/Task timed out after 300\.00 seconds.*; rolled back to fedcba9$/);
+      expect(world.calls.deploys.map((d) => d.environment.name)).toEqual(['staging']);
+    },
+  );
+
+  it('RollbackTimesOutTest: a rollback that runs out of time is tried once more, then the lock is released and the run fails saying it was not rolled back', async () => {
+    // Prepare
+    const world = new PipelineWorld({ deployTimesOutIn: ['staging'], rollbackTimesOut: 2 });
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Stepline.DeployFailed');
+    expect(world.calls.rollbacks.map((r) => r.environment.name)).toEqual(['staging', 'staging']);
+    expect(world.calls.coordination.at(-1)).toMatchObject({ action: 'leave', deployed: false });
+    const deployFailure = world.calls.status.find((s) => s.step === 'deploy' && s.state === 'failure');
+    expect(deployFailure?.detail?.reason).toMatch(
+      /^Sandbox\.Timedout: .*Task timed out after 300\.00 seconds; not rolled back: Sandbox\.Timedout: .*Task timed out after 300\.00 seconds$/,
+    );
+  });
+
   it('StatusReportFailsRunStillSucceedsTest: a Git host that refuses every status never fails the run', async () => {
     // Prepare
     const world = new PipelineWorld({ statusFails: true });

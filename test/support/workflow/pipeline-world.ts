@@ -96,7 +96,47 @@ export interface Scenario {
   readonly checksBeforeDone?: number;
   /** Whether the coordination function can stop a superseded run (false: the stop comes too late). Default true. */
   readonly stopSuperseded?: boolean;
+  /**
+   * Environments whose deploy function runs out of time after it has applied part of the manifests, failing as the
+   * Lambda integration reports a function timeout (see `functionTimeout`).
+   */
+  readonly deployTimesOutIn?: readonly string[];
+  /** The first this many invocations of the rollback function run out of time. Default 0. */
+  readonly rollbackTimesOut?: number;
+  /**
+   * How the Lambda integration reports a function that ran out of time: `Sandbox.Timedout`, the error type the
+   * runtime puts in the payload, or `Lambda.Unknown`, when the payload carries no error type. Default the first.
+   */
+  readonly functionTimeout?: FunctionTimeoutError;
 }
+
+export type FunctionTimeoutError = 'Sandbox.Timedout' | 'Lambda.Unknown';
+
+/**
+ * A function that ran out of time, as `arn:aws:states:::lambda:invoke` fails with it: the error is the payload's
+ * `errorType` and the cause the payload itself (`{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: …
+ * Error: Task timed out after 300.00 seconds"}`); a payload without an error type fails as `Lambda.Unknown`,
+ * whose cause quotes it ("The cause could not be determined because Lambda did not return an error type.
+ * Returned payload: …", the Step Functions guide's "Handle Lambda service exceptions").
+ */
+export function functionTimedOut(kind: FunctionTimeoutError, seconds: number): TaskFailure {
+  const requestId = '8d2a6c1e-6b0e-4f43-9d0c-1f2e3d4c5b6a';
+  const message = `Task timed out after ${seconds.toFixed(2)} seconds`;
+  if (kind === 'Sandbox.Timedout') {
+    return new TaskFailure(
+      kind,
+      JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: ${message}` }),
+    );
+  }
+  const payload = JSON.stringify({ errorMessage: `2030-01-01T00:05:00.000Z ${requestId} ${message}` });
+  return new TaskFailure(
+    kind,
+    `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`,
+  );
+}
+
+/** The deploy, rollout and rollback functions' timeout (infra/constructs/EksDeployer: 5 minutes). */
+const DEPLOY_FUNCTION_SECONDS = 300;
 
 export interface BuildCall {
   readonly executionName: string;
@@ -321,6 +361,9 @@ export class PipelineWorld {
     const event = parseDeployEvent(payload);
     this.calls.deploys.push(event);
     this.record(`deploy:${nameOf(request)}:${event.environment.name}`);
+    if (this.scenario.deployTimesOutIn?.includes(event.environment.name)) {
+      throw functionTimedOut(this.scenario.functionTimeout ?? 'Sandbox.Timedout', DEPLOY_FUNCTION_SECONDS);
+    }
     this.revision += 1;
     return {
       environment: event.environment.name,
@@ -381,6 +424,9 @@ export class PipelineWorld {
     const event = parseRollbackEvent(payload);
     this.calls.rollbacks.push(event);
     this.record(`rollback:${nameOf(request)}:${event.environment.name}`);
+    if (this.calls.rollbacks.length <= (this.scenario.rollbackTimesOut ?? 0)) {
+      throw functionTimedOut(this.scenario.functionTimeout ?? 'Sandbox.Timedout', DEPLOY_FUNCTION_SECONDS);
+    }
     return {
       environment: event.environment.name,
       namespace: event.environment.namespace,
