@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../core/config';
 import { deployTargets, EksDeployer, type EksDeployerProps } from '../../infra/constructs/EksDeployer';
+import { InfraError } from '../../infra/errors';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
 
 const config = validateConfig(
@@ -35,7 +36,6 @@ const config = validateConfig(
             clusterScopedKinds: ['Namespace'],
             manifests: 'k8s',
           },
-          laptop: { cluster: { type: 'kubeconfig', context: 'kind' }, namespace: 'billing', manifests: 'k8s' },
         },
       },
     ],
@@ -54,7 +54,7 @@ function synth(props: Partial<EksDeployerProps> = {}, env = true) {
 }
 
 describe('deployTargets', () => {
-  it('groups the EKS environments by cluster with the namespaces they use there, and leaves kubeconfig clusters out', () => {
+  it('groups the EKS environments by cluster with the namespaces they use there', () => {
     expect(deployTargets(config)).toEqual([
       {
         cluster: 'acme-dr',
@@ -65,6 +65,35 @@ describe('deployTargets', () => {
       { cluster: 'acme-production', region: 'eu-west-1', namespaces: ['shop', 'shop-jobs'], clusterScoped: [] },
       { cluster: 'acme-staging', region: null, namespaces: ['billing', 'shop'], clusterScoped: [] },
     ]);
+  });
+});
+
+describe('refuseLocalOnlyClusters', () => {
+  it('refuses a kubeconfig cluster for the AWS app, naming the repository and environment and saying it is local-only', () => {
+    // Prepare
+    const withLaptop = validateConfig(
+      {
+        version: 1,
+        repositories: [
+          {
+            provider: 'gitlab',
+            name: 'acme/platform/billing',
+            build: { imageRepository: 'acme/billing' },
+            environments: {
+              staging: { cluster: { type: 'eks', name: 'acme-staging' }, namespace: 'billing', manifests: 'k8s' },
+              laptop: { cluster: { type: 'kubeconfig', context: 'kind' }, namespace: 'billing', manifests: 'k8s' },
+            },
+          },
+        ],
+      },
+      'test',
+    );
+
+    // Act + Assess
+    expect(() => deployTargets(withLaptop)).toThrow(InfraError);
+    expect(() => deployTargets(withLaptop)).toThrow(
+      /^environment "laptop" of acme\/platform\/billing: cluster \{"type": "kubeconfig"\} is local-only \(npm start\); the AWS app deploys from Lambda functions, which have no kubeconfig/,
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { SteplineConfig } from '../../../core/config';
+import { InfraError } from '../../errors';
 import { SteplineFunction, type SteplineFunctionVpcPlacement } from '../SteplineFunction';
 
 /** The EKS access policy the deployer gets, scoped to the configured namespaces. */
@@ -19,8 +20,13 @@ export interface DeployTarget {
   readonly clusterScoped: readonly { readonly environment: string; readonly kinds: readonly string[] }[];
 }
 
-/** The EKS clusters of a configuration with the namespaces of their environments (kubeconfig clusters are not AWS's). */
+/**
+ * The EKS clusters of a configuration with the namespaces of their environments. Throws InfraError when an
+ * environment's cluster is `{type: "kubeconfig"}`: that is local-only (`npm start`), since a Lambda function has no
+ * kubeconfig, and such an environment could never be deployed from AWS (docs/adr/0049).
+ */
 export function deployTargets(config: SteplineConfig): DeployTarget[] {
+  refuseLocalOnlyClusters(config);
   const byCluster = new Map<
     string,
     {
@@ -32,7 +38,7 @@ export function deployTargets(config: SteplineConfig): DeployTarget[] {
   >();
   for (const repository of config.repositories) {
     for (const [name, environment] of Object.entries(repository.environments)) {
-      if (environment.cluster.type !== 'eks') continue;
+      if (environment.cluster.type !== 'eks') continue; // refused above: kubeconfig clusters are local-only
       const region = environment.cluster.region ?? null;
       const key = `${region ?? ''}/${environment.cluster.name}`;
       const target = byCluster.get(key) ?? {
@@ -57,6 +63,23 @@ export function deployTargets(config: SteplineConfig): DeployTarget[] {
       clusterScoped: t.clusterScoped,
     }))
     .sort((a, b) => a.cluster.localeCompare(b.cluster) || (a.region ?? '').localeCompare(b.region ?? ''));
+}
+
+/** Throws InfraError naming each repository and environment whose cluster only the local runtime can reach. */
+export function refuseLocalOnlyClusters(config: SteplineConfig): void {
+  const localOnly = config.repositories.flatMap((repository) =>
+    Object.entries(repository.environments)
+      .filter(([, environment]) => environment.cluster.type === 'kubeconfig')
+      .map(([name]) => `environment "${name}" of ${repository.name}`),
+  );
+  if (localOnly.length === 0) return;
+  throw new InfraError(
+    `${localOnly.join(', ')}: cluster {"type": "kubeconfig"} is local-only (npm start); the AWS app deploys from ` +
+      'Lambda functions, which have no kubeconfig. Give the environment {"type": "eks", "name": "<cluster>"} ' +
+      '(npm start deploys every environment to its one local target, the simulated cluster or --kubeconfig, ' +
+      'whatever its cluster says), or synthesize from another ' +
+      'configuration file with -c config=<file>.',
+  );
 }
 
 export interface EksDeployerProps {
