@@ -1,5 +1,4 @@
 import type { Provider } from '../../core/config/schema';
-import { STATUS_ENV } from '../../core/status/contracts';
 import type { HostTransport } from '../../core/status/hosts';
 import { ConsoleLinks } from '../../core/status/links';
 import { DEFAULT_CONTEXT_PREFIX } from '../../core/status/plan';
@@ -7,8 +6,9 @@ import { DEFAULT_BASE_URLS, type HostLog, HttpHostTransport } from './http';
 import type { TokenSource } from './tokens';
 
 /**
- * The status functions' settings, read from an environment record (each function passes `process.env` once, at
- * cold start), and the per-provider transports built from them.
+ * The status functions' settings for the Git hosts, and the per-provider transports built from them. The functions
+ * read them from their environment (functions/status/settings.ts), the local runtime from its own; the defaults
+ * are here, once.
  */
 export interface GitHostSettings {
   readonly baseUrls: Readonly<Record<Provider, string>>;
@@ -19,34 +19,47 @@ export interface GitHostSettings {
   readonly links: ConsoleLinks | null;
 }
 
-function int(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new TypeError(`${name} must be a whole number, got "${value}"`);
-  return n;
+/** Where the status links point: the AWS console (in a region; no links without one) or the local console. */
+export type ConsoleSetting =
+  | { readonly kind: 'aws'; readonly region: string | null }
+  | { readonly kind: 'local'; readonly baseUrl: string };
+
+/** What a reader found; anything left out takes its default. */
+export interface GitHostOptions {
+  readonly console?: ConsoleSetting;
+  readonly baseUrls?: Partial<Record<Provider, string>>;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly maxWaitMs?: number;
+  readonly contextPrefix?: string;
 }
 
-export function gitHostSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): GitHostSettings {
-  const kind = env[STATUS_ENV.consoleKind] ?? 'aws';
-  let links: ConsoleLinks | null = null;
-  if (kind === 'local') {
-    links = new ConsoleLinks({ kind: 'local', baseUrl: env[STATUS_ENV.consoleUrl] ?? 'http://127.0.0.1:8080' });
-  } else if (kind === 'aws') {
-    const region = env[STATUS_ENV.region];
-    links = region ? new ConsoleLinks({ kind: 'aws', region }) : null;
-  } else {
-    throw new TypeError(`${STATUS_ENV.consoleKind} must be "aws" or "local", got "${kind}"`);
-  }
+export const GITHOST_DEFAULTS = {
+  timeoutMs: 5000,
+  retries: 3,
+  maxWaitMs: 20_000,
+  localConsoleUrl: 'http://127.0.0.1:8080',
+} as const;
+
+/** The settings, with the defaults for what `options` leaves out. */
+export function gitHostSettings(options: GitHostOptions = {}): GitHostSettings {
+  const consoleSetting = options.console ?? { kind: 'aws', region: null };
+  const links =
+    consoleSetting.kind === 'local'
+      ? new ConsoleLinks({ kind: 'local', baseUrl: consoleSetting.baseUrl })
+      : consoleSetting.region
+        ? new ConsoleLinks({ kind: 'aws', region: consoleSetting.region })
+        : null;
   return {
     baseUrls: {
-      github: env[STATUS_ENV.githubApiUrl] || DEFAULT_BASE_URLS.github,
-      gitlab: env[STATUS_ENV.gitlabApiUrl] || DEFAULT_BASE_URLS.gitlab,
-      bitbucket: env[STATUS_ENV.bitbucketApiUrl] || DEFAULT_BASE_URLS.bitbucket,
+      github: options.baseUrls?.github || DEFAULT_BASE_URLS.github,
+      gitlab: options.baseUrls?.gitlab || DEFAULT_BASE_URLS.gitlab,
+      bitbucket: options.baseUrls?.bitbucket || DEFAULT_BASE_URLS.bitbucket,
     },
-    timeoutMs: int(env[STATUS_ENV.httpTimeoutMs], 5000, STATUS_ENV.httpTimeoutMs),
-    retries: int(env[STATUS_ENV.httpRetries], 3, STATUS_ENV.httpRetries),
-    maxWaitMs: int(env[STATUS_ENV.maxRetryWaitMs], 20_000, STATUS_ENV.maxRetryWaitMs),
-    contextPrefix: env[STATUS_ENV.contextPrefix] || DEFAULT_CONTEXT_PREFIX,
+    timeoutMs: options.timeoutMs ?? GITHOST_DEFAULTS.timeoutMs,
+    retries: options.retries ?? GITHOST_DEFAULTS.retries,
+    maxWaitMs: options.maxWaitMs ?? GITHOST_DEFAULTS.maxWaitMs,
+    contextPrefix: options.contextPrefix || DEFAULT_CONTEXT_PREFIX,
     links,
   };
 }

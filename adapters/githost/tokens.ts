@@ -2,7 +2,8 @@ import type { Provider } from '../../core/config/schema';
 
 /**
  * Credentials for the Git hosts' APIs, and where they come from. A `TokenSource` is the port; two sources:
- * the environment (local runtime, tests) and a Secrets Manager secret (`tokens-secrets-manager.ts`).
+ * values given once (`StaticTokenSource`: the local runtime, tests, a function with no secret) and a Secrets
+ * Manager secret (`tokens-secrets-manager.ts`).
  * Credentials are never logged: `describeCredential` is the only text about one that may be.
  */
 
@@ -68,30 +69,39 @@ export function credentialFromJson(provider: Provider, value: unknown): HostCred
   return null;
 }
 
-/** Credentials from environment variables (`STEPLINE_GITHUB_TOKEN`, ...; see `STATUS_ENV`). */
-export class EnvTokenSource implements TokenSource {
-  readonly #env: Readonly<Record<string, string | undefined>>;
+/**
+ * The credentials given as values (the status functions read them from their environment, STATUS_ENV's token
+ * variables; the local runtime from its own): a token per provider, as a string or the JSON of `credentialFromJson`,
+ * or a Bitbucket user name with an app password.
+ */
+export interface TokenValues {
+  readonly github?: string | null;
+  readonly gitlab?: string | null;
+  readonly bitbucket?: string | null;
+  readonly bitbucketUsername?: string | null;
+  readonly bitbucketAppPassword?: string | null;
+}
 
-  public constructor(env: Readonly<Record<string, string | undefined>>) {
-    this.#env = env;
+/** Credentials from values given once (no secret to read). */
+export class StaticTokenSource implements TokenSource {
+  readonly #values: TokenValues;
+
+  public constructor(values: TokenValues) {
+    this.#values = values;
   }
 
   public async credential(provider: Provider): Promise<HostCredential | null> {
-    const env = this.#env;
+    const values = this.#values;
     switch (provider) {
       case 'github':
-        return credentialFromJson('github', env.STEPLINE_GITHUB_TOKEN);
+        return credentialFromJson('github', values.github);
       case 'gitlab':
-        return credentialFromJson('gitlab', env.STEPLINE_GITLAB_TOKEN);
+        return credentialFromJson('gitlab', values.gitlab);
       case 'bitbucket':
-        if (env.STEPLINE_BITBUCKET_USERNAME && env.STEPLINE_BITBUCKET_APP_PASSWORD) {
-          return {
-            scheme: 'basic',
-            username: env.STEPLINE_BITBUCKET_USERNAME,
-            password: env.STEPLINE_BITBUCKET_APP_PASSWORD,
-          };
+        if (values.bitbucketUsername && values.bitbucketAppPassword) {
+          return { scheme: 'basic', username: values.bitbucketUsername, password: values.bitbucketAppPassword };
         }
-        return credentialFromJson('bitbucket', env.STEPLINE_BITBUCKET_TOKEN);
+        return credentialFromJson('bitbucket', values.bitbucket);
     }
   }
 }

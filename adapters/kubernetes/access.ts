@@ -1,5 +1,4 @@
 import type { Cluster } from '../../core/config/schema';
-import { DEPLOY_ENVIRONMENT_VARIABLES } from '../../core/deploy/contracts';
 import type { ClusterClient, RevisionStore } from '../../core/deploy/ports';
 import { KubernetesClusterClient } from './client';
 import type { ClusterConnector } from './connect';
@@ -10,6 +9,7 @@ import { SecretRevisionStore } from './revisions';
  * warm Lambda (the discovery cache stays warm too), renewed when the EKS token is renewed.
  */
 
+/** How the clusters are reached: the deploy functions read these settings (functions/deploy/settings.ts). */
 export interface ClusterAccessSettings {
   /**
    * When set, every environment's cluster is reached through this kubeconfig instead of its configured one.
@@ -18,17 +18,6 @@ export interface ClusterAccessSettings {
   readonly kubeconfigOverride: { readonly path: string; readonly context?: string } | null;
   /** Milliseconds a request to the API server may take. */
   readonly requestTimeoutMs: number;
-}
-
-/** Reads the settings from the environment of the function (the only place that does). */
-export function readClusterAccessSettings(env: NodeJS.ProcessEnv = process.env): ClusterAccessSettings {
-  const path = env[DEPLOY_ENVIRONMENT_VARIABLES.kubeconfig];
-  const context = env[DEPLOY_ENVIRONMENT_VARIABLES.kubeContext];
-  const timeout = Number(env[DEPLOY_ENVIRONMENT_VARIABLES.requestTimeoutMs] ?? '');
-  return {
-    kubeconfigOverride: path ? { path, ...(context ? { context } : {}) } : null,
-    requestTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000,
-  };
 }
 
 export interface ClusterHandle {

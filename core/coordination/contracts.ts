@@ -96,14 +96,14 @@ export const EMPTY_ENVIRONMENT: EnvironmentState = {
   lastDeployedExecutionArn: null,
 };
 
-/** The environment variables of `functions/coordination`. */
+/**
+ * The environment variables of `functions/coordination` (read by its settings module, set by the RunCoordination
+ * construct). Its Step Functions client, which stops superseded runs, takes its endpoint from the SDK's own
+ * variables; the local runtime builds its SQLite store and its client itself.
+ */
 export const COORDINATION_ENV = {
-  /** DynamoDB table of run coordination (AWS); partition key `pk` (S). */
+  /** DynamoDB table of run coordination; partition key `pk` (S). */
   table: 'STEPLINE_COORDINATION_TABLE',
-  /** SQLite file of run coordination (local runtime); used instead of the table when set. */
-  sqlitePath: 'STEPLINE_COORDINATION_DB',
-  /** Step Functions endpoint override (the local runtime's), for stopping superseded runs. */
-  sfnEndpoint: 'SFN_ENDPOINT',
 } as const;
 
 /** Error names `functions/coordination` throws; the workflow Retries or Catches on them. */

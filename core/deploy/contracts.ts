@@ -21,12 +21,15 @@ import type { ObjectRef } from './types';
  */
 
 /**
- * Environment variables of the three functions (infra sets them; adapters/kubernetes/access.ts reads them).
+ * Environment variables of the three functions (infra sets them; functions/deploy/settings.ts reads them).
  */
 export const DEPLOY_ENVIRONMENT_VARIABLES = {
+  /** The region the functions run in, which Lambda sets: the region of an EKS cluster that names none. */
+  region: 'AWS_REGION',
   /**
    * Path of a kubeconfig through which every environment's cluster is reached instead of its configured
-   * one. Unset on AWS; the local runtime sets it to the simulated API server's kubeconfig.
+   * one. Unset on AWS (a test of the bundles may point it at the simulated API server); the local runtime passes
+   * its kubeconfig to the cluster access it builds.
    */
   kubeconfig: 'STEPLINE_KUBECONFIG',
   /** The context of that kubeconfig (default: its current context). */

@@ -187,8 +187,9 @@ export const BUILD_ENV = {
 
 /**
  * The environment variables of the status functions (`functions/status`, `functions/build-events`,
- * `functions/execution-events`) and of the approval task function, which posts statuses too. Read in one module
- * per function; the CDK construct and the local runtime set them.
+ * `functions/execution-events`) and of the approval task function, which posts statuses too. The CDK constructs
+ * set them; `functions/status/settings.ts` reads them, the one reader those functions share; the local runtime
+ * reads the same names from its own environment.
  */
 export const STATUS_ENV = {
   /** `aws` (default) or `local`: which console the status links point to. */

@@ -4,6 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { RunStopper } from '../../adapters/aws/stopper';
 import {
   type EnterOutcome,
   type LeaveResult,
@@ -12,8 +13,14 @@ import {
 } from '../../core/coordination/contracts';
 import { EnvironmentBusy, RunCancelled } from '../../core/coordination/errors';
 import { parseCoordinationRequest } from '../../core/coordination/parse';
+import type { Coordinator } from '../../core/coordination/service';
 import { createLogger, createMetrics } from '../shared/observability';
-import type { CoordinationDependencies } from './dependencies';
+
+/** What the handler needs from outside: the Lambda entry point builds it on AWS, the local runtime its own. */
+export interface CoordinationDependencies {
+  readonly coordinator: Coordinator;
+  readonly stopper: RunStopper;
+}
 
 export type CoordinationResult = RegisterResult | EnterOutcome | LeaveResult;
 

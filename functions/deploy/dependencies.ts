@@ -2,62 +2,40 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { S3ManifestSource } from '../../adapters/aws/artifacts';
-import { ClusterAccess, type ClusterHandle, readClusterAccessSettings } from '../../adapters/kubernetes/access';
+import { ClusterAccess } from '../../adapters/kubernetes/access';
 import { ClusterConnector } from '../../adapters/kubernetes/connect';
-import { FileManifestSource } from '../../adapters/local/artifacts';
-import type { Cluster } from '../../core/config/schema';
-import { ManifestsNotFound } from '../../core/deploy/errors';
-import type { Clock, ManifestSource } from '../../core/deploy/ports';
 import { systemClock } from '../../core/deploy/ports';
-import type { ManifestFile } from '../../core/deploy/types';
+import type { ClusterDependencies, DeployDependencies } from './handler';
+import type { DeploySettings } from './settings';
 
 /**
- * What the deploy, rollout and rollback functions need from outside, built once at cold start from the
- * environment: cluster access (EKS or the kubeconfig override), the manifest sources (S3 and local files) and a
- * clock. Tests and the local runtime build their own and pass them to the handler factories.
+ * The deploy, rollout and rollback functions on AWS: EKS clusters (or the kubeconfig their settings name), reached
+ * with the function's own credentials, and the rendered manifests in S3. The SDK clients take their endpoints from
+ * the SDK's own variables. The local runtime builds its own (local/runtime/functions.ts): local files, its
+ * kubeconfig.
  */
-export interface DeployDependencies {
-  readonly open: (cluster: Cluster) => Promise<ClusterHandle>;
-  readonly manifests: ManifestSource;
-  readonly clock: Clock;
-}
-
-/** Reads `s3://` locations from S3 and `file://` locations from the disk. */
-export class SchemeManifestSource implements ManifestSource {
-  public constructor(
-    private readonly s3: ManifestSource | null,
-    private readonly files: ManifestSource,
-  ) {}
-
-  public read(location: string, path: string): Promise<ManifestFile[]> {
-    if (location.startsWith('s3://')) {
-      if (!this.s3) return Promise.reject(new ManifestsNotFound(`Cannot read ${location}: no S3 access here`));
-      return this.s3.read(location, path);
-    }
-    return this.files.read(location, path);
-  }
-}
-
-export function deployDependencies(env: NodeJS.ProcessEnv): DeployDependencies {
-  const settings = readClusterAccessSettings(env);
-  const region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+export function clusterDependencies(settings: DeploySettings): ClusterDependencies {
   const eksClients = new Map<string, EKSClient>();
   const connector = new ClusterConnector({
-    eks: (clusterRegion) => {
-      let client = eksClients.get(clusterRegion);
+    eks: (region) => {
+      let client = eksClients.get(region);
       if (!client) {
-        client = new EKSClient({ region: clusterRegion });
-        eksClients.set(clusterRegion, client);
+        client = new EKSClient({ region });
+        eksClients.set(region, client);
       }
       return client;
     },
     credentials: defaultProvider(),
-    defaultRegion: region,
+    defaultRegion: settings.region,
   });
-  const access = new ClusterAccess(connector, settings);
+  const access = new ClusterAccess(connector, settings.cluster);
+  return { open: (cluster) => access.open(cluster), clock: systemClock };
+}
+
+/** The deploy function's: the clusters, and the manifests from S3 (`s3://` locations, as the build uploads them). */
+export function deployDependencies(settings: DeploySettings): DeployDependencies {
   return {
-    open: (cluster) => access.open(cluster),
-    manifests: new SchemeManifestSource(new S3ManifestSource(new S3Client({ region })), new FileManifestSource()),
-    clock: systemClock,
+    ...clusterDependencies(settings),
+    manifests: new S3ManifestSource(new S3Client({ region: settings.region })),
   };
 }

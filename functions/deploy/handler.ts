@@ -3,12 +3,29 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { ClusterHandle } from '../../adapters/kubernetes/access';
+import type { Cluster } from '../../core/config/schema';
 import { DEPLOY_METRICS, type DeployResult } from '../../core/deploy/contracts';
 import { parseDeployEvent } from '../../core/deploy/events';
+import type { Clock, ManifestSource } from '../../core/deploy/ports';
 import { deploy } from '../../core/deploy/service';
 import { createLogger, createMetrics } from '../shared/observability';
-import type { DeployDependencies } from './dependencies';
 import { type Observability, observeFailure } from './observe';
+
+/**
+ * What the rollout and rollback functions need from outside: a connection to an environment's cluster and a
+ * clock. The Lambda entry points build them from AWS clients (dependencies.ts); tests and the local runtime build
+ * their own and pass them to the handler factories.
+ */
+export interface ClusterDependencies {
+  readonly open: (cluster: Cluster) => Promise<ClusterHandle>;
+  readonly clock: Clock;
+}
+
+/** What the deploy function needs besides: where the rendered manifests are read from. */
+export interface DeployDependencies extends ClusterDependencies {
+  readonly manifests: ManifestSource;
+}
 
 /**
  * The deploy function: the workflow invokes it with a `DeployEvent` (core/deploy/contracts.ts). It reads the

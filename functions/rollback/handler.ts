@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { DEPLOY_METRICS, type RollbackResult } from '../../core/deploy/contracts';
 import { parseRollbackEvent } from '../../core/deploy/events';
 import { rollback } from '../../core/deploy/service';
-import type { DeployDependencies } from '../deploy/dependencies';
+import type { ClusterDependencies } from '../deploy/handler';
 import { type Observability, observeFailure } from '../deploy/observe';
 import { createLogger, createMetrics } from '../shared/observability';
 
@@ -18,9 +18,7 @@ import { createLogger, createMetrics } from '../shared/observability';
  */
 export type RollbackHandler = middy.MiddyfiedHandler<unknown, RollbackResult, Error, Context>;
 
-export function createRollbackHandler(
-  deps: Pick<DeployDependencies, 'open' | 'clock'> & Observability,
-): RollbackHandler {
+export function createRollbackHandler(deps: ClusterDependencies & Observability): RollbackHandler {
   const logger = deps.logger ?? createLogger('stepline-rollback');
   const metrics = deps.metrics ?? createMetrics('stepline-rollback');
   return middy<unknown, RollbackResult, Error, Context>()

@@ -7,7 +7,7 @@ import { DEPLOY_METRICS, type RolloutResult } from '../../core/deploy/contracts'
 import { RolloutInProgress } from '../../core/deploy/errors';
 import { parseRolloutEvent } from '../../core/deploy/events';
 import { checkRollout } from '../../core/deploy/service';
-import type { DeployDependencies } from '../deploy/dependencies';
+import type { ClusterDependencies } from '../deploy/handler';
 import { type Observability, observeFailure } from '../deploy/observe';
 import { createLogger, createMetrics } from '../shared/observability';
 
@@ -18,7 +18,7 @@ import { createLogger, createMetrics } from '../shared/observability';
  */
 export type RolloutHandler = middy.MiddyfiedHandler<unknown, RolloutResult, Error, Context>;
 
-export function createRolloutHandler(deps: Pick<DeployDependencies, 'open' | 'clock'> & Observability): RolloutHandler {
+export function createRolloutHandler(deps: ClusterDependencies & Observability): RolloutHandler {
   const logger = deps.logger ?? createLogger('stepline-rollout');
   const metrics = deps.metrics ?? createMetrics('stepline-rollout');
   return middy<unknown, RolloutResult, Error, Context>()

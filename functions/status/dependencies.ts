@@ -1,14 +1,15 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type GitHostSettings, gitHostSettingsFromEnv, transportFor } from '../../adapters/githost/settings';
-import { EnvTokenSource, type TokenSource } from '../../adapters/githost/tokens';
+import { type GitHostSettings, transportFor } from '../../adapters/githost/settings';
+import { StaticTokenSource, type TokenSource } from '../../adapters/githost/tokens';
 import { SecretsManagerTokenSource } from '../../adapters/githost/tokens-secrets-manager';
 import type { Provider } from '../../core/config/schema';
-import { STATUS_ENV } from '../../core/status/contracts';
 import type { HostTransport } from '../../core/status/hosts';
+import type { StatusDependencies } from './observe';
+import { type StatusSettings, statusSettings } from './settings';
 
 /**
- * The one place the status functions read their environment (`STATUS_ENV`), at cold start: settings, and the
- * Git host tokens from Secrets Manager when `STEPLINE_GITHOST_TOKENS_SECRET` is set, else from the environment.
+ * What the functions that post statuses build on AWS from their settings: the Git host tokens from Secrets Manager
+ * (or the values of their settings), and a transport per provider.
  */
 export interface StatusEnvironment {
   readonly settings: GitHostSettings;
@@ -16,11 +17,25 @@ export interface StatusEnvironment {
   readonly transportFor: (provider: Provider) => Promise<HostTransport | null>;
 }
 
+export function statusDependencies(settings: StatusSettings): StatusEnvironment {
+  const tokens: TokenSource =
+    'secretId' in settings.tokens
+      ? new SecretsManagerTokenSource({ client: new SecretsManagerClient({}), secretId: settings.tokens.secretId })
+      : new StaticTokenSource(settings.tokens.values);
+  const gitHost = settings.gitHost;
+  return { settings: gitHost, tokens, transportFor: (provider) => transportFor(provider, gitHost, tokens) };
+}
+
+/** The status handlers' dependencies, from what `statusDependencies` built. */
+export function statusHandlerDependencies(status: StatusEnvironment): StatusDependencies {
+  return {
+    transportFor: status.transportFor,
+    links: status.settings.links,
+    contextPrefix: status.settings.contextPrefix,
+  };
+}
+
+/** Reads the settings and builds from them, at cold start (the approval function's entry point calls this). */
 export function statusEnvironment(env: Readonly<Record<string, string | undefined>>): StatusEnvironment {
-  const settings = gitHostSettingsFromEnv(env);
-  const secretId = env[STATUS_ENV.tokensSecret];
-  const tokens: TokenSource = secretId
-    ? new SecretsManagerTokenSource({ client: new SecretsManagerClient({}), secretId })
-    : new EnvTokenSource(env);
-  return { settings, tokens, transportFor: (provider) => transportFor(provider, settings, tokens) };
+  return statusDependencies(statusSettings(env));
 }

@@ -1,11 +1,6 @@
-import { statusEnvironment } from './dependencies';
+import { statusDependencies, statusHandlerDependencies } from './dependencies';
 import { createStatusHandler } from './handler';
+import { statusSettings } from './settings';
 
-const env = statusEnvironment(process.env);
-
-/** Lambda entry point of the status function. */
-export const handler = createStatusHandler({
-  transportFor: env.transportFor,
-  links: env.settings.links,
-  contextPrefix: env.settings.contextPrefix,
-});
+/** Lambda entry point of the status function: its settings and AWS adapters, composed at cold start. */
+export const handler = createStatusHandler(statusHandlerDependencies(statusDependencies(statusSettings(process.env))));

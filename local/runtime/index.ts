@@ -7,8 +7,6 @@ import { join, resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
 import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
-import { gitHostSettingsFromEnv } from '../../adapters/githost/settings';
-import { EnvTokenSource } from '../../adapters/githost/tokens';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
 import { SqliteApprovalStore } from '../../adapters/local/approvals-sqlite';
 import { SqliteParkingStore } from '../../adapters/local/parking';
@@ -46,6 +44,7 @@ import {
 } from '../store';
 import { ApprovalDesk } from './approvals';
 import { registerFunctions } from './functions';
+import { localGitHost } from './githost';
 import type { FunctionLogLevel } from './observability';
 import {
   DEFAULT_STATE_MACHINE_NAME,
@@ -654,7 +653,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     // The functions.
     const sink = new GitHostSink(statuses);
-    const gitHostSettings = gitHostSettingsFromEnv({ ...env, STEPLINE_CONSOLE: 'local', STEPLINE_CONSOLE_URL: url });
+    const gitHost = localGitHost(env, url);
     const approvalKeys = async (): Promise<readonly string[]> => keys;
     const maxBodyBytes = env['WEBHOOK_MAX_BODY_BYTES'] ? Number(env['WEBHOOK_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
     const functions = registerFunctions({
@@ -674,9 +673,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         identity: identityModeFromEnv({ STEPLINE_APPROVER_IDENTITY: 'form', ...env }),
       },
       status: {
-        transportFor: sinkOrHostTransport(gitHostSettings, new EnvTokenSource(env), `${internalUrl}/githost`, sink),
-        links: gitHostSettings.links,
-        contextPrefix: gitHostSettings.contextPrefix,
+        transportFor: sinkOrHostTransport(gitHost.settings, gitHost.tokens, `${internalUrl}/githost`, sink),
+        links: gitHost.settings.links,
+        contextPrefix: gitHost.settings.contextPrefix,
       },
       kubeconfig: { path: kubernetes.kubeconfig, ...(kubernetes.context ? { context: kubernetes.context } : {}) },
       logLevel: options.logLevel ?? (env['POWERTOOLS_LOG_LEVEL'] as FunctionLogLevel | undefined) ?? 'WARN',
@@ -771,9 +770,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       accountId: ACCOUNT,
       kubernetes,
       gitHost: {
-        github: gitHostSettings.baseUrls.github,
-        gitlab: gitHostSettings.baseUrls.gitlab,
-        bitbucket: gitHostSettings.baseUrls.bitbucket,
+        github: gitHost.settings.baseUrls.github,
+        gitlab: gitHost.settings.baseUrls.gitlab,
+        bitbucket: gitHost.settings.baseUrls.bitbucket,
         sink: `${url}/githost`,
       },
       buildTools: { dockerEngine: tools.docker, buildah: tools.buildah },

@@ -2,8 +2,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpHostTransport } from '../../../adapters/githost/http';
-import { gitHostSettingsFromEnv, transportFor } from '../../../adapters/githost/settings';
-import { EnvTokenSource } from '../../../adapters/githost/tokens';
+import { gitHostSettings, transportFor } from '../../../adapters/githost/settings';
+import { StaticTokenSource } from '../../../adapters/githost/tokens';
 import { SecretsManagerTokenSource } from '../../../adapters/githost/tokens-secrets-manager';
 import type { Provider } from '../../../core/config/schema';
 import type { StatusEvent } from '../../../core/status/contracts';
@@ -357,12 +357,11 @@ describe('no commit left pending', () => {
 describe('settings and credentials', () => {
   it('points each provider at its configured base URL, such as GitHub Enterprise or the local status sink', async () => {
     // Prepare
-    const settings = gitHostSettingsFromEnv({
-      STEPLINE_CONSOLE: 'local',
-      STEPLINE_CONSOLE_URL: 'http://127.0.0.1:8080',
-      STEPLINE_GITHUB_API_URL: host.baseUrl('github'),
+    const settings = gitHostSettings({
+      console: { kind: 'local', baseUrl: 'http://127.0.0.1:8080' },
+      baseUrls: { github: host.baseUrl('github') },
     });
-    const t = await transportFor('github', settings, new EnvTokenSource({ STEPLINE_GITHUB_TOKEN: 'ghp_env' }));
+    const t = await transportFor('github', settings, new StaticTokenSource({ github: 'ghp_env' }));
 
     // Act
     await reportStatus(event('github', {}), {
@@ -377,8 +376,8 @@ describe('settings and credentials', () => {
   });
 
   it('has no transport for a provider without a token', async () => {
-    const settings = gitHostSettingsFromEnv({ AWS_REGION: 'eu-west-1' });
-    expect(await transportFor('gitlab', settings, new EnvTokenSource({}))).toBeNull();
+    const settings = gitHostSettings({ console: { kind: 'aws', region: 'eu-west-1' } });
+    expect(await transportFor('gitlab', settings, new StaticTokenSource({}))).toBeNull();
     expect(settings.baseUrls).toEqual({
       github: 'https://api.github.com',
       gitlab: 'https://gitlab.com/api/v4',

@@ -4,7 +4,7 @@ import { ClusterAccess } from '../../../../adapters/kubernetes/access';
 import { ClusterConnector } from '../../../../adapters/kubernetes/connect';
 import { FileManifestSource } from '../../../../adapters/local/artifacts';
 import { systemClock } from '../../../../core/deploy/ports';
-import type { DeployDependencies } from '../../../../functions/deploy/dependencies';
+import type { DeployDependencies } from '../../../../functions/deploy/handler';
 
 /** The three functions' dependencies as the local runtime builds them: the kubeconfig override, local files. */
 export function dependencies(kubeconfig: string): DeployDependencies {
