@@ -32,6 +32,18 @@ function input(overrides: { sha?: string; branch?: string; approvals?: boolean }
   };
 }
 
+function pullRequest(fork: boolean): NonNullable<ExecutionInput['request']['pullRequest']> {
+  return {
+    number: 7,
+    action: 'opened',
+    title: 'Basket',
+    url: null,
+    base: { ref: 'main', sha: null },
+    head: { ref: 'feature/basket', sha: SHA_A, repository: fork ? 'mallory/shop' : 'acme/shop' },
+    fork,
+  };
+}
+
 const entered = (history: readonly { type: string }[]) => history.filter((e) => e.type.endsWith('StateEntered')).length;
 
 describe('pipeline workflow', () => {
@@ -68,6 +80,7 @@ describe('pipeline workflow', () => {
     const [image, ...suites] = world.calls.builds;
     expect(image).toMatchObject({
       project: 'stepline-build',
+      sourceVersion: `refs/heads/main^{${SHA_A}}`,
       buildspec: 'buildspec.yml',
       env: {
         STEPLINE_STEP: 'build',
@@ -78,9 +91,11 @@ describe('pipeline workflow', () => {
         IMAGE_REPOSITORY: 'acme/shop',
       },
     });
-    expect(suites.map((b) => [b.project, b.env.STEPLINE_SUITE, b.buildspec, b.env.IMAGE_DIGEST])).toEqual([
-      ['stepline-test', 'unit', 'ci/unit.yml', IMAGE_DIGEST],
-      ['stepline-test', 'e2e', 'ci/e2e.yml', IMAGE_DIGEST],
+    expect(
+      suites.map((b) => [b.project, b.env.STEPLINE_SUITE, b.buildspec, b.env.IMAGE_DIGEST, b.sourceVersion]),
+    ).toEqual([
+      ['stepline-test', 'unit', 'ci/unit.yml', IMAGE_DIGEST, `refs/heads/main^{${SHA_A}}`],
+      ['stepline-test', 'e2e', 'ci/e2e.yml', IMAGE_DIGEST, `refs/heads/main^{${SHA_A}}`],
     ]);
     expect(world.calls.deploys.map((d) => [d.environment.name, d.image.digest, d.manifestsLocation])).toEqual([
       ['staging', IMAGE_DIGEST, 's3://stepline-artifacts/run-1'],
@@ -156,9 +171,59 @@ describe('pipeline workflow', () => {
       ['stepline-test-untrusted', 'test', 'false'],
     ]);
     expect(world.calls.builds[0]?.env).toMatchObject({ STEPLINE_PULL_REQUEST: '7', IMAGE_REPOSITORY: 'acme/shop' });
+    // The fork's head commit is in the base repository only under the pull request's ref.
+    expect(new Set(world.calls.builds.map((b) => b.sourceVersion))).toEqual(new Set([`refs/pull/7/head^{${SHA_A}}`]));
     expect(world.calls.deploys).toHaveLength(0);
     expect(result.output).toMatchObject({ outcome: 'succeeded', environments: [] });
   });
+
+  it.each([
+    [
+      'a GitHub tag',
+      'github',
+      { ref: { name: 'v1.2.0', fullName: 'refs/tags/v1.2.0', kind: 'tag' } },
+      `refs/tags/v1.2.0^{${SHA_A}}`,
+    ],
+    ['a Bitbucket branch', 'bitbucket', {}, `refs/heads/main^{${SHA_A}}`],
+    [
+      'a Bitbucket pull request from the same repository',
+      'bitbucket',
+      { pullRequest: pullRequest(false) },
+      `refs/heads/feature/basket^{${SHA_A}}`,
+    ],
+    [
+      'a Bitbucket pull request from a fork, which has no ref in the repository',
+      'bitbucket',
+      { pullRequest: pullRequest(true) },
+      SHA_A,
+    ],
+    ['a GitLab branch: CodeBuild takes no reference with a commit from GitLab', 'gitlab', {}, SHA_A],
+    ['a GitLab merge request', 'gitlab', { pullRequest: pullRequest(true) }, SHA_A],
+  ] as const)(
+    'SourceVersionTest: builds %s at exactly its commit, with the reference CodeBuild accepts for the host',
+    async (_case, provider, overrides, expected) => {
+      // Prepare
+      const world = new PipelineWorld();
+      const base = input();
+      const request = pipelineRequest(provider, {
+        ...base.request,
+        provider,
+        ...(overrides as Partial<ExecutionInput['request']>),
+      });
+      const run: ExecutionInput = {
+        request,
+        route: { ...base.route, environments: [], secrets: !request.pullRequest?.fork },
+      };
+
+      // Act
+      const result = await world.start(run, 'run-1').done;
+
+      // Assess
+      expect(result.status).toBe('SUCCEEDED');
+      expect(world.calls.builds.map((b) => b.sourceVersion)).toEqual([expected, expected, expected]);
+      expect(world.calls.builds.map((b) => b.env.STEPLINE_COMMIT)).toEqual([SHA_A, SHA_A, SHA_A]);
+    },
+  );
 
   it('BuildFailsTest: reports the failed phase, exit code and log link, and runs nothing after the build', async () => {
     // Prepare

@@ -19,6 +19,7 @@ import {
   stateChangeEvent,
 } from './shapes';
 import { commandScript, exportScript, type ShellState, shellState } from './shell';
+import { parseSourceVersion, type SourceVersion } from './source-version';
 import { NO_DOCKER_EXIT, NO_DOCKER_MARKER, NO_DOCKER_MESSAGE } from './tools';
 
 /**
@@ -110,21 +111,29 @@ const FINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'ST
 const CLONE_FAILED = 10;
 
 /**
- * DOWNLOAD_SOURCE in one process (`bash -c`, arguments: location, folder, ref, version or empty): clone without a
- * checkout, check out the ref detached (a version that is not in the clone is fetched by name, else taken as
- * `origin/<version>`), print the commit. One process instead of three: the runtime's process forks each child,
- * which blocks its event loop for 5 to 10 ms a time.
+ * DOWNLOAD_SOURCE in one process (`bash -c`, arguments: location, folder, ref, version or empty, reference to fetch
+ * or empty): clone without a checkout, check out the ref detached (a version that is not in the clone is fetched by
+ * name, else taken as `origin/<version>`), print the commit. With a reference to fetch (`refs/pull/7/head^{<sha>}`,
+ * `pr/7`: see source-version.ts), fetch it, check that the commit is in its history, and check the commit out.
+ * One process instead of three: the runtime's process forks each child, which blocks its event loop for 5 to 10 ms
+ * a time.
  *
  * `--shared`: a clone of a local path borrows the objects of the repository it clones (objects/info/alternates)
  * instead of linking every loose object into a new folder, about 40 ms less on this kind of disk. A build only
  * adds objects of its own; git ignores the flag for URLs (docs/adr/0088).
  */
 const CHECKOUT_SCRIPT = [
-  'location=$1 dir=$2 ref=$3 version=$4',
+  'location=$1 dir=$2 ref=$3 version=$4 fetch=$5',
   'checkout() { git -c advice.detachedHead=false checkout --quiet --detach "$1" 2>&1 >/dev/null; }',
   `if ! out=$(git clone --quiet --shared --no-checkout -- "$location" "$dir" 2>&1 >/dev/null); then printf '%s\\n' "$out" >&2; exit ${CLONE_FAILED}; fi`,
   `cd "$dir" || exit ${CLONE_FAILED}`,
-  'if ! out=$(checkout "$ref"); then',
+  'if [ -n "$fetch" ]; then',
+  `  if ! out=$(git fetch --quiet origin "$fetch" 2>&1 >/dev/null); then printf '%s\\n' "$out" >&2; exit 11; fi`,
+  '  if [ "$ref" != FETCH_HEAD ] && ! git merge-base --is-ancestor "$ref" FETCH_HEAD >/dev/null 2>&1; then',
+  `    printf 'commit %s is not in the history of %s\\n' "$ref" "$fetch" >&2; exit 11`,
+  '  fi',
+  `  if ! out=$(checkout "$ref"); then printf '%s\\n' "$out" >&2; exit 11; fi`,
+  'elif ! out=$(checkout "$ref"); then',
   `  if [ -z "$version" ]; then printf '%s\\n' "$out" >&2; exit 11; fi`,
   '  if git fetch --quiet origin "$version" >/dev/null 2>&1; then target=FETCH_HEAD; else target="origin/$version"; fi',
   `  if ! out=$(checkout "$target"); then printf '%s\\n' "$out" >&2; exit 11; fi`,
@@ -331,6 +340,7 @@ export class CodeBuildService {
       }
       overrides.push({ name: v.name, value: v.value, type });
     }
+    if (input.sourceVersion) parseSourceVersion(input.sourceVersion);
     const timeout = input.timeoutInMinutesOverride ?? project.timeoutInMinutes ?? 60;
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2160) {
       throw new BuildInputError(
@@ -669,19 +679,20 @@ export class CodeBuildService {
     const log = (text: string): void =>
       this.log(build, 'DOWNLOAD_SOURCE', `[Container] ${isoLog(Date.now())} ${text}\n`);
     const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
-    const ref = version ?? 'HEAD';
+    const parsed: SourceVersion = version ? parseSourceVersion(version) : { kind: 'name', name: 'HEAD' };
+    const ref = parsed.kind === 'ref' ? parsed.commit : parsed.name;
+    const [byName, fetch] = parsed.kind === 'ref' ? ['', parsed.ref] : [version ?? '', ''];
     log(`Cloning ${location}`);
     const out = await run(
       'bash',
-      ['--noprofile', '--norc', '-c', CHECKOUT_SCRIPT, 'checkout', location, srcDir, ref, version ?? ''],
-      {
-        env: gitEnv,
-      },
+      ['--noprofile', '--norc', '-c', CHECKOUT_SCRIPT, 'checkout', location, srcDir, ref, byName, fetch],
+      { env: gitEnv },
     );
     const reason = out.stderr.trim().split('\n').at(-1);
     if (out.code === CLONE_FAILED)
       throw new BuildInputError(`could not clone ${location}: ${reason || 'git clone failed'}`);
-    if (out.code !== 0) throw new BuildInputError(`could not check out ${ref} from ${location}: ${reason ?? ''}`);
+    if (out.code !== 0)
+      throw new BuildInputError(`could not check out ${version ?? ref} from ${location}: ${reason ?? ''}`);
     const sha = out.stdout.trim();
     log(`Source is ${location} at ${sha}${version && version !== sha ? ` (${version})` : ''}`);
     return sha;

@@ -63,7 +63,9 @@ export const SUBSTITUTIONS: Readonly<Record<string, string>> = {
 /** How often the world's approval keeper heartbeats a waiting gate, in the execution's (virtual) time. */
 export const KEEPER_INTERVAL_MS = 300_000;
 
-export const DEFINITION_FILE = join(__dirname, '../../../statemachines/pipeline.asl.json');
+/** The definition the world runs; `PIPELINE_DEFINITION_FILE` names another (an older version, to see a test fail). */
+export const DEFINITION_FILE =
+  process.env['PIPELINE_DEFINITION_FILE'] ?? join(__dirname, '../../../statemachines/pipeline.asl.json');
 
 /** The definition as CDK and the local runtime deploy it: every `${Placeholder}` substituted. */
 export function pipelineDefinition(): Record<string, unknown> {
@@ -141,6 +143,8 @@ const DEPLOY_FUNCTION_SECONDS = 300;
 export interface BuildCall {
   readonly executionName: string;
   readonly project: string;
+  /** StartBuild's SourceVersion: the commit, with the reference that leads to it where the host has one. */
+  readonly sourceVersion: string;
   readonly buildspec: string;
   readonly env: Readonly<Record<string, string>>;
 }
@@ -452,6 +456,7 @@ export class PipelineWorld {
   private async build(request: TaskRequest): Promise<unknown> {
     const input = request.input as {
       ProjectName: string;
+      SourceVersion: string;
       BuildspecOverride: string;
       EnvironmentVariablesOverride: { Name: string; Value: string; Type: string }[];
     };
@@ -459,6 +464,7 @@ export class PipelineWorld {
     this.calls.builds.push({
       executionName: nameOf(request),
       project: input.ProjectName,
+      sourceVersion: input.SourceVersion,
       buildspec: input.BuildspecOverride,
       env,
     });
