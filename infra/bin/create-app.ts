@@ -1,4 +1,5 @@
 import { App, type AppProps } from 'aws-cdk-lib';
+import { parseAuthenticationModes } from '../constructs/EksDeployer';
 import { InfraError } from '../errors';
 import { addNagPacks } from '../nag/packs';
 import { SteplineStack } from '../stacks/stepline-stack';
@@ -12,6 +13,10 @@ import { loadConfig } from './load-config';
  * - `approvalJwtIssuer`, `approvalJwtAudience` (comma-separated), `approvalJwtClaim`: the approval routes' JWT authorizer.
  * - `deployerVpcId`: place the deploy functions in this VPC's private subnets (looked up once, needs credentials).
  * - `sourceConnectionArns` (comma-separated): CodeConnections connections the builds check out through (GitLab).
+ * - `eksAuthenticationMode`: the EKS clusters' authentication mode, one for all (`API_AND_CONFIG_MAP`) or by cluster
+ *   (`acme-staging=API,acme-dr=CONFIG_MAP`). Default: unknown, checked at deploy time (docs/adr/0047).
+ * - `eksAwsAuthClusters` (comma-separated): clusters whose deployer access goes through the aws-auth ConfigMap
+ *   instead of an access entry; the stack outputs what to add there.
  */
 export const CONTEXT = {
   config: 'config',
@@ -23,6 +28,8 @@ export const CONTEXT = {
   approvalJwtClaim: 'approvalJwtClaim',
   deployerVpcId: 'deployerVpcId',
   sourceConnectionArns: 'sourceConnectionArns',
+  eksAuthenticationMode: 'eksAuthenticationMode',
+  eksAwsAuthClusters: 'eksAwsAuthClusters',
 } as const;
 
 export interface CreateAppOptions {
@@ -67,6 +74,11 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
     ...(options.definitionFile ? { definitionFile: options.definitionFile } : {}),
     ...(vpcId ? { deployerVpcId: vpcId } : {}),
     ...(connections ? { sourceConnectionArns: connections.split(',').map((arn) => arn.trim()) } : {}),
+    eksAuthenticationModes: parseAuthenticationModes(context(CONTEXT.eksAuthenticationMode)),
+    eksAwsAuthClusters: (context(CONTEXT.eksAwsAuthClusters) ?? '')
+      .split(',')
+      .map((cluster) => cluster.trim())
+      .filter(Boolean),
     ...(issuer && audience
       ? {
           approvalAuthorizer: {

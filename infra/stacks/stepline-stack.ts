@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { PROVIDERS, type SteplineConfig } from '../../core/config';
 import { type ApprovalAuthorizer, Approvals } from '../constructs/Approvals';
 import { BuildProjects } from '../constructs/BuildProjects';
-import { deployTargets, EksDeployer } from '../constructs/EksDeployer';
+import { type AuthenticationMode, deployTargets, EksDeployer } from '../constructs/EksDeployer';
 import { Observability } from '../constructs/Observability';
 import { PipelineWorkflow } from '../constructs/PipelineWorkflow';
 import { RunCoordination } from '../constructs/RunCoordination';
@@ -45,6 +45,10 @@ export interface SteplineStackProps extends StackProps {
    * (needs an explicit account and region, and credentials the first time). @default - not in a VPC
    */
   readonly deployerVpcId?: string;
+  /** The EKS clusters' authentication modes, as declared (EksDeployerProps.authenticationModes). @default - unknown */
+  readonly eksAuthenticationModes?: Readonly<Record<string, AuthenticationMode>>;
+  /** Clusters whose deployer access goes through the aws-auth ConfigMap (EksDeployerProps.awsAuthClusters). */
+  readonly eksAwsAuthClusters?: readonly string[];
 }
 
 /**
@@ -108,6 +112,8 @@ export class SteplineStack extends Stack {
       projectRoot,
       targets: deployTargets(config),
       grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
+      ...(props.eksAuthenticationModes ? { authenticationModes: props.eksAuthenticationModes } : {}),
+      ...(props.eksAwsAuthClusters ? { awsAuthClusters: props.eksAwsAuthClusters } : {}),
       ...(props.deployerVpcId ? { vpcPlacement: this.deployerPlacement(props.deployerVpcId) } : {}),
     });
     this.coordination = new RunCoordination(this, 'RunCoordination', { projectRoot, stateMachineName });

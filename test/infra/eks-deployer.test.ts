@@ -2,7 +2,12 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../core/config';
-import { deployTargets, EksDeployer, type EksDeployerProps } from '../../infra/constructs/EksDeployer';
+import {
+  deployTargets,
+  EksDeployer,
+  type EksDeployerProps,
+  parseAuthenticationModes,
+} from '../../infra/constructs/EksDeployer';
 import { InfraError } from '../../infra/errors';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
 
@@ -98,7 +103,8 @@ describe('refuseLocalOnlyClusters', () => {
 });
 
 describe('EksDeployer', () => {
-  const shared = synth();
+  // Clusters declared to take access entries: no deploy-time check (see "the clusters' authentication mode").
+  const shared = synth({ authenticationModes: { '*': 'API_AND_CONFIG_MAP' } });
   const json = shared.template.toJSON() as never;
 
   it('creates an access entry for the shared role per cluster, with AmazonEKSEditPolicy scoped to its namespaces', () => {
@@ -157,7 +163,7 @@ describe('EksDeployer', () => {
 
   it("creates a regional cluster's entry only where an environment-agnostic stack is deployed in that region", () => {
     // Act
-    const { stack, template } = synth({}, false);
+    const { stack, template } = synth({ authenticationModes: { '*': 'API' } }, false);
 
     // Assess
     const entries = resourcesOfType(template.toJSON() as never, 'AWS::EKS::AccessEntry');
@@ -187,6 +193,7 @@ describe('EksDeployer', () => {
     new EksDeployer(stack, 'Deployer', {
       projectRoot: scratchProject(['deploy', 'rollout', 'rollback']),
       targets: deployTargets(config),
+      authenticationModes: { '*': 'API' },
       vpcPlacement: { vpc },
     });
     const template = Template.fromStack(stack);
@@ -210,5 +217,88 @@ describe('EksDeployer', () => {
 
   it('raises no cdk-nag finding that it does not acknowledge', () => {
     expect(nagFindings(shared.stack.node.root)).toEqual([]);
+  });
+});
+
+describe("the clusters' authentication mode", () => {
+  it('checks at deploy time, before its access entry, each cluster whose mode the app does not know', () => {
+    // Act
+    const { template, deployer } = synth({ authenticationModes: { 'acme-production': 'API' } });
+
+    // Assess
+    const json = template.toJSON() as never;
+    const checks = resourcesOfType(json, 'Custom::EksAuthenticationMode');
+    expect(checks.map(([, p]) => evaluate(p))).toEqual([
+      {
+        ServiceToken: expect.stringMatching(/^getatt:DeployerAuthenticationModeCheckFunction.*\.Arn$/),
+        ClusterName: 'acme-staging',
+        Region: 'eu-west-1',
+      },
+    ]);
+    template.hasResource('AWS::EKS::AccessEntry', {
+      Properties: Match.objectLike({ ClusterName: 'acme-staging' }),
+      DependsOn: [checks[0]![0]],
+    });
+    const checkRole = resourcesOfType(json, 'AWS::IAM::Policy')
+      .filter(([, p]) => !(evaluate(p.Roles) as string[]).includes(`ref:${logicalIdOf(deployer.role)}`))
+      .flatMap(
+        ([, p]) => (evaluate(p.PolicyDocument) as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+      )
+      .filter((st) => st.Action === 'eks:DescribeCluster');
+    expect(checkRole).toEqual([
+      expect.objectContaining({ Resource: 'arn:aws:eks:eu-west-1:123456789012:cluster/acme-staging' }),
+    ]);
+    expect(nagFindings(deployer.node.root)).toEqual([]);
+  });
+
+  it('fails synth for a cluster declared CONFIG_MAP, naming it and the command that switches its mode', () => {
+    // Act + Assess
+    expect(() => synth({ authenticationModes: { '*': 'API', 'acme-staging': 'CONFIG_MAP' } })).toThrow(
+      'EKS cluster acme-staging uses authentication mode CONFIG_MAP (context eksAuthenticationMode), where ' +
+        'AWS::EKS::AccessEntry cannot be created and the stack would roll back. Either switch the cluster (one way; ' +
+        'the aws-auth ConfigMap keeps working): aws eks update-cluster-config --region eu-west-1 --name ' +
+        'acme-staging --access-config authenticationMode=API_AND_CONFIG_MAP -- then declare ' +
+        '-c eksAuthenticationMode=acme-staging=API_AND_CONFIG_MAP; or keep it and give the deployer access through ' +
+        'the aws-auth ConfigMap: -c eksAwsAuthClusters=acme-staging (the stack outputs the entry to add).',
+    );
+  });
+
+  it('creates no access entry for a cluster kept on the aws-auth ConfigMap, and outputs what to add there', () => {
+    // Act
+    const { template, deployer } = synth({
+      authenticationModes: { '*': 'CONFIG_MAP' },
+      awsAuthClusters: ['acme-staging', 'acme-production', 'acme-dr'],
+    });
+
+    // Assess
+    const json = template.toJSON() as { Outputs: Record<string, { Value: unknown; Description: string }> };
+    template.resourceCountIs('AWS::EKS::AccessEntry', 0);
+    template.resourceCountIs('Custom::EksAuthenticationMode', 0);
+    const outputs = Object.entries(json.Outputs)
+      .filter(([id]) => id.includes('hereacmestaging'))
+      .map(([, o]) => evaluate(o.Value));
+    const role = `getatt:${logicalIdOf(deployer.role)}.Arn`;
+    expect(outputs).toEqual([
+      `- {rolearn: ${role}, username: stepline-deployer}`,
+      `eksctl create iamidentitymapping --cluster acme-staging --region eu-west-1 --arn ${role} --username stepline-deployer`,
+      'kubectl create rolebinding stepline-deployer --clusterrole=edit --user=stepline-deployer --namespace=billing && ' +
+        'kubectl create rolebinding stepline-deployer --clusterrole=edit --user=stepline-deployer --namespace=shop',
+    ]);
+  });
+});
+
+describe('parseAuthenticationModes', () => {
+  it.each([
+    ['one mode for every cluster', 'API_AND_CONFIG_MAP', { '*': 'API_AND_CONFIG_MAP' }],
+    ['modes by cluster', 'acme-staging=API, acme-dr=CONFIG_MAP', { 'acme-staging': 'API', 'acme-dr': 'CONFIG_MAP' }],
+    ['nothing', undefined, {}],
+  ])('reads %s', (_case, value, expected) => {
+    expect(parseAuthenticationModes(value)).toEqual(expected);
+  });
+
+  it('refuses a mode EKS does not have, naming the item', () => {
+    expect(() => parseAuthenticationModes('acme-staging=api')).toThrow(
+      'context eksAuthenticationMode: "acme-staging=api" is not MODE or cluster=MODE, MODE one of API, API_AND_CONFIG_MAP, CONFIG_MAP',
+    );
   });
 });

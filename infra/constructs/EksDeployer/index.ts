@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aws, CfnCondition, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnCondition, type CfnResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,22 @@ import { Construct } from 'constructs';
 import type { SteplineConfig } from '../../../core/config';
 import { InfraError } from '../../errors';
 import { SteplineFunction, type SteplineFunctionVpcPlacement } from '../SteplineFunction';
+
+export {
+  AUTHENTICATION_MODES,
+  type AuthenticationMode,
+  AuthenticationModeCheck,
+  AWS_AUTH_USERNAME,
+  parseAuthenticationModes,
+  switchModeCommand,
+} from './cluster-access';
+
+import {
+  type AuthenticationMode,
+  AuthenticationModeCheck,
+  configMapOnlyError,
+  outputAwsAuthEntry,
+} from './cluster-access';
 
 /** The EKS access policy the deployer gets, scoped to the configured namespaces. */
 export const EDIT_POLICY = 'AmazonEKSEditPolicy';
@@ -93,6 +109,17 @@ export interface EksDeployerProps {
   readonly vpcPlacement?: SteplineFunctionVpcPlacement;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The authentication mode of clusters, by name (`*`: every cluster), as the operator declares it (context
+   * `eksAuthenticationMode`). A declared CONFIG_MAP fails synth, naming the command that switches the cluster.
+   * @default - unknown: a custom resource checks each cluster's mode at deploy time, before its access entry
+   */
+  readonly authenticationModes?: Readonly<Record<string, AuthenticationMode>>;
+  /**
+   * Clusters whose deployer access goes through the aws-auth ConfigMap (context `eksAwsAuthClusters`): no access
+   * entry; the stack outputs the mapRoles item, the eksctl command and the RoleBindings to add. @default - none
+   */
+  readonly awsAuthClusters?: readonly string[];
 }
 
 /**
@@ -100,6 +127,8 @@ export interface EksDeployerProps {
  * cluster an EKS access entry for that role with AmazonEKSEditPolicy scoped to the namespaces the configuration's
  * environments use there. The role may describe those clusters (endpoint and certificate) and nothing else in EKS.
  * A cluster with a region of its own gets its access entry only when the stack is deployed in that region.
+ * Access entries need the cluster's authentication mode to be API or API_AND_CONFIG_MAP (docs/adr/0047): a mode
+ * declared CONFIG_MAP fails synth; an undeclared one is checked at deploy time; `awsAuthClusters` opt out.
  */
 export class EksDeployer extends Construct {
   public readonly role: iam.Role;
@@ -107,6 +136,8 @@ export class EksDeployer extends Construct {
   public readonly rolloutFunction: SteplineFunction;
   public readonly rollbackFunction: SteplineFunction;
   public readonly accessEntries: readonly eks.CfnAccessEntry[];
+  /** The deploy-time check of clusters whose authentication mode is not declared, when there is one. */
+  private modeCheck?: AuthenticationModeCheck;
 
   public constructor(scope: Construct, id: string, props: EksDeployerProps) {
     super(scope, id);
@@ -144,42 +175,14 @@ export class EksDeployer extends Construct {
     const entries: eks.CfnAccessEntry[] = [];
     const clusterArns: string[] = [];
     for (const target of props.targets) {
-      const region = target.region ?? Aws.REGION;
-      clusterArns.push(
-        stack.formatArn({
-          service: 'eks',
-          region,
-          resource: 'cluster',
-          resourceName: target.cluster,
-          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        }),
-      );
-      const label = `${target.region ?? 'here'}-${target.cluster}`;
-      if (target.region && !Token.isUnresolved(stack.region) && stack.region !== target.region) {
-        Annotations.of(this).addWarningV2(
-          'stepline:eks-access-entry-other-region',
-          `cluster ${target.cluster} is in ${target.region}, not ${stack.region}: create its access entry there ` +
-            `(aws eks create-access-entry --region ${target.region} --cluster-name ${target.cluster} --principal-arn <DeployerRoleArn>)`,
-        );
-        continue;
-      }
-      const entry = new eks.CfnAccessEntry(this, `Access-${label}`, {
-        clusterName: target.cluster,
-        principalArn: this.role.roleArn,
-        type: 'STANDARD',
-        accessPolicies: [
-          {
-            policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${EDIT_POLICY}`,
-            accessScope: { type: 'namespace', namespaces: [...target.namespaces] },
-          },
-        ],
+      const clusterArn = stack.formatArn({
+        service: 'eks',
+        region: target.region ?? Aws.REGION,
+        resource: 'cluster',
+        resourceName: target.cluster,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
-      if (target.region && Token.isUnresolved(stack.region)) {
-        // An environment-agnostic stack learns its region at deploy time: create the entry only there.
-        entry.cfnOptions.condition = new CfnCondition(this, `InRegion-${label}`, {
-          expression: Fn.conditionEquals(Aws.REGION, target.region),
-        });
-      }
+      clusterArns.push(clusterArn);
       for (const scoped of target.clusterScoped) {
         Annotations.of(this).addWarningV2(
           'stepline:eks-cluster-scoped-kinds',
@@ -187,7 +190,8 @@ export class EksDeployer extends Construct {
             `${EDIT_POLICY} cannot: bind a ClusterRole for those kinds to the deployer role in ${target.cluster} yourself`,
         );
       }
-      entries.push(entry);
+      const entry = this.grantAccess(target, clusterArn, props);
+      if (entry) entries.push(entry);
     }
     this.accessEntries = entries;
     if (clusterArns.length > 0) {
@@ -195,5 +199,59 @@ export class EksDeployer extends Construct {
         new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: clusterArns }),
       );
     }
+  }
+
+  /**
+   * Gives the role access to one cluster: an access entry (after a deploy-time check of the cluster's authentication
+   * mode when the app does not know it), or, for a cluster kept on the aws-auth ConfigMap, outputs that say what to
+   * add there. Returns the access entry, if one is created.
+   */
+  private grantAccess(target: DeployTarget, clusterArn: string, props: EksDeployerProps): eks.CfnAccessEntry | null {
+    const stack = Stack.of(this);
+    const label = `${target.region ?? 'here'}-${target.cluster}`;
+    const region = target.region ?? Aws.REGION;
+    if (props.awsAuthClusters?.includes(target.cluster)) {
+      outputAwsAuthEntry(this, label, { ...target, region }, this.role.roleArn);
+      return null;
+    }
+    const mode = props.authenticationModes?.[target.cluster] ?? props.authenticationModes?.['*'];
+    if (mode === 'CONFIG_MAP') {
+      throw configMapOnlyError(
+        target.cluster,
+        target.region ?? (Token.isUnresolved(stack.region) ? undefined : stack.region),
+      );
+    }
+    if (target.region && !Token.isUnresolved(stack.region) && stack.region !== target.region) {
+      Annotations.of(this).addWarningV2(
+        'stepline:eks-access-entry-other-region',
+        `cluster ${target.cluster} is in ${target.region}, not ${stack.region}: create its access entry there ` +
+          `(aws eks create-access-entry --region ${target.region} --cluster-name ${target.cluster} --principal-arn <DeployerRoleArn>)`,
+      );
+      return null;
+    }
+    const entry = new eks.CfnAccessEntry(this, `Access-${label}`, {
+      clusterName: target.cluster,
+      principalArn: this.role.roleArn,
+      type: 'STANDARD',
+      accessPolicies: [
+        {
+          policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${EDIT_POLICY}`,
+          accessScope: { type: 'namespace', namespaces: [...target.namespaces] },
+        },
+      ],
+    });
+    // An environment-agnostic stack learns its region at deploy time: a cluster of another region only there.
+    const condition =
+      target.region && Token.isUnresolved(stack.region)
+        ? new CfnCondition(this, `InRegion-${label}`, { expression: Fn.conditionEquals(Aws.REGION, target.region) })
+        : undefined;
+    if (condition) entry.cfnOptions.condition = condition;
+    if (!mode) {
+      this.modeCheck ??= new AuthenticationModeCheck(this, 'AuthenticationModeCheck');
+      const check = this.modeCheck.forCluster(`Check-${label}`, target.cluster, region, clusterArn);
+      if (condition) (check.node.defaultChild as CfnResource).cfnOptions.condition = condition;
+      entry.addDependency(check.node.defaultChild as CfnResource);
+    }
+    return entry;
   }
 }
