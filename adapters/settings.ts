@@ -87,44 +87,16 @@ function configFrom(text: string, source: string): SteplineConfig {
   return validateConfig(document, source);
 }
 
-/** Credentials that the environment gives (Lambda sets all three variables). */
-export interface EnvironmentCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken: string | null;
-}
-
-/** The AWS SDK's names for static credentials in the environment. */
-const AWS_CREDENTIAL_VARIABLES = {
-  accessKeyId: 'AWS_ACCESS_KEY_ID',
-  secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
-  sessionToken: 'AWS_SESSION_TOKEN',
-} as const;
-
-/**
- * The credentials in the environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), or null
- * unless both the key id and the secret key are set; then the caller falls back to the SDK's provider chain, as
- * the SDK's own environment provider does.
- */
-export function awsEnvironmentCredentials(env: Environment = process.env): EnvironmentCredentials | null {
-  const accessKeyId = optional(env, AWS_CREDENTIAL_VARIABLES.accessKeyId);
-  const secretAccessKey = optional(env, AWS_CREDENTIAL_VARIABLES.secretAccessKey);
-  if (accessKeyId === null || secretAccessKey === null) return null;
-  return { accessKeyId, secretAccessKey, sessionToken: optional(env, AWS_CREDENTIAL_VARIABLES.sessionToken) };
-}
-
 /** Where the webhook secrets come from. */
 export type SecretSettings =
   | { readonly kind: 'secrets-manager'; readonly secretId: string; readonly ttlSeconds: number }
   | { readonly kind: 'static'; readonly current: string; readonly previous: string | null };
 
-export interface AwsClientSettings {
-  readonly region: string | null;
-  /** The Step Functions endpoint override (the local runtime); null on AWS. */
-  readonly sfnEndpoint: string | null;
-}
-
-export interface WebhookSettings extends AwsClientSettings {
+/**
+ * The functions' AWS clients take their region, credentials and any endpoint override from the environment as the
+ * SDK reads them (`AWS_REGION`, `AWS_ENDPOINT_URL_SFN`, ...): none of those is a setting here.
+ */
+export interface WebhookSettings {
   readonly config: SteplineConfig;
   readonly stateMachineArn: string;
   readonly secrets: SecretSettings;
@@ -161,30 +133,14 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
     parkingQueueUrl:
       url(env, ENV.parkingQueueUrl) ??
       fail(ENV.parkingQueueUrl, 'is not set; it must hold the URL of the parking queue'),
-    region: optional(env, ENV.region),
-    sfnEndpoint: url(env, ENV.sfnEndpoint),
   };
 }
 
-export interface ReplaySettings extends AwsClientSettings {
+export interface ReplaySettings {
   readonly stateMachineArn: string;
 }
 
 /** Settings of the replay function on AWS. */
 export function replaySettings(env: Environment = process.env): ReplaySettings {
-  return {
-    stateMachineArn: stateMachineArn(env),
-    region: optional(env, ENV.region),
-    sfnEndpoint: url(env, ENV.sfnEndpoint),
-  };
-}
-
-/** Secret settings alone, for the local runtime (which builds its own starter and parking store). */
-export function webhookSecretSettings(env: Environment = process.env): SecretSettings {
-  return secretSettings(env);
-}
-
-/** The largest webhook body, for the local runtime. */
-export function webhookMaxBodyBytes(env: Environment = process.env): number {
-  return positiveInteger(env, ENV.webhookMaxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  return { stateMachineArn: stateMachineArn(env) };
 }

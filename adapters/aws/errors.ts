@@ -1,184 +1,43 @@
-import { SteplineError } from '../../core/errors';
-
 /**
- * Errors of the AWS JSON-protocol client (aws-json.ts). Each is named as the AWS SDK names the same failure, so
- * that callers and logs read the same whichever client made the call: a service error takes the service's error
- * code as its name (`ExecutionAlreadyExists`, `ThrottlingException`, `ResourceNotFoundException`), a timeout is a
- * `TimeoutError`, a credentials failure a `CredentialsProviderError`.
+ * How the intake's AWS adapters read the AWS SDK's errors. The SDK names a service error by the service's error
+ * code (`ExecutionAlreadyExists`, `ThrottlingException`, `ResourceNotFoundException`; a namespaced `__type` such as
+ * `com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist` sanitized to its last part), a request that ran out
+ * of time `TimeoutError`, and puts the HTTP status and the attempts it made (after its own retries: throttling,
+ * 5xx, timeouts, refused connections) in `$metadata`. The adapters map them onto the intake's errors:
+ * - StartExecution: `ExecutionAlreadyExists` is a duplicate (the delivery was seen before); anything else is a
+ *   `WorkflowUnavailableError`, and the webhook parks the delivery (workflow.ts);
+ * - GetSecretValue: a `SecretsUnavailableError`, the cached secret kept when there is one (secrets.ts);
+ * - SendMessage: a `ParkingError`, and the webhook answers 503 so that the Git host redelivers (parking.ts).
  */
 
-/** What a failed call was and how far it got. */
-export interface AwsCallDetails {
-  /** The service's signing name: `states`, `secretsmanager`. */
-  readonly service: string;
-  /** The operation: `StartExecution`, `GetSecretValue`. */
-  readonly operation: string;
+/** The error code AWS answers when an execution of that name exists already (running with other input, or closed). */
+export const EXECUTION_ALREADY_EXISTS = 'ExecutionAlreadyExists';
+
+interface AwsErrorMetadata {
+  readonly httpStatusCode?: number;
+  readonly attempts?: number;
 }
 
-/** A failure that a retry may cure (the SDK's standard mode: throttling and transient errors), or not. */
-export type RetryKind = 'throttling' | 'transient' | null;
-
-/** The base of the client's errors: which call failed and after how many attempts. */
-export abstract class AwsCallError extends SteplineError {
-  public readonly service: string;
-  public readonly operation: string;
-  /** Attempts made, the first included, when the error was thrown. */
-  public attempts = 1;
-
-  protected constructor(message: string, details: AwsCallDetails, options?: ErrorOptions) {
-    super(message, options);
-    this.service = details.service;
-    this.operation = details.operation;
-  }
-
-  /** Whether, and how, the SDK's standard retry mode would retry this error. */
-  public abstract get retryKind(): RetryKind;
+/** Whether `error` is the service error `code`, as the SDK names it. */
+export function isAwsError(error: unknown, code: string): boolean {
+  return error instanceof Error && error.name === code;
 }
 
-/** The error codes that the SDK's standard mode treats as throttling (@smithy/core, THROTTLING_ERROR_CODES). */
-export const THROTTLING_ERROR_CODES: ReadonlySet<string> = new Set([
-  'BandwidthLimitExceeded',
-  'EC2ThrottledException',
-  'LimitExceededException',
-  'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'TransactionInProgressException',
-]);
-
-/** Error codes and HTTP statuses that the SDK's standard mode treats as transient. */
-export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-export const TRANSIENT_STATUS_CODES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
-
-/** Errors that a wrong clock causes; retried only once the clock skew has been corrected. */
-export const CLOCK_SKEW_ERROR_CODES: ReadonlySet<string> = new Set([
-  'AccessDeniedException',
-  'AuthFailure',
-  'InvalidSignatureException',
-  'RequestExpired',
-  'RequestInTheFuture',
-  'RequestTimeTooSkewed',
-  'SignatureDoesNotMatch',
-]);
-
-/** Node's codes for a connection that failed, was refused or dropped, which the SDK retries. */
-export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-export interface AwsServiceErrorDetails extends AwsCallDetails {
-  readonly statusCode: number;
-  readonly requestId: string | null;
-  /** The clock was off and has been corrected: a new attempt will be signed with the right time. */
-  readonly clockSkewCorrected?: boolean;
+/** The name the SDK gave the error (the service's error code, `TimeoutError`, ...), or `unknown error`. */
+export function awsErrorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'unknown error';
 }
 
 /**
- * The service answered with an error (an HTTP status of 300 or more and, usually, a JSON body with `__type` and
- * `message`). `name` is the sanitized error code; `Unknown` when the answer named none.
+ * A failed call as a reason for a log line or a parked delivery: `Name: message (HTTP 503, 3 attempts)`. Only the
+ * error's name, message and `$metadata` are read, never a request or an answer body.
  */
-export class AwsServiceError extends AwsCallError {
-  public readonly code: string;
-  public readonly statusCode: number;
-  /** `client` for a 4xx (the request was wrong), `server` for a 5xx. */
-  public readonly fault: 'client' | 'server';
-  public readonly requestId: string | null;
-  public readonly clockSkewCorrected: boolean;
-
-  public constructor(code: string, message: string, details: AwsServiceErrorDetails, options?: ErrorOptions) {
-    super(message, details, options);
-    this.name = code;
-    this.code = code;
-    this.statusCode = details.statusCode;
-    this.fault = details.statusCode < 500 ? 'client' : 'server';
-    this.requestId = details.requestId;
-    this.clockSkewCorrected = details.clockSkewCorrected === true;
-  }
-
-  public get retryKind(): RetryKind {
-    if (this.statusCode === 429 || THROTTLING_ERROR_CODES.has(this.code)) return 'throttling';
-    if (
-      this.clockSkewCorrected ||
-      TRANSIENT_ERROR_CODES.has(this.code) ||
-      TRANSIENT_STATUS_CODES.has(this.statusCode) ||
-      (this.code === 'InvalidSignatureException' && this.message.includes('Signature expired'))
-    ) {
-      return 'transient';
-    }
-    return null;
-  }
-}
-
-/** No answer within the request (or connection) timeout; the request was abandoned. */
-export class AwsTimeoutError extends AwsCallError {
-  public readonly timeoutMs: number;
-
-  public constructor(message: string, details: AwsCallDetails & { readonly timeoutMs: number }) {
-    super(message, details);
-    this.name = 'TimeoutError';
-    this.timeoutMs = details.timeoutMs;
-  }
-
-  public get retryKind(): RetryKind {
-    return 'transient';
-  }
-}
-
-/** The connection failed: refused, reset, unreachable, name not resolved. `code` is Node's (`ECONNREFUSED`). */
-export class AwsNetworkError extends AwsCallError {
-  public readonly code: string;
-
-  public constructor(message: string, details: AwsCallDetails & { readonly code: string }, options?: ErrorOptions) {
-    super(message, details, options);
-    this.name = 'NetworkingError';
-    this.code = details.code;
-  }
-
-  public get retryKind(): RetryKind {
-    return RETRYABLE_NETWORK_CODES.has(this.code) ? 'transient' : null;
-  }
-}
-
-/** No credentials could be found or loaded. Never retried: the next attempt would find none either. */
-export class AwsCredentialsError extends AwsCallError {
-  public constructor(message: string, details: AwsCallDetails, options?: ErrorOptions) {
-    super(message, details, options);
-    this.name = 'CredentialsProviderError';
-  }
-
-  public get retryKind(): RetryKind {
-    return null;
-  }
-}
-
-/** The client was built without what it needs (no region and no endpoint). */
-export class AwsClientConfigError extends SteplineError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'AwsClientConfigError';
-  }
-}
-
-/** How the SDK's standard mode would retry `error`: throttling, transient, or not at all. */
-export function retryKindOf(error: unknown): RetryKind {
-  if (error instanceof AwsCallError) return error.retryKind;
-  return null;
+export function describeAwsError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const metadata = (error as { $metadata?: AwsErrorMetadata }).$metadata;
+  const details: string[] = [];
+  if (metadata?.httpStatusCode !== undefined) details.push(`HTTP ${metadata.httpStatusCode}`);
+  if (metadata?.attempts !== undefined)
+    details.push(`${metadata.attempts} attempt${metadata.attempts === 1 ? '' : 's'}`);
+  return `${error.name}: ${error.message}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
 }

@@ -2,6 +2,8 @@ import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/cl
 import { PARKED_ATTRIBUTES, type ParkedDelivery } from '../../core/contracts/parking';
 import { ParkingError } from '../../core/intake/errors';
 import type { ParkingQueue } from '../../core/intake/ports';
+import { describeAwsError } from './errors';
+import { INTAKE_CLIENT_DEFAULTS } from './workflow';
 
 /**
  * The parking queue on SQS: one message per parked delivery, its body the `ParkedDelivery` JSON, with the
@@ -9,10 +11,9 @@ import type { ParkingQueue } from '../../core/intake/ports';
  * function consumes the queue; its redrive policy moves a delivery that keeps failing to a dead-letter queue.
  */
 
-export function createSqsClient(options: { region?: string | null } = {}): SQSClient {
-  const config: SQSClientConfig = { maxAttempts: 3, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 } };
-  if (options.region) config.region = options.region;
-  return new SQSClient(config);
+/** The SQS client of the webhook function; `config` overrides the intake's defaults. */
+export function createSqsClient(config: SQSClientConfig = {}): SQSClient {
+  return new SQSClient({ ...INTAKE_CLIENT_DEFAULTS, ...config });
 }
 
 export class SqsParkingQueue implements ParkingQueue {
@@ -36,8 +37,7 @@ export class SqsParkingQueue implements ParkingQueue {
         }),
       );
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new ParkingError(`could not park ${delivery.name}: ${reason}`, { cause: error });
+      throw new ParkingError(`could not park ${delivery.name}: ${describeAwsError(error)}`, { cause: error });
     }
   }
 }

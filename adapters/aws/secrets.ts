@@ -1,35 +1,25 @@
+import {
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager';
 import type { Provider } from '../../core/config/providers';
 import { SecretsUnavailableError } from '../../core/intake/errors';
 import type { WebhookSecretSource, WebhookSecrets } from '../../core/intake/ports';
 import { parseSecretValue, type SecretsByProvider } from '../../core/intake/secrets';
-import { AwsJsonClient, type AwsJsonClientOptions, SECRETS_MANAGER } from './aws-json';
+import { awsErrorName } from './errors';
+import { INTAKE_CLIENT_DEFAULTS } from './workflow';
 
 /**
  * Webhook secrets from Secrets Manager, cached for a TTL so that a warm function reads the secret once every few
  * minutes, not once per delivery. The value is a plain string or JSON (see `parseSecretValue`). When a refresh
  * fails and a cached value exists, the cached value is kept (stale beats refusing every delivery) and the refresh
  * is tried again on the next delivery.
- *
- * GetSecretValue goes through the small JSON-protocol client (aws-json.ts), not the SDK's SecretsManagerClient,
- * whose load would cost the webhook's every cold start (docs/adr/0046).
  */
 
-/** Secrets Manager through the JSON-protocol client: 3 attempts, 2 s per attempt, 1 s to connect. */
-export function createSecretsManagerClient(
-  options: { region?: string | null } & Partial<Omit<AwsJsonClientOptions, 'service' | 'region'>> = {},
-): AwsJsonClient {
-  return new AwsJsonClient({
-    maxAttempts: 3,
-    requestTimeoutMs: 2000,
-    connectionTimeoutMs: 1000,
-    ...options,
-    service: SECRETS_MANAGER,
-    region: options.region ?? null,
-  });
-}
-
-interface GetSecretValueOutput {
-  readonly SecretString?: string;
+/** The Secrets Manager client of the webhook function; `config` overrides the intake's defaults. */
+export function createSecretsManagerClient(config: SecretsManagerClientConfig = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ ...INTAKE_CLIENT_DEFAULTS, ...config });
 }
 
 export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
@@ -37,7 +27,7 @@ export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
   private pending: Promise<SecretsByProvider> | null = null;
 
   public constructor(
-    private readonly client: AwsJsonClient,
+    private readonly client: SecretsManagerClient,
     private readonly secretId: string,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
@@ -64,11 +54,11 @@ export class SecretsManagerWebhookSecrets implements WebhookSecretSource {
   private async fetch(): Promise<SecretsByProvider> {
     let text: string | undefined;
     try {
-      const output = await this.client.call<GetSecretValueOutput>('GetSecretValue', { SecretId: this.secretId });
+      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
       text = output.SecretString;
     } catch (error) {
-      const reason = error instanceof Error ? error.name : 'unknown error';
-      throw new SecretsUnavailableError(`could not read the webhook secret ${this.secretId}: ${reason}`, {
+      // The name only: the intake's log line adds the cause's message (receive.ts); never the secret's value.
+      throw new SecretsUnavailableError(`could not read the webhook secret ${this.secretId}: ${awsErrorName(error)}`, {
         cause: error,
       });
     }

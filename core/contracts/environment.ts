@@ -1,16 +1,16 @@
 /**
  * Names of the environment variables that Stepline's functions read. The CDK constructs set them and
  * `adapters/settings.ts` (the one module that reads the environment) reads them: both import these names from here.
+ *
+ * The AWS SDK's own variables are not here: its clients read the region (`AWS_REGION`, which Lambda sets), the
+ * credentials and any endpoint override (`AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`,
+ * `AWS_ENDPOINT_URL_SQS`, or `AWS_ENDPOINT_URL` for every service) themselves.
  */
 export const ENV = {
   /** The pipeline configuration: a path to `stepline.config.json`, or the JSON document itself. */
   config: 'STEPLINE_CONFIG',
   /** ARN of the pipeline state machine that the webhook and replay functions start. */
   stateMachineArn: 'STATE_MACHINE_ARN',
-  /** Overrides the Step Functions endpoint (the local runtime's API); unset on AWS. */
-  sfnEndpoint: 'SFN_ENDPOINT',
-  /** AWS region of the SDK clients; Lambda sets it. */
-  region: 'AWS_REGION',
   /**
    * Secrets Manager secret (name or ARN) that holds the webhook secrets. Its value is a plain string (the current
    * secret) or JSON: `{ "current": "...", "previous": "..." }`, optionally per provider

@@ -1,11 +1,14 @@
-import type { ParkedDelivery } from '../../core/contracts/parking';
-import { ParkingError } from '../../core/intake/errors';
-import type { ParkingStore, WorkflowStarter } from '../../core/intake/ports';
+import type { ParkedDelivery } from '../contracts/parking';
+import { ParkingError } from './errors';
+import type { ParkingStore, WorkflowStarter } from './ports';
 
 /**
  * Replay of parked deliveries: each is started again under the same execution name, so a delivery whose first
  * StartExecution did succeed after all (a late success) comes back as a duplicate, never as a second run. A
  * delivery that still cannot be started stays parked.
+ *
+ * The queue is a port: the replay function on AWS reads SQS records and hands each to `replayDelivery`; the local
+ * runtime drains its store (a `ParkingStore`) with `drainParkingStore`.
  */
 
 export type ReplayResult =

@@ -6,8 +6,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { REPLAY_METRICS } from '../../core/contracts/metrics';
 import type { WorkflowStarter } from '../../core/intake/ports';
+import { parseParkedDelivery, replayDelivery } from '../../core/intake/replay';
 import { createLogger, createMetrics } from '../shared/observability';
-import { parseParkedDelivery, replayDelivery } from './replay';
 
 /**
  * The replay function on AWS: an SQS event source on the parking queue (with `ReportBatchItemFailures`). Each

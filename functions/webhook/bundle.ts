@@ -3,8 +3,10 @@ import type { BuildOptions, Plugin } from 'esbuild';
 
 /**
  * How the webhook function is bundled for Lambda: the one definition that the CDK construct and the benchmark
- * use (see docs/adr/0008 and docs/adr/0046). esbuild, minified, CommonJS for Node 20; `@aws-sdk/*` is left to the
- * Lambda runtime, which ships the AWS SDK v3 (the function loads only the SQS client, and only to park a delivery).
+ * use (see docs/adr/0008, 0046 and 0066). esbuild, minified, CommonJS for Node 20, with the pinned AWS SDK inside
+ * (as `bundleAwsSDK` ships it in the other functions), taken from its ES modules so that esbuild keeps only the
+ * commands the function sends; it loads faster than the runtime's copy of the SDK or the SDK's CommonJS build
+ * (figures in docs/adr/0066).
  *
  * Two files come out: the handler (`index.js`) and, beside it, the configuration parser (`config-parser.js`: zod and
  * the schema, about 190 KB). The handler requires the parser only for a configuration that is not sealed
@@ -17,18 +19,19 @@ export const WEBHOOK_ENTRY = join(__dirname, 'index.ts');
 export const CONFIG_PARSER_ENTRY = join(__dirname, '..', '..', 'core', 'config', 'parse.ts');
 export const CONFIG_PARSER_FILE = 'config-parser.js';
 
-/** Modules the bundle does not contain: the Lambda runtime provides them. */
-export const WEBHOOK_EXTERNALS = ['@aws-sdk/*'];
-
-/** What the webhook's and the replay's bundles share: minified CommonJS for Node 20, the SDK from the runtime. */
-export const LAMBDA_BUNDLE_BASE = {
+/**
+ * Minified CommonJS for Node 20, everything inside (the AWS SDK too). `mainFields` puts a package's ES modules
+ * (`module`) before its CommonJS build (`main`), as NodejsFunction does for the other functions: the SDK's CommonJS
+ * build of a client is one file with every command and its schema, which esbuild cannot shake.
+ */
+const WEBHOOK_BUNDLE_BASE = {
   bundle: true,
   minify: true,
   sourcemap: false,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: WEBHOOK_EXTERNALS,
+  mainFields: ['module', 'main'],
   metafile: true,
   logLevel: 'silent',
 } as const satisfies BuildOptions;
@@ -123,8 +126,8 @@ export function webhookBuildOptions(outfile: string): BuildOptions & { outdir: s
     entryPoints: { [name]: WEBHOOK_ENTRY, [basename(CONFIG_PARSER_FILE, '.js')]: CONFIG_PARSER_ENTRY },
     outdir: dirname(outfile),
     entryNames: '[name]',
-    ...LAMBDA_BUNDLE_BASE,
-    external: [...WEBHOOK_EXTERNALS],
+    ...WEBHOOK_BUNDLE_BASE,
+    mainFields: [...WEBHOOK_BUNDLE_BASE.mainFields],
     plugins: [zodEnglishOnly, configParserApart, lazyMiddyStreams],
   };
 }

@@ -1,5 +1,5 @@
 import { createSecretsManagerClient, SecretsManagerWebhookSecrets } from '../../adapters/aws/secrets';
-import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { StaticWebhookSecrets } from '../../adapters/local/secrets';
 import { webhookSettings } from '../../adapters/settings';
 import type { ParkedDelivery } from '../../core/contracts/parking';
@@ -10,9 +10,10 @@ import { createWebhookHandler } from './handler';
  * The Lambda entry point. Settings are read once, at cold start: an invalid configuration fails the init with a
  * ConfigError that names the field, before any delivery is taken. The configuration is the sealed document the
  * construct bundles (validated at synth; zod is loaded only for a configuration that is not sealed).
- * StartExecution and GetSecretValue go through the small JSON-protocol client, made at cold start; the SDK's SQS
- * client is loaded only when a delivery must be parked, which a healthy function never does (docs/adr/0008,
- * docs/adr/0046).
+ * StartExecution and GetSecretValue go through the AWS SDK's clients, made at cold start (the first delivery needs
+ * both); the SQS client is made only when a delivery must be parked, which a healthy function never does
+ * (docs/adr/0008, docs/adr/0046, docs/adr/0066). Region, credentials and endpoints come from the environment as
+ * the SDK reads them.
  */
 const settings = webhookSettings();
 
@@ -21,7 +22,7 @@ function secretSource(): WebhookSecretSource {
     return new StaticWebhookSecrets({ current: settings.secrets.current, previous: settings.secrets.previous });
   }
   return new SecretsManagerWebhookSecrets(
-    createSecretsManagerClient({ region: settings.region }),
+    createSecretsManagerClient(),
     settings.secrets.secretId,
     settings.secrets.ttlSeconds * 1000,
   );
@@ -33,7 +34,7 @@ class LazySqsParkingQueue implements ParkingQueue {
 
   public async park(delivery: ParkedDelivery): Promise<void> {
     this.queue ??= import('../../adapters/aws/parking').then(
-      (aws) => new aws.SqsParkingQueue(aws.createSqsClient({ region: settings.region }), settings.parkingQueueUrl),
+      (aws) => new aws.SqsParkingQueue(aws.createSqsClient(), settings.parkingQueueUrl),
     );
     const queue = await this.queue;
     return queue.park(delivery);
@@ -43,10 +44,7 @@ class LazySqsParkingQueue implements ParkingQueue {
 export const handler = createWebhookHandler({
   config: settings.config,
   secrets: secretSource(),
-  workflow: new StepFunctionsWorkflowStarter(
-    createStepFunctionsClient({ region: settings.region, endpoint: settings.sfnEndpoint }),
-    settings.stateMachineArn,
-  ),
+  workflow: new StepFunctionsWorkflowStarter(createSfnClient(), settings.stateMachineArn),
   parking: new LazySqsParkingQueue(),
   maxBodyBytes: settings.maxBodyBytes,
 });

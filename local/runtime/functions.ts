@@ -1,7 +1,6 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type Database from 'better-sqlite3';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
-import type { AwsJsonClient } from '../../adapters/aws/aws-json';
 import { stepFunctionsStopper } from '../../adapters/aws/stopper';
 import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { describeExecutionReader } from '../../adapters/githost/execution-input';
@@ -43,8 +42,6 @@ import { LOCAL_RESOURCES } from './pipeline';
 export interface FunctionDependencies {
   readonly lambda: LambdaService;
   readonly sfn: SFNClient;
-  /** The webhook's own Step Functions client (the small JSON-protocol one it uses on AWS). */
-  readonly webhookSfn: AwsJsonClient;
   readonly stateMachineArn: string;
   readonly config: SteplineConfig;
   readonly webhookSecret: { current: string; previous: string | null };
@@ -137,7 +134,7 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
     createWebhookHandler({
       config: deps.config,
       secrets: new StaticWebhookSecrets(deps.webhookSecret),
-      workflow: new StepFunctionsWorkflowStarter(deps.webhookSfn, deps.stateMachineArn),
+      workflow: new StepFunctionsWorkflowStarter(deps.sfn, deps.stateMachineArn),
       parking: deps.parking,
       maxBodyBytes: deps.maxBodyBytes,
       ...o('stepline-webhook'),

@@ -6,23 +6,22 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
-import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
 import { SqliteApprovalStore } from '../../adapters/local/approvals-sqlite';
 import { SqliteParkingStore } from '../../adapters/local/parking';
 import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
 import { parseConfig, type SteplineConfig, validateConfig } from '../../core/config';
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
+import { type DrainSummary, drainParkingStore, replayDelivery } from '../../core/intake/replay';
 import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
 import { identityModeFromEnv } from '../../functions/approval/identity';
-import { type DrainSummary, drainParkingStore, replayDelivery } from '../../functions/replay/replay';
 import { type ClockMode, Engine, type HistoryEvent } from '../engine';
 import {
   type AwsApiAnswer,
   awsApiAnswer,
   buildRouter,
   inProcessAwsHandler,
-  inProcessAwsTransport,
   MetricsRegistry,
   type Router,
 } from '../server';
@@ -437,7 +436,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
     });
     // The functions' Step Functions calls (StartExecution, DescribeExecution, SendTask*, StopExecution) go through
-    // the SDK as on AWS, answered in process by the API the HTTP route serves (server/in-process.ts).
+    // the SDK as on AWS, answered in process by the API the HTTP route serves (server/in-process.ts). The webhook
+    // and the replay start executions with it too, as they do on AWS.
     let awsAnswer: AwsApiAnswer | null = null;
     const sfn = new SFNClient({
       region: REGION,
@@ -447,14 +447,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       requestHandler: inProcessAwsHandler(() => awsAnswer),
     });
     cleanups.push(() => sfn.destroy());
-    // The webhook and the replay start executions with the small client they use on AWS (aws-json.ts), answered in
-    // process the same way.
-    const webhookSfn = createStepFunctionsClient({
-      region: REGION,
-      endpoint: internalUrl,
-      credentials: { accessKeyId: 'stepline-local', secretAccessKey: 'stepline-local' },
-      transport: inProcessAwsTransport(() => awsAnswer),
-    });
 
     const invokeInOrder = new Map<string, Promise<unknown>>();
     cleanups.push(async () => {
@@ -659,7 +651,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const functions = registerFunctions({
       lambda,
       sfn,
-      webhookSfn,
       stateMachineArn,
       config,
       webhookSecret: { current: webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
@@ -701,7 +692,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
 
     const approvals = new ApprovalDesk(db, approvalStore, approvalKeys, stepFunctionsCallbacks(sfn), url);
-    const starter = new StepFunctionsWorkflowStarter(webhookSfn, stateMachineArn);
+    const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
     let replaying: Promise<DrainSummary> | null = null;
     const replay = async (name?: string): Promise<DrainSummary> => {
       if (name) {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { SqliteParkingStore } from '../../adapters/local/parking';
-import type { DrainSummary } from '../../functions/replay/replay';
+import type { DrainSummary } from '../../core/intake/replay';
 import type { HistoryEvent } from '../engine';
 import type { ApprovalDesk } from '../runtime/approvals';
 import type { StatesService } from '../runtime/states';

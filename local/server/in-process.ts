@@ -1,5 +1,4 @@
 import type { HttpHandlerOptions, HttpRequest, HttpResponse } from '@smithy/types';
-import type { AwsTransport } from '../../adapters/aws/aws-json';
 import { type AwsApiAnswer, MAX_AWS_REQUEST_BYTES } from './aws';
 
 /**
@@ -12,10 +11,9 @@ import { type AwsApiAnswer, MAX_AWS_REQUEST_BYTES } from './aws';
  * server's accept queue until the kernel dropped new ones, some for seconds (docs/adr/0086).
  *
  * The request handler below takes the place of the SDK's node-http-handler: the SDK still builds, signs and
- * retries the request and parses the answer (the same middleware stack a call to AWS goes through). The transport
- * does the same for the webhook's and the replay's own small JSON-protocol client (adapters/aws/aws-json.ts), the
- * client they use on AWS. Either way the request is answered by the same function that answers the HTTP route
- * (aws.ts), in a turn of the event loop of its own, as a network answer would come. Only the socket is gone.
+ * retries the request and parses the answer (the same middleware stack a call to AWS goes through). The request
+ * is answered by the same function that answers the HTTP route (aws.ts), in a turn of the event loop of its own, as
+ * a network answer would come. Only the socket is gone.
  */
 
 /** Not ready yet (the runtime is starting): answered as the HTTP server answers then, 503 with `Retry-After`. */
@@ -87,17 +85,5 @@ export function inProcessAwsHandler(answer: () => AwsApiAnswer | null): InProces
       return {};
     },
     destroy() {},
-  };
-}
-
-/** A transport of the small JSON-protocol client that answers through `answer()` (null while the runtime starts). */
-export function inProcessAwsTransport(answer: () => AwsApiAnswer | null): AwsTransport {
-  return async function answerInProcess(request) {
-    await nextTurn();
-    const api = answer();
-    const body = Buffer.from(request.body, 'utf8');
-    const target = request.headers['x-amz-target'] ?? '';
-    const out = api ? await api(target, body.length > MAX_AWS_REQUEST_BYTES ? null : body) : STARTING;
-    return { statusCode: out.status, headers: { ...out.headers }, body: out.body };
   };
 }

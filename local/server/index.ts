@@ -27,7 +27,7 @@ export {
   sendJson,
   sendText,
 } from './http';
-export { type InProcessAwsHandler, inProcessAwsHandler, inProcessAwsTransport } from './in-process';
+export { type InProcessAwsHandler, inProcessAwsHandler } from './in-process';
 export { DURATION_BUCKETS, MetricsRegistry } from './metrics';
 
 /**

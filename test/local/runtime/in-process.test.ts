@@ -1,11 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStepFunctionsClient } from '../../../adapters/aws/workflow';
 import type { Runtime } from '../../../local/runtime';
-import { awsApiAnswer, inProcessAwsTransport } from '../../../local/server';
 import { stateFileOf } from '../../../local/store';
 import { ENVIRONMENTS, REPOSITORY, sampleFiles } from './sample';
 import { deliver, githubPush, gitRepository, pipelineConfig, removeDir, startTestRuntime, waitFor } from './support';
@@ -105,29 +103,26 @@ describe("the runtime's calls to itself", () => {
   });
 });
 
-describe("the webhook's own Step Functions client in process", () => {
+describe("the webhook's StartExecution in process (the runtime's SDK client, as the webhook uses it)", () => {
   it('starts an execution, and gets the API errors named as over HTTP', async () => {
     // Prepare
-    const client = createStepFunctionsClient({
-      region: 'us-east-1',
-      endpoint: runtime.url,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      transport: inProcessAwsTransport(() => awsApiAnswer({ states: runtime.states, codebuild: runtime.codebuild })),
-    });
     const request = { stateMachineArn: runtime.stateMachineArn, name: 'in-process-start', input: '{"request":null}' };
 
     // Act
-    const started = await client.call<{ executionArn: string }>('StartExecution', request);
-    const refused = await client
-      .call('StartExecution', { ...request, input: '{"request":1}' })
+    const started = await runtime.sfn.send(new StartExecutionCommand(request));
+    const refused = await runtime.sfn
+      .send(new StartExecutionCommand({ ...request, input: '{"request":1}' }))
       .catch((error: Error) => error);
 
     // Assess
     expect(started.executionArn).toBe(
       `${runtime.stateMachineArn.replace(':stateMachine:', ':execution:')}:in-process-start`,
     );
-    expect(runtime.stores.executions.getExecution(started.executionArn)?.name).toBe('in-process-start');
-    expect(refused).toMatchObject({ name: 'ExecutionAlreadyExists', statusCode: 400, attempts: 1 });
+    expect(runtime.stores.executions.getExecution(started.executionArn!)?.name).toBe('in-process-start');
+    expect(refused).toMatchObject({
+      name: 'ExecutionAlreadyExists',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
   });
 });
 

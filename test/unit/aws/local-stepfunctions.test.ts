@@ -1,47 +1,55 @@
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../../adapters/aws/workflow';
+import { createSfnClient, StepFunctionsWorkflowStarter } from '../../../adapters/aws/workflow';
 import type { ExecutionInput } from '../../../core/intake/types';
 import type { Runtime } from '../../../local/runtime';
 import { removeDir, startTestRuntime, waitFor } from '../../local/runtime/support';
 
 /**
- * The webhook's JSON-protocol client against the local runtime's Step Functions API, as a webhook function
- * deployed with `SFN_ENDPOINT` pointing at `stepline start` calls it: a real server that parses `X-Amz-Target`,
- * answers awsJson 1.0 and names its errors as Step Functions does.
+ * The webhook's Step Functions client (the SDK's SFNClient, as `createSfnClient` makes it) against the local
+ * runtime's Step Functions API over HTTP, as a webhook function whose `AWS_ENDPOINT_URL_SFN` names `stepline start`
+ * calls it: a real server that parses `X-Amz-Target`, answers awsJson 1.0 and names its errors as Step Functions does.
  */
 
 let runtime: Runtime;
+let client: SFNClient;
 let stateMachineArn: string;
-
-const client = () =>
-  createStepFunctionsClient({
-    endpoint: runtime.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'stepline-local', secretAccessKey: 'stepline-local' },
-    maxAttempts: 1,
-  });
 
 const INPUT = { request: { provider: 'github' }, route: { environments: [] } } as unknown as ExecutionInput;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
-  const created = await client().call<{ stateMachineArn: string }>('CreateStateMachine', {
-    name: 'json-client-probe',
-    roleArn: 'arn:aws:iam::000000000000:role/test',
-    definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+  client = createSfnClient({
+    endpoint: runtime.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'stepline-local', secretAccessKey: 'stepline-local' },
+    maxAttempts: 1,
   });
-  stateMachineArn = created.stateMachineArn;
+  const created = await client.send(
+    new CreateStateMachineCommand({
+      name: 'sdk-client-probe',
+      roleArn: 'arn:aws:iam::000000000000:role/test',
+      definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+    }),
+  );
+  stateMachineArn = created.stateMachineArn!;
 }, 60_000);
 
 afterAll(async () => {
+  client?.destroy();
   await runtime.stop();
   removeDir(runtime.stateDir);
 });
 
-describe('the JSON-protocol client against the local Step Functions API', () => {
+describe("the webhook's Step Functions client against the local Step Functions API", () => {
   it('starts an execution that runs to its end', async () => {
     // Act
-    const result = await new StepFunctionsWorkflowStarter(client(), stateMachineArn).start({
+    const result = await new StepFunctionsWorkflowStarter(client, stateMachineArn).start({
       name: 'run-1',
       input: INPUT,
     });
@@ -49,10 +57,10 @@ describe('the JSON-protocol client against the local Step Functions API', () => 
     // Assess
     expect(result).toEqual({
       outcome: 'started',
-      executionArn: expect.stringMatching(/:execution:json-client-probe:run-1$/),
+      executionArn: expect.stringMatching(/:execution:sdk-client-probe:run-1$/),
     });
     const status = await waitFor('the end of run-1', async () => {
-      const out = await client().call<{ status: string }>('DescribeExecution', { executionArn: result.executionArn });
+      const out = await client.send(new DescribeExecutionCommand({ executionArn: result.executionArn }));
       return out.status === 'RUNNING' ? undefined : out.status;
     });
     expect(status).toBe('SUCCEEDED');
@@ -60,7 +68,7 @@ describe('the JSON-protocol client against the local Step Functions API', () => 
 
   it('answers duplicate when the name is taken by an execution with another input', async () => {
     // Prepare
-    const starter = new StepFunctionsWorkflowStarter(client(), stateMachineArn);
+    const starter = new StepFunctionsWorkflowStarter(client, stateMachineArn);
     await starter.start({ name: 'run-2', input: INPUT });
 
     // Act
@@ -72,14 +80,14 @@ describe('the JSON-protocol client against the local Step Functions API', () => 
 
   it('names the error of a call the API refuses, as Step Functions does', async () => {
     // Act
-    const error = await client()
-      .call('StartExecution', { stateMachineArn: `${stateMachineArn}-missing`, name: 'x', input: '{}' })
+    const error = await client
+      .send(new StartExecutionCommand({ stateMachineArn: `${stateMachineArn}-missing`, name: 'x', input: '{}' }))
       .then(
         () => null,
-        (e: Error) => e,
+        (e: unknown) => e,
       );
 
     // Assess
-    expect(error).toMatchObject({ name: 'StateMachineDoesNotExist', statusCode: 400 });
+    expect(error).toMatchObject({ name: 'StateMachineDoesNotExist', $metadata: { httpStatusCode: 400 } });
   });
 });

@@ -2,12 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  awsEnvironmentCredentials,
-  loadPipelineConfig,
-  replaySettings,
-  webhookSettings,
-} from '../../../adapters/settings';
+import { loadPipelineConfig, replaySettings, webhookSettings } from '../../../adapters/settings';
 import { parseConfig, type SteplineConfig, sealConfig } from '../../../core/config';
 import { ConfigError } from '../../../core/errors';
 
@@ -166,26 +161,6 @@ describe('loading a sealed configuration', () => {
   });
 });
 
-describe('AWS credentials in the environment', () => {
-  it.each([
-    [
-      'all three, as Lambda sets them',
-      { AWS_ACCESS_KEY_ID: 'ASIA1', AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't' },
-      { accessKeyId: 'ASIA1', secretAccessKey: 's', sessionToken: 't' },
-    ],
-    [
-      'long-term keys without a token',
-      { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SECRET_ACCESS_KEY: 's' },
-      { accessKeyId: 'AKIA1', secretAccessKey: 's', sessionToken: null },
-    ],
-    ['a key id without its secret', { AWS_ACCESS_KEY_ID: 'AKIA1', AWS_SESSION_TOKEN: 't' }, null],
-    ['none', {}, null],
-  ])('reads %s', (_name, env, credentials) => {
-    // Act + Assess
-    expect(awsEnvironmentCredentials(env)).toEqual(credentials);
-  });
-});
-
 describe('the webhook function settings', () => {
   const env = {
     STEPLINE_CONFIG: INLINE,
@@ -205,8 +180,6 @@ describe('the webhook function settings', () => {
       secrets: { kind: 'static', current: 'current', previous: null },
       maxBodyBytes: 4 * 1024 * 1024,
       parkingQueueUrl: QUEUE,
-      region: 'eu-west-1',
-      sfnEndpoint: null,
     });
   });
 
@@ -228,7 +201,7 @@ describe('the webhook function settings', () => {
     [{ WEBHOOK_SECRET: undefined }, /^WEBHOOK_SECRET_ARN: is not set, and neither is WEBHOOK_SECRET/],
     [{ WEBHOOK_MAX_BODY_BYTES: 'lots' }, /^WEBHOOK_MAX_BODY_BYTES: must be a positive whole number, got "lots"/],
     [{ PARKING_QUEUE_URL: undefined }, /^PARKING_QUEUE_URL: is not set/],
-    [{ SFN_ENDPOINT: 'localhost' }, /^SFN_ENDPOINT: must be a URL/],
+    [{ PARKING_QUEUE_URL: 'stepline-parking' }, /^PARKING_QUEUE_URL: must be a URL/],
   ])('fails at start naming the variable (%j)', (change, message) => {
     // Act
     const error = thrown(() => webhookSettings({ ...env, ...change }));
@@ -238,11 +211,21 @@ describe('the webhook function settings', () => {
     expect(error.issues[0]!.path).toBe(error.message.split(':')[0]);
   });
 
-  it('reads the replay settings, with the endpoint override', () => {
+  it('leaves the region and any endpoint override to the SDK, which reads them from the environment itself', () => {
     // Act
-    const settings = replaySettings({ STATE_MACHINE_ARN: ARN, SFN_ENDPOINT: 'http://127.0.0.1:8080' });
+    const settings = webhookSettings({ ...env, AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:8080' });
 
     // Assess
-    expect(settings).toEqual({ stateMachineArn: ARN, region: null, sfnEndpoint: 'http://127.0.0.1:8080' });
+    expect(Object.keys(settings).sort()).toEqual(
+      ['config', 'maxBodyBytes', 'parkingQueueUrl', 'secrets', 'stateMachineArn'].sort(),
+    );
+  });
+
+  it('reads the replay settings', () => {
+    // Act
+    const settings = replaySettings({ STATE_MACHINE_ARN: ARN, AWS_REGION: 'eu-west-1' });
+
+    // Assess
+    expect(settings).toEqual({ stateMachineArn: ARN });
   });
 });

@@ -1,19 +1,29 @@
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
+import { createSfnClient, executionArnOf, StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
 import { SqliteParkingStore } from '../../../../adapters/local/parking';
 import type { ParkedDelivery } from '../../../../core/contracts/parking';
 import { Intake } from '../../../../core/intake/intake';
 import type { StartRequest, StartResult } from '../../../../core/intake/ports';
+import { drainParkingStore } from '../../../../core/intake/replay';
 import { createReplayHandler } from '../../../../functions/replay/handler';
-import { drainParkingStore } from '../../../../functions/replay/replay';
-import { awsError, type FakeAwsJsonServer, startedExecution, startFakeAwsJson } from '../../aws/fake-aws-json';
+import { MOTO_CREDENTIALS, MOTO_REGION } from '../../../support/moto/clients';
+import { type MotoServer, startMoto } from '../../../support/moto/server';
+import { awsError, startedExecution, stubHttp } from '../../aws/stub-http';
 import { CONFIG, githubDelivery, githubPush } from '../../intake/support';
 import { CONTEXT, captureStdout, jsonLines } from '../webhook/support';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
-/** Step Functions: a fake endpoint over real HTTP on 127.0.0.1, called through the replay's own client. */
-let sfn: FakeAwsJsonServer;
+/** Step Functions: moto_server's, through the SDK's client as on Lambda (the state machine in its default account). */
+let moto: MotoServer;
+let sfn: SFNClient;
 
 /** A parked delivery made the way the webhook makes one: a real push, verified, routed and named. */
 function parked(deliveryId: string, parkedAt = '2026-11-26T03:00:00.000Z'): ParkedDelivery {
@@ -46,23 +56,28 @@ function record(messageId: string, body: string): SQSRecord {
   };
 }
 
-function replayHandler() {
-  const client = createStepFunctionsClient({
-    endpoint: sfn.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    sleep: async () => undefined,
-  });
+function replayHandler(client: SFNClient = sfn) {
   return createReplayHandler({ workflow: new StepFunctionsWorkflowStarter(client, STATE_MACHINE_ARN) });
 }
 
 beforeAll(async () => {
-  sfn = await startFakeAwsJson(startedExecution);
-});
+  moto = await startMoto();
+  sfn = createSfnClient({ endpoint: moto.endpoint, region: MOTO_REGION, credentials: { ...MOTO_CREDENTIALS } });
+}, 30_000);
 afterAll(async () => {
-  await sfn.close();
+  sfn?.destroy();
+  await moto?.stop();
 });
-beforeEach(() => sfn.reset());
+beforeEach(async () => {
+  await moto.reset();
+  await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'stepline-pipeline',
+      roleArn: 'arn:aws:iam::123456789012:role/stepline-pipeline',
+      definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+    }),
+  );
+});
 
 describe('the replay function (SQS)', () => {
   it('starts each parked delivery again under its execution name', async () => {
@@ -75,15 +90,18 @@ describe('the replay function (SQS)', () => {
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
-    const [start] = sfn.calls('StartExecution');
-    expect(start!.body['name']).toBe(delivery.name);
-    expect(JSON.parse(String(start!.body['input']))).toEqual(delivery.input);
+    const execution = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: executionArnOf(STATE_MACHINE_ARN, delivery.name) }),
+    );
+    expect(JSON.parse(execution.input!)).toEqual(delivery.input);
   });
 
   it('treats a delivery that had started after all as done, not as a second run', async () => {
-    // Prepare
-    sfn.respond(() => awsError(400, 'ExecutionAlreadyExists', 'exists'));
-    const event: SQSEvent = { Records: [record('m-1', JSON.stringify(parked('d-1')))] };
+    // Prepare: the first StartExecution succeeded after all, and its execution has run to its end.
+    const delivery = parked('d-1');
+    const event: SQSEvent = { Records: [record('m-1', JSON.stringify(delivery))] };
+    await captureStdout(() => replayHandler()(event, CONTEXT));
+    await sfn.send(new StopExecutionCommand({ executionArn: executionArnOf(STATE_MACHINE_ARN, delivery.name) }));
 
     // Act
     const { result, output } = await captureStdout(() => replayHandler()(event, CONTEXT));
@@ -97,9 +115,16 @@ describe('the replay function (SQS)', () => {
     // Prepare
     const ok = parked('d-ok');
     const stuck = parked('d-stuck');
-    sfn.respond((request) =>
+    // Throttling, which moto does not produce: HTTP stubbed under the SDK's client, its retries with no wait.
+    const http = stubHttp((request) =>
       request.body['name'] === ok.name ? startedExecution(request) : awsError(400, 'ThrottlingException', 'slow down'),
     );
+    const throttled = createSfnClient({
+      region: MOTO_REGION,
+      credentials: { ...MOTO_CREDENTIALS },
+      requestHandler: http.requestHandler,
+      retryStrategy: new ConfiguredRetryStrategy(3, 0),
+    });
     const event: SQSEvent = {
       Records: [
         record('m-ok', JSON.stringify(ok)),
@@ -109,10 +134,16 @@ describe('the replay function (SQS)', () => {
     };
 
     // Act
-    const { result, output } = await captureStdout(() => replayHandler()(event, CONTEXT));
+    const { result, output } = await captureStdout(() => replayHandler(throttled)(event, CONTEXT));
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-stuck' }, { itemIdentifier: 'm-bad' }] });
+    expect(http.calls('StartExecution').map((r) => r.body['name'])).toEqual([
+      ok.name,
+      stuck.name,
+      stuck.name,
+      stuck.name,
+    ]);
     const lines = jsonLines(output);
     expect(lines.find((l) => l['message'] === 'parked delivery still cannot start: it stays parked')).toMatchObject({
       executionName: stuck.name,
@@ -196,23 +227,5 @@ describe('the replay of the local parking store (SQLite)', () => {
     expect(summary).toMatchObject({ started: 0, failed: 1 });
     expect(await store.list(10)).toEqual([delivery]);
     expect(store.stats()).toEqual({ parked: 1, failedAttempts: 1 });
-  });
-});
-
-describe('the replay bundle', () => {
-  it('builds, leaving the AWS SDK to the runtime', async () => {
-    // Prepare
-    const { build } = await import('esbuild');
-    const { replayBuildOptions } = await import('../../../../functions/replay/bundle');
-    const { join } = await import('node:path');
-    const out = join(__dirname, '../../../../node_modules/.cache/stepline-test/replay.js');
-
-    // Act
-    const result = await build({ ...replayBuildOptions(out), write: false });
-
-    // Assess
-    const inputs = Object.keys(result.metafile!.inputs);
-    expect(inputs.some((file) => file.includes('node_modules/@aws-sdk/'))).toBe(false);
-    expect(inputs.some((file) => file.endsWith('functions/replay/handler.ts'))).toBe(true);
   });
 });

@@ -3,16 +3,19 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateStateMachineCommand, DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSfnClient, executionArnOf } from '../../../../adapters/aws/workflow';
 import { sealConfig, validateConfig } from '../../../../core/config';
 import { CONFIG_PARSER_FILE, webhookBuildOptions } from '../../../../functions/webhook/bundle';
-import { type FakeAwsJsonServer, startedExecution, startFakeAwsJson } from '../../aws/fake-aws-json';
+import { MOTO_CREDENTIALS, MOTO_REGION } from '../../../support/moto/clients';
+import { type MotoServer, startMoto } from '../../../support/moto/server';
 import { githubDelivery, githubExample, githubPush, SECRET } from '../../intake/support';
 import { apiEvent } from './support';
 
 const ROOT = join(__dirname, '../../../..');
-// Inside the project, so that the AWS SDK (external, as on Lambda) resolves from node_modules.
+// Inside the project, as the other build outputs of the tests.
 const OUT = join(ROOT, 'node_modules', '.cache', 'stepline-test', 'webhook.js');
 const PARSER = join(OUT, '..', CONFIG_PARSER_FILE);
 const ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
@@ -29,7 +32,7 @@ const RAW_CONFIG = {
   ],
 };
 
-/** What the bundle loaded: whether zod ran, which files and SDK packages it required, which Node internals. */
+/** What the bundle loaded: whether zod ran, which files it required, which Node internals. */
 interface Loaded {
   readonly zod: boolean;
   readonly files: string[];
@@ -71,34 +74,48 @@ async function runBundle(
 }
 
 describe('the bundled webhook function', () => {
-  let sfn: FakeAwsJsonServer;
+  let moto: MotoServer;
+  let sfn: SFNClient;
   let sealedPath: string;
 
   beforeAll(async () => {
     mkdirSync(join(OUT, '..'), { recursive: true });
     await build(webhookBuildOptions(OUT));
-    sfn = await startFakeAwsJson(startedExecution);
+    moto = await startMoto();
+    sfn = createSfnClient({ endpoint: moto.endpoint, region: MOTO_REGION, credentials: { ...MOTO_CREDENTIALS } });
     const dir = mkdtempSync(join(tmpdir(), 'stepline-bundle-'));
     sealedPath = join(dir, 'stepline.config.json');
     writeFileSync(sealedPath, JSON.stringify(sealConfig(validateConfig(RAW_CONFIG, 'test'))));
   }, 60_000);
 
   afterAll(async () => {
-    await sfn.close();
+    sfn?.destroy();
+    await moto?.stop();
   });
 
-  beforeEach(() => sfn.reset());
+  beforeEach(async () => {
+    await moto.reset();
+    await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'stepline-pipeline',
+        roleArn: 'arn:aws:iam::123456789012:role/stepline-pipeline',
+        definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+      }),
+    );
+  });
 
   const env = (config: string) => ({
     STEPLINE_CONFIG: config,
     STATE_MACHINE_ARN: ARN,
     WEBHOOK_SECRET: SECRET,
     PARKING_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/stepline-parking',
-    SFN_ENDPOINT: sfn.url,
-    AWS_REGION: 'eu-west-1',
+    // The SDK's own endpoint variable: what a function pointed at a stand-in sets (moto here).
+    AWS_ENDPOINT_URL_SFN: moto.endpoint,
+    AWS_REGION: MOTO_REGION,
     AWS_ACCESS_KEY_ID: 'ASIATEST',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_SESSION_TOKEN: 'session',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
 
@@ -114,7 +131,7 @@ describe('the bundled webhook function', () => {
     expect(parserFile).not.toContain('Ungültige Eingabe');
   });
 
-  it('loads with a sealed configuration without zod, the parser, the AWS SDK or web streams', async () => {
+  it('loads with a sealed configuration from its one file (the SDK inside), without zod, the parser or web streams', async () => {
     // Act
     const { loaded } = await runBundle(env(sealedPath));
 
@@ -146,7 +163,7 @@ describe('the bundled webhook function', () => {
     ['sealed', () => sealedPath],
     ['raw', () => JSON.stringify(RAW_CONFIG)],
   ])(
-    'starts an execution through the Step Functions endpoint it is given (%s configuration)',
+    'starts an execution through the Step Functions endpoint in AWS_ENDPOINT_URL_SFN (%s configuration)',
     async (_name, config) => {
       // Act
       const { result } = await runBundle(
@@ -157,13 +174,10 @@ describe('the bundled webhook function', () => {
       // Assess
       expect(result!.statusCode).toBe(202);
       expect(JSON.parse(result!.body)).toMatchObject({ status: 'started', name: 'Codertocat-Hello-World-6113728-b-1' });
-      const [start] = sfn.calls('StartExecution');
-      expect(start).toMatchObject({
-        target: 'AWSStepFunctions.StartExecution',
-        body: { stateMachineArn: ARN, name: 'Codertocat-Hello-World-6113728-b-1' },
-        headers: { 'x-amz-security-token': 'session' },
-      });
-      expect(start!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIATEST\/\d{8}\/eu-west-1\/states\//);
+      const execution = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: executionArnOf(ARN, 'Codertocat-Hello-World-6113728-b-1') }),
+      );
+      expect(execution).toMatchObject({ stateMachineArn: ARN, status: 'RUNNING' });
     },
   );
 });

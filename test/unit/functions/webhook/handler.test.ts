@@ -1,14 +1,23 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SqsParkingQueue } from '../../../../adapters/aws/parking';
-import { createStepFunctionsClient, StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSqsClient, SqsParkingQueue } from '../../../../adapters/aws/parking';
+import { createSfnClient, StepFunctionsWorkflowStarter } from '../../../../adapters/aws/workflow';
 import { StaticWebhookSecrets } from '../../../../adapters/local/secrets';
 import type { ParkedDelivery } from '../../../../core/contracts/parking';
 import { SecretsUnavailableError } from '../../../../core/intake/errors';
 import type { ExecutionInput } from '../../../../core/intake/types';
 import { createWebhookHandler, type WebhookDependencies } from '../../../../functions/webhook/handler';
-import { awsError, type FakeAwsJsonServer, startedExecution, startFakeAwsJson } from '../../aws/fake-aws-json';
+import { MOTO_CREDENTIALS, MOTO_REGION } from '../../../support/moto/clients';
+import { type MotoServer, startMoto } from '../../../support/moto/server';
+import { awsError, type StubAnswer, stubHttp } from '../../aws/stub-http';
 import {
   bitbucketDelivery,
   CONFIG,
@@ -23,36 +32,62 @@ import {
 import { apiEvent, CONTEXT, captureStdout, jsonLines } from './support';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:stepline-pipeline';
-const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/stepline-parking';
 const EXECUTION_NAME = 'Codertocat-Hello-World-6113728-72d3162e-cc78-11e3-81ab-4c9367dc0958';
 const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:stepline-pipeline:${EXECUTION_NAME}`;
 
-// Step Functions is a fake endpoint over real HTTP on 127.0.0.1, called through the webhook's own client (signed,
-// retried: with no wait between attempts, so that the throttled cases stay fast). SQS keeps the SDK, mocked.
-let sfn: FakeAwsJsonServer;
-const sqs = mockClient(SQSClient);
+// Step Functions and SQS are moto_server's (the state machine and the parking queue created in its default account
+// and region, which the ARNs above name), reached through the SDK's clients as on Lambda. Throttling and a 5xx,
+// which moto does not produce, come from HTTP stubbed under the SDK's Step Functions client (its retries with no
+// wait between attempts).
+let moto: MotoServer;
+let sfn: SFNClient;
+let sqs: SQSClient;
+let queueUrl: string;
 
-function workflow() {
-  const client = createStepFunctionsClient({
-    endpoint: sfn.url,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    sleep: async () => undefined,
-  });
-  return new StepFunctionsWorkflowStarter(client, STATE_MACHINE_ARN);
+function motoConfig() {
+  return { endpoint: moto.endpoint, region: MOTO_REGION, credentials: { ...MOTO_CREDENTIALS } };
 }
 
-/** The StartExecution requests the fake Step Functions received, their bodies as the API takes them. */
-function starts(): Array<{ stateMachineArn: string; name: string; input: string }> {
-  return sfn.calls('StartExecution').map((r) => r.body as { stateMachineArn: string; name: string; input: string });
+/** A workflow starter whose StartExecution is answered, attempt by attempt, with `answers`. */
+function stubbedWorkflow(...answers: StubAnswer[]) {
+  const http = stubHttp(() => {
+    throw new Error('the stubbed Step Functions has no answer left');
+  });
+  http.enqueue(...answers);
+  const client = createSfnClient({
+    region: MOTO_REGION,
+    credentials: { ...MOTO_CREDENTIALS },
+    requestHandler: http.requestHandler,
+    retryStrategy: new ConfiguredRetryStrategy(3, 0),
+  });
+  return { http, workflow: new StepFunctionsWorkflowStarter(client, STATE_MACHINE_ARN) };
+}
+
+/** The executions moto holds, oldest name first, with their input as the API takes it. */
+async function starts(): Promise<Array<{ name: string; input: string; status: string }>> {
+  const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN }));
+  const described = await Promise.all(
+    (executions ?? []).map((e) => sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))),
+  );
+  return described
+    .map((e) => ({ name: e.name!, input: e.input!, status: e.status! }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The deliveries parked in the moto queue. */
+async function parkedMessages() {
+  const { Messages } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ['All'], MaxNumberOfMessages: 10 }),
+  );
+  return Messages ?? [];
 }
 
 function handler(overrides: Partial<WebhookDependencies> = {}) {
   return createWebhookHandler({
     config: CONFIG,
     secrets: new StaticWebhookSecrets(SECRETS),
-    workflow: workflow(),
-    parking: new SqsParkingQueue(new SQSClient({ region: 'eu-west-1' }), QUEUE_URL),
+    workflow: new StepFunctionsWorkflowStarter(sfn, STATE_MACHINE_ARN),
+    parking: new SqsParkingQueue(sqs, queueUrl),
     now: () => new Date('2026-11-26T03:00:00Z'),
     ...overrides,
   });
@@ -64,20 +99,27 @@ async function invoke(h: ReturnType<typeof handler>, event: ReturnType<typeof ap
 }
 
 beforeAll(async () => {
-  sfn = await startFakeAwsJson(startedExecution);
-});
+  moto = await startMoto();
+  sfn = createSfnClient(motoConfig());
+  sqs = createSqsClient(motoConfig());
+}, 30_000);
 
 afterAll(async () => {
-  await sfn.close();
+  sfn?.destroy();
+  sqs?.destroy();
+  await moto?.stop();
 });
 
-beforeEach(() => {
-  sfn.reset();
-  sqs.reset();
-});
-
-afterEach(() => {
-  sqs.reset();
+beforeEach(async () => {
+  await moto.reset();
+  await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'stepline-pipeline',
+      roleArn: 'arn:aws:iam::123456789012:role/stepline-pipeline',
+      definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }),
+    }),
+  );
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'stepline-parking' }))).QueueUrl!;
 });
 
 describe('the webhook function', () => {
@@ -88,13 +130,12 @@ describe('the webhook function', () => {
     // Assess
     expect(response.status).toBe(202);
     expect(response.body).toEqual({ status: 'started', executionArn: EXECUTION_ARN, name: EXECUTION_NAME });
-    expect(starts()).toHaveLength(1);
-    const { stateMachineArn, name, input } = starts()[0]!;
-    expect({ stateMachineArn, name }).toEqual({ stateMachineArn: STATE_MACHINE_ARN, name: EXECUTION_NAME });
-    const executionInput = JSON.parse(input!) as ExecutionInput;
+    const started = await starts();
+    expect(started.map((s) => s.name)).toEqual([EXECUTION_NAME]);
+    const executionInput = JSON.parse(started[0]!.input) as ExecutionInput;
     expect(executionInput.request).toMatchObject({ provider: 'github', ref: { fullName: 'refs/heads/master' } });
     expect(executionInput.route.environments.map((e) => e.name)).toEqual(['staging', 'production']);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(await parkedMessages()).toHaveLength(0);
   });
 
   it('logs with the delivery keys and counts the delivery as accepted', async () => {
@@ -133,12 +174,28 @@ describe('the webhook function', () => {
     }
   });
 
-  it('answers 200 duplicate when Step Functions says the execution already exists', async () => {
+  it('answers 202 with the same execution to a redelivery while that execution runs, and starts nothing new', async () => {
     // Prepare
-    sfn.respond(() => awsError(400, 'ExecutionAlreadyExists', 'Execution Already Exists'));
+    const delivery = apiEvent(githubDelivery('push', githubPush()));
+    await invoke(handler(), delivery);
 
     // Act
-    const response = await invoke(handler(), apiEvent(githubDelivery('push', githubPush())));
+    const response = await invoke(handler(), delivery);
+
+    // Assess
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ status: 'started', executionArn: EXECUTION_ARN, name: EXECUTION_NAME });
+    expect(await starts()).toEqual([expect.objectContaining({ name: EXECUTION_NAME, status: 'RUNNING' })]);
+  });
+
+  it('answers 200 duplicate to a redelivery once the execution has closed (ExecutionAlreadyExists)', async () => {
+    // Prepare
+    const delivery = apiEvent(githubDelivery('push', githubPush()));
+    await invoke(handler(), delivery);
+    await sfn.send(new StopExecutionCommand({ executionArn: EXECUTION_ARN }));
+
+    // Act
+    const response = await invoke(handler(), delivery);
 
     // Assess
     expect(response.status).toBe(200);
@@ -149,7 +206,7 @@ describe('the webhook function', () => {
       name: EXECUTION_NAME,
     });
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ duplicate: 1 });
-    expect(starts()).toHaveLength(1);
+    expect(await starts()).toEqual([expect.objectContaining({ name: EXECUTION_NAME, status: 'ABORTED' })]);
   });
 
   it('answers 202 ignored with the reason when no route wants the event, and starts nothing', async () => {
@@ -166,49 +223,49 @@ describe('the webhook function', () => {
       code: 'ref_not_configured',
       reason: 'branch wip matches no configured branches pattern',
     });
-    expect(starts()).toHaveLength(0);
+    expect(await starts()).toHaveLength(0);
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ ignored: 1 });
   });
 
   it('parks the delivery and answers 202 queued when StartExecution is still throttled after three attempts', async () => {
     // Prepare
-    sfn.respond(() => awsError(400, 'ThrottlingException', 'Rate exceeded'));
-    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+    const throttled = awsError(400, 'ThrottlingException', 'Rate exceeded');
+    const { http, workflow } = stubbedWorkflow(throttled, throttled, throttled);
 
     // Act
-    const response = await invoke(handler(), apiEvent(githubDelivery('push', githubPush())));
+    const response = await invoke(handler({ workflow }), apiEvent(githubDelivery('push', githubPush())));
 
     // Assess
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({ status: 'queued', name: EXECUTION_NAME });
-    const sent = sqs.commandCalls(SendMessageCommand);
+    const sent = await parkedMessages();
     expect(sent).toHaveLength(1);
-    const message = sent[0]!.args[0].input;
-    expect(message.QueueUrl).toBe(QUEUE_URL);
+    const message = sent[0]!;
     expect(message.MessageAttributes).toMatchObject({
       deliveryId: { DataType: 'String', StringValue: '72d3162e-cc78-11e3-81ab-4c9367dc0958' },
       provider: { DataType: 'String', StringValue: 'github' },
     });
-    const parked = JSON.parse(message.MessageBody!) as ParkedDelivery;
+    const parked = JSON.parse(message.Body!) as ParkedDelivery;
     expect(parked).toMatchObject({
       version: 1,
       name: EXECUTION_NAME,
       parkedAt: '2026-11-26T03:00:00.000Z',
-      reason: expect.stringContaining('ThrottlingException'),
+      reason: expect.stringContaining('ThrottlingException: Rate exceeded (HTTP 400, 3 attempts)'),
     });
-    expect(starts()).toHaveLength(3);
-    const started = JSON.parse(starts()[0]!.input);
-    expect(parked.input).toEqual(started);
+    const attempts = http.calls('StartExecution');
+    expect(attempts).toHaveLength(3);
+    expect(parked.input).toEqual(JSON.parse(String(attempts[0]!.body['input'])));
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ queued: 1 });
   });
 
   it('answers 503 when the delivery can be neither started nor parked', async () => {
     // Prepare
-    sfn.respond(() => awsError(503, 'ServiceUnavailable', 'down'));
-    sqs.on(SendMessageCommand).rejects(new Error('queue unavailable'));
+    const down = awsError(503, 'ServiceUnavailable', 'down');
+    const { workflow } = stubbedWorkflow(down, down, down);
+    const parking = new SqsParkingQueue(sqs, `${moto.endpoint}/123456789012/stepline-deleted`);
 
     // Act
-    const response = await invoke(handler(), apiEvent(githubDelivery('push', githubPush())));
+    const response = await invoke(handler({ workflow, parking }), apiEvent(githubDelivery('push', githubPush())));
 
     // Assess
     expect(response.status).toBe(503);
@@ -226,7 +283,7 @@ describe('the webhook function', () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ status: 'pong', provider: 'github' });
-    expect(starts()).toHaveLength(0);
+    expect(await starts()).toHaveLength(0);
   });
 
   it('starts a short skipped run and answers 202 skipped with the contexts a path filter spared', async () => {
@@ -257,8 +314,9 @@ describe('the webhook function', () => {
       executionArn: EXECUTION_ARN,
       name: expect.any(String),
     });
-    expect(starts()).toHaveLength(1);
-    const input = JSON.parse(starts()[0]!.input);
+    const started = await starts();
+    expect(started).toHaveLength(1);
+    const input = JSON.parse(started[0]!.input);
     expect(input.skip).toEqual({ reason: 'skipped: no changes under services/**' });
     expect(input.route.environments.map((e: { name: string }) => e.name)).toEqual(['staging', 'production']);
   });
@@ -293,7 +351,7 @@ describe('the webhook function', () => {
       expect.stringMatching(/^acme-payments-4b825dc-abc-2-[0-9a-f]{10}$/),
     ]);
     expect(response.body.results.map((r: { status: string }) => r.status)).toEqual(['started', 'started']);
-    expect(starts().map((s) => s.name)).toEqual(names);
+    expect((await starts()).map((s) => s.name)).toEqual([...names].sort());
   });
 });
 
@@ -321,7 +379,7 @@ describe('the webhook function refuses bad requests with clear JSON', () => {
     expect(response.status).toBe(status);
     expect(response.body).toEqual({ error: code, message: expect.any(String) });
     expect(response.lines.find((l) => '_aws' in l)).toMatchObject({ rejected: 1, reason: code });
-    expect(starts()).toHaveLength(0);
+    expect(await starts()).toHaveLength(0);
   });
 
   it('refuses a base64 body over the limit with 413 without decoding or hashing it', async () => {
