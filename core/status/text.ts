@@ -14,11 +14,6 @@ export function truncate(text: string, max: number): string {
     .trimEnd()}…`;
 }
 
-/** The first seven hex digits of a commit, as people quote them. */
-export function shortSha(sha: string): string {
-  return sha.slice(0, 7);
-}
-
 /** "1 test suite", "2 test suites". */
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

@@ -27,9 +27,6 @@ import { ignore, PONG, proceed, type Verdict } from '../verdict';
  * ping: its test merge request events carry no `action` and are answered as one.
  */
 
-/** GitLab lists at most this many commits in a push (`total_commits_count` says how many there were). */
-export const GITLAB_MAX_PUSH_COMMITS = 20;
-
 function repositoryOf(payload: Json): RepositoryInfo {
   const project = child(payload, 'project', 'project');
   return {
@@ -49,6 +46,7 @@ function push(delivery: Admitted, payload: Json): Verdict<readonly PipelineReque
   const commitSha = optionalSha(payload, 'checkout_sha', 'checkout_sha') ?? sha(payload, 'after', 'after');
   const before = optionalSha(payload, 'before', 'before');
   const commits = optionalArray(payload, 'commits', 'commits') ?? [];
+  // GitLab lists at most 20 commits in a push; `total_commits_count` says how many there were.
   const total = typeof payload['total_commits_count'] === 'number' ? payload['total_commits_count'] : commits.length;
   const changed = collectChangedPaths(commits, 'commits');
   const head = commits.find((c) => (c as Json)?.['id'] === commitSha) as Json | undefined;

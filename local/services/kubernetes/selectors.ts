@@ -97,17 +97,6 @@ export function requirementsOf(selector: JsonObject | undefined): Requirement[] 
   return out;
 }
 
-export function formatRequirements(requirements: readonly Requirement[]): string {
-  return requirements
-    .map((r) => {
-      if (r.op === 'eq') return `${r.key}=${r.value}`;
-      if (r.op === 'neq') return `${r.key}!=${r.value}`;
-      if (r.op === 'in' || r.op === 'notin') return `${r.key} ${r.op} (${r.values.join(',')})`;
-      return r.op === 'exists' ? r.key : `!${r.key}`;
-    })
-    .join(',');
-}
-
 export function matchesFields(object: JsonObject, selector: string): boolean {
   return terms(selector).every((term) => {
     const m = /^([^!=]+)(==|=|!=)(.*)$/.exec(term);
