@@ -1,6 +1,9 @@
 /**
- * Names of the environment variables that Stepline's functions read. The CDK constructs set them and
- * `adapters/settings.ts` (the one module that reads the environment) reads them: both import these names from here.
+ * Names of the environment variables of the webhook and replay functions, and of the approval pages' sign-in. The
+ * CDK constructs set them and each function's settings module reads them (ADR 0014): both import these names from
+ * here. The other functions' names live in their areas' contracts, read the same way: `COORDINATION_ENV`
+ * (core/coordination), `DEPLOY_ENVIRONMENT_VARIABLES` (core/deploy), `STATUS_ENV` (core/status), `APPROVAL_ENV`
+ * (core/approval). Nowhere else is a variable named by a string literal.
  *
  * The AWS SDK's own variables are not here: its clients read the region (`AWS_REGION`, which Lambda sets), the
  * credentials and any endpoint override (`AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`,
