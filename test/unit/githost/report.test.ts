@@ -1,10 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpHostTransport } from '../../../adapters/githost/http';
 import { gitHostSettings, transportFor } from '../../../adapters/githost/settings';
 import { StaticTokenSource } from '../../../adapters/githost/tokens';
-import { SecretsManagerTokenSource } from '../../../adapters/githost/tokens-secrets-manager';
 import type { Provider } from '../../../core/config/schema';
 import type { StatusEvent } from '../../../core/status/contracts';
 import { ConsoleLinks } from '../../../core/status/links';
@@ -383,66 +380,5 @@ describe('settings and credentials', () => {
       gitlab: 'https://gitlab.com/api/v4',
       bitbucket: 'https://api.bitbucket.org/2.0',
     });
-  });
-
-  it('reads the tokens secret once and serves every provider from the cache', async () => {
-    // Prepare
-    const sm = mockClient(SecretsManagerClient);
-    sm.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({
-        github: 'ghp_1',
-        gitlab: 'glpat-2',
-        bitbucket: { username: 'bot', appPassword: 'pw' },
-      }),
-    });
-    const source = new SecretsManagerTokenSource({
-      client: new SecretsManagerClient({}),
-      secretId: 'stepline/githost',
-    });
-
-    // Act
-    const credentials = await Promise.all([
-      source.credential('github'),
-      source.credential('gitlab'),
-      source.credential('bitbucket'),
-      source.credential('github'),
-    ]);
-
-    // Assess
-    expect(credentials).toEqual([
-      { scheme: 'bearer', token: 'ghp_1' },
-      { scheme: 'private-token', token: 'glpat-2' },
-      { scheme: 'basic', username: 'bot', password: 'pw' },
-      { scheme: 'bearer', token: 'ghp_1' },
-    ]);
-    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-    sm.restore();
-  });
-
-  it('reads the secret again once its time in the cache is over', async () => {
-    // Prepare
-    const sm = mockClient(SecretsManagerClient);
-    sm.on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: '{"github":"old"}' })
-      .resolves({ SecretString: '{"github":"new"}' });
-    let now = 0;
-    const source = new SecretsManagerTokenSource({
-      client: new SecretsManagerClient({}),
-      secretId: 's',
-      ttlMs: 1000,
-      now: () => now,
-    });
-
-    // Act
-    const first = await source.credential('github');
-    now = 1500;
-    const second = await source.credential('github');
-
-    // Assess
-    expect([first, second]).toEqual([
-      { scheme: 'bearer', token: 'old' },
-      { scheme: 'bearer', token: 'new' },
-    ]);
-    sm.restore();
   });
 });
