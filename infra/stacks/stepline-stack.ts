@@ -11,7 +11,12 @@ import { Observability } from '../constructs/Observability';
 import { PipelineWorkflow } from '../constructs/PipelineWorkflow';
 import { RunCoordination } from '../constructs/RunCoordination';
 import { StatusReporter } from '../constructs/StatusReporter';
-import { entryExists, entryPath, type SteplineFunctionVpcPlacement } from '../constructs/SteplineFunction';
+import {
+  entryExists,
+  entryPath,
+  SteplineFunction,
+  type SteplineFunctionVpcPlacement,
+} from '../constructs/SteplineFunction';
 import { WebhookIntake } from '../constructs/WebhookIntake';
 import { MissingFilesError } from '../errors';
 
@@ -143,6 +148,8 @@ export class SteplineStack extends Stack {
       for (const name of Object.keys(repository.environments)) environments.add(name);
     this.observability = new Observability(this, 'Observability', {
       stateMachineArn: this.workflow.stateMachine.stateMachineArn,
+      // Every function of the app, including those a construct adds later: each gets its failure alarm.
+      functions: this.node.findAll().filter((child): child is SteplineFunction => child instanceof SteplineFunction),
       parking: { queue: this.intake.parkingQueue, deadLetterQueue: this.intake.parkingDeadLetterQueue },
       approvalKeeperFailures: this.approvals.keeperFailures,
       environments: [...environments].sort(),

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { Observability } from '../../infra/constructs/Observability';
-import { nagFindings, resourcesOfType, testStack } from './helpers';
+import { Observability, PIPELINE_OUTCOME_ERRORS, PLATFORM_FAILURE_ERRORS } from '../../infra/constructs/Observability';
+import { SteplineFunction } from '../../infra/constructs/SteplineFunction';
+import { logicalIdOf, nagFindings, REPO_ROOT, resourcesOfType, scratchProject, testStack } from './helpers';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
 
@@ -11,11 +14,20 @@ describe('Observability', () => {
   const queue = new sqs.Queue(stack, 'Parking');
   const deadLetterQueue = new sqs.Queue(stack, 'ParkingDeadLetters');
   const keeperFailures = new sqs.Queue(stack, 'KeeperFailures');
+  const project = scratchProject(['status', 'deploy']);
+  const status = new SteplineFunction(stack, 'Status', { projectRoot: project, name: 'status', description: 'status' });
+  const deploy = new SteplineFunction(stack, 'Deploy', {
+    projectRoot: project,
+    name: 'deploy',
+    description: 'deploy',
+    errorsAreOutcomes: true,
+  });
   const observability = new Observability(stack, 'Observability', {
     stateMachineArn: STATE_MACHINE,
     parking: { queue, deadLetterQueue },
     approvalKeeperFailures: keeperFailures,
     environments: ['production', 'staging'],
+    functions: [status, deploy],
   });
   const template = Template.fromStack(stack);
   const json = template.toJSON() as never;
@@ -37,9 +49,8 @@ describe('Observability', () => {
     expect(body).toContain('stepline-rollout');
   });
 
-  it('alarms on failed runs, parked deliveries waiting or dead-lettered, replay failures, failed deliveries and a failing approval keeper', () => {
+  it('alarms on parked deliveries waiting or dead-lettered, replay failures, failed deliveries and a failing approval keeper', () => {
     // Assess
-    expect(alarms).toHaveLength(6);
     expect(alarms).toContainEqual(
       expect.objectContaining({
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -49,8 +60,6 @@ describe('Observability', () => {
         AlarmDescription: expect.stringContaining('approval keeper'),
       }),
     );
-    const failedRuns = alarms.find((a) => JSON.stringify(a.Metrics ?? '').includes('failed + timedOut'));
-    expect(failedRuns).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(alarms).toContainEqual(
       expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900, Namespace: 'AWS/SQS' }),
     );
@@ -65,6 +74,111 @@ describe('Observability', () => {
     expect(alarms).toContainEqual(expect.objectContaining({ MetricName: 'failed', Namespace: 'Stepline' }));
     for (const alarm of alarms)
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^ObservabilityAlarms/) }]);
+  });
+
+  it('raises no alarm on the runs that fail as pipeline outcomes: no alarm reads ExecutionsFailed or ExecutionsTimedOut', () => {
+    // Assess
+    expect(JSON.stringify(alarms)).not.toMatch(/ExecutionsFailed|ExecutionsTimedOut|ExecutionsAborted/);
+    expect(body).toContain('ExecutionsFailed');
+  });
+
+  it('sends the runs the platform failed to a queue, and alarms on every one that arrives', () => {
+    // Prepare
+    const json = template.toJSON() as never;
+    const rules = resourcesOfType(json, 'AWS::Events::Rule').map(([, p]) => p);
+    const queueId = logicalIdOf(observability.platformFailures.failedRuns!);
+
+    // Assess
+    expect(rules).toEqual([
+      expect.objectContaining({
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: {
+            stateMachineArn: [STATE_MACHINE],
+            $or: [
+              { status: ['FAILED'], error: [{ 'anything-but': [...PIPELINE_OUTCOME_ERRORS] }] },
+              { status: ['FAILED'], error: [null] },
+              { status: ['TIMED_OUT'] },
+              { status: ['ABORTED'], error: [{ 'anything-but': { prefix: 'Stepline.' } }] },
+              { status: ['ABORTED'], error: [null] },
+            ],
+          },
+        },
+        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })],
+      }),
+    ]);
+    const message = (rules[0]!.Targets as { InputTransformer: { InputTemplate: string } }[])[0]!.InputTransformer;
+    expect(message.InputTemplate).not.toMatch(/input|output|cause/i);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        MetricName: 'NumberOfMessagesSent',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Threshold: 1,
+        AlarmDescription: expect.stringContaining('not a build, test, deploy or approval outcome'),
+      }),
+    );
+  });
+
+  it("alarms on a function's errors and throttles", () => {
+    // Prepare
+    const alarm = alarms.find((a) => String(a.AlarmDescription).startsWith('The stepline-status function'));
+
+    // Assess
+    const metrics = JSON.stringify(alarm?.Metrics);
+    expect(metrics).toContain('"MetricName":"Errors"');
+    expect(metrics).toContain('"MetricName":"Throttles"');
+    expect(metrics).toContain(logicalIdOf(status.function));
+  });
+
+  it('alarms on the timeouts, crashes and ERROR logs of a function whose errors are outcomes, not on its Errors', () => {
+    // Prepare
+    const json = template.toJSON() as never;
+    const alarm = alarms.find((a) => String(a.AlarmDescription).startsWith('The stepline-deploy function'));
+    const filters = resourcesOfType(json, 'AWS::Logs::MetricFilter').map(([, p]) => p);
+
+    // Assess
+    const metrics = JSON.stringify(alarm?.Metrics);
+    expect(metrics).not.toContain('"MetricName":"Errors"');
+    expect(metrics).toContain('"MetricName":"Throttles"');
+    expect(metrics).toContain('"MetricName":"stepline-deploy","Namespace":"Stepline/UnexpectedFailures"');
+    expect(filters.map((f) => f.FilterPattern).sort()).toEqual([
+      '?"Task timed out" ?"Runtime exited"',
+      '{ $.level = "ERROR" }',
+    ]);
+    for (const filter of filters) {
+      expect(filter).toMatchObject({
+        LogGroupName: { Ref: logicalIdOf(deploy.logGroup) },
+        MetricTransformations: [
+          { MetricNamespace: 'Stepline/UnexpectedFailures', MetricName: 'stepline-deploy', MetricValue: '1' },
+        ],
+      });
+    }
+  });
+
+  it('knows every error the workflow fails a run with as a pipeline outcome or a platform failure', () => {
+    // Prepare
+    const definition = readFileSync(path.join(REPO_ROOT, 'statemachines/pipeline.asl.json'), 'utf8');
+
+    // Act
+    const named = new Set([...definition.matchAll(/'?(Stepline\.[A-Za-z]+)'?/g)].map((m) => m[1]!));
+    const failStates: string[] = [];
+    const walk = (states: Record<string, { Type: string; Error?: string; [k: string]: unknown }>) => {
+      for (const state of Object.values(states)) {
+        if (state.Type === 'Fail' && state.Error) failStates.push(state.Error);
+        for (const nested of [state.ItemProcessor, state.Iterator, ...((state.Branches as unknown[]) ?? [])])
+          if (nested) walk((nested as { States: never }).States);
+      }
+    };
+    walk(JSON.parse(definition).States);
+    const failErrors = failStates.flatMap((error) => [...error.matchAll(/Stepline\.[A-Za-z]+/g)].map((m) => m[0]));
+
+    // Assess
+    expect(failErrors.length).toBeGreaterThan(3);
+    const known = new Set<string>([...PIPELINE_OUTCOME_ERRORS, ...PLATFORM_FAILURE_ERRORS]);
+    expect(failErrors.filter((error) => !known.has(error))).toEqual([]);
+    for (const error of PIPELINE_OUTCOME_ERRORS) expect(named.has(error), error).toBe(true);
   });
 
   it('notifies a TLS-only SNS topic', () => {

@@ -149,6 +149,8 @@ export class EksDeployer extends Construct {
     const common = {
       projectRoot: props.projectRoot,
       role: this.role,
+      // They throw ManifestInvalid, RolloutFailed, ... for the workflow to Catch: outcomes, not failures.
+      errorsAreOutcomes: true,
       ...(props.vpcPlacement ? { vpcPlacement: props.vpcPlacement } : {}),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     };

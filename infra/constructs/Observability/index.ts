@@ -6,6 +6,17 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, REPLAY_METRICS, WEBHOOK_METRICS } from '../../../core/contracts';
 import { DEPLOY_METRICS } from '../../../core/deploy/contracts';
+import type { SteplineFunction } from '../SteplineFunction';
+import { PlatformFailures } from './platform-failures';
+
+export {
+  DELIBERATE_STOP_PREFIX,
+  PIPELINE_OUTCOME_ERRORS,
+  PLATFORM_FAILURE_ERRORS,
+  PlatformFailures,
+  platformFailurePattern,
+  UNEXPECTED_FAILURES_NAMESPACE,
+} from './platform-failures';
 
 /** The service names (POWERTOOLS_SERVICE_NAME, the `service` metric dimension) whose metrics are charted. */
 export const SERVICES = {
@@ -18,6 +29,11 @@ export const SERVICES = {
 export interface ObservabilityProps {
   /** The pipeline state machine. @default - no run widgets or alarms */
   readonly stateMachineArn?: string;
+  /**
+   * The platform's functions: each gets an alarm on its errors and throttles (for one whose errors are pipeline
+   * outcomes, `errorsAreOutcomes`, on its timeouts, crashes and ERROR-level logs instead). @default - none
+   */
+  readonly functions?: readonly SteplineFunction[];
   /** The parking queue and its dead-letter queue (WebhookIntake). @default - no parking widgets or alarms */
   readonly parking?: { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue };
   /**
@@ -36,14 +52,19 @@ export interface ObservabilityProps {
 }
 
 /**
- * A dashboard (runs started, succeeded, failed; run duration p50 and p90; deploys and rollbacks per environment;
- * webhook outcomes; parked deliveries) and alarms (failed runs, parked deliveries waiting too long or dead-lettered,
- * replay failures, deliveries answered 503, approval keeper runs that failed), all notifying one SNS topic.
+ * A dashboard (runs started, succeeded, failed, failed by the platform; run duration p50 and p90; deploys and
+ * rollbacks per environment; webhook outcomes; parked deliveries; the alarms' states) and alarms on the platform's
+ * own failures, all notifying one SNS topic: runs the platform failed (not a red build or test, which are the
+ * pipeline's outcomes: charted, never alarmed; docs/adr/0048), each function's errors and throttles, parked
+ * deliveries waiting too long or dead-lettered, replay failures, deliveries answered 503, approval keeper runs that
+ * failed.
  */
 export class Observability extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly alarmTopic: sns.ITopic;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The runs the platform failed (queue), and the alarms on them and on the functions. */
+  public readonly platformFailures: PlatformFailures;
 
   public constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -69,6 +90,12 @@ export class Observability extends Construct {
       dashboardName: props.dashboardName ?? 'Stepline',
       defaultInterval: Duration.days(7),
     });
+    this.platformFailures = new PlatformFailures(this, 'PlatformFailures', {
+      ...(props.stateMachineArn ? { stateMachineArn: props.stateMachineArn } : {}),
+      functions: props.functions ?? [],
+      alarm: (alarmId, metric, description) => alarm(alarmId, metric, description),
+    });
+    const failedRuns = this.platformFailures.failedRuns;
 
     if (props.stateMachineArn) {
       const runs = (metricName: string, label: string) =>
@@ -97,9 +124,19 @@ export class Observability extends Construct {
           left: [
             runs('ExecutionsStarted', 'started'),
             runs('ExecutionsSucceeded', 'succeeded'),
+            // Failed runs are mostly the pipeline's outcomes (a build, tests, a deploy): charted, not alarmed.
             runs('ExecutionsFailed', 'failed'),
             runs('ExecutionsTimedOut', 'timed out'),
-            runs('ExecutionsAborted', 'cancelled'),
+            runs('ExecutionsAborted', 'stopped (superseded, cancelled)'),
+            ...(failedRuns
+              ? [
+                  failedRuns.metricNumberOfMessagesSent({
+                    period: Duration.hours(1),
+                    statistic: cloudwatch.Stats.SUM,
+                    label: 'failed by the platform (alarmed)',
+                  }),
+                ]
+              : []),
           ],
         }),
         new cloudwatch.GraphWidget({
@@ -107,19 +144,6 @@ export class Observability extends Construct {
           width: 12,
           left: [duration('p50', 'p50'), duration('p90', 'p90')],
         }),
-      );
-      alarm(
-        'FailedRuns',
-        new cloudwatch.MathExpression({
-          expression: 'failed + timedOut',
-          usingMetrics: {
-            failed: runs('ExecutionsFailed', 'failed').with({ period: Duration.minutes(5) }),
-            timedOut: runs('ExecutionsTimedOut', 'timed out').with({ period: Duration.minutes(5) }),
-          },
-          period: Duration.minutes(5),
-          label: 'failed runs',
-        }),
-        'A pipeline run failed or timed out: its commit status links to the failed step.',
       );
     }
 
@@ -230,6 +254,16 @@ export class Observability extends Construct {
           'after 15 minutes (see the stepline-approval-keeper logs; the failed runs are in this queue).',
       );
     }
+    if (props.functions && props.functions.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Function failures (errors, or unexpected failures, and throttles)',
+          width: 12,
+          left: props.functions.map((fn) => PlatformFailures.failuresOf(fn, Duration.hours(1))),
+        }),
+      );
+    }
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 12, alarms }));
     this.alarms = alarms;
   }
 }

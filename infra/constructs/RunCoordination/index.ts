@@ -39,6 +39,8 @@ export class RunCoordination extends Construct {
       description: 'Stepline: registers runs, supersedes older ones and takes environment locks',
       timeout: Duration.seconds(30),
       environment: { [COORDINATION_ENV.table]: this.table.tableName },
+      // It throws EnvironmentBusy and the run's cancellation for the workflow to Catch: outcomes, not failures.
+      errorsAreOutcomes: true,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
     this.function.role.addToPrincipalPolicy(

@@ -89,6 +89,12 @@ export interface SteplineFunctionProps {
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * The function throws named errors that the workflow Catches as outcomes of the pipeline (the deployer's
+   * ManifestInvalid, the lock's EnvironmentBusy): Lambda's Errors metric counts those too, so monitoring counts this
+   * function's unexpected failures from its log instead (Observability, docs/adr/0048). @default false
+   */
+  readonly errorsAreOutcomes?: boolean;
+  /**
    * The function's own bundling definition, for a function whose folder defines how it is bundled
    * (functions/webhook/bundle.ts, docs/adr/0008): `file` (absolute) exports `optionsExport(outfile)`, esbuild options
    * (plugins allowed), run at synth in a child process into `index.js` (handler `index.<handler>`).
@@ -109,6 +115,8 @@ export class SteplineFunction extends Construct {
   /** The POWERTOOLS_SERVICE_NAME the function runs with (the `service` dimension of its metrics). */
   public readonly serviceName: string;
   public readonly logGroup: logs.LogGroup;
+  /** See `SteplineFunctionProps.errorsAreOutcomes`. */
+  public readonly errorsAreOutcomes: boolean;
 
   public constructor(scope: Construct, id: string, props: SteplineFunctionProps) {
     super(scope, id);
@@ -127,6 +135,7 @@ export class SteplineFunction extends Construct {
         description: `Stepline ${props.name} function`,
       });
     this.serviceName = props.serviceName ?? `stepline-${props.name}`;
+    this.errorsAreOutcomes = props.errorsAreOutcomes ?? false;
     this.logGroup.grantWrite(this.role);
 
     const configFile = props.configFile;
