@@ -1,6 +1,7 @@
 import {
   DynamoDBClient,
   GetItemCommand,
+  ResourceNotFoundException,
   TransactionCanceledException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -293,5 +294,16 @@ describe('run coordination on DynamoDB (moto)', () => {
       'ConditionalCheckFailed',
     ]);
     expect((await item(`key#${MAIN}`))?.version).toEqual({ N: '9' });
+  });
+
+  it('fails with the service error, not as contention, on a table that does not exist', async () => {
+    // Prepare
+    const c = new Coordinator(new DynamoCoordinationStore('no-such-table', moto().clients.dynamodb), () => NOW);
+
+    // Act
+    const act = enter(c, { executionArn: arn('a'), sequence: 1 });
+
+    // Assess
+    await expect(act).rejects.toThrow(ResourceNotFoundException);
   });
 });

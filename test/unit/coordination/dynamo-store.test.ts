@@ -1,8 +1,9 @@
 import {
-  ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactionCanceledException,
+  TransactionConflictException,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -11,133 +12,105 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCoordinationStore } from '../../../adapters/aws/coordination';
 import { Coordinator } from '../../../core/coordination/service';
 
+/**
+ * The coordination store's conditional writes and transactions run against moto in
+ * test/aws/adapters/coordination.test.ts. What stays here is what moto cannot produce: DynamoDB cancelling a
+ * transaction because another transaction is writing the same item at that moment (moto runs one request at a
+ * time, so its cancellations are only ever ConditionalCheckFailed).
+ */
+
 const TABLE = 'stepline-coordination';
 const dynamo = mockClient(DynamoDBClient);
 const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:pipeline:${name}`;
 
-describe('DynamoCoordinationStore', () => {
+const KEY_ITEM = {
+  pk: { S: 'key#k' },
+  latestSequence: { N: '4' },
+  latestExecutionArn: { S: arn('a') },
+  deployingSequence: { N: '4' },
+  version: { N: '5' },
+};
+
+const enter = (coordinator: Coordinator) =>
+  coordinator.enter({
+    action: 'enter',
+    executionArn: arn('a'),
+    sequence: 4,
+    concurrencyKey: 'k',
+    environmentKey: 'e',
+    first: false,
+    leaseSeconds: 60,
+  });
+
+/**
+ * TransactWriteItems cancelled because of a concurrent transaction on one of its items: per the DynamoDB API
+ * reference (TransactionCanceledException), the reasons list one entry per item in request order, `None` for the
+ * items without error and `TransactionConflict` ("Transaction is ongoing for the item") for the one in conflict.
+ */
+const transactionConflict = () =>
+  new TransactionCanceledException({
+    message:
+      'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: [
+      { Code: 'None' },
+      { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item.' },
+    ],
+  });
+
+describe('DynamoCoordinationStore: what only DynamoDB itself produces', () => {
   beforeEach(() => {
     dynamo.reset();
+    dynamo.on(GetItemCommand, { Key: { pk: { S: 'key#k' } } }).resolves({ Item: KEY_ITEM });
+    dynamo.on(GetItemCommand, { Key: { pk: { S: 'env#e' } } }).resolves({});
   });
 
-  it('allocates sequences with an atomic counter per repository', async () => {
+  // BUG adapters/aws/coordination.ts:87-91: a transaction cancelled with reason TransactionConflict (two runs
+  // entering or leaving locks on the same items at once) is not taken as a conflict: the store rethrows
+  // TransactionCanceledException instead of reading again and deciding again (or ending CoordinationContention,
+  // which the workflow retries), so the Enter/Release task fails and the run ends failed. Remove `.fails` once fixed.
+  it.fails('reads again and decides again when DynamoDB cancels the transaction for a concurrent one', async () => {
     // Prepare
-    dynamo.on(UpdateItemCommand).resolves({ Attributes: { value: { N: '7' } } });
-    const store = new DynamoCoordinationStore(TABLE, new DynamoDBClient({}));
+    dynamo.on(TransactWriteItemsCommand).rejectsOnce(transactionConflict()).resolves({});
+    const coordinator = new Coordinator(new DynamoCoordinationStore(TABLE, new DynamoDBClient({})), () => 1000);
 
     // Act
-    const sequence = await store.nextSequence('github:acme/shop');
+    const outcome = await enter(coordinator);
 
     // Assess
-    expect(sequence).toBe(7);
-    const input = dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({
-      TableName: TABLE,
-      Key: { pk: { S: 'seq#github:acme/shop' } },
-      UpdateExpression: 'ADD #value :one',
-    });
+    expect(outcome).toEqual({ outcome: 'acquired' });
+    expect(dynamo.commandCalls(TransactWriteItemsCommand)).toHaveLength(2);
   });
 
-  it('writes a new key only if nobody created it meanwhile', async () => {
+  // BUG adapters/aws/coordination.ts:87-91 (the same, on the single-item path): a PutItem on an item that a
+  // transaction is writing fails with TransactionConflictException ("Operation was rejected because there is an
+  // ongoing transaction for the item"), which the store rethrows instead of trying again. Remove `.fails` once fixed.
+  it.fails('tries a conditional put again when the item is part of an ongoing transaction', async () => {
     // Prepare
-    dynamo.on(UpdateItemCommand).resolves({ Attributes: { value: { N: '1' } } });
-    dynamo.on(GetItemCommand).resolves({});
-    dynamo.on(PutItemCommand).resolves({});
-    const coordinator = new Coordinator(new DynamoCoordinationStore(TABLE, new DynamoDBClient({})));
-
-    // Act
-    const result = await coordinator.register({
-      action: 'register',
-      executionArn: arn('a'),
-      concurrencyKey: 'github:acme/shop:refs/heads/main',
-      repositoryKey: 'github:acme/shop',
-    });
-
-    // Assess
-    expect(result).toEqual({ sequence: 1, superseded: null });
-    const put = dynamo.commandCalls(PutItemCommand)[0]?.args[0].input;
-    expect(put?.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(put?.Item).toMatchObject({ pk: { S: 'key#github:acme/shop:refs/heads/main' }, version: { N: '1' } });
-    expect(dynamo.commandCalls(GetItemCommand)[0]?.args[0].input.ConsistentRead).toBe(true);
-  });
-
-  it('reads again and decides again when another writer changed the key in between', async () => {
-    // Prepare: the first write loses the race to another run's register (sequence 2).
-    dynamo.on(UpdateItemCommand).resolves({ Attributes: { value: { N: '3' } } });
+    dynamo.on(UpdateItemCommand).resolves({ Attributes: { value: { N: '6' } } });
     dynamo
-      .on(GetItemCommand)
-      .resolvesOnce({})
-      .resolves({
-        Item: {
-          pk: { S: 'key#k' },
-          latestSequence: { N: '2' },
-          latestExecutionArn: { S: arn('b') },
-          deployingSequence: { N: '0' },
-          version: { N: '1' },
-        },
-      });
+      .on(GetItemCommand, { Key: { pk: { S: 'key#k' } } })
+      .resolves({ Item: { ...KEY_ITEM, deployingSequence: { N: '0' } } });
     dynamo
       .on(PutItemCommand)
-      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .rejectsOnce(
+        new TransactionConflictException({
+          message: 'Transaction is ongoing for the item',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      )
       .resolves({});
-    const coordinator = new Coordinator(new DynamoCoordinationStore(TABLE, new DynamoDBClient({})));
+    const coordinator = new Coordinator(new DynamoCoordinationStore(TABLE, new DynamoDBClient({})), () => 1000);
 
     // Act
     const result = await coordinator.register({
       action: 'register',
-      executionArn: arn('c'),
+      executionArn: arn('b'),
       concurrencyKey: 'k',
       repositoryKey: 'r',
     });
 
-    // Assess: the second decision saw run b and supersedes it; the write is conditional on version 1.
-    expect(result).toEqual({ sequence: 3, superseded: { executionArn: arn('b'), sequence: 2 } });
-    const puts = dynamo.commandCalls(PutItemCommand);
-    expect(puts).toHaveLength(2);
-    expect(puts[1]?.args[0].input).toMatchObject({
-      ConditionExpression: '#version = :version',
-      ExpressionAttributeValues: { ':version': { N: '1' } },
-      Item: { version: { N: '2' }, latestSequence: { N: '3' } },
-    });
-  });
-
-  it('takes an environment lock in one transaction that also checks the branch it read', async () => {
-    // Prepare
-    dynamo.on(GetItemCommand, { Key: { pk: { S: 'key#k' } } }).resolves({
-      Item: {
-        latestSequence: { N: '4' },
-        latestExecutionArn: { S: arn('a') },
-        deployingSequence: { N: '4' },
-        version: { N: '5' },
-      },
-    });
-    dynamo.on(GetItemCommand, { Key: { pk: { S: 'env#e' } } }).resolves({});
-    dynamo.on(TransactWriteItemsCommand).resolves({});
-    const coordinator = new Coordinator(new DynamoCoordinationStore(TABLE, new DynamoDBClient({})), () => 1000);
-
-    // Act
-    const outcome = await coordinator.enter({
-      action: 'enter',
-      executionArn: arn('a'),
-      sequence: 4,
-      concurrencyKey: 'k',
-      environmentKey: 'e',
-      first: false,
-      leaseSeconds: 60,
-    });
-
     // Assess
-    expect(outcome).toEqual({ outcome: 'acquired' });
-    const items = dynamo.commandCalls(TransactWriteItemsCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items).toHaveLength(2);
-    expect(items[0]?.Put?.Item).toMatchObject({
-      pk: { S: 'env#e' },
-      holder: { S: arn('a') },
-      leaseExpiresAt: { N: '61000' },
-    });
-    expect(items[1]?.ConditionCheck).toMatchObject({
-      Key: { pk: { S: 'key#k' } },
-      ExpressionAttributeValues: { ':version': { N: '5' } },
-    });
+    expect(result).toEqual({ sequence: 6, superseded: { executionArn: arn('a'), sequence: 4 } });
   });
 });
