@@ -252,7 +252,7 @@ export class EksDeployer extends Construct {
       this.modeCheck ??= new AuthenticationModeCheck(this, 'AuthenticationModeCheck');
       const check = this.modeCheck.forCluster(`Check-${label}`, target.cluster, region, clusterArn);
       if (condition) (check.node.defaultChild as CfnResource).cfnOptions.condition = condition;
-      entry.addDependency(check.node.defaultChild as CfnResource);
+      entry.node.addDependency(check);
     }
     return entry;
   }
