@@ -5,7 +5,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  * The `stepline` command line.
  *
  *   stepline start [--port N] [--host H] [--state-dir DIR] [--config FILE] [--kubeconfig FILE [--context NAME]]
- *                  [--no-resume] [--no-console] [--json]
+ *                  [--as LOGIN] [--no-resume] [--no-console] [--json]
  *   stepline executions list [--status S] [--repository R] [--limit N] [--json]
  *   stepline executions show <execution> [--json]
  *   stepline executions history <execution> [--json]
@@ -29,9 +29,10 @@ class UsageError extends Error {}
 
 const USAGE = `usage: stepline <command> [options]
 
-  start                         run the local runtime (one process, one HTTP server)
+  start                         run the local runtime (one process, one HTTP server); --as LOGIN: whom the
+                                console and the CLI decide as (default: git config user.email's login, $USER)
   executions list|show|history  read executions and their history
-  approve|reject <id|execution> decide an approval gate
+  approve|reject <id|execution> decide an approval gate, as the runtime's identity or --as LOGIN
   approvals                     list approval requests
   replay [<delivery>]           start parked deliveries again
   redrive <execution>           continue a failed execution where it stopped
@@ -139,6 +140,7 @@ const start: Command = async (_args, flags) => {
   }
   if (flags['simulated']) options.kubernetes = 'simulated';
   if (flags['no-resume']) options.resumeOnRestart = false;
+  if (typeof flags['as'] === 'string') options.identity = flags['as'];
   if (typeof flags['definition'] === 'string') options.definitionFile = flags['definition'];
   // The web console (local/console, issue 8) owns `GET /`, `/executions/*`, `/ui/*` and `/api/console/*`. A console
   // that cannot be loaded leaves the runtime without it, and says so.
@@ -304,12 +306,23 @@ const executions: Command = async (args, flags) => {
   throw new UsageError(`stepline executions ${sub}: use list, show or history`);
 };
 
+/** What a refused decision means, when the runtime sends no message of its own. */
+const OUTCOMES: Readonly<Record<string, string>> = {
+  decided: 'it was decided already',
+  expired: 'it has expired, or its run no longer waits',
+  unknown: 'no approval has this id',
+  retry: 'the run could not be told just now; try again',
+};
+
+/** An approval id: 22 base64url characters (older ids may start with "-"). */
+const APPROVAL_ID = /^[A-Za-z0-9_-]{22}$/;
+
 function decide(decision: 'approve' | 'reject'): Command {
   return async (args, flags) => {
     const ref = args[0];
     if (!ref) throw new UsageError(`stepline ${decision} <approval-id | execution>`);
     let id = ref;
-    if (!/^[A-Za-z0-9_-]{22}$/.test(ref)) {
+    if (!APPROVAL_ID.test(ref)) {
       const arn = await executionArnOf(flags, ref);
       const body = await api(flags, `/api/approvals?status=waiting&execution=${encodeURIComponent(arn)}`);
       const waiting = body['approvals'] as { id: string; environment: string }[];
@@ -325,21 +338,25 @@ function decide(decision: 'approve' | 'reject'): Command {
       }
       id = waiting[0]!.id;
     }
-    const by = typeof flags['as'] === 'string' ? flags['as'] : (process.env['USER'] ?? process.env['LOGNAME'] ?? null);
+    // Without --as, the runtime decides as its one local identity (the console's header shows it).
+    const by = typeof flags['as'] === 'string' ? flags['as'] : undefined;
     const body = await api(flags, `/api/approvals/${encodeURIComponent(id)}/decision`, {
       method: 'POST',
-      body: { decision, by, ...(typeof flags['reason'] === 'string' ? { reason: flags['reason'] } : {}) },
+      body: {
+        decision,
+        ...(by ? { by } : {}),
+        ...(typeof flags['reason'] === 'string' ? { reason: flags['reason'] } : {}),
+      },
     });
-    const ok = body['outcome'] === (decision === 'approve' ? 'approved' : 'rejected');
-    if (flags['json']) out(JSON.stringify({ outcome: body['outcome'], approval: body['approval'] ?? null }));
-    else if (ok)
-      out(
-        `${decision === 'approve' ? 'approved' : 'rejected'}: ${(body['approval'] as Record<string, unknown>)?.['environment'] ?? id} (as ${by ?? 'anonymous'})`,
-      );
-    else
-      process.stderr.write(
-        `stepline: not ${decision === 'approve' ? 'approved' : 'rejected'}: ${String(body['outcome'])}${body['outcome'] === 'forbidden' ? ` (${by ?? 'anonymous'} is not an approver)` : ''}\n`,
-      );
+    const done = decision === 'approve' ? 'approved' : 'rejected';
+    const ok = body['outcome'] === done;
+    const approval = body['approval'] as Record<string, unknown> | undefined;
+    if (flags['json']) out(JSON.stringify({ outcome: body['outcome'], approval: approval ?? null }));
+    else if (ok) out(`${done}: ${approval?.['environment'] ?? id} (as ${String(approval?.['decidedBy'] ?? by)})`);
+    else {
+      const why = typeof body['message'] === 'string' ? body['message'] : OUTCOMES[String(body['outcome'])];
+      process.stderr.write(`stepline: not ${done}: ${why ?? String(body['outcome'])}\n`);
+    }
     return ok ? 0 : 1;
   };
 }
@@ -439,13 +456,50 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
+/**
+ * Arguments with an approval id that starts with "-" (ids made before they never did) moved after `--`, so that
+ * `stepline approve -AbC…` is not read as options; an option's own value is left where it is.
+ */
+export function positionalIds(argv: readonly string[]): string[] {
+  const takesValue = new Set([
+    '--url',
+    '--port',
+    '-p',
+    '--host',
+    '--state-dir',
+    '--config',
+    '-c',
+    '--kubeconfig',
+    '--context',
+    '--definition',
+    '--status',
+    '--repository',
+    '--sha',
+    '--limit',
+    '--as',
+    '--reason',
+    '--break',
+  ]);
+  const end = argv.indexOf('--');
+  const head = end === -1 ? [...argv] : argv.slice(0, end);
+  const tail = end === -1 ? [] : argv.slice(end + 1);
+  const keep: string[] = [];
+  const moved: string[] = [];
+  head.forEach((arg, i) => {
+    const isValue = i > 0 && takesValue.has(head[i - 1]!);
+    if (!isValue && arg.startsWith('-') && APPROVAL_ID.test(arg) && !takesValue.has(arg)) moved.push(arg);
+    else keep.push(arg);
+  });
+  return moved.length || end !== -1 ? [...keep, '--', ...moved, ...tail] : keep;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   // The SDK's note about Node 22 says nothing a user of the CLI can act on.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: positionalIds(argv),
       allowPositionals: true,
       strict: true,
       options: {

@@ -56,6 +56,32 @@ export class DynamoDbApprovalStore implements ApprovalStore {
     }
   }
 
+  public async retoken(id: string, taskToken: string, nowSeconds: number): Promise<boolean> {
+    const current = await this.get(id);
+    if (current?.status !== 'waiting') return false;
+    const record: ApprovalRecord = { ...current, taskToken };
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { id: { S: id } },
+          UpdateExpression: 'SET #record = :record',
+          ConditionExpression: '#status = :waiting AND expiresAt > :now',
+          ExpressionAttributeNames: { '#record': 'record', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':record': { S: JSON.stringify(record) },
+            ':waiting': { S: 'waiting' },
+            ':now': { N: String(nowSeconds) },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   public async get(id: string): Promise<ApprovalRecord | null> {
     const out = await this.#client.send(
       new GetItemCommand({ TableName: this.#table, Key: { id: { S: id } }, ConsistentRead: true }),

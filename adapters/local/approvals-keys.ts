@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ApprovalKeyError } from '../../core/approval/errors';
+import { parseApprovalKeys } from '../../core/approval/token';
 
 /**
  * Approval signing keys without Secrets Manager: from `STEPLINE_APPROVAL_KEYS` (comma-separated, current first),
@@ -9,12 +9,7 @@ import { ApprovalKeyError } from '../../core/approval/errors';
  * survive a restart.
  */
 export function approvalKeysFromEnv(value: string | undefined): string[] {
-  const keys = (value ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean);
-  if (keys.length === 0) throw new ApprovalKeyError('STEPLINE_APPROVAL_KEYS is not set');
-  return keys;
+  return parseApprovalKeys(value);
 }
 
 export function approvalKeyFile(path: string): string[] {

@@ -42,6 +42,18 @@ export class SqliteApprovalStore implements ApprovalStore {
     return result.changes === 1;
   }
 
+  public async retoken(id: string, taskToken: string, nowSeconds: number): Promise<boolean> {
+    const row = this.#db
+      .prepare(`SELECT record FROM approvals WHERE id = ? AND status = 'waiting' AND expires_at > ?`)
+      .get(id, nowSeconds) as { record: string } | undefined;
+    if (!row) return false;
+    const record = { ...(JSON.parse(row.record) as ApprovalRecord), taskToken };
+    const result = this.#db
+      .prepare(`UPDATE approvals SET record = ? WHERE id = ? AND status = 'waiting' AND expires_at > ?`)
+      .run(JSON.stringify(record), id, nowSeconds);
+    return result.changes === 1;
+  }
+
   public async get(id: string): Promise<ApprovalRecord | null> {
     const row = this.#db
       .prepare('SELECT record, status, decided_by, decided_at, reason FROM approvals WHERE id = ?')

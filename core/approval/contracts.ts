@@ -89,6 +89,10 @@ export interface ApprovalRecord {
   /** ISO 8601. */
   readonly decidedAt: string | null;
   readonly reason: string | null;
+  /** The login that pushed the commit (the delivery's sender); null when the host did not say. */
+  readonly author?: string | null;
+  /** Whether the author may decide their own deploy (the environment's `approval.allowSelfApproval`). */
+  readonly allowSelfApproval?: boolean;
 }
 
 /** A decision to record: only a `waiting` request that has not expired takes one. */
@@ -107,6 +111,11 @@ export interface ApprovalDecision {
 export interface ApprovalStore {
   /** Records a new request; false when one with this id exists already (a retried task invocation). */
   create(record: ApprovalRecord): Promise<boolean>;
+  /**
+   * Gives a waiting, unexpired request the task token of a new attempt at the same gate (the run resumed after a
+   * restart): the request keeps its id and its link. False when it does not wait any more.
+   */
+  retoken(id: string, taskToken: string, nowSeconds: number): Promise<boolean>;
   get(id: string): Promise<ApprovalRecord | null>;
   /** Moves a waiting, unexpired request to its decision; false when it is not waiting any more or has expired. */
   decide(id: string, decision: ApprovalDecision, nowSeconds: number): Promise<boolean>;
@@ -162,8 +171,6 @@ export const APPROVAL_ENV = {
    * secondary index `APPROVALS_WAITING_INDEX` (partition key `waiting` (S), projection ALL) of the waiting ones.
    */
   table: 'STEPLINE_APPROVALS_TABLE',
-  /** SQLite file of approval requests (local runtime); used instead of the table when set. */
-  sqlitePath: 'STEPLINE_APPROVALS_DB',
   /** Public base URL of the approval pages: the HTTP API's URL on AWS, the local server's locally. */
   baseUrl: 'STEPLINE_APPROVAL_URL',
   /** Secrets Manager secret (ARN or name) with the signing keys: a string, or `{"current": "…", "previous": "…"}`. */
@@ -171,12 +178,11 @@ export const APPROVAL_ENV = {
   /** Without a secret: the signing keys, comma-separated, current first (local runtime, tests). */
   keys: 'STEPLINE_APPROVAL_KEYS',
   /**
-   * How the approver is identified: `jwt` (default; API Gateway JWT authorizer claim), `header` (a trusted header
-   * set by an authenticating proxy), or `form` (the name typed in the form: the local runtime only).
+   * How the approver is identified: `sign-in` (default: the Git host's OAuth sign-in, `SIGN_IN_ENV`), or
+   * `header` (a trusted header set by an authenticating proxy in front of the pages). The local runtime composes
+   * its own (its local identity where no sign-in is set up).
    */
   identity: 'STEPLINE_APPROVER_IDENTITY',
-  /** For `jwt`: the claim that holds the Git host user name; default `preferred_username`. */
-  claim: 'STEPLINE_APPROVER_CLAIM',
   /** For `header`: the header name; default `x-forwarded-user`. */
   header: 'STEPLINE_APPROVER_HEADER',
   /** Step Functions endpoint override (the local runtime's). */

@@ -1,4 +1,5 @@
 import type { StatusEvent } from '../status/contracts';
+import { type Person, type Refusal, refusalOf } from './approvers';
 import {
   APPROVAL_REJECTED_ERROR,
   type ApprovalDecision,
@@ -8,7 +9,7 @@ import {
   type ApprovalTaskResult,
   type TaskCallbacks,
 } from './contracts';
-import { accessOf, mayDecide } from './decision';
+import { accessOf } from './decision';
 import { ApprovalRequestError } from './errors';
 import { approvalIdFor, signApprovalId, verifyApprovalId } from './token';
 
@@ -46,7 +47,31 @@ export function approvalUrl(baseUrl: string, id: string, expiresAt: number, keys
 }
 
 /**
- * Records the request (idempotent per task token), then posts `stepline/deploy/<env>` pending "waiting for
+ * The request of a gate, recorded once: its id comes from the execution and the environment, so a retried
+ * invocation finds it, and a run resumed at its gate (a new task token) keeps it, with its id and its link, by
+ * giving it the new token. A gate whose request was decided or expired already (a redriven run asks again) gets a
+ * new one, whose id also covers the token.
+ */
+async function recordOnce(
+  record: ApprovalRecord,
+  deps: RequestDeps,
+): Promise<{ stored: ApprovalRecord; created: boolean }> {
+  if (await deps.store.create(record)) return { stored: record, created: true };
+  const existing = await deps.store.get(record.id);
+  if (!existing || existing.taskToken === record.taskToken) return { stored: existing ?? record, created: false };
+  if (existing.status === 'waiting' && (await deps.store.retoken(record.id, record.taskToken, deps.now()))) {
+    return { stored: { ...existing, taskToken: record.taskToken }, created: false };
+  }
+  const again: ApprovalRecord = {
+    ...record,
+    id: approvalIdFor(`${record.executionArn}|${record.environment}|${record.taskToken}`, deps.keys),
+  };
+  if (await deps.store.create(again)) return { stored: again, created: true };
+  return { stored: (await deps.store.get(again.id)) ?? again, created: false };
+}
+
+/**
+ * Records the request (once per gate, see `recordOnce`), then posts `stepline/deploy/<env>` pending "waiting for
  * approval" with the link (and, on GitHub, a pending deployment).
  */
 export async function requestApproval(event: ApprovalTaskEvent, deps: RequestDeps): Promise<ApprovalTaskResult> {
@@ -61,7 +86,7 @@ export async function requestApproval(event: ApprovalTaskEvent, deps: RequestDep
     throw new ApprovalRequestError(`approval task event: environment "${event.environment}" asks for no approval`);
   }
   const now = deps.now();
-  const id = approvalIdFor(event.taskToken, deps.keys);
+  const id = approvalIdFor(`${event.executionArn}|${env.name}`, deps.keys);
   const request = event.request;
   const record: ApprovalRecord = {
     id,
@@ -83,10 +108,11 @@ export async function requestApproval(event: ApprovalTaskEvent, deps: RequestDep
     decidedBy: null,
     decidedAt: null,
     reason: null,
+    author: request.sender?.login && request.sender.login !== 'unknown' ? request.sender.login : null,
+    allowSelfApproval: env.approval.allowSelfApproval === true,
   };
-  const created = await deps.store.create(record);
-  const stored = created ? record : ((await deps.store.get(id)) ?? record);
-  const url = approvalUrl(deps.baseUrl, id, stored.expiresAt, deps.keys);
+  const { stored, created } = await recordOnce(record, deps);
+  const url = approvalUrl(deps.baseUrl, stored.id, stored.expiresAt, deps.keys);
   if (stored.status === 'waiting') {
     await deps.postStatus({
       request,
@@ -98,7 +124,7 @@ export async function requestApproval(event: ApprovalTaskEvent, deps: RequestDep
       detail: { approval: { outcome: 'waiting', url, expiresAt: iso(stored.expiresAt) } },
     });
   }
-  return { approvalId: id, url, expiresAt: iso(stored.expiresAt), existing: !created };
+  return { approvalId: stored.id, url, expiresAt: iso(stored.expiresAt), existing: !created };
 }
 
 /** Why a link cannot be used, with the record where there is one. */
@@ -114,11 +140,20 @@ export type ApprovalView =
   | {
       readonly kind: 'open';
       readonly record: ApprovalRecord;
-      readonly actor: string | null;
-      readonly mayDecide: boolean;
+      readonly person: Person | null;
+      /** Null when the person may decide. */
+      readonly refusal: Refusal | null;
     };
 
-async function resolve(
+/** Who is looking or deciding, as the front door established it. */
+export interface Viewer {
+  readonly person: Person | null;
+  /** Team entries checked at sign-in, and whether the person belongs to each. */
+  readonly teams?: Readonly<Record<string, boolean>>;
+}
+
+/** Finds the request of a signed link, or says why the link cannot be used. */
+export async function resolveLink(
   signed: string,
   deps: ApprovalDeps,
 ): Promise<LinkProblem | { kind: 'ok'; record: ApprovalRecord }> {
@@ -133,24 +168,34 @@ async function resolve(
 }
 
 /** What the page shows for a link. */
-export async function viewApproval(signed: string, actor: string | null, deps: ApprovalDeps): Promise<ApprovalView> {
-  const resolved = await resolve(signed, deps);
+export async function viewApproval(signed: string, viewer: Viewer, deps: ApprovalDeps): Promise<ApprovalView> {
+  const resolved = await resolveLink(signed, deps);
   if (resolved.kind !== 'ok') return resolved;
-  return { kind: 'open', record: resolved.record, actor, mayDecide: mayDecide(resolved.record.approvers, actor) };
+  const { record } = resolved;
+  return {
+    kind: 'open',
+    record,
+    person: viewer.person,
+    refusal: refusalOf(gateOf(record), viewer.person, viewer.teams),
+  };
 }
 
 export type DecisionResult =
   | LinkProblem
   | { readonly kind: 'invalid'; readonly message: string }
-  | { readonly kind: 'forbidden'; readonly record: ApprovalRecord; readonly actor: string | null }
+  | { readonly kind: 'forbidden'; readonly record: ApprovalRecord; readonly refusal: Refusal }
   | { readonly kind: 'approved' | 'rejected'; readonly record: ApprovalRecord }
   | { readonly kind: 'retry'; readonly reason: string };
 
-export interface DecisionInput {
+export interface DecisionInput extends Viewer {
   readonly signedId: string;
   readonly action: string | undefined;
   readonly reason?: string;
-  readonly actor: string | null;
+}
+
+/** The rules of a gate, from its record. */
+export function gateOf(record: ApprovalRecord) {
+  return { approvers: record.approvers, author: record.author ?? null, allowSelfApproval: record.allowSelfApproval };
 }
 
 /**
@@ -162,16 +207,17 @@ export async function decideApproval(input: DecisionInput, deps: DecideDeps): Pr
   if (input.action !== 'approve' && input.action !== 'reject') {
     return { kind: 'invalid', message: 'the form must say decision=approve or decision=reject' };
   }
-  const resolved = await resolve(input.signedId, deps);
+  const resolved = await resolveLink(input.signedId, deps);
   if (resolved.kind !== 'ok') return resolved;
   const { record } = resolved;
-  if (!mayDecide(record.approvers, input.actor)) return { kind: 'forbidden', record, actor: input.actor };
+  const refusal = refusalOf(gateOf(record), input.person, input.teams);
+  if (refusal) return { kind: 'forbidden', record, refusal };
 
   const now = deps.now();
   const reason = input.reason?.trim().slice(0, 500) || null;
   const decision: ApprovalDecision = {
     status: input.action === 'approve' ? 'approved' : 'rejected',
-    by: input.actor ?? 'anonymous',
+    by: input.person?.login ?? 'anonymous',
     at: iso(now),
     reason,
   };

@@ -30,10 +30,17 @@ function mac(key: string, message: string): Buffer {
   return createHmac('sha256', key).update(message).digest();
 }
 
-/** The request id of a task token: the same token (a retried invocation) always gets the same id. */
-export function approvalIdFor(taskToken: string, keys: readonly string[]): string {
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * The request id of a seed (the gate: execution and environment; or a task token): the same seed always gets the
+ * same id. Its first character is a letter or digit, never `-` or `_`, so that no command line reads an id as an
+ * option.
+ */
+export function approvalIdFor(seed: string, keys: readonly string[]): string {
   checkKeys(keys);
-  return mac(keys[0]!, `${VERSION}:id:${taskToken}`).toString('base64url').slice(0, 22);
+  const digest = mac(keys[0]!, `${VERSION}:id:${seed}`);
+  return `${ALNUM[digest[0]! % ALNUM.length]}${digest.subarray(1).toString('base64url').slice(0, 21)}`;
 }
 
 /** Signs an id and its expiry with the current key. */
@@ -59,4 +66,14 @@ export function verifyApprovalId(signed: string, keys: readonly string[]): Verif
     }
   }
   return { ok: false, reason: 'forged' };
+}
+
+/** Signing keys from a comma-separated list, current first (`STEPLINE_APPROVAL_KEYS`). */
+export function parseApprovalKeys(value: string | undefined, name = 'STEPLINE_APPROVAL_KEYS'): string[] {
+  const keys = (value ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (keys.length === 0) throw new ApprovalKeyError(`${name} is not set`);
+  return keys;
 }

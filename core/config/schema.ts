@@ -62,7 +62,14 @@ export const Approval = z
     approvers: z
       .array(z.string().min(1))
       .default([])
-      .describe('Git host user names allowed to approve. Empty: anyone who can open the approval link.'),
+      .describe(
+        'Who may approve: Git host logins (Bitbucket: account ids or {UUIDs}) and host teams: "@org/team" (a GitHub ' +
+          'team), "@group/subgroup" (a GitLab group), "@workspace" (a Bitbucket workspace). Empty: anyone who signs in.',
+      ),
+    allowSelfApproval: z
+      .boolean()
+      .default(false)
+      .describe('Whether the person who pushed the commit may approve its deploy. Default: no.'),
     timeoutMinutes: z
       .number()
       .int()
@@ -140,7 +147,14 @@ export const PathFilter = z
 
 export const Build = z
   .object({
-    buildspec: z.string().min(1).default('buildspec.yml').describe('Buildspec of the image build, in the repository.'),
+    buildspec: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Buildspec of the image build, in the repository. Default: none, and the build project's own buildspec " +
+          "builds the Dockerfile, pushes the image and uploads the environments' manifests.",
+      ),
     imageRepository: z
       .string()
       .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {

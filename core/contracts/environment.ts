@@ -39,3 +39,39 @@ export const ENV = {
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * The approval pages' sign-in with the Git hosts (functions/approval, docs/adr/0037): per host, where its OAuth
+ * endpoints and its API are (GitHub Enterprise, self-managed GitLab, and the stand-ins of the tests are only other
+ * URLs), and the OAuth client: a Secrets Manager secret `{"clientId": "…", "clientSecret": "…"}` (AWS), or the
+ * two values themselves (the local runtime, tests).
+ */
+export const SIGN_IN_ENV = {
+  github: {
+    /** Default `https://github.com` (`/login/oauth/authorize`, `/login/oauth/access_token`). */
+    oauthUrl: 'STEPLINE_GITHUB_OAUTH_URL',
+    /** Default `https://api.github.com` (`/user`, `/orgs/{org}/teams/{team}/memberships/{login}`). */
+    apiUrl: 'STEPLINE_GITHUB_API_URL',
+    credentialsSecret: 'STEPLINE_GITHUB_OAUTH_SECRET_ID',
+    clientId: 'STEPLINE_GITHUB_OAUTH_CLIENT_ID',
+    clientSecret: 'STEPLINE_GITHUB_OAUTH_CLIENT_SECRET',
+  },
+  gitlab: {
+    /** Default `https://gitlab.com` (`/oauth/authorize`, `/oauth/token`). */
+    oauthUrl: 'STEPLINE_GITLAB_OAUTH_URL',
+    /** Default `https://gitlab.com/api/v4` (`/user`, `/groups/{group}/members/all/{id}`). */
+    apiUrl: 'STEPLINE_GITLAB_API_URL',
+    credentialsSecret: 'STEPLINE_GITLAB_OAUTH_SECRET_ID',
+    clientId: 'STEPLINE_GITLAB_OAUTH_CLIENT_ID',
+    clientSecret: 'STEPLINE_GITLAB_OAUTH_CLIENT_SECRET',
+  },
+  bitbucket: {
+    /** Default `https://bitbucket.org` (`/site/oauth2/authorize`, `/site/oauth2/access_token`). */
+    oauthUrl: 'STEPLINE_BITBUCKET_OAUTH_URL',
+    /** Default `https://api.bitbucket.org/2.0` (`/user`, `/workspaces/{workspace}/members/{uuid}`). */
+    apiUrl: 'STEPLINE_BITBUCKET_API_URL',
+    credentialsSecret: 'STEPLINE_BITBUCKET_OAUTH_SECRET_ID',
+    clientId: 'STEPLINE_BITBUCKET_OAUTH_CLIENT_ID',
+    clientSecret: 'STEPLINE_BITBUCKET_OAUTH_CLIENT_SECRET',
+  },
+} as const;

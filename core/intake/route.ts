@@ -43,7 +43,11 @@ export function routeEnvironment(name: string, environment: Environment): RouteE
     url: environment.url ?? null,
     approval:
       environment.approval?.required === true
-        ? { approvers: environment.approval.approvers, timeoutSeconds: environment.approval.timeoutMinutes * 60 }
+        ? {
+            approvers: environment.approval.approvers,
+            timeoutSeconds: environment.approval.timeoutMinutes * 60,
+            ...(environment.approval.allowSelfApproval ? { allowSelfApproval: true } : {}),
+          }
         : null,
     rollout: { timeoutSeconds: environment.rollout.timeoutSeconds, pollSeconds: environment.rollout.pollSeconds },
   };
@@ -153,7 +157,7 @@ export class Router {
       trigger,
       pattern,
       build: {
-        buildspec: build.buildspec,
+        ...(build.buildspec ? { buildspec: build.buildspec } : {}),
         imageRepository: build.imageRepository,
         timeoutMinutes: build.timeoutMinutes,
       },

@@ -84,7 +84,12 @@ export interface RouteEnvironment {
   readonly manifests: string;
   readonly url: string | null;
   /** Null when the environment deploys without approval. */
-  readonly approval: { readonly approvers: readonly string[]; readonly timeoutSeconds: number } | null;
+  readonly approval: {
+    readonly approvers: readonly string[];
+    readonly timeoutSeconds: number;
+    /** Whether the person who pushed the commit may approve it. Absent (older inputs): no. */
+    readonly allowSelfApproval?: boolean;
+  } | null;
   readonly rollout: { readonly timeoutSeconds: number; readonly pollSeconds: number };
 }
 
@@ -97,7 +102,8 @@ export interface Route {
   readonly trigger: TriggerKind;
   /** The configured pattern that matched (branch or tag glob; for pull requests, the base-branch glob). */
   readonly pattern: string;
-  readonly build: { readonly buildspec: string; readonly imageRepository: string; readonly timeoutMinutes: number };
+  /** `buildspec` is absent when the repository names none: the build project's own buildspec runs (ADR 0064). */
+  readonly build: { readonly buildspec?: string; readonly imageRepository: string; readonly timeoutMinutes: number };
   readonly tests: readonly TestSuite[];
   /** Environments in promotion order. Always empty for pull requests. */
   readonly environments: readonly RouteEnvironment[];

@@ -3,16 +3,20 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ApprovalStore, TaskCallbacks } from '../../core/approval/contracts';
-import { decideApproval, viewApproval } from '../../core/approval/service';
 import type { ConsoleLinks } from '../../core/status/links';
 import { createLogger } from '../shared/observability';
-import { approverOf, type IdentityMode } from './identity';
-import { approvalPage, decisionPage, methodNotAllowed, type PageOptions, problemPage } from './pages';
+import { cookieNames } from './cookies';
+import { CALLBACK_PATH, decide, type Flow, showPage, signedIn } from './flow';
+import type { IdentityMode } from './identity';
+import { methodNotAllowed, problemPage } from './pages';
 
 /**
- * The approval pages: `GET /approvals/{id}` shows what is to be deployed with Approve and Reject;
- * `POST /approvals/{id}` (form: `decision=approve|reject`, `reason`) decides once. Expired, used, forged and
- * unknown ids get a 4xx page that says which. API Gateway HTTP API, payload v2.
+ * The approval pages (API Gateway HTTP API, payload v2), without an authorizer: the function establishes who is
+ * deciding itself (docs/adr/0037).
+ * - `GET /approvals/{id}`: the request, after a sign-in with the repository's Git host (see flow.ts);
+ * - `GET /approvals/oauth/callback`: where the host sends the person back;
+ * - `POST /approvals/{id}` (form: `decision=approve|reject`, `reason`, `csrf`): decides once.
+ * Expired, used, forged and unknown links get a 4xx page that says which.
  */
 export interface ApprovalHttpDependencies {
   readonly store: ApprovalStore;
@@ -20,6 +24,8 @@ export interface ApprovalHttpDependencies {
   readonly keys: () => Promise<readonly string[]>;
   readonly identity: IdentityMode;
   readonly links: ConsoleLinks | null;
+  /** Public base URL of the pages (`STEPLINE_APPROVAL_URL`): the sign-in's redirect URI; https makes cookies Secure. */
+  readonly baseUrl: string;
   readonly now?: () => number;
   readonly logger?: Logger;
 }
@@ -50,44 +56,35 @@ function formOf(event: APIGatewayProxyEventV2): URLSearchParams | null {
 export function createApprovalHttpHandler(deps: ApprovalHttpDependencies): ApprovalHttpHandler {
   const logger = deps.logger ?? createLogger('stepline-approval-http');
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
-  const options: PageOptions = { links: deps.links, askName: deps.identity.kind === 'form' };
+  const baseUrl = deps.baseUrl.replace(/\/+$/, '');
+  const secure = baseUrl.startsWith('https://');
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async function approvalHttpHandler(event) {
       const method = event.requestContext?.http?.method ?? 'GET';
-      const signedId = signedIdOf(event);
-      const keys = await deps.keys();
-      const core = { store: deps.store, keys, now };
-      if (method === 'GET' || method === 'HEAD') {
-        const view = await viewApproval(signedId, approverOf(event, deps.identity, null), core);
-        logger.info('approval page', {
-          outcome: view.kind,
-          approvalId: 'record' in view ? view.record?.id : undefined,
-        });
-        if (view.kind === 'open') return approvalPage(view, options);
-        return problemPage(view, options)!;
+      const flow: Flow = {
+        store: deps.store,
+        callbacks: deps.callbacks,
+        keys: await deps.keys(),
+        identity: deps.identity,
+        options: { links: deps.links },
+        baseUrl,
+        secure,
+        cookies: cookieNames(secure),
+        now,
+        logger,
+      };
+      if ((event.rawPath ?? '').replace(/\/+$/, '').endsWith(CALLBACK_PATH)) {
+        return method === 'GET' ? signedIn(event, flow) : methodNotAllowed('GET');
       }
+      const signedId = signedIdOf(event);
+      if (method === 'GET' || method === 'HEAD') return showPage(event, signedId, flow);
       if (method !== 'POST') return methodNotAllowed();
       const contentType = event.headers?.['content-type'] ?? '';
       const form = formOf(event);
       if (!form || (contentType && !contentType.startsWith('application/x-www-form-urlencoded'))) {
-        return problemPage({ kind: 'invalid', message: 'the decision must be a form of at most 8 KiB' }, options)!;
+        return problemPage({ kind: 'invalid', message: 'the decision must be a form of at most 8 KiB' }, flow.options)!;
       }
-      const result = await decideApproval(
-        {
-          signedId,
-          action: form.get('decision') ?? undefined,
-          reason: form.get('reason') ?? undefined,
-          actor: approverOf(event, deps.identity, form),
-        },
-        { ...core, callbacks: deps.callbacks },
-      );
-      const approvalId = 'record' in result ? result.record?.id : undefined;
-      if (result.kind === 'approved' || result.kind === 'rejected') {
-        logger.info('approval decided', { outcome: result.kind, approvalId, by: result.record.decidedBy });
-        return decisionPage(result, options);
-      }
-      logger.warn('approval decision refused', { outcome: result.kind, approvalId });
-      return problemPage(result, options)!;
+      return decide(event, signedId, form, flow);
     });
 }

@@ -1,52 +1,54 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Person } from '../../core/approval/approvers';
+import { APPROVAL_ENV } from '../../core/approval/contracts';
+import type { SignInHosts } from '../../core/approval/sign-in';
 
 /**
- * Who is deciding. The approval page is public, so the approver's identity has to come from something the
- * requester cannot make up (ADR 0034):
- * - `jwt`: the claim of the API Gateway HTTP API JWT authorizer (Cognito or any OIDC provider federated with the
- *   Git host), default claim `preferred_username`;
- * - `header`: a header set by an authenticating proxy in front of the route (oauth2-proxy's `X-Forwarded-User`);
- * - `form`: the `user` field of the form, trusted as typed: only for the local runtime on 127.0.0.1.
+ * Who is deciding. The approval page is public, so the approver's identity must come from something the requester
+ * cannot make up (docs/adr/0037):
+ * - the Git host's sign-in (`signIn`): the person signs in with the host of the repository (OAuth 2.0 web flow)
+ *   and the pages keep who they are in a short-lived sealed session cookie;
+ * - else a trusted identity: a header set by an authenticating proxy in front of the route (oauth2-proxy's
+ *   `X-Forwarded-User`), or the local runtime's own identity (one person, one machine; docs/adr/0059).
+ * Either way the decision form carries a CSRF token bound to the session, and the name recorded is the one the page
+ * showed.
  */
-export type IdentityMode =
-  | { readonly kind: 'jwt'; readonly claim: string }
+export type TrustedIdentity =
   | { readonly kind: 'header'; readonly header: string }
-  | { readonly kind: 'form' };
+  | { readonly kind: 'local'; readonly current: () => string | null };
 
-export function identityModeFromEnv(env: Readonly<Record<string, string | undefined>>): IdentityMode {
-  const kind = env.STEPLINE_APPROVER_IDENTITY ?? 'jwt';
+export interface IdentityMode {
+  /** The hosts' sign-ins; a host without an OAuth client falls back to `trusted`. */
+  readonly signIn: SignInHosts | null;
+  readonly trusted: TrustedIdentity | null;
+}
+
+/** The mode of the environment: `sign-in` (default) or `header`. */
+export function identityModeFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  signIn: SignInHosts,
+): IdentityMode {
+  const kind = env[APPROVAL_ENV.identity] || 'sign-in';
   switch (kind) {
-    case 'jwt':
-      return { kind: 'jwt', claim: env.STEPLINE_APPROVER_CLAIM || 'preferred_username' };
+    case 'sign-in':
+      return { signIn, trusted: null };
     case 'header':
-      return { kind: 'header', header: (env.STEPLINE_APPROVER_HEADER || 'x-forwarded-user').toLowerCase() };
-    case 'form':
-      return { kind: 'form' };
+      return {
+        signIn: null,
+        trusted: { kind: 'header', header: (env[APPROVAL_ENV.header] || 'x-forwarded-user').toLowerCase() },
+      };
     default:
-      throw new TypeError(`STEPLINE_APPROVER_IDENTITY must be jwt, header or form, got "${kind}"`);
+      throw new TypeError(`${APPROVAL_ENV.identity} must be sign-in or header, got "${kind}"`);
   }
 }
 
-type WithAuthorizer = APIGatewayProxyEventV2 & {
-  readonly requestContext: { readonly authorizer?: { readonly jwt?: { readonly claims?: Record<string, unknown> } } };
-};
-
-export function approverOf(
-  event: APIGatewayProxyEventV2,
-  mode: IdentityMode,
-  form: URLSearchParams | null,
-): string | null {
-  let value: unknown;
-  switch (mode.kind) {
-    case 'jwt':
-      value = (event as WithAuthorizer).requestContext?.authorizer?.jwt?.claims?.[mode.claim];
-      break;
-    case 'header':
-      value = event.headers?.[mode.header];
-      break;
-    case 'form':
-      value = form?.get('user');
-      break;
-  }
+function clean(value: unknown): string | null {
   return typeof value === 'string' && value.trim() ? value.trim().slice(0, 100) : null;
+}
+
+/** The person a trusted identity names, or null. */
+export function trustedPerson(event: APIGatewayProxyEventV2, trusted: TrustedIdentity | null): Person | null {
+  if (!trusted) return null;
+  const login = trusted.kind === 'header' ? clean(event.headers?.[trusted.header]) : clean(trusted.current());
+  return login ? { source: trusted.kind, login, names: [login] } : null;
 }

@@ -17,13 +17,14 @@ export const taskHandler = createApprovalTaskHandler({
   contextPrefix: status.settings.contextPrefix,
 });
 
-/** Lambda entry point of `GET` and `POST /approvals/{id}` (API Gateway HTTP API). */
+/** Lambda entry point of `GET` and `POST /approvals/{id}` and `GET /approvals/oauth/callback` (API Gateway HTTP API). */
 export const httpHandler = createApprovalHttpHandler({
   store: approval.store,
   callbacks: approval.callbacks,
   keys: approval.keys,
   identity: approval.identity,
   links: status.settings.links,
+  baseUrl: approval.baseUrl,
 });
 
 /** Lambda entry point of the approval keeper (an EventBridge schedule): heartbeats the waiting approval tasks. */

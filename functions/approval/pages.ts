@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type Person, refusalText } from '../../core/approval/approvers';
 import type { ApprovalRecord } from '../../core/approval/contracts';
 import type { ApprovalView, DecisionResult } from '../../core/approval/service';
 import type { ConsoleLinks } from '../../core/status/links';
@@ -18,7 +19,7 @@ th{color:#59636e;font-weight:500}code{font-size:.9em}.ok{color:#1a7f37}.bad{colo
 textarea{width:100%;min-height:4rem}button{font-size:1rem;padding:.4rem 1.2rem;margin-right:.5rem}
 .approve{background:#1f883d;color:#fff;border:0;border-radius:6px}.reject{background:#fff;color:#cf222e;border:1px solid #cf222e;border-radius:6px}`;
 
-function page(statusCode: number, title: string, body: string): APIGatewayProxyStructuredResultV2 {
+export function page(statusCode: number, title: string, body: string): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
     headers: {
@@ -76,8 +77,19 @@ function summary(record: ApprovalRecord, consoleUrl: string | null): string {
 
 export interface PageOptions {
   readonly links: ConsoleLinks | null;
-  /** Show a name field (local runtime, identity `form`). */
-  readonly askName: boolean;
+}
+
+const HOST_NAMES: Readonly<Record<Person['source'], string>> = {
+  github: 'GitHub',
+  gitlab: 'GitLab',
+  bitbucket: 'Bitbucket',
+  header: 'your sign-in',
+  local: "this machine's local identity",
+};
+
+/** Where a person's identity comes from, in words. */
+export function sourceName(source: Person['source']): string {
+  return HOST_NAMES[source];
 }
 
 function consoleUrl(record: ApprovalRecord, options: PageOptions): string | null {
@@ -132,12 +144,10 @@ export function problemPage(
     case 'forbidden':
       return page(
         403,
-        'Not an approver',
-        `<p>${
-          view.actor ? `<strong>${escapeHtml(view.actor)}</strong> is` : 'You are'
-        } not among the approvers of <strong>${escapeHtml(view.record.environment)}</strong> (${escapeHtml(
-          view.record.approvers.join(', '),
-        )}).${view.actor ? '' : ' Sign in first.'}</p>`,
+        view.refusal.kind === 'author' ? 'Not your own deploy' : 'Not an approver',
+        `<p class="bad">${escapeHtml(
+          refusalText(view.refusal, view.record.environment, view.record.approvers),
+        )}. Nothing was decided.</p>`,
       );
     case 'invalid':
       return page(400, 'Bad request', `<p>${escapeHtml(view.message)}.</p>`);
@@ -152,21 +162,31 @@ export function problemPage(
   }
 }
 
-/** The page of an open request, with Approve and Reject. */
+/** The page of an open request: who is signed in, and Approve and Reject for someone who may decide. */
 export function approvalPage(
   view: Extract<ApprovalView, { kind: 'open' }>,
-  options: PageOptions,
+  options: PageOptions & {
+    /** The session's CSRF token for this request. */
+    readonly csrf: string;
+    /** Where to sign in as someone else; null where identity is not a sign-in. */
+    readonly signInAgain: string | null;
+  },
 ): APIGatewayProxyStructuredResultV2 {
   const { record } = view;
-  const who = view.actor ? `<p>Signed in as <strong>${escapeHtml(view.actor)}</strong>.</p>` : '';
-  const form =
-    view.mayDecide || options.askName
-      ? `<form method="post" action="">
-${options.askName ? '<p><label>Your Git host user name <input name="user" required autocomplete="username"></label></p>' : ''}
+  const person = view.person;
+  const again = options.signInAgain
+    ? ` · <a href="${escapeHtml(options.signInAgain)}">Sign in as someone else</a>`
+    : '';
+  const who = person
+    ? `<p class="who">Signed in as <strong>${escapeHtml(person.login)}</strong> (${escapeHtml(sourceName(person.source))})${again}</p>`
+    : '';
+  const form = view.refusal
+    ? `<p class="bad">${escapeHtml(refusalText(view.refusal, record.environment, record.approvers))}.</p>`
+    : `<form method="post" action="">
+<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
 <p><label>Reason (shown on the commit when rejecting)<br><textarea name="reason" maxlength="500"></textarea></label></p>
 <p><button class="approve" name="decision" value="approve">Approve</button><button class="reject" name="decision" value="reject">Reject</button></p>
-</form>`
-      : `<p class="bad">You are not among the approvers of this environment.</p>`;
+</form>`;
   return page(200, `Deploy to ${record.environment}?`, `${summary(record, consoleUrl(record, options))}${who}${form}`);
 }
 
@@ -189,7 +209,27 @@ export function decisionPage(
   );
 }
 
-export function methodNotAllowed(): APIGatewayProxyStructuredResultV2 {
-  const answer = page(405, 'Method not allowed', '<p>Approval links take GET and POST only.</p>');
-  return { ...answer, headers: { ...answer.headers, allow: 'GET, POST' } };
+export function methodNotAllowed(allow = 'GET, POST'): APIGatewayProxyStructuredResultV2 {
+  const answer = page(405, 'Method not allowed', `<p>This address takes ${allow.replace(', ', ' and ')} only.</p>`);
+  return { ...answer, headers: { ...answer.headers, allow } };
+}
+
+/** A page that says why a sign-in or a form was not taken, with the way back to the approval link. */
+export function refusalPage(
+  statusCode: number,
+  title: string,
+  text: string,
+  back: string | null,
+): APIGatewayProxyStructuredResultV2 {
+  const link = back ? ` <a href="${escapeHtml(back)}">Open the approval page again</a>.` : '';
+  return page(statusCode, title, `<p>${escapeHtml(text)}.${link}</p>`);
+}
+
+/** A redirect that sends no Referer and is never cached (the host's authorize URL carries the sign-in state). */
+export function redirect(location: string, statusCode = 302): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+    body: '',
+  };
 }

@@ -10,7 +10,6 @@ import { loadConfig } from './load-config';
  * - `config`: path of the configuration, relative to the project root. Default `stepline.config.json`.
  * - `stackName`: default `Stepline`.
  * - `account`, `region`: pin the stack to an environment (needed for `deployerVpcId`). Default: environment-agnostic.
- * - `approvalJwtIssuer`, `approvalJwtAudience` (comma-separated), `approvalJwtClaim`: the approval routes' JWT authorizer.
  * - `deployerVpcId`: place the deploy functions in this VPC's private subnets (looked up once, needs credentials).
  * - `sourceConnectionArns` (comma-separated): CodeConnections connections the builds check out through (GitLab).
  * - `eksAuthenticationMode`: the EKS clusters' authentication mode, one for all (`API_AND_CONFIG_MAP`) or by cluster
@@ -23,9 +22,6 @@ export const CONTEXT = {
   stackName: 'stackName',
   account: 'account',
   region: 'region',
-  approvalJwtIssuer: 'approvalJwtIssuer',
-  approvalJwtAudience: 'approvalJwtAudience',
-  approvalJwtClaim: 'approvalJwtClaim',
   deployerVpcId: 'deployerVpcId',
   sourceConnectionArns: 'sourceConnectionArns',
   eksAuthenticationMode: 'eksAuthenticationMode',
@@ -53,10 +49,6 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
   const { file, config } = loadConfig(options.projectRoot, context(CONTEXT.config) ?? 'stepline.config.json');
   const account = context(CONTEXT.account);
   const region = context(CONTEXT.region);
-  const issuer = context(CONTEXT.approvalJwtIssuer);
-  const audience = context(CONTEXT.approvalJwtAudience);
-  if (issuer && !audience)
-    throw new InfraError(`context ${CONTEXT.approvalJwtIssuer} needs ${CONTEXT.approvalJwtAudience} too`);
   const vpcId = context(CONTEXT.deployerVpcId);
   const connections = context(CONTEXT.sourceConnectionArns);
   if (vpcId && (!account || !region)) {
@@ -79,15 +71,6 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
       .split(',')
       .map((cluster) => cluster.trim())
       .filter(Boolean),
-    ...(issuer && audience
-      ? {
-          approvalAuthorizer: {
-            issuer,
-            audience: audience.split(',').map((a) => a.trim()),
-            ...(context(CONTEXT.approvalJwtClaim) ? { claim: context(CONTEXT.approvalJwtClaim)! } : {}),
-          },
-        }
-      : {}),
   });
   if (options.nag !== false) addNagPacks(app);
   return { app, stack };

@@ -4,7 +4,7 @@ import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { PROVIDERS, type SteplineConfig } from '../../core/config';
-import { type ApprovalAuthorizer, Approvals } from '../constructs/Approvals';
+import { Approvals } from '../constructs/Approvals';
 import { BuildProjects } from '../constructs/BuildProjects';
 import { type AuthenticationMode, deployTargets, EksDeployer } from '../constructs/EksDeployer';
 import { Observability } from '../constructs/Observability';
@@ -43,8 +43,6 @@ export interface SteplineStackProps extends StackProps {
   readonly definitionFile?: string;
   /** Connections the builds check out through (BuildProjects.sourceConnectionArns). @default - none */
   readonly sourceConnectionArns?: readonly string[];
-  /** JWT authorizer of the approval routes. @default - none (see Approvals) */
-  readonly approvalAuthorizer?: ApprovalAuthorizer;
   /**
    * A VPC whose private subnets the deploy functions run in, to reach private EKS endpoints; looked up at synth
    * (needs an explicit account and region, and credentials the first time). @default - not in a VPC
@@ -111,7 +109,6 @@ export class SteplineStack extends Stack {
       httpApi: this.intake.api,
       stateMachineArn,
       gitHostTokens: this.status.tokensSecret,
-      ...(props.approvalAuthorizer ? { authorizer: props.approvalAuthorizer } : {}),
     });
     this.deployer = new EksDeployer(this, 'EksDeployer', {
       projectRoot,

@@ -24,7 +24,8 @@ import {
  * | `GET <api>/builds/<id>/log?phase=` | `{ log }` |
  * | `GET <api>/approvals?status=waiting` | `{ approvals }` |
  * | `POST <api>/executions/<arn>/stop` `{ error?, cause? }` · `/redrive` | `{ execution }` |
- * | `POST <api>/approvals/<id>/approve` · `/reject` `{ by?, reason? }` | `{ approval }` |
+ * | `POST <api>/approvals/<id>/approve` · `/reject` `{ by?, reason? }` | `{ approval }` (`by`: the name the header showed) |
+ * | `GET <api>/identity` · `POST <api>/identity` `{ login }` | `{ login }`: whom the console decides as |
  * | `GET <api>/events` | `text/event-stream`: `event: changes`, `data: [ConsoleChange, ...]` |
  *
  * POSTs must send `content-type: application/json` and `x-stepline-console: 1` (and, when the browser sends an
@@ -41,8 +42,6 @@ export interface ConsoleRouteOptions {
   readonly coalesceMs?: number;
   /** Keep-alive comment period of the event stream, in ms (default 15,000). */
   readonly keepAliveMs?: number;
-  /** Whom a console decision is recorded as, when the request names nobody. Default `console`. */
-  readonly defaultActor?: string;
 }
 
 export type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse) => boolean) & {
@@ -198,7 +197,6 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
   const title = options.title ?? 'Stepline';
   const coalesceMs = options.coalesceMs ?? 150;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
-  const defaultActor = options.defaultActor ?? 'console';
   const ready = consoleBundle();
   ready.catch(() => {});
   const streams = new Set<ServerResponse>();
@@ -288,6 +286,16 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     if (extra !== undefined) throw new HttpFailure(404, 'not_found', `nothing is served at ${url.pathname}`);
 
     if (first === undefined && get) return json(res, 200, { apiBase, sections });
+    if (first === 'identity' && id === undefined) {
+      if (get) return json(res, 200, { login: source.identity?.() ?? null });
+      if (method === 'POST') {
+        checkAction(req);
+        if (!source.setIdentity) throw new HttpFailure(404, 'not_found', 'this runtime has no identity to change');
+        const login = optionalText(await readBody(req), 'login', 100);
+        if (!login) throw new HttpFailure(400, 'invalid_body', 'give {"login": "…"}');
+        return json(res, 200, { login: source.setIdentity(login) });
+      }
+    }
     if (first === 'events' && id === undefined && get) return stream(req, res);
 
     if (first === 'executions' && id === undefined && get) {
@@ -372,7 +380,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
       const reason = optionalText(body, 'reason', 2000);
       const approval = await source.decideApproval(id, {
         decision: sub,
-        by: by || defaultActor,
+        by: by || null,
         ...(reason ? { reason } : {}),
       });
       return json(res, 200, { approval });

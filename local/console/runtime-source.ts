@@ -1,3 +1,4 @@
+import { refusalText } from '../../core/approval/approvers';
 import { ExecutionNotRedrivableError } from '../engine';
 import type { Runtime } from '../runtime';
 import { ConsoleActionError } from './errors';
@@ -231,12 +232,16 @@ export function runtimeConsoleSource(runtime: Runtime, options: RuntimeConsoleSo
     async decideApproval(id, input): Promise<ApprovalView> {
       const result = await runtime.approvals.decide(id, {
         action: input.decision,
-        actor: input.by,
+        as: input.by,
         ...(input.reason ? { reason: input.reason } : {}),
       });
       if (result.kind === 'unknown') throw new ConsoleActionError('not_found', `no approval ${id}`);
-      if (result.kind === 'forbidden')
-        throw new ConsoleActionError('forbidden', `${input.by ?? 'nobody'} is not an approver of this gate`);
+      if (result.kind === 'forbidden') {
+        throw new ConsoleActionError(
+          'forbidden',
+          refusalText(result.refusal, result.record.environment, result.record.approvers),
+        );
+      }
       if (result.kind === 'retry') throw new ConsoleActionError('unavailable', result.reason);
       if (result.kind !== 'approved' && result.kind !== 'rejected') {
         const message = 'message' in result && typeof result.message === 'string' ? result.message : result.kind;
@@ -245,6 +250,16 @@ export function runtimeConsoleSource(runtime: Runtime, options: RuntimeConsoleSo
       const view = await runtime.approvals.get(id);
       if (!view) throw new ConsoleActionError('not_found', `no approval ${id}`);
       return approvalView(view);
+    },
+
+    identity: () => runtime.approvals.identity,
+
+    setIdentity(login: string): string {
+      try {
+        return runtime.approvals.setIdentity(login);
+      } catch (error) {
+        throw new ConsoleActionError('invalid', (error as Error).message);
+      }
     },
 
     listDeployments(executionArn: string) {

@@ -176,7 +176,10 @@ export interface ApprovalView {
 
 export interface ApprovalDecisionInput {
   readonly decision: 'approve' | 'reject';
-  /** Who decides (checked against the gate's approvers by the source). */
+  /**
+   * Who decides: the name the console's header showed when the button was pressed; null for the source's own
+   * identity. Checked against the gate's approvers by the source.
+   */
   readonly by: string | null;
   readonly reason?: string;
 }
@@ -231,6 +234,10 @@ export interface ConsoleDataSource {
   redriveExecution(executionArn: string): Promise<void> | void;
   /** Approve or reject a gate, as its page would. Answers the gate after the decision. */
   decideApproval?(id: string, input: ApprovalDecisionInput): Promise<ApprovalView> | ApprovalView;
+  /** Whom this console decides as (the local runtime's one identity), shown in its header. */
+  identity?(): string;
+  /** Changes that identity; throws `ConsoleActionError('invalid', …)` for something that is not a login. */
+  setIdentity?(login: string): string;
 
   /** Calls `listener` on every change; returns a function that stops it. */
   subscribe(listener: (change: ConsoleChange) => void): () => void;

@@ -2,6 +2,7 @@ import type { ApprovalRecord, ApprovalStore, TaskCallbacks } from '../../core/ap
 import { type DecisionResult, decideApproval } from '../../core/approval/service';
 import { signApprovalId } from '../../core/approval/token';
 import type { Db } from '../store/db';
+import { cleanLogin } from './identity';
 
 /**
  * The approvals as the CLI and the console see them: the requests of the approval store (the same `approvals`
@@ -13,13 +14,31 @@ import type { Db } from '../store/db';
 export type ApprovalView = Omit<ApprovalRecord, 'taskToken'> & { readonly url: string };
 
 export class ApprovalDesk {
+  #identity: string;
+
   public constructor(
     private readonly db: Db,
     private readonly store: ApprovalStore,
     private readonly keys: () => Promise<readonly string[]>,
     private readonly callbacks: TaskCallbacks,
     private readonly baseUrl: string,
-  ) {}
+    identity: string,
+  ) {
+    this.#identity = cleanLogin(identity) ?? 'local';
+  }
+
+  /** The runtime's local identity (local/runtime/identity.ts): whom the console and the CLI decide as. */
+  public get identity(): string {
+    return this.#identity;
+  }
+
+  /** Changes the local identity (the console's header); throws `TypeError` for something that is not a login. */
+  public setIdentity(login: string): string {
+    const clean = cleanLogin(login);
+    if (!clean) throw new TypeError('a login is letters, digits, ".", "_" and "-", starting with a letter or digit');
+    this.#identity = clean;
+    return clean;
+  }
 
   private async view(record: ApprovalRecord): Promise<ApprovalView> {
     const { taskToken: _token, ...rest } = record;
@@ -52,19 +71,23 @@ export class ApprovalDesk {
     return record ? this.view(record) : undefined;
   }
 
-  /** Decides a request as `actor`, exactly as the approval page would. */
+  /**
+   * Decides a request as `as` (the CLI's `--as`, the name the console showed), else as the local identity, exactly
+   * as the approval page would: the approvers, the author rule, expiry and single use hold.
+   */
   public async decide(
     id: string,
-    input: { action: string; actor: string | null; reason?: string },
+    input: { action: string; as?: string | null; reason?: string },
   ): Promise<DecisionResult | { kind: 'unknown' }> {
     const record = await this.store.get(id);
     if (!record) return { kind: 'unknown' };
     const keys = await this.keys();
+    const login = input.as?.trim() || this.#identity;
     return decideApproval(
       {
         signedId: signApprovalId(record.id, record.expiresAt, keys),
         action: input.action,
-        actor: input.actor,
+        person: { source: 'local', login, names: [login] },
         ...(input.reason ? { reason: input.reason } : {}),
       },
       { store: this.store, keys, now: () => Math.floor(Date.now() / 1000), callbacks: this.callbacks },

@@ -175,6 +175,7 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       keys: deps.approvals.keys,
       identity: deps.approvals.identity,
       links: deps.status.links,
+      baseUrl: deps.approvals.baseUrl,
       logger: o('stepline-approval-http').logger,
     }) as unknown as LambdaHandler,
   );

@@ -15,7 +15,8 @@ import { parseConfig, type SteplineConfig, validateConfig } from '../../core/con
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
 import { type DrainSummary, drainParkingStore, replayDelivery } from '../../core/intake/replay';
 import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
-import { identityModeFromEnv } from '../../functions/approval/identity';
+import type { IdentityMode } from '../../functions/approval/identity';
+import { signInHosts } from '../../functions/approval/sign-in';
 import { type ClockMode, Engine, type HistoryEvent } from '../engine';
 import {
   type AwsApiAnswer,
@@ -44,6 +45,7 @@ import {
 import { ApprovalDesk } from './approvals';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
+import { defaultLocalIdentity, localSignInConfig } from './identity';
 import type { FunctionLogLevel } from './observability';
 import {
   DEFAULT_STATE_MACHINE_NAME,
@@ -125,6 +127,11 @@ export interface RuntimeOptions {
    * it off, and then a gate ends "approval lost" after that time (ADR 0036).
    */
   readonly approvalKeeperEveryMs?: number;
+  /**
+   * Whom the console, the CLI and the approval pages decide as where no Git host sign-in is set up (`stepline start
+   * --as`). Default: the login part of `git config user.email`, else `$USER`.
+   */
+  readonly identity?: string;
   /** Function timeouts in seconds, by local function key (see LOCAL_RESOURCES.functions). */
   readonly functionTimeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
 }
@@ -647,6 +654,19 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const sink = new GitHostSink(statuses);
     const gitHost = localGitHost(env, url);
     const approvalKeys = async (): Promise<readonly string[]> => keys;
+    // One local identity for the console, the CLI and the approval pages; a host with an OAuth client signs in.
+    const approvals = new ApprovalDesk(
+      db,
+      approvalStore,
+      approvalKeys,
+      stepFunctionsCallbacks(sfn),
+      url,
+      options.identity ?? defaultLocalIdentity(env),
+    );
+    const approvalIdentity: IdentityMode = {
+      signIn: signInHosts(localSignInConfig(stateDir, env)),
+      trusted: { kind: 'local', current: () => approvals.identity },
+    };
     const maxBodyBytes = env['WEBHOOK_MAX_BODY_BYTES'] ? Number(env['WEBHOOK_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
     const functions = registerFunctions({
       lambda,
@@ -661,7 +681,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         store: approvalStore,
         keys: approvalKeys,
         baseUrl: url,
-        identity: identityModeFromEnv({ STEPLINE_APPROVER_IDENTITY: 'form', ...env }),
+        identity: approvalIdentity,
       },
       status: {
         transportFor: sinkOrHostTransport(gitHost.settings, gitHost.tokens, `${internalUrl}/githost`, sink),
@@ -691,7 +711,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(options.functionTimeouts ? { timeouts: options.functionTimeouts } : {}),
     });
 
-    const approvals = new ApprovalDesk(db, approvalStore, approvalKeys, stepFunctionsCallbacks(sfn), url);
     const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
     let replaying: Promise<DrainSummary> | null = null;
     const replay = async (name?: string): Promise<DrainSummary> => {

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { SqliteParkingStore } from '../../adapters/local/parking';
+import { refusalText } from '../../core/approval/approvers';
 import type { DrainSummary } from '../../core/intake/replay';
 import type { HistoryEvent } from '../engine';
 import type { ApprovalDesk } from '../runtime/approvals';
@@ -216,7 +217,7 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
     }
     const result = await deps.approvals.decide(params['id'] ?? '', {
       action: body.decision,
-      actor: typeof body.by === 'string' && body.by.trim() ? body.by.trim() : null,
+      as: typeof body.by === 'string' && body.by.trim() ? body.by.trim() : null,
       ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
     });
     const status =
@@ -230,7 +231,27 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
               ? 503
               : 409;
     const approval = 'record' in result && result.record ? await deps.approvals.get(result.record.id) : undefined;
-    sendJson(res, status, { outcome: result.kind, ...(approval ? { approval } : {}) });
+    const message =
+      result.kind === 'forbidden'
+        ? refusalText(result.refusal, result.record.environment, result.record.approvers)
+        : 'message' in result
+          ? result.message
+          : undefined;
+    sendJson(res, status, { outcome: result.kind, ...(message ? { message } : {}), ...(approval ? { approval } : {}) });
+  });
+
+  router.add('GET', '/api/identity', ({ res }) => {
+    sendJson(res, 200, { login: deps.approvals.identity });
+  });
+
+  router.add('PUT', '/api/identity', async ({ req, res }) => {
+    const body = (await readJson(req, 4 * 1024)) as { login?: unknown };
+    if (typeof body.login !== 'string') throw new HttpError(400, 'invalid_login', 'give {"login": "…"}');
+    try {
+      sendJson(res, 200, { login: deps.approvals.setIdentity(body.login) });
+    } catch (error) {
+      throw new HttpError(400, 'invalid_login', (error as Error).message);
+    }
   });
 
   router.add('GET', '/api/parked', async ({ res }) => {

@@ -9,6 +9,7 @@ import {
   heartbeatSecondsFor,
 } from '../../core/approval/contracts';
 import { ENV } from '../../core/contracts';
+import { SIGN_IN_ENV } from '../../core/contracts/environment';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { Approvals, type ApprovalsProps } from '../../infra/constructs/Approvals';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
@@ -35,7 +36,7 @@ function grantsOf(statements: readonly Statement[]): string[] {
     .sort();
 }
 
-function synth(authorizer?: ApprovalsProps['authorizer']) {
+function synth(signInUrls?: ApprovalsProps['signInUrls']) {
   const stack = testStack();
   const api = new apigw.HttpApi(stack, 'Api');
   const approvals = new Approvals(stack, 'Approvals', {
@@ -43,21 +44,71 @@ function synth(authorizer?: ApprovalsProps['authorizer']) {
     httpApi: api,
     stateMachineArn: STATE_MACHINE,
     gitHostTokens: secretsmanager.Secret.fromSecretNameV2(stack, 'Tokens', 'stepline/tokens'),
-    ...(authorizer ? { authorizer } : {}),
+    ...(signInUrls ? { signInUrls } : {}),
   });
   return { stack, approvals, template: Template.fromStack(stack) };
+}
+
+function variablesOf(json: never, handler: string): Record<string, string> {
+  const fn = resourcesOfType(json, 'AWS::Lambda::Function').find(([, f]) => f.Handler === handler)![1];
+  return evaluate((fn.Environment as { Variables: unknown }).Variables) as Record<string, string>;
 }
 
 describe('Approvals', () => {
   const shared = synth();
   const json = shared.template.toJSON() as never;
 
-  it('routes GET and POST /approvals/{id} to the approval pages function', () => {
+  it('routes GET and POST /approvals/{id} and the sign-in callback to the pages function, with no authorizer', () => {
     // Act
-    const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, p]) => p.RouteKey);
+    const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, p]) => p);
 
     // Assess
-    expect(routes.sort()).toEqual(['GET /approvals/{id}', 'POST /approvals/{id}']);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([
+      'GET /approvals/oauth/callback',
+      'GET /approvals/{id}',
+      'POST /approvals/{id}',
+    ]);
+    for (const route of routes) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(resourcesOfType(json, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+  });
+
+  it('creates an empty OAuth client secret per Git host, which only the pages read, and outputs the callback URL', () => {
+    // Prepare
+    const secrets = resourcesOfType(json, 'AWS::SecretsManager::Secret').filter(([id]) => id.includes('OAuthClient'));
+    const pages = variablesOf(json, 'index.httpHandler');
+    const grants = (handler: string) => {
+      const fn = { 'index.httpHandler': 'httpFunction', 'index.taskHandler': 'taskFunction' } as const;
+      const role = shared.approvals[fn[handler as keyof typeof fn]].role;
+      return grantsOf(statementsOf(json, logicalIdOf(role))).filter((g) => g.includes('OAuthClient'));
+    };
+
+    // Assess
+    expect(secrets).toHaveLength(3);
+    for (const [, secret] of secrets) expect(secret.SecretString).toBe('{}');
+    expect(pages[APPROVAL_ENV.identity]).toBe('sign-in');
+    for (const provider of ['github', 'gitlab', 'bitbucket'] as const) {
+      const id = logicalIdOf(shared.approvals.oauthClients[provider]);
+      expect(pages[SIGN_IN_ENV[provider].credentialsSecret]).toBe(`ref:${id}`);
+      expect(pages[SIGN_IN_ENV[provider].oauthUrl]).toBeUndefined();
+    }
+    expect(grants('index.httpHandler').filter((g) => g.startsWith('secretsmanager:GetSecretValue'))).toHaveLength(3);
+    expect(grants('index.taskHandler')).toEqual([]);
+    const outputs = shared.template.findOutputs('*');
+    const callback = Object.entries(outputs).find(([id]) => id.includes('SignInCallbackUrl'))![1];
+    expect(evaluate(callback.Value)).toMatch(/^getatt:Api.*\.ApiEndpoint\/approvals\/oauth\/callback$/);
+  });
+
+  it("points a host's sign-in at other URLs when told (GitHub Enterprise Server, self-managed GitLab)", () => {
+    // Act
+    const { template } = synth({
+      gitlab: { oauthUrl: 'https://git.example.com', apiUrl: 'https://git.example.com/api/v4' },
+    });
+
+    // Assess
+    const pages = variablesOf(template.toJSON() as never, 'index.httpHandler');
+    expect(pages[SIGN_IN_ENV.gitlab.oauthUrl]).toBe('https://git.example.com');
+    expect(pages[SIGN_IN_ENV.gitlab.apiUrl]).toBe('https://git.example.com/api/v4');
+    expect(pages[SIGN_IN_ENV.github.oauthUrl]).toBeUndefined();
   });
 
   it('keeps requests in a table keyed by id, with TTL and point-in-time recovery', () => {
@@ -190,24 +241,6 @@ describe('Approvals', () => {
       pages: [`states:SendTaskFailure on ${STATE_MACHINE}`, `states:SendTaskSuccess on ${STATE_MACHINE}`],
       keeper: [`states:SendTaskHeartbeat on ${STATE_MACHINE}`],
     });
-  });
-
-  it('puts a JWT authorizer on the routes when one is configured', () => {
-    // Act
-    const { template } = synth({ issuer: 'https://idp.example.com', audience: ['stepline'], claim: 'login' });
-
-    // Assess
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'JWT',
-      JwtConfiguration: { Issuer: 'https://idp.example.com', Audience: ['stepline'] },
-    });
-    for (const [, route] of resourcesOfType(template.toJSON() as never, 'AWS::ApiGatewayV2::Route')) {
-      expect(route.AuthorizationType).toBe('JWT');
-    }
-    const claims = resourcesOfType(template.toJSON() as never, 'AWS::Lambda::Function').map(
-      ([, fn]) => (fn.Environment as { Variables: Record<string, string> }).Variables[APPROVAL_ENV.claim],
-    );
-    expect(claims).toContain('login');
   });
 
   it('raises no cdk-nag finding that it does not acknowledge', () => {

@@ -1,6 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,21 +15,27 @@ import {
   APPROVALS_WAITING_INDEX,
   heartbeatSecondsFor,
 } from '../../../core/approval/contracts';
+import { PROVIDERS } from '../../../core/config/providers';
+import type { Provider } from '../../../core/config/schema';
+import { SIGN_IN_ENV } from '../../../core/contracts/environment';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
 
 /** The approval pages' route: `{id}` is the signed link `<request>.<expires>.<signature>` (docs/adr/0034). */
 export const APPROVAL_PATH = '/approvals/{id}';
+/** Where a Git host sends the person back after the sign-in (docs/adr/0037): register it at each host. */
+export const SIGN_IN_CALLBACK_PATH = '/approvals/oauth/callback';
 
-export interface ApprovalAuthorizer {
-  /** The OIDC issuer URL (a Cognito user pool, or the identity provider your Git host federates with). */
-  readonly issuer: string;
-  /** Accepted audiences (client ids). */
-  readonly audience: readonly string[];
-  /** The claim that holds the Git host user name. @default 'preferred_username' */
-  readonly claim?: string;
+/** Where a host's OAuth endpoints and API are, for GitHub Enterprise Server or self-managed GitLab. */
+export interface SignInHostUrls {
+  /** @default the host's own: `https://github.com`, `https://gitlab.com`, `https://bitbucket.org` */
+  readonly oauthUrl?: string;
+  /** @default `https://api.github.com`, `https://gitlab.com/api/v4`, `https://api.bitbucket.org/2.0` */
+  readonly apiUrl?: string;
 }
+
+const HOST_NAMES: Readonly<Record<Provider, string>> = { github: 'GitHub', gitlab: 'GitLab', bitbucket: 'Bitbucket' };
 
 export interface ApprovalsProps {
   /** Absolute path of the Stepline checkout (functions/approval is bundled from it). */
@@ -41,19 +46,16 @@ export interface ApprovalsProps {
   readonly stateMachineArn: string;
   /** The Git host tokens: the task posts the "waiting for approval" status with the link. */
   readonly gitHostTokens: secretsmanager.ISecret;
-  /**
-   * A JWT authorizer on the approval routes, which identifies approvers. Without one, environments that list
-   * approvers refuse every decision (403, failing closed); environments without approvers accept anyone with the link.
-   * @default - no authorizer
-   */
-  readonly authorizer?: ApprovalAuthorizer;
+  /** Other URLs for a host's sign-in (GitHub Enterprise Server, self-managed GitLab). @default - the hosts' own */
+  readonly signInUrls?: Partial<Record<Provider, SignInHostUrls>>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
 
 /**
- * The approval gate: `GET` and `POST /approvals/{id}` on the intake's HTTP API (optionally behind a JWT authorizer)
- * to the approval pages, the `.waitForTaskToken` task function, their DynamoDB table (TTL, point-in-time recovery,
+ * The approval gate: `GET` and `POST /approvals/{id}` and `GET /approvals/oauth/callback` on the intake's HTTP API
+ * to the approval pages, which sign the person in with the repository's Git host (docs/adr/0037; one secret per
+ * host holds its OAuth client, filled by the operator), the `.waitForTaskToken` task function, their DynamoDB table (TTL, point-in-time recovery,
  * the sparse index of waiting requests) and the secret with the link signing keys, and the keeper: an EventBridge
  * schedule every `APPROVAL_KEEPER.awsIntervalSeconds` that heartbeats the waiting approval tasks (docs/adr/0036).
  * The three functions come from functions/approval/index.ts (`taskHandler`, `httpHandler`, `keeperHandler`).
@@ -61,6 +63,10 @@ export interface ApprovalsProps {
 export class Approvals extends Construct {
   public readonly table: dynamodb.Table;
   public readonly signingKeys: secretsmanager.Secret;
+  /** Per Git host, its OAuth client: `{"clientId": "…", "clientSecret": "…"}`, created empty (`{}`). */
+  public readonly oauthClients: Readonly<Record<Provider, secretsmanager.Secret>>;
+  /** The sign-in callback URL to register at each host. */
+  public readonly callbackUrl: string;
   /** The function the workflow's approval Task invokes with `.waitForTaskToken`. */
   public readonly taskFunction: SteplineFunction;
   /** The function behind the approval pages. */
@@ -99,6 +105,30 @@ export class Approvals extends Construct {
         'until those links expire: a two-step change the functions support but a rotation Lambda cannot time.',
     );
 
+    const oauthClients = {} as Record<Provider, secretsmanager.Secret>;
+    const signInEnvironment: Record<string, string> = {};
+    for (const provider of PROVIDERS) {
+      const secret = new secretsmanager.Secret(this, `OAuthClient-${provider}`, {
+        description: `Stepline: the ${HOST_NAMES[provider]} OAuth client of the approval sign-in, {"clientId","clientSecret"}`,
+        // Created empty: no sign-in with this host until the operator puts the client in (README of this construct).
+        secretStringValue: SecretValue.unsafePlainText('{}'),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'An OAuth client secret is issued by the Git host; it is rotated there, and then put here by the operator.',
+      );
+      oauthClients[provider] = secret;
+      const names = SIGN_IN_ENV[provider];
+      signInEnvironment[names.credentialsSecret] = secret.secretArn;
+      const urls = props.signInUrls?.[provider];
+      if (urls?.oauthUrl) signInEnvironment[names.oauthUrl] = urls.oauthUrl;
+      if (urls?.apiUrl) signInEnvironment[names.apiUrl] = urls.apiUrl;
+    }
+    this.oauthClients = oauthClients;
+    this.callbackUrl = `${props.httpApi.apiEndpoint}${SIGN_IN_CALLBACK_PATH}`;
+
     const environment = {
       [APPROVAL_ENV.table]: this.table.tableName,
       [APPROVAL_ENV.keySecret]: this.signingKeys.secretArn,
@@ -122,12 +152,9 @@ export class Approvals extends Construct {
       handler: 'httpHandler',
       serviceName: 'stepline-approval-http',
       description: 'Stepline: the approval pages; a decision completes the waiting task',
-      environment: {
-        ...environment,
-        [APPROVAL_ENV.identity]: 'jwt',
-        ...(props.authorizer?.claim ? { [APPROVAL_ENV.claim]: props.authorizer.claim } : {}),
-      },
+      environment: { ...environment, [APPROVAL_ENV.identity]: 'sign-in', ...signInEnvironment },
     });
+    for (const secret of Object.values(oauthClients)) secret.grantRead(this.httpFunction.role);
 
     for (const fn of [this.taskFunction, this.httpFunction]) {
       this.signingKeys.grantRead(fn.role);
@@ -202,27 +229,28 @@ export class Approvals extends Construct {
       ],
     });
 
-    const authorizer = props.authorizer
-      ? new HttpJwtAuthorizer('Approvers', props.authorizer.issuer, {
-          jwtAudience: [...props.authorizer.audience],
-          identitySource: ['$request.header.Authorization'],
-        })
-      : undefined;
-    const routes = props.httpApi.addRoutes({
-      path: APPROVAL_PATH,
-      methods: ['GET' as apigw.HttpMethod, 'POST' as apigw.HttpMethod],
-      integration: new HttpLambdaIntegration('Approvals', this.httpFunction.function),
-      ...(authorizer ? { authorizer } : {}),
-    });
-    if (!authorizer) {
-      for (const route of routes) {
-        acknowledge(
-          route,
-          'AwsSolutions-APIG4',
-          'No authorizer was configured (context approvalJwtIssuer): each link is HMAC-signed, expiring and single ' +
-            'use, and environments that list approvers refuse every decision without one (docs/adr/0034).',
-        );
-      }
+    const integration = new HttpLambdaIntegration('Approvals', this.httpFunction.function);
+    const routes = [
+      ...props.httpApi.addRoutes({
+        path: APPROVAL_PATH,
+        methods: ['GET' as apigw.HttpMethod, 'POST' as apigw.HttpMethod],
+        integration,
+      }),
+      ...props.httpApi.addRoutes({ path: SIGN_IN_CALLBACK_PATH, methods: ['GET' as apigw.HttpMethod], integration }),
+    ];
+    for (const route of routes) {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'The approval pages authenticate the person themselves: a sign-in with the Git host (OAuth 2.0, state and ' +
+          'PKCE), a sealed session cookie and a CSRF token; each link is also signed, expiring and single use ' +
+          '(docs/adr/0034, docs/adr/0037). A person following a commit status link has no bearer token to send.',
+      );
     }
+    new CfnOutput(this, 'SignInCallbackUrl', {
+      description:
+        'The callback (redirect) URL to register in the GitHub OAuth app, the GitLab application and the Bitbucket consumer',
+      value: this.callbackUrl,
+    });
   }
 }

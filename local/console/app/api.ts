@@ -87,10 +87,13 @@ export const api = {
   stop: (a: string) => post<{ execution: ExecutionDetail }>(`/executions/${arn(a)}/stop`, {}).then((r) => r.execution),
   redrive: (a: string) =>
     post<{ execution: ExecutionDetail }>(`/executions/${arn(a)}/redrive`, {}).then((r) => r.execution),
-  decide: (id: string, decision: 'approve' | 'reject', by: string | null) =>
-    post<{ approval: ApprovalView }>(`/approvals/${encodeURIComponent(id)}/${decision}`, by ? { by } : {}).then(
-      (r) => r.approval,
-    ),
+  decide: (id: string, decision: 'approve' | 'reject', by: string, reason?: string) =>
+    post<{ approval: ApprovalView }>(`/approvals/${encodeURIComponent(id)}/${decision}`, {
+      by,
+      ...(reason ? { reason } : {}),
+    }).then((r) => r.approval),
+  identity: () => request<{ login: string | null }>('/identity').then((r) => r.login),
+  setIdentity: (login: string) => post<{ login: string }>('/identity', { login }).then((r) => r.login),
 };
 
 type Listener = (changes: readonly ConsoleChange[]) => void;

@@ -3,6 +3,7 @@ import { html, render } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { onConnection } from './api';
 import { ExecutionPage } from './execution';
+import { IdentityBadge } from './identity';
 import { ExecutionsPage } from './list';
 import { follow } from './util';
 
@@ -38,6 +39,7 @@ function App() {
     <header class="top">
       <a class="brand" href="/" onClick=${follow}>Stepline</a>
       <nav aria-label="Console"><a href="/" onClick=${follow} aria-current=${arn ? undefined : 'page'}>Executions</a></nav>
+      <${IdentityBadge} />
       <${Live} />
     </header>
     <main id="main" tabindex="-1">

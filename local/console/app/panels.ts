@@ -4,6 +4,7 @@ import { CODEBUILD_PHASES } from '../../../core/status/phases';
 import type { StateRun, StateSummary } from '../model/status';
 import type { ApprovalView, BuildSummary, CommitStatusView, DeploymentView } from '../source';
 import { api, onChanges } from './api';
+import { useIdentity } from './identity';
 import { ago, executionPath, follow, formatDuration, formatTime, pretty, STATUS_LABEL, statusClass } from './util';
 
 /** The execution page's panels: state details, approvals, builds and logs, statuses, deployments. */
@@ -95,9 +96,6 @@ export function StatePanel({ summary, name, builds = [], onOpenBuild }: StatePan
   </aside>`;
 }
 
-/** Where the console remembers who approves (the approver list of a gate names people, not the console). */
-const APPROVER_KEY = 'stepline.approver';
-
 function ApprovalItem({
   approval,
   decisions,
@@ -111,13 +109,14 @@ function ApprovalItem({
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [by, setBy] = useState(() => localStorage.getItem(APPROVER_KEY) ?? '');
+  const [reason, setReason] = useState('');
+  const by = useIdentity();
   const decide = async (d: 'approve' | 'reject'): Promise<void> => {
+    if (!by) return;
     setBusy(true);
     setError(null);
     try {
-      if (by.trim()) localStorage.setItem(APPROVER_KEY, by.trim());
-      await api.decide(approval.id, d, by.trim() || null);
+      await api.decide(approval.id, d, by, reason.trim() || undefined);
       onDecided();
     } catch (e) {
       setError((e as Error).message);
@@ -140,15 +139,15 @@ function ApprovalItem({
       approval.status === 'waiting'
         ? html`<div class="actions">
             ${
-              decisions && approval.approvers.length > 0
-                ? html`<label class="as">As <input type="text" value=${by} size="10"
-                    placeholder=${approval.approvers[0]} autocomplete="username"
-                    aria-label=${`Who decides the deploy to ${approval.environment}`}
-                    onInput=${(e: Event) => setBy((e.target as HTMLInputElement).value)} /></label>`
+              decisions && by
+                ? html`<input type="text" class="reason" value=${reason} size="18" maxlength="500"
+                    placeholder="Reason (for a rejection)"
+                    aria-label=${`Reason for the decision on ${approval.environment}`}
+                    onInput=${(e: Event) => setReason((e.target as HTMLInputElement).value)} />`
                 : null
             }
             ${
-              decisions
+              decisions && by
                 ? html`<button class="primary" disabled=${busy} onClick=${() => decide('approve')}
                 aria-label=${`Approve the deploy to ${approval.environment}`}>Approve</button>
               <button class="danger" disabled=${busy} onClick=${() => decide('reject')}

@@ -268,7 +268,7 @@ describe('an approval gate', () => {
     // Assess
     expect(stillWaiting).toBe('RUNNING');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('mallory is not an approver');
+    expect(refused.stderr).toBe('stepline: not approved: mallory is not among the approvers of production (alice)\n');
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('approved: production (as alice)');
     expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');

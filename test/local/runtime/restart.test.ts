@@ -244,3 +244,66 @@ describe('after a restart', () => {
     expect(ended.status).toBe('SUCCEEDED');
   });
 });
+
+describe('a run killed at its approval gate', () => {
+  it('keeps its one request after the restart: same id, same link, and approving it deploys', {
+    timeout: 120_000,
+  }, async () => {
+    // Prepare: a runtime in a child process, killed while production's gate waits.
+    const stateDir = tempDir('state');
+    dirs.push(stateDir);
+    const dir = tempDir('config');
+    dirs.push(dir);
+    const file = join(dir, 'stepline.config.json');
+    const gated = { ...environments()['staging'], approval: { approvers: ['alice'], timeoutMinutes: 30 } };
+    writeFileSync(
+      file,
+      JSON.stringify(pipelineConfig({ repository: REPOSITORY, environments: { production: gated } })),
+    );
+    const repo = gitRepository(sampleFiles());
+    dirs.push(repo.dir);
+    const first = await startChild(stateDir, file);
+    const answer = await deliver(
+      { url: first.url },
+      githubPush({ repository: REPOSITORY, cloneUrl: repo.dir, sha: repo.sha }),
+    );
+    const executionArn = answer.body['executionArn'] as string;
+    const waiting = async (url: string) =>
+      ((await getJson(`${url}/api/approvals?status=waiting`)) as { approvals: { id: string; url: string }[] })
+        .approvals;
+    const [before] = await waitFor('the approval request', async () => {
+      const list = await waiting(first.url);
+      return list.length ? list : undefined;
+    });
+    const tokenOf = (runtime: Runtime) =>
+      (
+        JSON.parse(
+          (runtime.stores.db.prepare('SELECT record FROM approvals WHERE id = ?').get(before!.id) as { record: string })
+            .record,
+        ) as { taskToken: string }
+      ).taskToken;
+    await killNine(first);
+
+    // Act
+    const second = await startTestRuntime({
+      stateDir,
+      config: readFileSync(file, 'utf8'),
+      approvalKeeperEveryMs: 1000,
+    });
+    const killedToken = tokenOf(second);
+    await waitFor('the resumed gate to ask again', () => (tokenOf(second) !== killedToken ? true : undefined), 60_000);
+    const after = await waiting(second.url);
+    const decided = await second.approvals.decide(before!.id, { action: 'approve', as: 'alice' });
+    const ended = await endOf(second, executionArn);
+    const rows = second.stores.db.prepare('SELECT id FROM approvals').all();
+    await second.stop();
+
+    // Assess
+    expect(after.map((a) => [a.id, a.url.replace(second.url, '')])).toEqual([
+      [before!.id, before!.url.replace(first.url, '')],
+    ]);
+    expect(decided.kind).toBe('approved');
+    expect(ended.status, String(ended.cause)).toBe('SUCCEEDED');
+    expect(rows).toHaveLength(1);
+  });
+});

@@ -71,6 +71,27 @@ describe('the SQLite approval store', () => {
   });
 });
 
+describe('the SQLite approval store: a run resumed at its gate', () => {
+  it('gives a waiting request the new task token, and no decided or expired one', async () => {
+    // Prepare
+    const store = new SqliteApprovalStore(':memory:');
+    await store.create(record);
+    await store.create({ ...record, id: 'BBBBBBBBBBBBBBBBBBBBBB' });
+    await store.decide('BBBBBBBBBBBBBBBBBBBBBB', approve, 1_000);
+
+    // Act
+    const waiting = await store.retoken(record.id, 'token-2', 1_000);
+    const decided = await store.retoken('BBBBBBBBBBBBBBBBBBBBBB', 'token-2', 1_000);
+    const late = await store.retoken(record.id, 'token-3', 2_000);
+
+    // Assess
+    expect([waiting, decided, late]).toEqual([true, false, false]);
+    expect(await store.get(record.id)).toEqual({ ...record, taskToken: 'token-2' });
+    expect((await store.get('BBBBBBBBBBBBBBBBBBBBBB'))?.taskToken).toBe('token-1');
+    store.close();
+  });
+});
+
 describe('the SQLite approval store: the waiting requests the keeper heartbeats', () => {
   it('lists the requests that wait and have not expired, and none decided, expired or past their expiry', async () => {
     // Prepare
@@ -125,6 +146,23 @@ describe('the DynamoDB approval store', () => {
       expiresAt: { N: '2000' },
       ttl: { N: String(2_000 + 30 * 24 * 3600) },
     });
+  });
+
+  it('gives a waiting request a new task token with a conditional write on its status and expiry', async () => {
+    // Prepare
+    ddb.on(GetItemCommand).resolves({
+      Item: { id: { S: record.id }, record: { S: JSON.stringify(record) }, status: { S: 'waiting' } },
+    });
+    ddb.on(UpdateItemCommand).resolves({});
+
+    // Act
+    const moved = await store().retoken(record.id, 'token-2', 1_000);
+
+    // Assess
+    expect(moved).toBe(true);
+    const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#status = :waiting AND expiresAt > :now');
+    expect(JSON.parse(input.ExpressionAttributeValues![':record']!.S!)).toEqual({ ...record, taskToken: 'token-2' });
   });
 
   it('decides with a conditional write, so a replayed link loses', async () => {

@@ -1,11 +1,11 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stepFunctionsCallbacks } from '../../../../adapters/aws/approvals-sfn';
 import { HttpHostTransport } from '../../../../adapters/githost/http';
 import { SqliteApprovalStore } from '../../../../adapters/local/approvals-sqlite';
 import type { ApprovalTaskEvent } from '../../../../core/approval/contracts';
+import { csrfToken, openSession } from '../../../../core/approval/session';
 import type { Provider } from '../../../../core/config/schema';
 import { ConsoleLinks } from '../../../../core/status/links';
 import { createApprovalHttpHandler } from '../../../../functions/approval/http';
@@ -15,6 +15,7 @@ import { createStatusHandler } from '../../../../functions/status/handler';
 import { type FakeGitHost, startFakeGitHost } from '../../../support/githost/fake-git-host';
 import { EXECUTION_ARN, pipelineRequest, route, SHA } from '../../../support/githost/fixtures';
 import { captureStdout, lambdaContext } from '../../../support/githost/lambda';
+import { Agent } from './agent';
 
 const KEYS = ['approval-signing-key-0123456789abcdef'];
 const TASK_TOKEN = 'AQB8AAAAKgAAAAMAAAAAAAAAAfake-task-token-for-tests';
@@ -59,56 +60,42 @@ function taskHandler() {
   });
 }
 
-function httpHandler(identity: IdentityMode = { kind: 'jwt', claim: 'preferred_username' }) {
+const PROXY: IdentityMode = { signIn: null, trusted: { kind: 'header', header: 'x-forwarded-user' } };
+
+function httpHandler(identity: IdentityMode = PROXY, approvals: SqliteApprovalStore = store) {
   return createApprovalHttpHandler({
-    store,
+    store: approvals,
     callbacks: stepFunctionsCallbacks(new SFNClient({ region: 'eu-west-1' })),
     keys: async () => KEYS,
     identity,
     links,
+    baseUrl: BASE,
     now: () => clock,
   });
 }
 
-function httpEvent(
-  method: 'GET' | 'POST',
-  url: string,
-  options: { user?: string; form?: Record<string, string> } = {},
-): APIGatewayProxyEventV2 {
-  const rawPath = new URL(url).pathname;
-  return {
-    version: '2.0',
-    routeKey: `${method} /approvals/{id}`,
-    rawPath,
-    rawQueryString: '',
-    headers: options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {},
-    pathParameters: { id: rawPath.split('/').at(-1)! },
-    isBase64Encoded: false,
-    body: options.form ? new URLSearchParams(options.form).toString() : undefined,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'approve.example.test',
-      domainPrefix: 'approve',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' },
-      requestId: 'r1',
-      routeKey: `${method} /approvals/{id}`,
-      stage: '$default',
-      time: '01/Jan/2030:00:00:00 +0000',
-      timeEpoch: 1_893_456_000_000,
-      ...(options.user ? { authorizer: { jwt: { claims: { preferred_username: options.user }, scopes: [] } } } : {}),
-    },
-  } as APIGatewayProxyEventV2;
+/** The CSRF token the session would get on a page that offers the form: a decision the page did not offer. */
+function csrfOf(agent: Agent, url: string): string {
+  const opened = openSession(agent.cookie('__Host-stepline-approval-session'), KEYS, clock);
+  if (!opened.ok) throw new Error('no session');
+  return csrfToken(opened.claims, url.split('/').at(-1)!.split('.')[0]!, KEYS);
+}
+
+/** A browser behind an authenticating proxy that says the person is `user`. */
+function browser(user?: string): Agent {
+  return new Agent(httpHandler(), BASE, user ? { 'x-forwarded-user': user } : {});
+}
+
+/** Opens the page as `user`, then sends the form with `form` added, as the page's buttons do. */
+async function decide(url: string, user: string, form: Record<string, string>) {
+  const agent = browser(user);
+  const page = await agent.send('GET', url);
+  return agent.send('POST', url, { ...Agent.fields(page.body), ...form });
 }
 
 async function requestApproval() {
   const { result } = await captureStdout(() => taskHandler()(taskEvent, lambdaContext()));
   return result;
-}
-
-async function http(event: APIGatewayProxyEventV2, identity?: IdentityMode) {
-  const { result } = await captureStdout(() => httpHandler(identity)(event, lambdaContext()));
-  return result as { statusCode: number; body: string; headers: Record<string, string> };
 }
 
 beforeAll(async () => {
@@ -156,6 +143,37 @@ describe('the approval task', () => {
     expect(again).toMatchObject({ approvalId: first.approvalId, url: first.url, existing: true });
   });
 
+  it('keeps its one request when the run resumes at the gate with a new task token: same id, same link', async () => {
+    // Prepare
+    const first = await requestApproval();
+
+    // Act: the runtime restarted; the engine asks again with the token of its new attempt.
+    const { result: resumed } = await captureStdout(() =>
+      taskHandler()({ ...taskEvent, taskToken: `${TASK_TOKEN}-resumed` }, lambdaContext()),
+    );
+
+    // Assess
+    expect(resumed).toMatchObject({ approvalId: first.approvalId, url: first.url, existing: true });
+    expect((await store.get(first.approvalId))?.taskToken).toBe(`${TASK_TOKEN}-resumed`);
+    expect((await store.listWaiting(clock)).map((r) => r.id)).toEqual([first.approvalId]);
+  });
+
+  it('asks again with a new request when the gate was decided already (a redriven run)', async () => {
+    // Prepare
+    const first = await requestApproval();
+    await store.decide(first.approvalId, { status: 'rejected', by: 'alice', at: 'x', reason: null }, clock);
+
+    // Act
+    const { result: again } = await captureStdout(() =>
+      taskHandler()({ ...taskEvent, taskToken: `${TASK_TOKEN}-redriven` }, lambdaContext()),
+    );
+
+    // Assess
+    expect(again.approvalId).not.toBe(first.approvalId);
+    expect(again.existing).toBe(false);
+    expect((await store.get(again.approvalId))?.status).toBe('waiting');
+  });
+
   it('fails for an environment that asks for no approval', async () => {
     await expect(
       captureStdout(() => taskHandler()({ ...taskEvent, environment: 'staging' }, lambdaContext())),
@@ -169,10 +187,10 @@ describe('the approval page', () => {
     const { url } = await requestApproval();
 
     // Act
-    const page = await http(httpEvent('GET', url, { user: 'alice' }));
+    const page = await browser('alice').send('GET', url);
 
     // Assess
-    expect(page.statusCode).toBe(200);
+    expect(page.status).toBe(200);
     expect(page.headers).toMatchObject({
       'referrer-policy': 'no-referrer',
       'x-frame-options': 'DENY',
@@ -199,11 +217,11 @@ describe('the approval page', () => {
     const { url } = await requestApproval();
 
     // Act
-    const approved = await http(httpEvent('POST', url, { user: 'Alice', form: { decision: 'approve' } }));
-    const replay = await http(httpEvent('POST', url, { user: 'bob', form: { decision: 'reject' } }));
+    const approved = await decide(url, 'Alice', { decision: 'approve' });
+    const replay = await decide(url, 'bob', { decision: 'reject' });
 
     // Assess
-    expect(approved.statusCode).toBe(200);
+    expect(approved.status).toBe(200);
     expect(approved.body).toContain('Approved by Alice');
     const calls = sfn.commandCalls(SendTaskSuccessCommand);
     expect(calls).toHaveLength(1);
@@ -214,7 +232,7 @@ describe('the approval page', () => {
       approvedBy: 'Alice',
       approvedAt: new Date(clock * 1000).toISOString(),
     });
-    expect(replay.statusCode).toBe(409);
+    expect(replay.status).toBe(409);
     expect(replay.body).toContain('already approved by Alice');
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
@@ -224,12 +242,10 @@ describe('the approval page', () => {
     const { url } = await requestApproval();
 
     // Act
-    const rejected = await http(
-      httpEvent('POST', url, { user: 'bob', form: { decision: 'reject', reason: 'code freeze' } }),
-    );
+    const rejected = await decide(url, 'bob', { decision: 'reject', reason: 'code freeze' });
 
     // Assess
-    expect(rejected.statusCode).toBe(200);
+    expect(rejected.status).toBe(200);
     const input = sfn.commandCalls(SendTaskFailureCommand)[0]!.args[0].input;
     expect(input.error).toBe('Stepline.ApprovalRejected');
     expect(JSON.parse(input.cause!)).toMatchObject({
@@ -244,15 +260,17 @@ describe('the approval page', () => {
     const { url } = await requestApproval();
 
     // Act
-    const forbidden = await http(httpEvent('POST', url, { user: 'mallory', form: { decision: 'approve' } }));
-    const anonymous = await http(httpEvent('POST', url, { form: { decision: 'approve' } }));
+    const agent = browser('mallory');
+    const page = await agent.send('GET', url);
+    const forced = await agent.send('POST', url, { csrf: csrfOf(agent, url), decision: 'approve' });
+    const anonymous = await browser().send('GET', url);
 
     // Assess
-    expect(forbidden.statusCode).toBe(403);
-    expect(forbidden.body).toContain(
-      '<strong>mallory</strong> is not among the approvers of <strong>production</strong>',
-    );
-    expect(anonymous.statusCode).toBe(403);
+    expect(page.body).toContain('mallory is not among the approvers of production (alice, Bob)');
+    expect(page.body).not.toContain('value="approve"');
+    expect(forced.status).toBe(403);
+    expect(forced.body).toContain('mallory is not among the approvers of production');
+    expect(anonymous.status).toBe(401);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
     expect((await store.get((await requestApproval()).approvalId))?.status).toBe('waiting');
   });
@@ -265,14 +283,14 @@ describe('the approval page', () => {
 
     // Act
     const answers = await Promise.all([
-      http(httpEvent('POST', forged, { user: 'alice', form: { decision: 'approve' } })),
-      http(httpEvent('GET', otherKey)),
-      http(httpEvent('GET', `${BASE}/approvals/not-a-link`)),
-      http(httpEvent('GET', url.replace(/^(.*\/approvals\/)[A-Za-z0-9_-]{22}/, '$1ZZZZZZZZZZZZZZZZZZZZZZ'))),
+      decide(forged, 'alice', { decision: 'approve' }),
+      browser('alice').send('GET', otherKey),
+      browser('alice').send('GET', `${BASE}/approvals/not-a-link`),
+      browser('alice').send('GET', url.replace(/^(.*\/approvals\/)[A-Za-z0-9_-]{22}/, '$1ZZZZZZZZZZZZZZZZZZZZZZ')),
     ]);
 
     // Assess
-    expect(answers.map((a) => a.statusCode)).toEqual([403, 403, 400, 403]);
+    expect(answers.map((a) => a.status)).toEqual([403, 403, 400, 403]);
     expect(answers[0]!.body).toContain('signature does not match');
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
@@ -281,20 +299,13 @@ describe('the approval page', () => {
     // Prepare
     const { url } = await requestApproval();
     const other = new SqliteApprovalStore(':memory:');
-    const page = createApprovalHttpHandler({
-      store: other,
-      callbacks: stepFunctionsCallbacks(new SFNClient({ region: 'eu-west-1' })),
-      keys: async () => KEYS,
-      identity: { kind: 'jwt', claim: 'preferred_username' },
-      links,
-      now: () => clock,
-    });
+    const agent = new Agent(httpHandler(PROXY, other), BASE, { 'x-forwarded-user': 'alice' });
 
     // Act
-    const { result } = await captureStdout(() => page(httpEvent('GET', url), lambdaContext()));
+    const page = await agent.send('GET', url);
 
     // Assess
-    expect((result as { statusCode: number }).statusCode).toBe(404);
+    expect(page.status).toBe(404);
     other.close();
   });
 
@@ -304,10 +315,10 @@ describe('the approval page', () => {
     clock += 86_400;
 
     // Act
-    const expired = await http(httpEvent('POST', url, { user: 'alice', form: { decision: 'approve' } }));
+    const expired = await decide(url, 'alice', { decision: 'approve' });
 
     // Assess
-    expect(expired.statusCode).toBe(410);
+    expect(expired.status).toBe(410);
     expect(expired.body).toContain('was not approved');
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
@@ -318,10 +329,10 @@ describe('the approval page', () => {
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
 
     // Act
-    const late = await http(httpEvent('POST', url, { user: 'alice', form: { decision: 'approve' } }));
+    const late = await decide(url, 'alice', { decision: 'approve' });
 
     // Assess
-    expect(late.statusCode).toBe(410);
+    expect(late.status).toBe(410);
     expect((await store.get(approvalId))?.status).toBe('expired');
   });
 
@@ -333,43 +344,44 @@ describe('the approval page', () => {
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
     // Act
-    const first = await http(httpEvent('POST', url, { user: 'alice', form: { decision: 'approve' } }));
-    const second = await http(httpEvent('POST', url, { user: 'alice', form: { decision: 'approve' } }));
+    const first = await decide(url, 'alice', { decision: 'approve' });
+    const second = await decide(url, 'alice', { decision: 'approve' });
 
     // Assess
-    expect(first.statusCode).toBe(503);
-    expect(second.statusCode).toBe(200);
+    expect(first.status).toBe(503);
+    expect(second.status).toBe(200);
     expect((await store.get(approvalId))?.status).toBe('approved');
   });
 
-  it("takes the approver's name from the form only in the local runtime's form mode", async () => {
+  it("decides as the proxy's person, and refuses a decision when the proxy names someone else since the page", async () => {
     // Prepare
-    const { url } = await requestApproval();
+    const { url, approvalId } = await requestApproval();
+    const agent = browser('alice');
+    const fields = Agent.fields((await agent.send('GET', url)).body);
+    agent.headers = { 'x-forwarded-user': 'bob' };
 
     // Act
-    const page = await http(httpEvent('GET', url), { kind: 'form' });
-    const decided = await http(httpEvent('POST', url, { form: { decision: 'approve', user: 'bob' } }), {
-      kind: 'form',
-    });
+    const switched = await agent.send('POST', url, { ...fields, decision: 'approve' });
 
     // Assess
-    expect(page.body).toContain('name="user"');
-    expect(decided.statusCode).toBe(200);
-    expect(decided.body).toContain('Approved by bob');
+    expect(switched.status).toBe(401);
+    expect((await store.get(approvalId))?.status).toBe('waiting');
   });
 
   it('refuses a form without a decision, and methods other than GET and POST', async () => {
+    // Prepare
     const { url } = await requestApproval();
-    const noDecision = await http(httpEvent('POST', url, { user: 'alice', form: { reason: 'x' } }));
-    const put = await http({
-      ...httpEvent('GET', url),
-      requestContext: {
-        ...httpEvent('GET', url).requestContext,
-        http: { ...httpEvent('GET', url).requestContext.http, method: 'PUT' },
-      },
-    });
-    expect(noDecision.statusCode).toBe(400);
-    expect(put.statusCode).toBe(405);
+    const agent = browser('alice');
+
+    // Act
+    const noDecision = await decide(url, 'alice', { reason: 'x' });
+    const put = await agent.send('PUT', url);
+    const postToCallback = await agent.send('POST', `${BASE}/approvals/oauth/callback`);
+
+    // Assess
+    expect(noDecision.status).toBe(400);
+    expect(put.status).toBe(405);
+    expect(postToCallback.status).toBe(405);
   });
 });
 
@@ -405,7 +417,7 @@ describe('an approval that times out', () => {
         lambdaContext(),
       ),
     );
-    const late = await http(httpEvent('POST', url, { user: 'alice', form: { decision: 'approve' } }));
+    const late = await decide(url, 'alice', { decision: 'approve' });
 
     // Assess
     const latest = host.latest('github', 'acme/shop', SHA);
@@ -418,7 +430,7 @@ describe('an approval that times out', () => {
       description: 'not approved for production: no decision within 24 h',
     });
     expect(host.deployments('acme/shop')[0]?.statuses.map((s) => s.state)).toEqual(['queued', 'failure']);
-    expect(late.statusCode).toBe(410);
+    expect(late.status).toBe(410);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 });
