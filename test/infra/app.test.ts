@@ -176,6 +176,26 @@ describe('the Stepline app', () => {
     );
   });
 
+  it("reads the clusters' authentication modes and the aws-auth opt-out from the context", () => {
+    // Act
+    const { stack } = build({
+      definitionFile: FIXTURE_ASL,
+      context: { eksAuthenticationMode: 'acme-production=API', eksAwsAuthClusters: 'acme-staging' },
+    });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::EksAuthenticationMode', 0);
+    template.resourcePropertiesCountIs('AWS::EKS::AccessEntry', { ClusterName: 'acme-production' }, 1);
+    template.resourcePropertiesCountIs('AWS::EKS::AccessEntry', { ClusterName: 'acme-staging' }, 0);
+    const outputs = Object.keys((template.toJSON() as { Outputs: Record<string, unknown> }).Outputs);
+    expect(outputs.filter((id) => id.includes('AwsAuth'))).toEqual([
+      expect.stringMatching(/^EksDeployerAwsAuthMapRoleshereacmestaging/),
+      expect.stringMatching(/^EksDeployerAwsAuthEksctlhereacmestaging/),
+      expect.stringMatching(/^EksDeployerAwsAuthRoleBindingshereacmestaging/),
+    ]);
+  });
+
   it('names the configuration file it cannot find and how to pass another', () => {
     expect(() => build({ context: { config: 'nowhere/stepline.config.json' } })).toThrow(
       /nowhere\/stepline\.config\.json not found: .*nowhere\/stepline\.config\.json \(pass -c config=<path>/,
