@@ -87,9 +87,10 @@ export const api = {
   stop: (a: string) => post<{ execution: ExecutionDetail }>(`/executions/${arn(a)}/stop`, {}).then((r) => r.execution),
   redrive: (a: string) =>
     post<{ execution: ExecutionDetail }>(`/executions/${arn(a)}/redrive`, {}).then((r) => r.execution),
-  decide: (id: string, decision: 'approve' | 'reject', by: string, reason?: string) =>
+  /** `by`: the name the header shows; null where the source has no identity (it decides as its own default). */
+  decide: (id: string, decision: 'approve' | 'reject', by: string | null, reason?: string) =>
     post<{ approval: ApprovalView }>(`/approvals/${encodeURIComponent(id)}/${decision}`, {
-      by,
+      ...(by ? { by } : {}),
       ...(reason ? { reason } : {}),
     }).then((r) => r.approval),
   identity: () => request<{ login: string | null }>('/identity').then((r) => r.login),

@@ -55,7 +55,7 @@ export function IdentityBadge() {
   };
   if (!editing) {
     return html`<span class="me">Deciding as <strong data-identity>${login}</strong>
-      <button type="button" class="link" onClick=${() => {
+      <button type="button" class="link" aria-label="Change who you decide as" onClick=${() => {
         setDraft(login);
         setEditing(true);
       }}>Change</button></span>`;

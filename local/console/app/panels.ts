@@ -112,7 +112,6 @@ function ApprovalItem({
   const [reason, setReason] = useState('');
   const by = useIdentity();
   const decide = async (d: 'approve' | 'reject'): Promise<void> => {
-    if (!by) return;
     setBusy(true);
     setError(null);
     try {
@@ -139,7 +138,7 @@ function ApprovalItem({
       approval.status === 'waiting'
         ? html`<div class="actions">
             ${
-              decisions && by
+              decisions
                 ? html`<input type="text" class="reason" value=${reason} size="18" maxlength="500"
                     placeholder="Reason (for a rejection)"
                     aria-label=${`Reason for the decision on ${approval.environment}`}
@@ -147,7 +146,7 @@ function ApprovalItem({
                 : null
             }
             ${
-              decisions && by
+              decisions
                 ? html`<button class="primary" disabled=${busy} onClick=${() => decide('approve')}
                 aria-label=${`Approve the deploy to ${approval.environment}`}>Approve</button>
               <button class="danger" disabled=${busy} onClick=${() => decide('reject')}

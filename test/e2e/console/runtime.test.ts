@@ -42,6 +42,7 @@ describe.skipIf(!HAS_CHROMIUM)(`console on the local runtime${HAS_CHROMIUM ? '' 
     (config['repositories'] as unknown[]).push(...(gated['repositories'] as unknown[]));
     runtime = await startTestRuntime({
       config: config as never,
+      identity: 'mallory',
       extend: (router, rt) => {
         handler = createConsoleRoutes(runtimeConsoleSource(rt));
         mountConsole(router, handler);
@@ -104,7 +105,7 @@ describe.skipIf(!HAS_CHROMIUM)(`console on the local runtime${HAS_CHROMIUM ? '' 
     await page.close();
   }, 90_000);
 
-  it('approves a gate in the page as a named approver, after which the run deploys', async () => {
+  it('approves a gate in the page as the identity its header shows, after which the run deploys', async () => {
     // Prepare
     const repo = gitRepository(sampleFiles({ name: 'gated' }));
     repositories.push(repo.dir);
@@ -120,16 +121,21 @@ describe.skipIf(!HAS_CHROMIUM)(`console on the local runtime${HAS_CHROMIUM ? '' 
     const approve = page.getByRole('button', { name: 'Approve the deploy to production' });
     await approve.waitFor();
 
-    // Act
-    await page.getByRole('textbox', { name: 'Who decides the deploy to production' }).fill('mallory');
+    // Act: the runtime decides as mallory (--as); a refusal, then the header changes the identity to alice.
+    const shown = await page.locator('[data-identity]').textContent();
     await approve.click();
     const refusal = await page.locator('.approval .error').textContent();
-    await page.getByRole('textbox', { name: 'Who decides the deploy to production' }).fill('alice');
+    await page.getByRole('button', { name: 'Change who you decide as' }).click();
+    await page.getByRole('textbox', { name: 'Your login' }).fill('alice');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('[data-identity]', { hasText: 'alice' }).waitFor();
     await approve.click();
     await page.locator('h1', { hasText: 'Succeeded' }).waitFor({ timeout: 60_000 });
 
     // Assess
-    expect(refusal).toContain('mallory is not an approver');
+    expect(shown).toBe('mallory');
+    expect(refusal).toBe('mallory is not among the approvers of production (alice)');
+    expect(runtime.approvals.identity).toBe('alice');
     const [approval] = await runtime.approvals.list({ executionArn });
     expect(approval).toMatchObject({ status: 'approved', decidedBy: 'alice' });
     expect(await page.locator('.approvals').textContent()).toContain('approved by alice');
