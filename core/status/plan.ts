@@ -155,7 +155,11 @@ export function describe(event: StatusEvent): string {
       const approval = detail?.approval;
       if (approval?.outcome === 'approved') return `approved by ${approval.by ?? 'someone'}; deploying to ${env}`;
       if (approval?.outcome === 'rejected') {
-        return withReason(`not approved: rejected${approval.by ? ` by ${approval.by}` : ''}`, detail);
+        const who = `rejected${approval.by ? ` by ${approval.by}` : ''}`;
+        // The workflow words its reason "rejected by <who>: <why>" (for the run's own status): say who once.
+        const reason = detail?.reason?.trim();
+        if (reason?.toLowerCase().startsWith(who.toLowerCase())) return `not approved: ${reason}`;
+        return withReason(`not approved: ${who}`, detail);
       }
       if (approval?.outcome === 'lost')
         return 'not approved: the approval request was lost; push again or redrive the run';

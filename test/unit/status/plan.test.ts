@@ -81,6 +81,16 @@ describe('status descriptions', () => {
       'not approved: rejected by alice: freeze until Monday',
     ],
     [
+      'a rejected approval, with the reason as the workflow words it (who is said once)',
+      {
+        step: 'approval',
+        environment: 'production',
+        state: 'failure',
+        detail: { approval: { outcome: 'rejected', by: 'alice' }, reason: 'rejected by alice: freeze until Monday' },
+      },
+      'not approved: rejected by alice: freeze until Monday',
+    ],
+    [
       'a successful run',
       { step: 'pipeline', state: 'success' },
       'passed: built, 2 test suites passed, deployed to staging, production',
