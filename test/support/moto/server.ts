@@ -27,7 +27,9 @@ export interface MotoServer {
   /** `http://127.0.0.1:<port>`: the endpoint every SDK client of the tests is given. */
   readonly endpoint: string;
   readonly port: number;
-  /** Milliseconds from spawning the process to its first answer. */
+  /** The server's process id, which is also its process group's. */
+  readonly pid: number;
+  /** Milliseconds from spawning the process to its first answer (the version checked meanwhile). */
   readonly startMs: number;
   /** Forgets every resource and item of every service (`POST /moto-api/reset`). */
   reset(): Promise<void>;
@@ -76,12 +78,16 @@ function installExitHook(): void {
 
 /**
  * Starts `moto_server -H 127.0.0.1 -p 0` in its own process group (the port is the free one the server binds and
- * prints), checks the moto version first, and waits until it answers. Throws MotoUnavailable when it cannot.
+ * prints) and waits until it answers, while checking the moto version beside it (both start a Python interpreter
+ * that imports moto: about a second each). Throws MotoUnavailable, the version's reason first, when it cannot.
  */
 export async function startMoto(options: { readonly timeoutMs?: number } = {}): Promise<MotoServer> {
-  await checkMotoVersion();
   const timeoutMs = options.timeoutMs ?? 20_000;
   const started = performance.now();
+  const version = checkMotoVersion().then(
+    () => null,
+    (error: unknown) => error,
+  );
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,10 +106,12 @@ export async function startMoto(options: { readonly timeoutMs?: number } = {}): 
   try {
     port = await announcedPort(child, timeoutMs);
     await waitUntilAnswering(`http://127.0.0.1:${port}`, timeoutMs);
+    const wrongVersion = await version;
+    if (wrongVersion) throw wrongVersion;
   } catch (error) {
     killGroup(child, 'SIGKILL');
     await exited;
-    throw error;
+    throw (await version) ?? error;
   }
   const startMs = performance.now() - started;
   const endpoint = `http://127.0.0.1:${port}`;
@@ -111,6 +119,7 @@ export async function startMoto(options: { readonly timeoutMs?: number } = {}): 
   return {
     endpoint,
     port,
+    pid: child.pid!,
     startMs,
     async reset() {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
