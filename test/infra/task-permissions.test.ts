@@ -31,6 +31,16 @@ function task(
   return { path: 'T', resource, parameters, queryLanguage };
 }
 
+/** A JSONata Task whose Arguments are one expression, as the Build Task's are (ADR 0064). */
+function expressionTask(resource: string, expression: string) {
+  return { path: 'T', resource, parameters: {}, expression, queryLanguage: 'JSONata' as const };
+}
+
+const BUILD_ARGUMENTS =
+  "{% {'ProjectName': $route.secrets ? 'stepline-build' : 'stepline-build-untrusted', 'SourceVersion': ($r := " +
+  "$request; $r.commit.sha & '^{' & $r.commit.sha & '}'), /* 'ProjectName': 'not this one', */ 'BuildspecOverride': " +
+  "$route.build.buildspec, 'EnvironmentVariablesOverride': [{'Name': 'A, B', 'Value': \"it's\"}]} %}";
+
 describe('permissionsForTask', () => {
   it.each([
     {
@@ -134,6 +144,28 @@ describe('permissionsForTask', () => {
         },
       ],
     },
+    {
+      case: 'Arguments written as one JSONata object: the project of its ProjectName field, a choice of two',
+      task: expressionTask('arn:aws:states:::codebuild:startBuild.sync', BUILD_ARGUMENTS),
+      expected: [
+        {
+          actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'],
+          resources: [
+            'arn:aws:codebuild:eu-west-1:123456789012:project/stepline-build',
+            'arn:aws:codebuild:eu-west-1:123456789012:project/stepline-build-untrusted',
+          ],
+        },
+        { actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], resources: [RULE] },
+      ],
+    },
+    {
+      case: 'Arguments written as one JSONata object: the function of its FunctionName field, quoted',
+      task: expressionTask(
+        'arn:aws:states:::lambda:invoke',
+        `{% {'FunctionName': '${FN}', 'Payload': $states.input} %}`,
+      ),
+      expected: [{ actions: ['lambda:InvokeFunction'], resources: [FN] }],
+    },
   ])('$case', ({ task: input, expected }) => {
     // Act
     const permissions = permissionsForTask(input, context);
@@ -164,6 +196,21 @@ describe('permissionsForTask', () => {
       case: 'a project name that is missing',
       task: task('arn:aws:states:::codebuild:startBuild.sync', {}),
       error: /needs ProjectName \(a string\) in its Arguments/,
+    },
+    {
+      case: 'Arguments as one JSONata object whose function is computed',
+      task: expressionTask('arn:aws:states:::lambda:invoke', "{% {'FunctionName': $states.input.fn} %}"),
+      error: /FunctionName is computed at run time/,
+    },
+    {
+      case: 'Arguments as one JSONata object without the target',
+      task: expressionTask('arn:aws:states:::codebuild:startBuild.sync', "{% {'SourceVersion': 'main'} %}"),
+      error: /needs ProjectName \(a string\) in its Arguments/,
+    },
+    {
+      case: 'Arguments as a JSONata expression that is not an object constructor',
+      task: expressionTask('arn:aws:states:::codebuild:startBuild.sync', '{% $merge([$states.input.a, {}]) %}'),
+      error: /Arguments are a JSONata expression whose fields cannot be read/,
     },
     {
       case: 'an integration without a rule',

@@ -12,7 +12,7 @@ type Template = Parameters<typeof resourcesOfType>[0];
 type State = {
   Type: string;
   Resource?: string;
-  Arguments?: Record<string, unknown>;
+  Arguments?: Record<string, unknown> | string;
   Parameters?: Record<string, unknown>;
 } & Record<string, unknown>;
 type Machine = { StartAt: string; States: Record<string, State> };
@@ -76,12 +76,22 @@ export function deployedDefinition(template: Template): {
   return { text, raw, substitutions };
 }
 
+/**
+ * The project of a CodeBuild Task whose Arguments are one JSONata object (`"{% {'ProjectName': <a choice of two
+ * quoted names, or one>, ...} %}"`), as a `{% ... %}` of its own, as an Arguments object would have it.
+ */
+function targetsOfExpression(expression: string): Record<string, unknown> {
+  const match = /'ProjectName'\s*:\s*([^'?,]*\?\s*'[^']+'\s*:\s*'[^']+'|'[^']+')/.exec(expression);
+  return match ? { ProjectName: `{% ${match[1]} %}` } : {};
+}
+
 /** Every Task state, nested ones included, with its static arguments. */
 export function tasksOf(machine: Machine): { name: string; resource: string; args: Record<string, unknown> }[] {
   const out: { name: string; resource: string; args: Record<string, unknown> }[] = [];
   for (const [name, state] of Object.entries(machine.States)) {
     if (state.Type === 'Task' && state.Resource) {
-      out.push({ name, resource: state.Resource, args: state.Arguments ?? state.Parameters ?? {} });
+      const args = state.Arguments ?? state.Parameters ?? {};
+      out.push({ name, resource: state.Resource, args: typeof args === 'string' ? targetsOfExpression(args) : args });
     }
     const inner = (state.ItemProcessor ?? state.Iterator) as Machine | undefined;
     if (inner) out.push(...tasksOf(inner));

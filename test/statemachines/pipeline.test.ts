@@ -225,6 +225,43 @@ describe('pipeline workflow', () => {
     },
   );
 
+  it("ProjectBuildspecTest: a repository that names no buildspec builds with the project's own, told which manifests the environments read", async () => {
+    // Prepare
+    const world = new PipelineWorld();
+    const base = input();
+    const { buildspec: _named, ...build } = base.route.build;
+    const environments = [
+      ...base.route.environments,
+      environment('canary', { manifests: 'deploy/staging', rollout: { timeoutSeconds: 300, pollSeconds: 5 } }),
+    ];
+
+    // Act
+    const result = await world.start({ ...base, route: { ...base.route, build, environments } }, 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    const [image, ...suites] = world.calls.builds;
+    expect(image).toMatchObject({ project: 'stepline-build', buildspecSent: false });
+    expect(image?.env.STEPLINE_MANIFESTS).toBe('deploy/staging\ndeploy/production');
+    expect(suites.map((b) => [b.buildspecSent, b.buildspec])).toEqual([
+      [true, 'ci/unit.yml'],
+      [true, 'ci/e2e.yml'],
+    ]);
+  });
+
+  it('ProjectBuildspecTest: a run that promotes nowhere tells the build no manifests', async () => {
+    // Prepare
+    const world = new PipelineWorld();
+    const base = input();
+
+    // Act
+    await world.start({ ...base, route: { ...base.route, environments: [] } }, 'run-1').done;
+
+    // Assess
+    expect(world.calls.builds[0]).toMatchObject({ buildspec: 'buildspec.yml', buildspecSent: true });
+    expect(world.calls.builds[0]?.env.STEPLINE_MANIFESTS).toBe('');
+  });
+
   it('BuildFailsTest: reports the failed phase, exit code and log link, and runs nothing after the build', async () => {
     // Prepare
     const world = new PipelineWorld({ failBuild: { phase: 'BUILD', exitCode: 2 } });

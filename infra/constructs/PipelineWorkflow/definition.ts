@@ -80,8 +80,10 @@ export interface TaskState {
   /** The state's name, with the names of the Map and Parallel states around it: `Tests/RunSuite`. */
   readonly path: string;
   readonly resource: string;
-  /** `Arguments` (JSONata) or `Parameters` (JSONPath); an empty object when the Task has neither. */
+  /** `Arguments` (JSONata) or `Parameters` (JSONPath); an empty object when the Task has neither or an expression. */
   readonly parameters: Record<string, unknown>;
+  /** `Arguments` written as one JSONata expression (`"{% {...} %}"`) instead of an object. */
+  readonly expression?: string;
   readonly queryLanguage: 'JSONata' | 'JSONPath';
 }
 
@@ -100,6 +102,7 @@ export function taskStates(definition: AslDefinition): TaskState[] {
           resource: state.Resource,
           parameters:
             typeof parameters === 'object' && parameters !== null ? (parameters as Record<string, unknown>) : {},
+          ...(typeof parameters === 'string' ? { expression: parameters } : {}),
           queryLanguage: stateLanguage,
         });
       }

@@ -1,6 +1,7 @@
 import { DefinitionError } from '../../errors';
 import type { AslDefinition, TaskState } from './definition';
 import { taskStates } from './definition';
+import { jsonataObjectFields, quotedName, unreadableArguments } from './jsonata-object';
 
 /**
  * The IAM permissions a state machine's role needs for its Task states, derived from the definition: what
@@ -10,7 +11,8 @@ import { taskStates } from './definition';
  * A Task whose target is computed at run time (`{% ... %}` or a `.$` path) cannot be scoped and is refused, as is
  * an integration without a rule here: add one rather than widen the role. One computed form is read: a choice
  * between two literal names, `{% <condition> ? 'a' : 'b' %}` (the trusted or untrusted CodeBuild project), scoped to
- * both.
+ * both. Arguments written as one JSONata object (`"{% {'ProjectName': ..., ...} %}"`, which can leave a field out)
+ * are read field by field, the target being a quoted name or such a choice (jsonata-object.ts).
  */
 
 export interface PermissionContext {
@@ -57,14 +59,33 @@ const CHOICE_OF_TWO = /^\{%\s*[^?'"]+\?\s*'([^']+)'\s*:\s*'([^']+)'\s*%\}$/;
 
 /** The names a Task's target may take: one static name, or both names of a choice between two literals. */
 function targetNames(task: TaskState, key: string): string[] {
-  const value = task.parameters[key];
+  const value = task.expression === undefined ? task.parameters[key] : `{% ${expressionField(task, key)} %}`;
   const choice = typeof value === 'string' ? CHOICE_OF_TWO.exec(value.trim()) : null;
   if (choice) return [...new Set([choice[1] as string, choice[2] as string])];
   return [staticParameter(task, key)];
 }
 
+/** The text of one field of a Task's Arguments expression; refuses an expression whose fields cannot be read. */
+function expressionField(task: TaskState, key: string): string {
+  const where = `Task "${task.path}" (${task.resource})`;
+  const fields = jsonataObjectFields(task.expression ?? '');
+  if (fields === null) throw unreadableArguments(where);
+  const value = fields.get(key);
+  if (value === undefined) throw new DefinitionError(`${where}: needs ${key} (a string) in its Arguments`);
+  return value;
+}
+
 function staticParameter(task: TaskState, key: string): string {
   const where = `Task "${task.path}" (${task.resource})`;
+  if (task.expression !== undefined) {
+    const name = quotedName(expressionField(task, key));
+    if (name === undefined) {
+      throw new DefinitionError(
+        `${where}: ${key} is computed at run time, so the role cannot be scoped to it; name it with a \${Placeholder}`,
+      );
+    }
+    return name;
+  }
   if (isDynamic(task.parameters, key)) {
     throw new DefinitionError(
       `${where}: ${key} is computed at run time, so the role cannot be scoped to it; name it with a \${Placeholder}, ` +

@@ -8,6 +8,7 @@ import picomatch from 'picomatch';
 import type { CodeBuildEvent } from '../../../core/status/contracts';
 import type { BuildStore } from '../../store/builds';
 import { type Buildspec, isInlineBuildspec, PHASE_TYPE, PHASES, type PhaseName, parseBuildspec } from './buildspec';
+import { localDefaultBuildspec } from './default-buildspecs';
 import { BuildInputError, BuildResourceNotFoundError, BuildspecError } from './errors';
 import { parseJUnit, summarize, type TestCase, type TestReport } from './reports';
 import {
@@ -42,7 +43,10 @@ export interface ProjectConfig {
   readonly description?: string;
   /** Variables every build of the project gets (below the StartBuild overrides). */
   readonly environmentVariables?: readonly EnvironmentVariable[];
-  /** The buildspec: inline YAML, or a path in the source. Default `buildspec.yml`. */
+  /**
+   * The buildspec: inline YAML, or a path in the source. Default: for a build a pipeline starts (`STEPLINE_STEP`),
+   * the local counterpart of the project's buildspec on AWS (default-buildspecs.ts); else `buildspec.yml`.
+   */
   readonly buildspec?: string;
   /** The source's location when a build gives none. */
   readonly sourceLocation?: string;
@@ -590,7 +594,11 @@ export class CodeBuildService {
         doc.source.location = location;
         doc.source.type = sourceType(location, input.sourceTypeOverride);
         doc.resolvedSourceVersion = await this.clone(build, location, input.sourceVersion, srcDir);
-        buildspec = await this.readBuildspec(input.buildspecOverride ?? project.buildspec ?? 'buildspec.yml', srcDir);
+        const own = localDefaultBuildspec(variables.get('STEPLINE_STEP'), project.untrusted === true);
+        buildspec = await this.readBuildspec(
+          input.buildspecOverride ?? project.buildspec ?? own ?? 'buildspec.yml',
+          srcDir,
+        );
       } catch (error) {
         const code = error instanceof BuildspecError ? 'YAML_FILE_ERROR' : 'CLIENT_ERROR';
         this.log(build, 'DOWNLOAD_SOURCE', `[Container] ${isoLog(Date.now())} ${(error as Error).message}\n`);

@@ -145,7 +145,10 @@ export interface BuildCall {
   readonly project: string;
   /** StartBuild's SourceVersion: the commit, with the reference that leads to it where the host has one. */
   readonly sourceVersion: string;
-  readonly buildspec: string;
+  /** BuildspecOverride; undefined when the Task sent none (the project's own buildspec runs). */
+  readonly buildspec: string | undefined;
+  /** Whether the Task's Arguments had the BuildspecOverride key at all. */
+  readonly buildspecSent: boolean;
   readonly env: Readonly<Record<string, string>>;
 }
 
@@ -457,7 +460,7 @@ export class PipelineWorld {
     const input = request.input as {
       ProjectName: string;
       SourceVersion: string;
-      BuildspecOverride: string;
+      BuildspecOverride?: string;
       EnvironmentVariablesOverride: { Name: string; Value: string; Type: string }[];
     };
     const env = Object.fromEntries(input.EnvironmentVariablesOverride.map((v) => [v.Name, v.Value]));
@@ -466,6 +469,7 @@ export class PipelineWorld {
       project: input.ProjectName,
       sourceVersion: input.SourceVersion,
       buildspec: input.BuildspecOverride,
+      buildspecSent: Object.hasOwn(input, 'BuildspecOverride'),
       env,
     });
     this.record(`build:${nameOf(request)}:${env.STEPLINE_SUITE ?? 'image'}`);

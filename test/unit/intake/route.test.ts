@@ -65,11 +65,13 @@ describe('routing pushes', () => {
       repository: 'Codertocat/Hello-World',
       trigger: 'branch',
       pattern: 'master',
-      build: { buildspec: 'buildspec.yml', imageRepository: 'codertocat/hello-world', timeoutMinutes: 60 },
+      build: { imageRepository: 'codertocat/hello-world', timeoutMinutes: 60 },
       tests: [{ name: 'unit', buildspec: 'ci/unit.yml', timeoutMinutes: 60 }],
       secrets: true,
       concurrencyKey: 'github:Codertocat/Hello-World:refs/heads/master',
     });
+    // The repository names no buildspec: the route carries none, and the build project's own runs (ADR 0064).
+    expect(route.build).not.toHaveProperty('buildspec');
     expect(route.environments).toEqual([
       {
         name: 'staging',
