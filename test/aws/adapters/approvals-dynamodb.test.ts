@@ -1,4 +1,10 @@
-import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbApprovalStore } from '../../../adapters/aws/approvals-dynamodb';
 import { APPROVALS_WAITING_INDEX, type ApprovalDecision, type ApprovalRecord } from '../../../core/approval/contracts';
@@ -135,5 +141,48 @@ describe('the DynamoDB approval store (moto)', () => {
     });
     expect((await store().listWaiting(1_500)).map((r) => r.id)).toEqual(['A1']);
     expect(await indexed()).toEqual(['A1']);
+  });
+
+  it('gives a waiting request the task token of a resumed run, and no decided or expired one', async () => {
+    // Prepare
+    await store().create(record('A1'));
+    await store().create(record('A2'));
+    await store().decide('A2', approve, 1_000);
+
+    // Act
+    const waiting = await store().retoken('A1', 'token-resumed', 1_000);
+    const decided = await store().retoken('A2', 'token-resumed', 1_000);
+    const late = await store().retoken('A1', 'token-late', 2_000);
+    const unknown = await store().retoken('nope', 'token-resumed', 1_000);
+
+    // Assess
+    expect([waiting, decided, late, unknown]).toEqual([true, false, false, false]);
+    expect(await store().get('A1')).toEqual(record('A1', { taskToken: 'token-resumed' }));
+    expect((await store().listWaiting(1_500)).map((r) => r.taskToken)).toEqual(['token-resumed']);
+    expect((await store().get('A2'))?.taskToken).toBe('token-A2');
+  });
+
+  it('lists the waiting requests across the pages of the index (DynamoDB pages a Query at 1 MB)', async () => {
+    // Prepare: 12 requests of about 100 KB each (a long commit message) fill more than one page.
+    const long = 'x'.repeat(100_000);
+    const ids = Array.from({ length: 12 }, (_, i) => `P${String(i).padStart(2, '0')}`);
+    for (const id of ids) await store().create(record(id, { commitMessage: long }));
+    await store().decide('P05', approve, 1_000);
+    const first = await moto().clients.dynamodb.send(
+      new QueryCommand({
+        TableName: table(),
+        IndexName: APPROVALS_WAITING_INDEX,
+        KeyConditionExpression: 'waiting = :one',
+        ExpressionAttributeValues: { ':one': { S: '1' } },
+      }),
+    );
+
+    // Act
+    const waiting = await store().listWaiting(1_500);
+
+    // Assess: the first page did not hold them all, and the store read on to the end.
+    expect(first.LastEvaluatedKey).toBeDefined();
+    expect(first.Count).toBeLessThan(11);
+    expect(waiting.map((r) => r.id).sort()).toEqual(ids.filter((id) => id !== 'P05'));
   });
 });
