@@ -39,6 +39,7 @@ export { DURATION_BUCKETS, MetricsRegistry } from './metrics';
  * | `POST /` with `X-Amz-Target` | the Step Functions and CodeBuild APIs (aws.ts) |
  * | `POST /webhooks/{provider}` | the webhook function, through an API Gateway v2 event |
  * | `GET, POST /approvals/{id}` | the approval pages (the approval http function) |
+ * | `GET /approvals/oauth/callback` | the approval pages' sign-in callback (the same function) |
  * | `* /githost/*` | the local Git host status sink (GitHub, GitLab, Bitbucket status APIs) |
  * | `GET /metrics` | Prometheus text format |
  * | `GET /healthz` | liveness |
@@ -85,6 +86,16 @@ export function buildRouter(deps: ServerDependencies): Router {
   });
   router.add('GET', '/approvals/:id', approvals);
   router.add('POST', '/approvals/:id', approvals);
+  // Where a Git host sends the person back after the approval pages' sign-in (docs/adr/0037).
+  router.add(
+    'GET',
+    '/approvals/oauth/callback',
+    gatewayHandler(deps.lambda, {
+      routeKey: 'GET /approvals/oauth/callback',
+      functionName: deps.approvalPages.functionName,
+      maxBodyBytes: 16 * 1024,
+    }),
+  );
   router.add('*', '/githost/*rest', sinkRoute(deps.sink));
   router.add('GET', '/metrics', ({ res }) =>
     sendText(res, 200, deps.metrics.expose(), 'text/plain; version=0.0.4; charset=utf-8'),

@@ -68,6 +68,11 @@ export class OAuthStandIn {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** The callback URL registered for the client, once the pages' address is known (a runtime on a free port). */
+  public register(callbackUrl: string): void {
+    this.#state.options = { ...this.#state.options, callbackUrl };
+  }
+
   /** Who the next sign-in signs in as (the auto-consent's user). */
   public signInAs(login: string): void {
     const user = this.#state.options.users.find((u) => u.login === login);

@@ -44,7 +44,7 @@ export interface RecordedCall {
 }
 
 export interface StandInState {
-  readonly options: OAuthStandInOptions;
+  options: OAuthStandInOptions;
   readonly codes: Map<string, IssuedCode>;
   readonly tokens: Map<string, { readonly user: StandInUser; readonly scopes: readonly string[] }>;
   readonly comments: { readonly path: string; readonly body: unknown }[];
