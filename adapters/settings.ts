@@ -135,12 +135,3 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
       fail(ENV.parkingQueueUrl, 'is not set; it must hold the URL of the parking queue'),
   };
 }
-
-export interface ReplaySettings {
-  readonly stateMachineArn: string;
-}
-
-/** Settings of the replay function on AWS. */
-export function replaySettings(env: Environment = process.env): ReplaySettings {
-  return { stateMachineArn: stateMachineArn(env) };
-}

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipelineConfig, replaySettings, webhookSettings } from '../../../adapters/settings';
+import { loadPipelineConfig, webhookSettings } from '../../../adapters/settings';
 import { parseConfig, type SteplineConfig, sealConfig } from '../../../core/config';
 import { ConfigError } from '../../../core/errors';
+import { replaySettings } from '../../../functions/replay/settings';
 
 const ROOT = join(__dirname, '../../..');
 const FIXTURES = join(__dirname, '../../fixtures/config');
@@ -227,5 +228,17 @@ describe('the webhook function settings', () => {
 
     // Assess
     expect(settings).toEqual({ stateMachineArn: ARN });
+  });
+
+  it.each([
+    [{}, /^STATE_MACHINE_ARN: is not set/],
+    [{ STATE_MACHINE_ARN: 'pipeline' }, /^STATE_MACHINE_ARN: must be a state machine ARN/],
+  ])('fails the replay at start naming the variable (%j)', (env, message) => {
+    // Act
+    const error = thrown(() => replaySettings(env));
+
+    // Assess
+    expect(error.message).toMatch(message);
+    expect(error.issues[0]!.path).toBe('STATE_MACHINE_ARN');
   });
 });

@@ -229,3 +229,30 @@ describe('the replay of the local parking store (SQLite)', () => {
     expect(store.stats()).toEqual({ parked: 1, failedAttempts: 1 });
   });
 });
+
+describe('the replay bundle', () => {
+  it('holds the SDK client it sends with, and not the pipeline configuration parser (zod)', async () => {
+    // Prepare: bundled as SteplineFunction's NodejsFunction bundles it (ESM, module before main, the SDK inside).
+    const { build } = await import('esbuild');
+    const { join } = await import('node:path');
+
+    // Act
+    const result = await build({
+      entryPoints: [join(__dirname, '../../../../functions/replay/index.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      write: false,
+      metafile: true,
+      outfile: 'index.mjs',
+      logLevel: 'silent',
+    });
+
+    // Assess
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((file) => file.includes('node_modules/@aws-sdk/client-sfn/'))).toBe(true);
+    expect(inputs.filter((file) => file.includes('node_modules/zod/'))).toEqual([]);
+  });
+});
