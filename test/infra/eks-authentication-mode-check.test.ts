@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /**
  * The deploy-time check of an EKS cluster's authentication mode (infra/constructs/EksDeployer/
@@ -36,6 +36,8 @@ function body(request: IncomingMessage): Promise<string> {
 }
 
 beforeAll(async () => {
+  // The handler logs one line per request, for CloudWatch: not for the test output.
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
   server = createServer(async (request, response) => {
     const text = await body(request);
     if (request.method === 'PUT' && request.url === '/cloudformation-response') {
@@ -72,6 +74,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  vi.restoreAllMocks();
   process.env = saved;
   await new Promise((resolve) => server.close(resolve));
 });
