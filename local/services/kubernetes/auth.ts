@@ -31,12 +31,30 @@ export interface DenyRule {
   readonly namespaces?: readonly string[];
 }
 
+/** Authenticates a bearer token the static table does not know (an EKS token); null when it does not either. */
+export type TokenAuthenticator = (token: string) => UserInfo | null | Promise<UserInfo | null>;
+
+/** Whether a user may make a request, beyond the deny rules (an EKS access policy's scope); false denies it. */
+export type RequestPolicy = (attributes: RequestAttributes) => boolean;
+
 export class Authorizer {
   private readonly tokens = new Map<string, UserInfo>();
   private rules: DenyRule[] = [];
+  private readonly authenticators: TokenAuthenticator[] = [];
+  private readonly policies: RequestPolicy[] = [];
 
   public addToken(token: string, user: UserInfo): void {
     this.tokens.set(token, user);
+  }
+
+  /** Consulted, in order, for a token that no `addToken` gave. */
+  public addAuthenticator(authenticator: TokenAuthenticator): void {
+    this.authenticators.push(authenticator);
+  }
+
+  /** Every policy must allow a request; one that does not denies it with the API server's 403. */
+  public addPolicy(policy: RequestPolicy): void {
+    this.policies.push(policy);
   }
 
   public removeToken(token: string): void {
@@ -52,9 +70,14 @@ export class Authorizer {
   }
 
   /** The user of an Authorization header; throws 401 otherwise. */
-  public authenticate(header: string | undefined): UserInfo {
+  public async authenticate(header: string | undefined): Promise<UserInfo> {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    const user = match ? this.tokens.get(match[1]!) : undefined;
+    const token = match?.[1];
+    let user = token ? this.tokens.get(token) : undefined;
+    for (const authenticate of this.authenticators) {
+      if (user || !token) break;
+      user = (await authenticate(token)) ?? undefined;
+    }
     if (!user) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
     return user;
   }
@@ -69,7 +92,7 @@ export class Authorizer {
         (!rule.namespaces || (attributes.namespace !== undefined && rule.namespaces.includes(attributes.namespace)))
       );
     });
-    if (!denied) return;
+    if (!denied && this.policies.every((allows) => allows(attributes))) return;
     const [base, sub] = attributes.resource.split('/');
     const qualified = attributes.group ? `${base}.${attributes.group}` : base!;
     const subject = attributes.name ? `${qualified} "${attributes.name}"` : qualified;

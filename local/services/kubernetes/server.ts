@@ -241,7 +241,16 @@ export class SimulatedKubernetes {
     return path;
   }
 
+  private readonly requestListeners: ((entry: RequestRecord) => void)[] = [];
+
+  /** Tells `listener` of every request once it has been served (tests act at an exact point of a deploy). */
+  public onRequest(listener: (entry: RequestRecord) => void): () => void {
+    this.requestListeners.push(listener);
+    return () => this.requestListeners.splice(this.requestListeners.indexOf(listener), 1);
+  }
+
   private record(entry: RequestRecord): void {
+    for (const listener of [...this.requestListeners]) listener(entry);
     this.requests.push(entry);
     if (this.requests.length > MAX_RECORDS) this.requests.splice(0, this.requests.length - MAX_RECORDS);
   }
@@ -269,7 +278,7 @@ export class SimulatedKubernetes {
         send(200, 'ok', 'text/plain');
         return;
       }
-      const identity = this.authorizer.authenticate(req.headers.authorization);
+      const identity = await this.authorizer.authenticate(req.headers.authorization);
       user = identity.name;
       const body = await readBody(req);
       const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { githubPush } from '../../local/demo/webhook';
+import { deployedImage, heldLocks, imageDigest, refusals, statuses } from './support/checks';
+import { forkPullRequest } from './support/deliveries';
+import { writeReport } from './support/report';
+import { AWS_BUILDSPEC, change, serviceRepository } from './support/repository';
+import { AwsWorld } from './support/world';
+
+/**
+ * The platform as synthesized, run end to end (support/world.ts): a signed GitHub delivery to the HTTP API → the
+ * webhook bundle → StartExecution → the substituted definition → builds on the local CodeBuild under the projects'
+ * roles → the deploy bundles → EKS (the simulated API server, with the access entries' scope) → commit statuses on
+ * the Git host stand-in. Each scenario has a repository of its own in test/aws/fixtures/stepline.config.json, so
+ * the scenarios run at once without sharing a lock or a namespace.
+ */
+
+let world: AwsWorld;
+/** Refusals a scenario expects (a fork's build trying to reach what it may not), by role. */
+const expectedDenials = new Set<string>();
+
+beforeAll(async () => {
+  world = await AwsWorld.start({
+    clusters: [{ name: 'stepline-e2e', authenticationMode: 'API_AND_CONFIG_MAP' }],
+    namespaces: ['happy', 'broken-build', 'broken-suite', 'rollout', 'slow-deploy', 'rejected', 'lost'].flatMap(
+      (name) => [`${name}-staging`, `${name}-production`],
+    ),
+  });
+}, 600_000);
+
+afterAll(async () => {
+  if (world) console.log(['AWS calls and unused permissions by role:', ...writeReport(world)].join('\n'));
+  await world?.stop();
+});
+
+async function push(repository: Awaited<ReturnType<typeof serviceRepository>>) {
+  const answer = await world.deliver('github', githubPush(repository, world.webhookSecret));
+  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+  const arn = String(answer.body['executionArn']);
+  return { arn, record: await world.ended(arn) };
+}
+
+/** Every scenario runs at once, on a 2-core machine shared with the builds: minutes, not seconds. */
+const SCENARIO_MS = 420_000;
+
+describe.concurrent('the platform as synthesized, end to end', { timeout: SCENARIO_MS }, () => {
+  it('BuildFailsTest: a build that fails ends the run FAILED at the build, reported, nothing deployed', async ({
+    expect,
+  }) => {
+    // Prepare
+    const created = await serviceRepository('broken-build', ['staging']);
+    const repository = await change(
+      created,
+      {
+        'buildspec.yml': AWS_BUILDSPEC.replace(
+          '      - echo "image',
+          '      - test -f no-such-file\n      - echo "image',
+        ),
+      },
+      'Break the build',
+    );
+
+    // Act
+    const { record } = await push(repository);
+
+    // Assess
+    expect(record.status).toBe('FAILED');
+    expect(statuses(world, repository.name, repository.head)).toMatchObject({
+      stepline: 'failure',
+      'stepline/build': 'failure',
+    });
+    expect(deployedImage(world, 'broken-build-staging')).toBeUndefined();
+  });
+
+  it('SuiteFailsTest: a failing suite ends the run FAILED at the tests; the other suite passes; nothing deployed', async ({
+    expect,
+  }) => {
+    // Prepare
+    const created = await serviceRepository('broken-suite', ['staging']);
+    const repository = await change(
+      created,
+      {
+        'test/unit/broken.test.js':
+          "const { it } = require('node:test');\nit('fails on purpose', () => { throw new Error('broken on purpose'); });\n",
+      },
+      'Break a unit test',
+    );
+
+    // Act
+    const { record } = await push(repository);
+
+    // Assess
+    expect(record.status).toBe('FAILED');
+    expect(statuses(world, repository.name, repository.head)).toMatchObject({
+      stepline: 'failure',
+      'stepline/build': 'success',
+      'stepline/test/unit': 'failure',
+      'stepline/test/http': 'success',
+    });
+    expect(deployedImage(world, 'broken-suite-staging')).toBeUndefined();
+  });
+
+  it('RolloutFailsRollsBackTest: a rollout that never gets ready is rolled back to the last good image', async ({
+    expect,
+  }) => {
+    // Prepare: a first good deploy.
+    const first = await serviceRepository('rollout', ['staging']);
+    expect((await push(first)).record.status).toBe('SUCCEEDED');
+    const good = imageDigest(first);
+    const second = await change(
+      first,
+      { 'src/greeting.txt': 'never ready\n' },
+      'A change whose image never gets ready',
+    );
+    const bad = imageDigest(second);
+    world.kubernetes.setImageReadiness((image) => !image.endsWith(bad));
+
+    // Act
+    const { record } = await push(second);
+
+    // Assess
+    expect(record.status).toBe('FAILED');
+    expect(deployedImage(world, 'rollout-staging')).toMatch(new RegExp(`@${good}$`));
+    expect(statuses(world, second.name, second.head)).toMatchObject({
+      stepline: 'failure',
+      'stepline/deploy/staging': 'failure',
+    });
+    expect(world.fnNamed('EksDeployerRollbackFunction').invocations).toBeGreaterThan(0);
+  });
+
+  it('DeployTimeoutRollsBackTest: a deploy function that runs out of time is rolled back, then the lock released', async ({
+    expect,
+  }) => {
+    // Prepare: a first good deploy, then a deploy that times out after its first object was applied.
+    const first = await serviceRepository('slow-deploy', ['staging']);
+    expect((await push(first)).record.status).toBe('SUCCEEDED');
+    const good = imageDigest(first);
+    const second = await change(first, { 'src/greeting.txt': 'slow\n' }, 'A change whose deploy runs out of time');
+    const deploy = world.fnNamed('EksDeployerDeployFunction');
+    const stop = world.kubernetes.onRequest((request) => {
+      if (request.verb === 'patch' && request.path.includes('/namespaces/slow-deploy-staging/')) {
+        stop();
+        deploy.timeOutNow();
+      }
+    });
+
+    // Act
+    const { arn, record } = await push(second);
+
+    // Assess
+    expect(record.status).toBe('FAILED');
+    const timedOut = world
+      .history(arn)
+      .find((e) => e.type === 'TaskFailed' && JSON.stringify(e).includes('Sandbox.Timedout'));
+    expect(timedOut, 'the deploy Task failed with Sandbox.Timedout').toBeDefined();
+    expect(deployedImage(world, 'slow-deploy-staging')).toMatch(new RegExp(`@${good}$`));
+  });
+
+  it('ForkPullRequestTest: a fork’s pull request builds and tests in the projects without secrets, and reaches nothing', async ({
+    expect,
+  }) => {
+    // Prepare: the fork's buildspec tries to read the bucket and a secret.
+    const repository = await serviceRepository('happy', ['staging', 'production']);
+    const probe = AWS_BUILDSPEC.replace(
+      '  post_build:',
+      [
+        '      - aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls "s3://$STEPLINE_ARTIFACTS_BUCKET/" || echo "no bucket for forks"',
+        '      - aws --endpoint-url "$AWS_ENDPOINT_URL" secretsmanager list-secrets || echo "no secrets for forks"',
+        '  post_build:',
+      ].join('\n'),
+    );
+    const pr = forkPullRequest(repository, world.webhookSecret, 7, { 'buildspec.yml': probe });
+    const untrustedRoles = world.values
+      .resourcesOf('AWS::IAM::Role')
+      .filter((id) => id.startsWith('BuildProjectsUntrusted'));
+    for (const role of untrustedRoles) expectedDenials.add(role);
+
+    // Act
+    const answer = await world.deliver('github', pr.delivery);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    const record = await world.ended(String(answer.body['executionArn']));
+
+    // Assess
+    expect(record.status).toBe('SUCCEEDED');
+    expect(statuses(world, repository.name, pr.sha)).toMatchObject({
+      'stepline/build': 'success',
+      stepline: 'success',
+    });
+    const forkCalls = world.iam.calls.filter((c) => untrustedRoles.includes(c.principal));
+    expect(forkCalls.length).toBeGreaterThan(0);
+    expect(forkCalls.filter((c) => c.allowed)).toEqual([]);
+    expect(deployedImage(world, 'happy-staging')).toBeUndefined();
+  });
+
+  it('ApprovalLostTest: a gate whose request no keeper heartbeats ends “approval lost”, reported, nothing deployed', async ({
+    expect,
+  }) => {
+    // Prepare
+    const repository = await serviceRepository('lost', ['production']);
+
+    // Act
+    const { record } = await push(repository);
+
+    // Assess
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('Stepline.ApprovalLost');
+    expect(statuses(world, repository.name, repository.head)).toMatchObject({
+      stepline: 'failure',
+      'stepline/deploy/production': 'failure',
+    });
+    expect(deployedImage(world, 'lost-production')).toBeUndefined();
+  });
+});
+
+describe('after every scenario', () => {
+  it('leaves no deploy lock held', async () => {
+    expect(await heldLocks(world)).toEqual([]);
+  });
+
+  it('makes no AWS call that the caller’s role does not allow, but those of the fork’s builds', () => {
+    const unexpected = refusals(world).filter((line) => ![...expectedDenials].some((role) => line.includes(role)));
+    expect(unexpected).toEqual([]);
+  });
+});
