@@ -185,6 +185,11 @@ export const APPROVAL_ENV = {
   identity: 'STEPLINE_APPROVER_IDENTITY',
   /** For `header`: the header name; default `x-forwarded-user`. */
   header: 'STEPLINE_APPROVER_HEADER',
+  /**
+   * The queue of comment commands (`/approve`, `/reject`; docs/adr/0039), which the webhook function sends each
+   * verified command to and the approval commands function consumes. Set on the webhook function.
+   */
+  commandQueueUrl: 'STEPLINE_APPROVAL_COMMANDS_QUEUE_URL',
   /** Step Functions endpoint override (the local runtime's). */
   sfnEndpoint: 'SFN_ENDPOINT',
 } as const;

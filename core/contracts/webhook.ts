@@ -53,6 +53,8 @@ export type WebhookResponseBody =
       readonly name?: string;
     }
   | { readonly status: 'pong'; readonly provider: Provider }
+  /** A comment command (`/approve`, `/reject`), passed on to be decided; the answer comes as a reply comment. */
+  | { readonly status: 'command'; readonly command: 'approve' | 'reject'; readonly environment: string }
   /** One delivery that reported several refs (Bitbucket): one result per ref. */
   | { readonly status: 'multiple'; readonly results: readonly WebhookResponseBody[] }
   | { readonly error: RejectCode | 'unavailable' | 'internal'; readonly message: string };

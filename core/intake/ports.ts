@@ -1,5 +1,6 @@
 import type { Provider } from '../config/schema';
 import type { ParkedDelivery } from '../contracts/parking';
+import type { CommentCommand } from './comments';
 import type { ExecutionInput } from './types';
 
 /**
@@ -56,4 +57,12 @@ export interface ParkingStore extends ParkingQueue {
   remove(name: string): Promise<void>;
   /** Records a failed replay: the delivery stays parked. */
   recordFailure(name: string, reason: string): Promise<void>;
+}
+
+/**
+ * Where a comment command goes to be decided (docs/adr/0039): the approval function's queue on AWS, the function
+ * itself locally. Throws when it cannot take the command; the delivery is then answered 503.
+ */
+export interface ApprovalCommandQueue {
+  submit(command: CommentCommand): Promise<void>;
 }

@@ -1,10 +1,11 @@
 import type { Provider } from '../config/schema';
 import type { ParkedDelivery } from '../contracts/parking';
 import type { WebhookResponseBody } from '../contracts/webhook';
-import type { RawDelivery } from './delivery';
+import { interpretComment, isCommentEvent } from './comments';
+import type { Admitted, RawDelivery } from './delivery';
 import { SecretsUnavailableError } from './errors';
 import type { Intake, Planned } from './intake';
-import type { ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
+import type { ApprovalCommandQueue, ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
 import type { PipelineRequest } from './types';
 import type { Stop } from './verdict';
 
@@ -18,6 +19,8 @@ export interface ReceivePorts {
   readonly secrets: WebhookSecretSource;
   readonly workflow: WorkflowStarter;
   readonly parking: ParkingQueue;
+  /** Where comment commands go; without it, comment events start nothing as before. */
+  readonly commands?: ApprovalCommandQueue;
   readonly now?: () => Date;
 }
 
@@ -30,7 +33,8 @@ export type Outcome =
   | { readonly kind: 'started'; readonly name: string; readonly executionArn: string }
   | { readonly kind: 'duplicate'; readonly name: string; readonly executionArn: string }
   | { readonly kind: 'queued'; readonly name: string; readonly detail: string }
-  | { readonly kind: 'failed'; readonly name?: string; readonly detail: string };
+  | { readonly kind: 'failed'; readonly name?: string; readonly detail: string }
+  | { readonly kind: 'command'; readonly action: 'approve' | 'reject'; readonly environment: string };
 
 /** The keys the function appends to its logger: never a body, a header or a secret. */
 export interface DeliveryKeys {
@@ -166,6 +170,28 @@ function planAndStart(
   return start(planned.value, ports);
 }
 
+/** A comment delivery: a command goes to the approval function's queue; anything else starts nothing. */
+async function submit(delivery: Admitted, commands: ApprovalCommandQueue, keys: DeliveryKeys): Promise<Answer> {
+  const interpreted = interpretComment(delivery);
+  if (!interpreted.continue) return answerStop(interpreted, delivery.provider);
+  const command = interpreted.value;
+  keys.repository = command.repository;
+  try {
+    await commands.submit(command);
+  } catch (error) {
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'the command could not be passed on now; comment again later' },
+      outcome: { kind: 'failed', detail: describe(error) },
+    };
+  }
+  return {
+    status: 202,
+    body: { status: 'command', command: command.action, environment: command.environment },
+    outcome: { kind: 'command', action: command.action, environment: command.environment },
+  };
+}
+
 export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePorts): Promise<Receipt> {
   const keys: DeliveryKeys = {};
 
@@ -197,6 +223,9 @@ export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePo
     }
     return finish(keys, [answer]);
   }
+
+  if (ports.commands && isCommentEvent(verified.value))
+    return finish(keys, [await submit(verified.value, ports.commands, keys)]);
 
   const requests = intake.interpret(verified.value);
   if (!requests.continue) return finish(keys, [answerStop(requests, delivery.provider)]);

@@ -1,4 +1,5 @@
 import { statusEnvironment } from '../status/dependencies';
+import { createApprovalCommandHandler } from './command';
 import { approvalEnvironment } from './dependencies';
 import { createApprovalHttpHandler } from './http';
 import { createApprovalKeeperHandler } from './keeper';
@@ -29,3 +30,11 @@ export const httpHandler = createApprovalHttpHandler({
 
 /** Lambda entry point of the approval keeper (an EventBridge schedule): heartbeats the waiting approval tasks. */
 export const keeperHandler = createApprovalKeeperHandler({ store: approval.store, callbacks: approval.callbacks });
+
+/** Lambda entry point of the comment commands (an SQS queue the webhook fills): decides and replies. */
+export const commandHandler = createApprovalCommandHandler({
+  store: approval.store,
+  callbacks: approval.callbacks,
+  keys: approval.keys,
+  transportFor: status.transportFor,
+});

@@ -8,7 +8,7 @@ import type { SteplineConfig } from '../../core/config/schema';
 import { REJECTED_REASON_DIMENSION, WEBHOOK_METRICS } from '../../core/contracts/metrics';
 import { WEBHOOK_PATH_PARAMETER } from '../../core/contracts/webhook';
 import { Intake } from '../../core/intake/intake';
-import type { ParkingQueue, WebhookSecretSource, WorkflowStarter } from '../../core/intake/ports';
+import type { ApprovalCommandQueue, ParkingQueue, WebhookSecretSource, WorkflowStarter } from '../../core/intake/ports';
 import { type Receipt, receive } from '../../core/intake/receive';
 import { httpErrorHandler } from '../shared/error-handler';
 import { jsonResponse, rawBody } from '../shared/http';
@@ -25,6 +25,8 @@ export interface WebhookDependencies {
   readonly secrets: WebhookSecretSource;
   readonly workflow: WorkflowStarter;
   readonly parking: ParkingQueue;
+  /** Where comment commands (`/approve`, `/reject`) go; without it comment events start nothing. */
+  readonly commands?: ApprovalCommandQueue;
   /** Largest body accepted, in bytes. Default 4 MiB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -76,6 +78,10 @@ function report(receipt: Receipt, logger: Logger, metrics: Metrics): void {
           reason: outcome.detail,
         });
         break;
+      case 'command':
+        metrics.addMetric(WEBHOOK_METRICS.accepted, MetricUnit.Count, 1);
+        logger.info('comment command passed on', { command: outcome.action, environment: outcome.environment });
+        break;
       case 'failed':
         metrics.addMetric(WEBHOOK_METRICS.failed, MetricUnit.Count, 1);
         logger.error('delivery not accepted (503): the Git host must redeliver it', {
@@ -95,6 +101,7 @@ export function createWebhookHandler(dependencies: WebhookDependencies): Webhook
     secrets: dependencies.secrets,
     workflow: dependencies.workflow,
     parking: dependencies.parking,
+    ...(dependencies.commands ? { commands: dependencies.commands } : {}),
     now: dependencies.now,
   };
 

@@ -109,6 +109,7 @@ export class SteplineStack extends Stack {
       httpApi: this.intake.api,
       stateMachineArn,
       gitHostTokens: this.status.tokensSecret,
+      commandSource: this.intake.webhookFunction,
     });
     this.deployer = new EksDeployer(this, 'EksDeployer', {
       projectRoot,

@@ -16,6 +16,7 @@ import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
 import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
+import { createApprovalCommandHandler } from '../../functions/approval/command';
 import { createApprovalHttpHandler } from '../../functions/approval/http';
 import type { IdentityMode } from '../../functions/approval/identity';
 import { createApprovalKeeperHandler } from '../../functions/approval/keeper';
@@ -76,6 +77,7 @@ const DEFAULT_TIMEOUTS: Record<keyof typeof LOCAL_RESOURCES.functions, number> =
   webhook: 10,
   approvalHttp: 10,
   approvalKeeper: 60,
+  approvalCommands: 30,
   buildEvents: 30,
   executionEvents: 60,
 };
@@ -136,6 +138,13 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       secrets: new StaticWebhookSecrets(deps.webhookSecret),
       workflow: new StepFunctionsWorkflowStarter(deps.sfn, deps.stateMachineArn),
       parking: deps.parking,
+      // A comment command goes on to its function as a queue would take it: answered now, decided after.
+      commands: {
+        submit: async (command) => {
+          const event = { Records: [{ messageId: command.deliveryId, body: JSON.stringify(command) }] };
+          void deps.lambda.invoke(names.approvalCommands, event).catch(() => {});
+        },
+      },
       maxBodyBytes: deps.maxBodyBytes,
       ...o('stepline-webhook'),
     }) as unknown as LambdaHandler,
@@ -177,6 +186,16 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       links: deps.status.links,
       baseUrl: deps.approvals.baseUrl,
       logger: o('stepline-approval-http').logger,
+    }) as unknown as LambdaHandler,
+  );
+  register(
+    'approvalCommands',
+    createApprovalCommandHandler({
+      store: deps.approvals.store,
+      callbacks: stepFunctionsCallbacks(deps.sfn),
+      keys: deps.approvals.keys,
+      transportFor: deps.status.transportFor,
+      ...o('stepline-approval-commands'),
     }) as unknown as LambdaHandler,
   );
   register(

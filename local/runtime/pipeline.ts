@@ -26,6 +26,7 @@ export const LOCAL_RESOURCES = {
     webhook: 'stepline-webhook',
     approvalHttp: 'stepline-approval-http',
     approvalKeeper: 'stepline-approval-keeper',
+    approvalCommands: 'stepline-approval-commands',
     buildEvents: 'stepline-build-events',
     executionEvents: 'stepline-execution-events',
   },

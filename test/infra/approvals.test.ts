@@ -12,6 +12,7 @@ import { ENV } from '../../core/contracts';
 import { SIGN_IN_ENV } from '../../core/contracts/environment';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { Approvals, type ApprovalsProps } from '../../infra/constructs/Approvals';
+import { SteplineFunction } from '../../infra/constructs/SteplineFunction';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
@@ -39,14 +40,17 @@ function grantsOf(statements: readonly Statement[]): string[] {
 function synth(signInUrls?: ApprovalsProps['signInUrls']) {
   const stack = testStack();
   const api = new apigw.HttpApi(stack, 'Api');
+  const projectRoot = scratchProject(['approval', 'webhook']);
+  const webhook = new SteplineFunction(stack, 'Webhook', { projectRoot, name: 'webhook', description: 'the webhook' });
   const approvals = new Approvals(stack, 'Approvals', {
-    projectRoot: scratchProject(['approval']),
+    projectRoot,
     httpApi: api,
     stateMachineArn: STATE_MACHINE,
     gitHostTokens: secretsmanager.Secret.fromSecretNameV2(stack, 'Tokens', 'stepline/tokens'),
+    commandSource: webhook,
     ...(signInUrls ? { signInUrls } : {}),
   });
-  return { stack, approvals, template: Template.fromStack(stack) };
+  return { stack, approvals, webhook, template: Template.fromStack(stack) };
 }
 
 function variablesOf(json: never, handler: string): Record<string, string> {
@@ -136,16 +140,19 @@ describe('Approvals', () => {
     expect(table!.AttributeDefinitions).toContainEqual({ AttributeName: 'waiting', AttributeType: 'S' });
   });
 
-  it('builds the three functions from functions/approval with their own handler and the approval settings', () => {
+  it('builds the four functions from functions/approval with their own handler and the approval settings', () => {
     // Act
-    const functions = resourcesOfType(json, 'AWS::Lambda::Function').map(([, fn]) => ({
-      handler: fn.Handler as string,
-      timeout: fn.Timeout,
-      variables: evaluate((fn.Environment as { Variables: unknown }).Variables) as Record<string, string>,
-    }));
+    const functions = resourcesOfType(json, 'AWS::Lambda::Function')
+      .filter(([id]) => id.startsWith('Approvals'))
+      .map(([, fn]) => ({
+        handler: fn.Handler as string,
+        timeout: fn.Timeout,
+        variables: evaluate((fn.Environment as { Variables: unknown }).Variables) as Record<string, string>,
+      }));
 
     // Assess
     expect(functions.map((f) => f.handler).sort()).toEqual([
+      'index.commandHandler',
       'index.httpHandler',
       'index.keeperHandler',
       'index.taskHandler',
@@ -241,6 +248,42 @@ describe('Approvals', () => {
       pages: [`states:SendTaskFailure on ${STATE_MACHINE}`, `states:SendTaskSuccess on ${STATE_MACHINE}`],
       keeper: [`states:SendTaskHeartbeat on ${STATE_MACHINE}`],
     });
+  });
+
+  it('takes comment commands from a queue the webhook alone may fill, one at a time, into a function that may decide', () => {
+    // Prepare
+    const { commands } = shared.approvals;
+    const queue = logicalIdOf(commands.queue);
+    const table = `getatt:${logicalIdOf(shared.approvals.table)}.Arn`;
+    const grants = grantsOf(statementsOf(json, logicalIdOf(commands.function.role)));
+    const webhookGrants = grantsOf(statementsOf(json, logicalIdOf(shared.webhook.role)));
+    const webhookVariables = variablesOf(json, 'index.handler');
+
+    // Assess
+    shared.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+      BatchSize: 1,
+      FunctionName: { Ref: logicalIdOf(commands.function.function) },
+    });
+    shared.template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(commands.deadLetters), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        `dynamodb:GetItem on ${table}`,
+        `dynamodb:UpdateItem on ${table}`,
+        `dynamodb:Query on ${table}/index/${APPROVALS_WAITING_INDEX}`,
+        `states:SendTaskSuccess on ${STATE_MACHINE}`,
+        `states:SendTaskFailure on ${STATE_MACHINE}`,
+      ]),
+    );
+    expect(grants.some((g) => g.startsWith('dynamodb:PutItem') || g.startsWith('dynamodb:Scan'))).toBe(false);
+    expect(webhookGrants).toContain(`sqs:SendMessage on getatt:${queue}.Arn`);
+    expect(webhookVariables[APPROVAL_ENV.commandQueueUrl]).toBe(`ref:${queue}`);
+    expect(variablesOf(json, 'index.commandHandler')[STATUS_ENV.tokensSecret]).toBeDefined();
   });
 
   it('raises no cdk-nag finding that it does not acknowledge', () => {

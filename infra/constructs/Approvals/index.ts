@@ -21,6 +21,7 @@ import { SIGN_IN_ENV } from '../../../core/contracts/environment';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
+import { type ApprovalCommands, approvalCommands } from './commands';
 
 /** The approval pages' route: `{id}` is the signed link `<request>.<expires>.<signature>` (docs/adr/0034). */
 export const APPROVAL_PATH = '/approvals/{id}';
@@ -46,6 +47,11 @@ export interface ApprovalsProps {
   readonly stateMachineArn: string;
   /** The Git host tokens: the task posts the "waiting for approval" status with the link. */
   readonly gitHostTokens: secretsmanager.ISecret;
+  /**
+   * The webhook function, which passes comment commands on: it may send to the commands queue and is given its URL
+   * (`STEPLINE_APPROVAL_COMMANDS_QUEUE_URL`). @default - no comment commands
+   */
+  readonly commandSource?: SteplineFunction;
   /** Other URLs for a host's sign-in (GitHub Enterprise Server, self-managed GitLab). @default - the hosts' own */
   readonly signInUrls?: Partial<Record<Provider, SignInHostUrls>>;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -71,6 +77,8 @@ export class Approvals extends Construct {
   public readonly taskFunction: SteplineFunction;
   /** The function behind the approval pages. */
   public readonly httpFunction: SteplineFunction;
+  /** Comment commands: the queue the webhook fills, its dead-letter queue, the function that decides and replies. */
+  public readonly commands: ApprovalCommands;
   /** The keeper, run on a schedule: heartbeats the task of every waiting request, expires those whose task is gone. */
   public readonly keeperFunction: SteplineFunction;
   /** Where the keeper's scheduled runs go that EventBridge could not deliver or that failed all their retries. */
@@ -172,6 +180,17 @@ export class Approvals extends Construct {
         resources: [props.stateMachineArn],
       }),
     );
+
+    this.commands = approvalCommands(this, {
+      projectRoot: props.projectRoot,
+      environment,
+      table: this.table,
+      signingKeys: this.signingKeys,
+      gitHostTokens: props.gitHostTokens,
+      stateMachineArn: props.stateMachineArn,
+      ...(props.commandSource ? { commandSource: props.commandSource } : {}),
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+    });
 
     this.keeperFailures = new sqs.Queue(this, 'KeeperFailures', {
       // SSE-SQS: EventBridge cannot send to a queue encrypted with the AWS managed KMS key.

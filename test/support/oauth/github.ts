@@ -70,6 +70,20 @@ export const githubRoutes: Route = (req, state) => {
       body: { login: user.login, id: user.id, node_id: `U_${user.id}`, type: 'User', site_admin: false },
     };
   }
+  const pull = /^\/api\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(req.path);
+  if (pull) {
+    const found = state.options.pullRequests?.[Number(pull[3])];
+    if (!found) return { status: 404, body: { message: 'Not Found' } };
+    const base = `${pull[1]}/${pull[2]}`;
+    return {
+      status: 200,
+      body: {
+        number: Number(pull[3]),
+        head: { sha: found.sha, repo: { full_name: found.fork ? `someone-else/${pull[2]}` : base } },
+        base: { repo: { full_name: base } },
+      },
+    };
+  }
   const membership = /^\/api\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(req.path);
   if (membership) {
     if (!token.scopes.some((s) => ['read:org', 'write:org', 'admin:org'].includes(s))) {

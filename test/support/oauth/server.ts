@@ -41,6 +41,17 @@ export class OAuthStandIn {
       now: Date.now,
     };
     this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#platformToken();
+  }
+
+  #platformToken(): void {
+    const { platformToken } = this.#state.options;
+    if (platformToken) {
+      this.#state.tokens.set(platformToken, {
+        user: { login: 'stepline-bot', id: 999, uuid: '{stepline-bot}', accountId: '557058:stepline-bot' },
+        scopes: ['repo', 'read:org', 'api', 'read_api', 'read_user', 'account'],
+      });
+    }
   }
 
   public get provider(): Provider {
@@ -104,6 +115,7 @@ export class OAuthStandIn {
     this.#state.comments.length = 0;
     this.#state.codes.clear();
     this.#state.tokens.clear();
+    this.#platformToken();
     this.#state.signedIn = this.#state.options.users[0]!;
     this.#state.consent = 'allow';
     this.#state.now = Date.now;

@@ -22,6 +22,10 @@ export interface OAuthStandInOptions {
   readonly users: readonly StandInUser[];
   /** Team (GitHub `org/slug`, GitLab group path, Bitbucket workspace) → member logins. */
   readonly teams?: Readonly<Record<string, readonly string[]>>;
+  /** Stepline's own token (the status functions'), taken by the API with every scope. */
+  readonly platformToken?: string;
+  /** GitHub pull requests, by number: their head commit and whether it comes from a fork. */
+  readonly pullRequests?: Readonly<Record<number, { readonly sha: string; readonly fork?: boolean }>>;
 }
 
 export interface IssuedCode {
