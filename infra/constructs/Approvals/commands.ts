@@ -9,6 +9,7 @@ import { APPROVAL_ENV, APPROVALS_WAITING_INDEX } from '../../../core/approval/co
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
+import { grantTaskTokenActions } from './task-tokens';
 
 /**
  * Comment commands (docs/adr/0039): a queue the webhook function sends each verified `/approve` or `/reject` to,
@@ -87,12 +88,7 @@ export function approvalCommands(
       resources: [`${props.table.tableArn}/index/${APPROVALS_WAITING_INDEX}`],
     }),
   );
-  fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-      resources: [props.stateMachineArn],
-    }),
-  );
+  grantTaskTokenActions(fn.role, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
   if (props.commandSource) {
     queue.grantSendMessages(props.commandSource.role);
     props.commandSource.function.addEnvironment(APPROVAL_ENV.commandQueueUrl, queue.queueUrl);

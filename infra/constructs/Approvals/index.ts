@@ -22,6 +22,7 @@ import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
 import { type ApprovalCommands, approvalCommands } from './commands';
+import { grantTaskTokenActions } from './task-tokens';
 
 /** The approval pages' route: `{id}` is the signed link `<request>.<expires>.<signature>` (docs/adr/0034). */
 export const APPROVAL_PATH = '/approvals/{id}';
@@ -174,12 +175,7 @@ export class Approvals extends Construct {
       );
     }
     props.gitHostTokens.grantRead(this.taskFunction.role);
-    this.httpFunction.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [props.stateMachineArn],
-      }),
-    );
+    grantTaskTokenActions(this.httpFunction.role, ['states:SendTaskSuccess', 'states:SendTaskFailure']);
 
     this.commands = approvalCommands(this, {
       projectRoot: props.projectRoot,
@@ -232,9 +228,7 @@ export class Approvals extends Construct {
     this.keeperFunction.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
     );
-    this.keeperFunction.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: [props.stateMachineArn] }),
-    );
+    grantTaskTokenActions(this.keeperFunction.role, ['states:SendTaskHeartbeat']);
     new events.Rule(this, 'KeeperSchedule', {
       description: 'Stepline: runs the approval keeper, which heartbeats the waiting approval tasks',
       schedule: events.Schedule.rate(Duration.seconds(APPROVAL_KEEPER.awsIntervalSeconds)),
