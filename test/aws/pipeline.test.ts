@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubPush } from '../../local/demo/webhook';
-import { deployedImage, heldLocks, imageDigest, refusals, statuses } from './support/checks';
+import { deployedImage, heldLocks, imageDigest, refusals, status, statuses } from './support/checks';
 import { forkPullRequest } from './support/deliveries';
+import { type Page, Person } from './support/person';
 import { writeReport } from './support/report';
 import { AWS_BUILDSPEC, change, serviceRepository } from './support/repository';
 import { AwsWorld } from './support/world';
@@ -21,9 +22,16 @@ const expectedDenials = new Set<string>();
 beforeAll(async () => {
   world = await AwsWorld.start({
     clusters: [{ name: 'stepline-e2e', authenticationMode: 'API_AND_CONFIG_MAP' }],
-    namespaces: ['happy', 'broken-build', 'broken-suite', 'rollout', 'slow-deploy', 'rejected', 'lost'].flatMap(
-      (name) => [`${name}-staging`, `${name}-production`],
-    ),
+    namespaces: [
+      'happy',
+      'happy-path',
+      'broken-build',
+      'broken-suite',
+      'rollout',
+      'slow-deploy',
+      'rejected',
+      'lost',
+    ].flatMap((name) => [`${name}-staging`, `${name}-production`]),
   });
 }, 600_000);
 
@@ -130,16 +138,16 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
   it('DeployTimeoutRollsBackTest: a deploy function that runs out of time is rolled back, then the lock released', async ({
     expect,
   }) => {
-    // Prepare: a first good deploy, then a deploy that times out after its first object was applied.
+    // Prepare: a first good deploy, then a deploy that times out once it has applied the new Deployment.
     const first = await serviceRepository('slow-deploy', ['staging']);
     expect((await push(first)).record.status).toBe('SUCCEEDED');
     const good = imageDigest(first);
     const second = await change(first, { 'src/greeting.txt': 'slow\n' }, 'A change whose deploy runs out of time');
     const deploy = world.fnNamed('EksDeployerDeployFunction');
     const stop = world.kubernetes.onRequest((request) => {
-      if (request.verb === 'patch' && request.path.includes('/namespaces/slow-deploy-staging/')) {
+      if (request.verb === 'patch' && request.path.includes('/namespaces/slow-deploy-staging/deployments/')) {
         stop();
-        deploy.timeOutNow();
+        deploy.timeOutNow((event) => isFor(event, second.name));
       }
     });
 
@@ -152,6 +160,10 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       .history(arn)
       .find((e) => e.type === 'TaskFailed' && JSON.stringify(e).includes('Sandbox.Timedout'));
     expect(timedOut, 'the deploy Task failed with Sandbox.Timedout').toBeDefined();
+    const rolledBack = world
+      .history(arn)
+      .some((e) => e.type === 'TaskStateEntered' && JSON.stringify(e).includes('"Rollback"'));
+    expect(rolledBack, 'the run entered Rollback').toBe(true);
     expect(deployedImage(world, 'slow-deploy-staging')).toMatch(new RegExp(`@${good}$`));
   });
 
@@ -185,10 +197,79 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       'stepline/build': 'success',
       stepline: 'success',
     });
-    const forkCalls = world.iam.calls.filter((c) => untrustedRoles.includes(c.principal));
+    // The build's own calls (the services' work with the role, its logs and reports, is allowed to it).
+    const forkCalls = world.iam.calls.filter(
+      (c) => untrustedRoles.includes(c.principal) && /^(s3|secretsmanager):/.test(c.operation),
+    );
     expect(forkCalls.length).toBeGreaterThan(0);
     expect(forkCalls.filter((c) => c.allowed)).toEqual([]);
     expect(deployedImage(world, 'happy-staging')).toBeUndefined();
+  });
+
+  it('HappyPathTest: built, two suites, staging, then production after an approval given through the deployed route', async ({
+    expect,
+  }) => {
+    // Prepare: the approver follows the link in the commit status, signs in with GitHub and approves.
+    const repository = await serviceRepository('happy-path', ['staging', 'production']);
+    const pages: Page[] = [];
+    const off = world.onTask('ApprovalsTask', async ({ payload, running }) => {
+      if (!isFor(payload, repository.name)) return;
+      await running;
+      pages.push(...(await decide(repository.name, repository.head, 'production', { decision: 'approve' })));
+    });
+
+    // Act
+    const { record } = await push(repository);
+    off();
+
+    // Assess
+    expect(record.status, JSON.stringify([record.error, record.cause, pages.map((p) => [p.status, p.url])])).toBe(
+      'SUCCEEDED',
+    );
+    expect(pages.at(-1)?.status).toBe(200);
+    expect(statuses(world, repository.name, repository.head)).toMatchObject({
+      stepline: 'success',
+      'stepline/build': 'success',
+      'stepline/test/unit': 'success',
+      'stepline/test/http': 'success',
+      'stepline/deploy/staging': 'success',
+      'stepline/deploy/production': 'success',
+    });
+    const digest = imageDigest(repository);
+    expect(deployedImage(world, 'happy-path-staging')).toMatch(new RegExp(`@${digest}$`));
+    expect(deployedImage(world, 'happy-path-production')).toMatch(new RegExp(`@${digest}$`));
+    const listed = world.iam.calls.find(
+      (c) => c.principal.startsWith('EksDeployerRole') && c.authorization.action === 's3:ListBucket',
+    );
+    expect(listed, 'the deploy function listed the manifests folder').toMatchObject({ allowed: true });
+  });
+
+  it('ApprovalRejectedTest: a rejection given through the deployed route ends the run at the gate, with its reason', async ({
+    expect,
+  }) => {
+    // Prepare
+    const repository = await serviceRepository('rejected', ['production']);
+    const off = world.onTask('ApprovalsTask', async ({ payload, running }) => {
+      if (!isFor(payload, repository.name)) return;
+      await running;
+      await decide(repository.name, repository.head, 'production', {
+        decision: 'reject',
+        reason: 'not during the sale',
+      });
+    });
+
+    // Act
+    const { record } = await push(repository);
+    off();
+
+    // Assess
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('Stepline.ApprovalRejected');
+    expect(record.cause).toContain('not during the sale');
+    expect(statuses(world, repository.name, repository.head)).toMatchObject({
+      'stepline/deploy/production': 'failure',
+    });
+    expect(deployedImage(world, 'rejected-production')).toBeUndefined();
   });
 
   it('ApprovalLostTest: a gate whose request no keeper heartbeats ends “approval lost”, reported, nothing deployed', async ({
@@ -211,8 +292,36 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
   });
 });
 
+/** Whether an approval task's payload is for a run of this repository. */
+function isFor(payload: unknown, repository: string): boolean {
+  return (
+    (payload as { request?: { repository?: { fullName?: string } } })?.request?.repository?.fullName === repository
+  );
+}
+
+/**
+ * The approver at work: opens the link the gate put in the environment's commit status, signs in with GitHub on the
+ * way, and submits the decision. Answers every page seen.
+ */
+async function decide(
+  repository: string,
+  sha: string,
+  environment: string,
+  form: Record<string, string>,
+): Promise<Page[]> {
+  const link = status(world, repository, sha, `stepline/deploy/${environment}`)?.targetUrl;
+  if (!link) throw new Error(`no approval link on ${repository}@${sha} for ${environment}`);
+  const person = new Person();
+  const page = await person.open(link);
+  if (page.status !== 200) throw new Error(`the approval page answered ${page.status}: ${page.body.slice(0, 300)}`);
+  const decided = await person.submit(page, form);
+  if (decided.status !== 200) throw new Error(`the decision answered ${decided.status}: ${decided.body.slice(0, 300)}`);
+  return person.visited;
+}
+
 describe('after every scenario', () => {
   it('leaves no deploy lock held', async () => {
+    await world.settled();
     expect(await heldLocks(world)).toEqual([]);
   });
 

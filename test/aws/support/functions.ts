@@ -20,8 +20,8 @@ export interface FunctionsOptions {
   readonly values: StackValues;
   readonly iam: IamModel;
   readonly endpointUrl: string;
-  /** Variables the suite adds to every function (the Git hosts' API URLs on the stand-in). */
-  readonly redirect: Readonly<Record<string, string>>;
+  /** Variables the suite adds to a function (the Git hosts' URLs on the stand-ins), by its logical id. */
+  readonly redirect: (logicalId: string) => Readonly<Record<string, string>>;
 }
 
 export interface DeployedFunction {
@@ -75,7 +75,7 @@ export function deployFunctions(options: FunctionsOptions): Map<string, Deployed
     }
     // The runtime's own copy of the AWS SDK v3, for code that does not bundle it (inline code).
     env['NODE_PATH'] = join(REPO_ROOT, 'node_modules');
-    Object.assign(env, options.redirect, { AWS_ENDPOINT_URL: options.endpointUrl });
+    Object.assign(env, options.redirect(logicalId), { AWS_ENDPOINT_URL: options.endpointUrl });
     const fn = new BundleFunction({
       name,
       arn: values.attribute(logicalId, 'Arn'),

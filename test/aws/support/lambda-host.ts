@@ -50,6 +50,8 @@ class Environment {
   private readonly ready: Promise<void>;
   private pending: Pending | null = null;
   private current: string | null = null;
+  /** The event of the invocation in progress. */
+  public event: unknown = null;
 
   public constructor(
     private readonly spec: BundleSpec,
@@ -93,8 +95,10 @@ class Environment {
     });
   }
 
+  private killed = false;
+
   public get alive(): boolean {
-    return this.process.exitCode === null && this.process.signalCode === null;
+    return !this.killed && this.process.exitCode === null && this.process.signalCode === null;
   }
 
   public async invoke(event: unknown, context: Context): Promise<unknown> {
@@ -106,7 +110,12 @@ class Environment {
       const timer = setTimeout(() => this.timeOut(), this.spec.timeoutSeconds * 1000);
       this.pending = { resolve, reject, timer };
       this.current = context.awsRequestId;
-      this.process.send({ type: 'invoke', id: context.awsRequestId, event, context: fields, deadline });
+      this.event = event;
+      this.process.send({ type: 'invoke', id: context.awsRequestId, event, context: fields, deadline }, (error) => {
+        if (!error || this.pending?.timer !== timer) return;
+        this.finish();
+        reject(new FunctionError('Runtime.ExitError', `RequestId: ${context.awsRequestId} Error: ${error.message}`));
+      });
     });
   }
 
@@ -115,6 +124,7 @@ class Environment {
     const pending = this.pending;
     if (!pending) return;
     this.finish();
+    this.killed = true;
     this.process.kill('SIGKILL');
     const seconds = this.spec.timeoutSeconds.toFixed(2);
     pending.reject(
@@ -147,6 +157,7 @@ class Environment {
 
   public stop(): void {
     if (this.alive) this.process.kill('SIGKILL');
+    this.killed = true;
   }
 }
 
@@ -231,9 +242,18 @@ export class BundleFunction {
     }
   }
 
-  /** Every running invocation reaches its timeout now (a scenario's explicit event, not a wait). */
-  public timeOutNow(): void {
-    for (const environment of this.environments) environment.timeOut();
+  /**
+   * The running invocations whose event `which` picks reach their timeout now (a scenario's explicit event, not a
+   * wait); answers how many.
+   */
+  public timeOutNow(which: (event: unknown) => boolean = () => true): number {
+    let count = 0;
+    for (const environment of this.environments) {
+      if (!environment.busy || !which(environment.event)) continue;
+      environment.timeOut();
+      count += 1;
+    }
+    return count;
   }
 
   public stop(): void {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +16,15 @@ import { type MotoClients, motoClients } from '../../support/moto/clients';
 import { generatedName, TemplateResolver, tokenFrom } from '../../support/moto/resolver';
 import { createStandIns } from '../../support/moto/resources';
 import { type MotoServer, startMoto } from '../../support/moto/server';
+import { type OAuthStandIn, startOAuthStandIn } from '../../support/oauth/server';
 import { AwsEndpoint } from './aws-endpoint';
 import { type EksCluster, EksStandIn } from './eks';
 import { EventBridgeStandIn } from './events';
 import { type DeployedFunction, deployFunctions } from './functions';
 import { HttpApiStandIn } from './gateway';
-import { IamModel, type Principal } from './iam';
+import { type Authorization, IamModel, type Principal } from './iam';
 import { impliedAuthorizations } from './implied';
+import { buildServiceCalls, lambdaServiceCalls, stateMachineServiceCalls } from './service-side';
 import { createStack } from './stack-creation';
 import { type CloudAssembly, synthesize } from './synth';
 import { StackValues } from './template';
@@ -41,6 +43,16 @@ export const STACK_NAME = 'SteplineE2e';
 export type TaskHook = (task: { payload: unknown; running: Promise<unknown>; executionArn: string }) => Promise<void>;
 export const CONFIG_FILE = 'test/aws/fixtures/stepline.config.json';
 export const GITHUB_TOKEN = 'ghp_e2e0000000000000000000000000000000000';
+/** The OAuth app an operator registers at GitHub for the approval sign-in. */
+export const OAUTH_CLIENT = {
+  clientId: 'Iv1.e2e0000000000000',
+  clientSecret: 'e2e-oauth-client-secret-0000000000000000',
+};
+/** The people who can sign in at the GitHub stand-in: the environments' approver, and someone who is not one. */
+export const APPROVAL_PEOPLE = [
+  { login: 'release-manager', id: 101 },
+  { login: 'mallory', id: 102 },
+];
 
 export interface WorldOptions {
   /** The EKS clusters that exist, with their authentication mode. */
@@ -67,6 +79,7 @@ export class AwsWorld {
   public codebuild!: CodeBuildService;
   public lambda!: LambdaService;
   public githost!: FakeGitHost;
+  public oauth!: OAuthStandIn;
   public stateMachineArn!: string;
   public webhookSecret!: string;
   private workDir!: string;
@@ -126,6 +139,14 @@ export class AwsWorld {
       expectAuth: { github: { header: 'authorization', value: `Bearer ${GITHUB_TOKEN}` } },
     }).start();
     this.cleanups.push(() => this.githost.close());
+    this.oauth = await startOAuthStandIn({
+      provider: 'github',
+      client: OAUTH_CLIENT,
+      callbackUrl: `${this.gateway.url}/approvals/oauth/callback`,
+      users: APPROVAL_PEOPLE,
+      platformToken: GITHUB_TOKEN,
+    });
+    this.cleanups.push(() => this.oauth.close());
     await this.fillSecrets();
 
     this.kubernetes = new SimulatedKubernetes({
@@ -143,15 +164,30 @@ export class AwsWorld {
       values: this.values,
       iam: this.iam,
       endpointUrl: this.endpoint.url,
-      redirect: {
-        STEPLINE_GITHUB_API_URL: this.githost.baseUrl('github'),
-        STEPLINE_GITLAB_API_URL: this.githost.baseUrl('gitlab'),
-        STEPLINE_BITBUCKET_API_URL: this.githost.baseUrl('bitbucket'),
-      },
+      // The approval pages sign people in with GitHub (OAuth and the user API on its stand-in); every other
+      // function reaches GitHub's status API on the status stand-in.
+      redirect: (logicalId): Record<string, string> =>
+        logicalId.startsWith('ApprovalsPages')
+          ? { STEPLINE_GITHUB_OAUTH_URL: this.oauth.oauthUrl, STEPLINE_GITHUB_API_URL: this.oauth.apiUrl }
+          : {
+              STEPLINE_GITHUB_API_URL: this.githost.baseUrl('github'),
+              STEPLINE_GITLAB_API_URL: this.githost.baseUrl('gitlab'),
+              STEPLINE_BITBUCKET_API_URL: this.githost.baseUrl('bitbucket'),
+            },
     });
     this.cleanups.push(() => {
       for (const f of this.functions.values()) f.fn.stop();
     });
+    for (const deployed of this.functions.values()) {
+      const principal = this.iam.principal(deployed.roleId);
+      deployed.fn.observe(() =>
+        this.serviceSide(
+          principal,
+          'Lambda writes the invocation’s logs',
+          lambdaServiceCalls(this.values, deployed.logicalId, randomUUID()),
+        ),
+      );
+    }
     this.events = new EventBridgeStandIn(this.values, (arn) => {
       const found = [...this.functions.values()].find((f) => f.fn.spec.arn === arn);
       return found ? { logicalId: found.logicalId, fn: found.fn } : undefined;
@@ -194,6 +230,12 @@ export class AwsWorld {
         SecretId: this.values.ref(tokens[0]!),
         SecretString: JSON.stringify({ github: GITHUB_TOKEN }),
       }),
+    );
+    // The operator registers an OAuth app at GitHub and puts its client into the secret the stack created.
+    const github = this.values.resourcesOf('AWS::SecretsManager::Secret').find((id) => /OAuthClientgithub/i.test(id));
+    if (!github) throw new Error('the template has no OAuth client secret for GitHub');
+    await this.clients.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: this.values.ref(github), SecretString: JSON.stringify(OAUTH_CLIENT) }),
     );
     const webhook = this.values.resourcesOf('AWS::SecretsManager::Secret').find((id) => /WebhookSecret/.test(id));
     if (!webhook) throw new Error('the template has no webhook secret');
@@ -242,7 +284,12 @@ export class AwsWorld {
       region: values.region,
       accountId: values.accountId,
       logUrl: (id) => `https://console.aws.amazon.com/codesuite/codebuild/projects/build/${encodeURIComponent(id)}`,
-      onEvent: (event) => this.events.put(event as unknown as Record<string, unknown>),
+      onEvent: (event) => {
+        this.events.put(event as unknown as Record<string, unknown>);
+        if (event['detail-type'] === 'CodeBuild Build State Change' && event.detail['build-status'] !== 'IN_PROGRESS') {
+          this.buildEnded(event.detail['project-name'], event.detail['build-id']);
+        }
+      },
     });
     this.cleanups.push(() => this.codebuild.stopAll());
     this.registerProjects();
@@ -251,6 +298,8 @@ export class AwsWorld {
     if (!machineId) throw new Error('the template has no state machine');
     const machine = values.properties(machineId);
     const machineRole = this.iam.principal(this.iam.roleIdOf(machine['RoleArn']));
+    const serviceCalls = stateMachineServiceCalls(values, machineId);
+    this.serviceSide(machineRole, 'Step Functions sets up the execution logs', serviceCalls.creation);
     machineRole.users.push('the state machine');
     this.states = new StatesService({
       engine: this.engine,
@@ -258,6 +307,10 @@ export class AwsWorld {
       region: values.region,
       accountId: values.accountId,
       onEnd: (execution) => this.events.put(executionEvent(values, execution)),
+      onEvent: (_execution, event) => {
+        if (event.type === 'ExecutionStarted')
+          this.serviceSide(machineRole, 'Step Functions traces the execution', serviceCalls.execution);
+      },
     });
     this.answer = awsApiAnswer({ states: this.states, codebuild: this.codebuild });
     const lambdaTask = authorizedTask(
@@ -430,6 +483,35 @@ export class AwsWorld {
   /** The history of an execution, oldest first. */
   public history(executionArn: string): readonly HistoryEvent[] {
     return this.engine.history(executionArn);
+  }
+
+  private readonly serviceCalls = new Set<Promise<unknown>>();
+
+  /** Authorizes what a service does with a role on the resource's behalf (service-side.ts). */
+  private serviceSide(principal: Principal, operation: string, authorizations: readonly Authorization[]): void {
+    if (authorizations.length === 0) return;
+    const call = this.iam.authorize(principal, operation, authorizations);
+    this.serviceCalls.add(call);
+    void call.finally(() => this.serviceCalls.delete(call));
+  }
+
+  private buildEnded(projectName: string, buildArn: string): void {
+    const projectId = this.values
+      .resourcesOf('AWS::CodeBuild::Project')
+      .find((id) => this.values.ref(id) === projectName);
+    if (!projectId) return;
+    const id = buildArn.slice(buildArn.indexOf(':build/') + ':build/'.length);
+    const doc = this.codebuild.get(id);
+    const principal = this.iam.principal(this.iam.roleIdOf(this.values.properties(projectId)['ServiceRole']));
+    for (const call of buildServiceCalls(this.values, projectId, { id, reportArns: doc?.reportArns ?? [] })) {
+      this.serviceSide(principal, call.operation, call.authorizations);
+    }
+  }
+
+  /** Resolves once every authorization of a service's own work has been recorded. */
+  public async settled(): Promise<void> {
+    await this.events.settled();
+    while (this.serviceCalls.size > 0) await Promise.allSettled([...this.serviceCalls]);
   }
 
   /** The deployed function with this logical id. */
