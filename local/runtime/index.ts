@@ -318,7 +318,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const unlock = lock(stateDir);
   const db = openStateDb(stateFileOf(stateDir));
   // The stores' writes of one event-loop turn share one transaction; every HTTP answer and the close commit first
-  // (store/db.ts, docs/adr/0087).
+  // (store/db.ts, docs/adr/0086).
   GroupCommit.enable(db, (error) => log(`the state file could not commit: ${(error as Error).message}`));
   const cleanups: (() => void | Promise<void>)[] = [];
   try {

@@ -206,7 +206,7 @@ const groups = new WeakMap<Db, GroupCommit>();
  * Group commit: the writes that the runtime's stores make in one turn of the event loop share one transaction,
  * committed at the end of the turn (`setImmediate`), or earlier at `flush()`. A pipeline run writes a few hundred
  * rows (history events, build documents and logs, statuses) and a burst of deliveries thousands; one commit each
- * cost most of the time spent in SQLite (docs/adr/0087).
+ * cost most of the time spent in SQLite (docs/adr/0086).
  *
  * What a crash can lose is the current turn's writes, as if it had come a moment earlier: the runtime resumes from
  * the last committed event. Nothing that has been acknowledged is lost, because the runtime flushes before it

@@ -124,7 +124,7 @@ const CLONE_FAILED = 10;
  *
  * `--shared`: a clone of a local path borrows the objects of the repository it clones (objects/info/alternates)
  * instead of linking every loose object into a new folder, about 40 ms less on this kind of disk. A build only
- * adds objects of its own; git ignores the flag for URLs (docs/adr/0088).
+ * adds objects of its own; git ignores the flag for URLs (docs/adr/0086).
  */
 const CHECKOUT_SCRIPT = [
   'location=$1 dir=$2 ref=$3 version=$4 fetch=$5',
