@@ -16,6 +16,8 @@ import type { SinkProvider, StatusStore } from '../../store/statuses';
  *   overwritten); `GET …/commit/{sha}/statuses`.
  *
  * Mounted paths (below the sink's own prefix): `/github`, `/gitlab/api/v4`, `/bitbucket/2.0`.
+ * A GitLab project is its URL-encoded path, as the API takes it; a path decoded once on the way (the HTTP route
+ * decodes it) routes the same, subgroups included.
  */
 
 export interface SinkRequest {
@@ -177,7 +179,9 @@ export class GitHostSink {
   }
 
   private gitlab(method: string, path: string, b: Record<string, unknown>): SinkResponse {
-    let m = new RegExp(`^/projects/([^/]+)/statuses/${SHA}$`).exec(path);
+    // A project is its URL-encoded path (`acme%2Fplatform%2Fbilling`); the HTTP route hands the path over decoded
+    // once (`acme/platform/billing`), so a project is everything between `/projects/` and the endpoint's own end.
+    let m = new RegExp(`^/projects/(.+)/statuses/${SHA}$`).exec(path);
     if (m && method === 'POST') {
       const repository = part(m[1]!);
       const sha = m[2]!.toLowerCase();
@@ -209,7 +213,7 @@ export class GitHostSink {
       });
       return { status: 201, body: { id: saved.id, status: state, name, sha, ref: saved.ref } };
     }
-    m = new RegExp(`^/projects/([^/]+)/repository/commits/${SHA}/statuses$`).exec(path);
+    m = new RegExp(`^/projects/(.+)/repository/commits/${SHA}/statuses$`).exec(path);
     if (m && method === 'GET') {
       const list = this.store.latest('gitlab', part(m[1]!), m[2]!.toLowerCase()).map((s) => ({
         id: s.id,
