@@ -209,12 +209,16 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
   it('HappyPathTest: built, two suites, staging, then production after an approval given through the deployed route', async ({
     expect,
   }) => {
-    // Prepare: the approver follows the link in the commit status, signs in with GitHub and approves.
+    // Prepare: while the gate waits, the keeper's schedule runs once; then the approver follows the link in the
+    // commit status, signs in with GitHub and approves.
     const repository = await serviceRepository('happy-path', ['staging', 'production']);
     const pages: Page[] = [];
+    const keeperRule = world.values.resourcesOf('AWS::Events::Rule').find((id) => id.startsWith('ApprovalsKeeper'));
     const off = world.onTask('ApprovalsTask', async ({ payload, running }) => {
       if (!isFor(payload, repository.name)) return;
       await running;
+      world.events.runSchedule(keeperRule!);
+      await world.events.settled();
       pages.push(...(await decide(repository.name, repository.head, 'production', { decision: 'approve' })));
     });
 
@@ -242,6 +246,9 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       (c) => c.principal.startsWith('EksDeployerRole') && c.authorization.action === 's3:ListBucket',
     );
     expect(listed, 'the deploy function listed the manifests folder').toMatchObject({ allowed: true });
+    const heartbeat = world.iam.calls.find((c) => c.operation === 'states:SendTaskHeartbeat');
+    expect(heartbeat, 'the keeper heartbeat the waiting gate').toMatchObject({ allowed: true });
+    expect(world.events.deliveries.filter((d) => d.rule === keeperRule && !d.ok)).toEqual([]);
   });
 
   it('ApprovalRejectedTest: a rejection given through the deployed route ends the run at the gate, with its reason', async ({
@@ -320,6 +327,26 @@ async function decide(
 }
 
 describe('after every scenario', () => {
+  it('StackCreationTest: a cluster still on the aws-auth ConfigMap fails the deploy, naming the command that fixes it', async () => {
+    // Prepare: the same stack, deployed again where the cluster was created with CONFIG_MAP (EKS's default).
+    const clusters = world.eks.clusterList;
+    world.eks.setCluster({ name: 'stepline-e2e', authenticationMode: 'CONFIG_MAP' });
+
+    // Act
+    const created = world.createStack().then(
+      () => null,
+      (error: Error) => error,
+    );
+
+    // Assess
+    const error = await created;
+    for (const cluster of clusters) world.eks.setCluster(cluster);
+    expect(error?.message).toMatch(/CREATE_FAILED EksDeployerAuthenticationModeCheck/);
+    expect(error?.message).toContain('stepline-e2e');
+    expect(error?.message).toContain('aws eks update-cluster-config');
+    expect(error?.message).toContain('authenticationMode=API_AND_CONFIG_MAP');
+  });
+
   it('leaves no deploy lock held', async () => {
     await world.settled();
     expect(await heldLocks(world)).toEqual([]);

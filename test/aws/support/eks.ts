@@ -57,6 +57,16 @@ export class EksStandIn {
     kubernetes.authorizer.addPolicy((attributes) => this.allows(attributes));
   }
 
+  /** Adds a cluster, or changes one (its authentication mode, as `update-cluster-config` would). */
+  public setCluster(cluster: EksCluster): void {
+    this.clusters.set(cluster.name, cluster);
+  }
+
+  /** The clusters that exist. */
+  public get clusterList(): EksCluster[] {
+    return [...this.clusters.values()];
+  }
+
   /** `GET /clusters/{name}` of the EKS API. */
   public async describeCluster(request: { method: string; path: string }): Promise<ServiceAnswer> {
     const name = decodeURIComponent(/^\/clusters\/([^/?]+)/.exec(request.path)?.[1] ?? '');
