@@ -211,12 +211,21 @@ export const Repository = z
         });
       });
     }
-    const suites = new Set<string>();
+    // A suite's name is its status context (`stepline/test/<suite>`), and GitHub's contexts are case-insensitive:
+    // "unit" and "Unit" would overwrite each other's status, so names that differ only in case are refused.
+    const suites = new Map<string, string>();
     repo.tests.forEach((suite, i) => {
-      if (suites.has(suite.name)) {
+      const same = suites.get(suite.name.toLowerCase());
+      if (same === suite.name) {
         ctx.addIssue({ code: 'custom', path: ['tests', i, 'name'], message: `suite "${suite.name}" is defined twice` });
+      } else if (same !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tests', i, 'name'],
+          message: `suite "${suite.name}" differs from suite "${same}" only in case: their commit statuses would be one (GitHub's contexts ignore case)`,
+        });
       }
-      suites.add(suite.name);
+      if (same === undefined) suites.set(suite.name.toLowerCase(), suite.name);
     });
   });
 
