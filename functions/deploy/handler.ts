@@ -9,8 +9,9 @@ import { DEPLOY_METRICS, type DeployResult } from '../../core/deploy/contracts';
 import { parseDeployEvent } from '../../core/deploy/events';
 import type { Clock, ManifestSource } from '../../core/deploy/ports';
 import { deploy } from '../../core/deploy/service';
-import { createLogger, createMetrics } from '../shared/observability';
-import { type Observability, observeFailure } from './observe';
+import { createLogger, createMetrics, type Observability } from '../shared/observability';
+import { observeFailures } from '../shared/observe-failures';
+import { deployFailures } from './observe';
 
 /**
  * What the rollout and rollback functions need from outside: a connection to an environment's cluster and a
@@ -41,31 +42,27 @@ export function createDeployHandler(deps: DeployDependencies & Observability): D
   return middy<unknown, DeployResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(observeFailures(deployFailures(logger, metrics)))
     .handler(async function deployHandler(raw) {
-      try {
-        const event = parseDeployEvent(raw);
-        logger.appendKeys({
-          executionName: event.executionName,
-          environment: event.environment.name,
-          repository: event.request.repository.fullName,
-          sha: event.request.commit.sha,
-        });
-        metrics.addDimension('environment', event.environment.name);
-        const { cluster, revisions } = await deps.open(event.environment.cluster);
-        const result = await deploy(event, { cluster, revisions, manifests: deps.manifests, clock: deps.clock });
-        metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
-        metrics.addMetric(DEPLOY_METRICS.objectsChanged, MetricUnit.Count, result.changed);
-        logger.info('deployed', {
-          revision: result.revision,
-          applied: result.applied.length,
-          changed: result.changed,
-          watch: result.watch.length,
-          image: result.image,
-        });
-        return result;
-      } catch (error) {
-        observeFailure(error, logger, metrics);
-        throw error;
-      }
+      const event = parseDeployEvent(raw);
+      logger.appendKeys({
+        executionName: event.executionName,
+        environment: event.environment.name,
+        repository: event.request.repository.fullName,
+        sha: event.request.commit.sha,
+      });
+      metrics.addDimension('environment', event.environment.name);
+      const { cluster, revisions } = await deps.open(event.environment.cluster);
+      const result = await deploy(event, { cluster, revisions, manifests: deps.manifests, clock: deps.clock });
+      metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
+      metrics.addMetric(DEPLOY_METRICS.objectsChanged, MetricUnit.Count, result.changed);
+      logger.info('deployed', {
+        revision: result.revision,
+        applied: result.applied.length,
+        changed: result.changed,
+        watch: result.watch.length,
+        image: result.image,
+      });
+      return result;
     });
 }

@@ -7,8 +7,9 @@ import { DEPLOY_METRICS, type RollbackResult } from '../../core/deploy/contracts
 import { parseRollbackEvent } from '../../core/deploy/events';
 import { rollback } from '../../core/deploy/service';
 import type { ClusterDependencies } from '../deploy/handler';
-import { type Observability, observeFailure } from '../deploy/observe';
-import { createLogger, createMetrics } from '../shared/observability';
+import { deployFailures } from '../deploy/observe';
+import { createLogger, createMetrics, type Observability } from '../shared/observability';
+import { observeFailures } from '../shared/observe-failures';
 
 /**
  * The rollback function: marks the failed revision, re-applies the environment's last good revision (its
@@ -24,31 +25,27 @@ export function createRollbackHandler(deps: ClusterDependencies & Observability)
   return middy<unknown, RollbackResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(observeFailures(deployFailures(logger, metrics)))
     .handler(async function rollbackHandler(raw) {
-      try {
-        const event = parseRollbackEvent(raw);
-        logger.appendKeys({
-          executionName: event.executionName,
-          environment: event.environment.name,
-          failedRevision: event.failedRevision ?? undefined,
-        });
-        metrics.addDimension('environment', event.environment.name);
-        const { cluster, revisions } = await deps.open(event.environment.cluster);
-        const result = await rollback(event, { cluster, revisions, clock: deps.clock });
-        metrics.addMetric(DEPLOY_METRICS.rollback, MetricUnit.Count, 1);
-        metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
-        logger.warn('rolled back', {
-          reason: event.reason,
-          revision: result.revision,
-          commit: result.commit,
-          image: result.image,
-          changed: result.changed,
-          leftover: result.leftover.length,
-        });
-        return result;
-      } catch (error) {
-        observeFailure(error, logger, metrics);
-        throw error;
-      }
+      const event = parseRollbackEvent(raw);
+      logger.appendKeys({
+        executionName: event.executionName,
+        environment: event.environment.name,
+        failedRevision: event.failedRevision ?? undefined,
+      });
+      metrics.addDimension('environment', event.environment.name);
+      const { cluster, revisions } = await deps.open(event.environment.cluster);
+      const result = await rollback(event, { cluster, revisions, clock: deps.clock });
+      metrics.addMetric(DEPLOY_METRICS.rollback, MetricUnit.Count, 1);
+      metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
+      logger.warn('rolled back', {
+        reason: event.reason,
+        revision: result.revision,
+        commit: result.commit,
+        image: result.image,
+        changed: result.changed,
+        leftover: result.leftover.length,
+      });
+      return result;
     });
 }

@@ -3,13 +3,16 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DEPLOY_METRICS, type RolloutResult } from '../../core/deploy/contracts';
-import { RolloutInProgress } from '../../core/deploy/errors';
+import { DEPLOY_ERROR_NAMES, DEPLOY_METRICS, type RolloutResult } from '../../core/deploy/contracts';
 import { parseRolloutEvent } from '../../core/deploy/events';
 import { checkRollout } from '../../core/deploy/service';
 import type { ClusterDependencies } from '../deploy/handler';
-import { type Observability, observeFailure } from '../deploy/observe';
-import { createLogger, createMetrics } from '../shared/observability';
+import { deployFailures } from '../deploy/observe';
+import { createLogger, createMetrics, type Observability } from '../shared/observability';
+import { observeFailures } from '../shared/observe-failures';
+
+/** A rollout still in progress (`onWaiting: 'throw'`) is the workflow's cue to wait, not a failure. */
+const IN_PROGRESS = { [DEPLOY_ERROR_NAMES.rolloutInProgress]: 'rollout in progress' };
 
 /**
  * The rollout function: one check of the objects a deploy or rollback applied (a `RolloutEvent`). It answers
@@ -24,28 +27,20 @@ export function createRolloutHandler(deps: ClusterDependencies & Observability):
   return middy<unknown, RolloutResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
+    .use(observeFailures(deployFailures(logger, metrics, IN_PROGRESS)))
     .handler(async function rolloutHandler(raw) {
-      try {
-        const event = parseRolloutEvent(raw);
-        logger.appendKeys({
-          executionName: event.executionName,
-          environment: event.environment.name,
-          revision: event.revision ?? undefined,
-        });
-        metrics.addDimension('environment', event.environment.name);
-        const { cluster, revisions } = await deps.open(event.environment.cluster);
-        const result = await checkRollout(event, { cluster, revisions, clock: deps.clock });
-        if (result.state === 'done') metrics.addMetric(DEPLOY_METRICS.rolloutDone, MetricUnit.Count, 1);
-        if (result.state === 'failed') metrics.addMetric(DEPLOY_METRICS.rolloutFailed, MetricUnit.Count, 1);
-        logger.info('rollout checked', { state: result.state, reason: result.reason });
-        return result;
-      } catch (error) {
-        if (error instanceof RolloutInProgress) {
-          logger.info('rollout in progress', { reason: error.message });
-          throw error;
-        }
-        observeFailure(error, logger, metrics);
-        throw error;
-      }
+      const event = parseRolloutEvent(raw);
+      logger.appendKeys({
+        executionName: event.executionName,
+        environment: event.environment.name,
+        revision: event.revision ?? undefined,
+      });
+      metrics.addDimension('environment', event.environment.name);
+      const { cluster, revisions } = await deps.open(event.environment.cluster);
+      const result = await checkRollout(event, { cluster, revisions, clock: deps.clock });
+      if (result.state === 'done') metrics.addMetric(DEPLOY_METRICS.rolloutDone, MetricUnit.Count, 1);
+      if (result.state === 'failed') metrics.addMetric(DEPLOY_METRICS.rolloutFailed, MetricUnit.Count, 1);
+      logger.info('rollout checked', { state: result.state, reason: result.reason });
+      return result;
     });
 }

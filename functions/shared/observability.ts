@@ -14,3 +14,9 @@ export function createLogger(serviceName: string): Logger {
 export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
+
+/** A logger and metrics for a handler factory to use instead of the function's own (tests, the local runtime). */
+export interface Observability {
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}

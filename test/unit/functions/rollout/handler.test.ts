@@ -69,6 +69,41 @@ describe('functions/rollout', () => {
     expect((await handle.revisions.list('shop', 'production'))[0]).toMatchObject({ number: 1, status: 'deployed' });
   });
 
+  it('throws Stepline.RolloutInProgress when the workflow asks it to, logged at INFO and not counted as a failure', async () => {
+    // Prepare: an image whose pods never get ready, so the Deployment stays in progress.
+    const deployEventNeverReady = deployEvent({
+      image: { repository: `${REPOSITORY}-never-ready`, digest: DIGEST_V2, containers: ['api'] },
+    });
+    const deployed = (
+      await captured(() =>
+        createDeployHandler(dependencies(cluster.kubeconfig))(deployEventNeverReady, lambdaContext('stepline-deploy')),
+      )
+    ).result!;
+    const handler = createRolloutHandler(dependencies(cluster.kubeconfig));
+    const event = {
+      executionName: 'shop-main-3f78685',
+      environment: environment(),
+      watch: deployed.watch,
+      deadline: deployed.rollout.deadline,
+      revision: deployed.revision,
+      onWaiting: 'throw',
+    };
+
+    // Act
+    const { error, lines } = await captured(() => handler(event, lambdaContext('stepline-rollout')));
+
+    // Assess
+    expect(error?.name).toBe('Stepline.RolloutInProgress');
+    expect(lines.filter((l) => 'level' in l).map((l) => [l['level'], l['message']])).toEqual([
+      ['INFO', 'rollout in progress'],
+    ]);
+    expect(lines.find((l) => l['message'] === 'rollout in progress')).toMatchObject({
+      executionName: 'shop-main-3f78685',
+      reason: expect.stringMatching(/^Rollout in production in progress: Waiting for deployment "api" rollout/),
+    });
+    expect(lines.filter((l) => 'deployError' in l)).toEqual([]);
+  });
+
   it('throws RolloutFailed for a deadline exceeded when the workflow asks it to throw', async () => {
     // Prepare
     const event = deployEvent({
