@@ -32,6 +32,8 @@ export interface GitHostOptions {
   readonly retries?: number;
   readonly maxWaitMs?: number;
   readonly contextPrefix?: string;
+  /** The base URL of the platform's redirect route to runs (see `ConsoleLinks`); unset: no short links. */
+  readonly runLinkUrl?: string | null;
 }
 
 export const GITHOST_DEFAULTS = {
@@ -44,11 +46,12 @@ export const GITHOST_DEFAULTS = {
 /** The settings, with the defaults for what `options` leaves out. */
 export function gitHostSettings(options: GitHostOptions = {}): GitHostSettings {
   const consoleSetting = options.console ?? { kind: 'aws', region: null };
+  const linkOptions = { runLinkBaseUrl: options.runLinkUrl ?? null };
   const links =
     consoleSetting.kind === 'local'
-      ? new ConsoleLinks({ kind: 'local', baseUrl: consoleSetting.baseUrl })
+      ? new ConsoleLinks({ kind: 'local', baseUrl: consoleSetting.baseUrl }, linkOptions)
       : consoleSetting.region
-        ? new ConsoleLinks({ kind: 'aws', region: consoleSetting.region })
+        ? new ConsoleLinks({ kind: 'aws', region: consoleSetting.region }, linkOptions)
         : null;
   return {
     baseUrls: {

@@ -8,8 +8,9 @@ import {
   type StepDetail,
   type StepState,
 } from './contracts';
+import type { ConsoleLinks } from './links';
 import { CODEBUILD_PHASES } from './phases';
-import { contextOf, describeBuild, type StatusPlan } from './plan';
+import { contextOf, describeBuild, type StatusPlan, shorterUrlsOf } from './plan';
 
 /**
  * From a CodeBuild "Build Phase Change" or "Build State Change" event to the status of the build or test step
@@ -140,15 +141,23 @@ export function buildProgressOf(event: CodeBuildEvent): BuildProgress | null {
 }
 
 /** The plan for one build event: running updates only where the step is not finished on the host already. */
-export function planBuildProgress(run: BuildRun, progress: BuildProgress, contextPrefix: string): StatusPlan {
+export function planBuildProgress(
+  run: BuildRun,
+  progress: BuildProgress,
+  contextPrefix: string,
+  links: ConsoleLinks | null = null,
+): StatusPlan {
   const context = contextOf(contextPrefix, run.step, { suite: run.suite });
+  const targetUrl = progress.detail.logUrl ?? null;
+  const shorterUrls = shorterUrlsOf(run.executionArn, links, targetUrl);
   return {
     updates: [
       {
         context,
         state: progress.state,
         description: describeBuild(run.step, progress.state, run.suite ?? '', progress.detail),
-        targetUrl: progress.detail.logUrl ?? null,
+        targetUrl,
+        ...(shorterUrls.length ? { shorterUrls } : {}),
       },
     ],
     deployment: null,

@@ -198,6 +198,13 @@ export const STATUS_ENV = {
   consoleUrl: 'STEPLINE_CONSOLE_URL',
   /** For `aws`: the region of the executions; default `AWS_REGION`. */
   region: 'AWS_REGION',
+  /**
+   * The base URL of the platform's redirect route to a run (`GET <base>/runs/{name}`), for statuses whose console
+   * link is longer than the host takes (GitLab: 255 characters). Unset: such a status goes without a link.
+   */
+  runLinkUrl: 'STEPLINE_RUN_LINK_URL',
+  /** For the redirect route's function: the ARN of the pipeline state machine whose executions it links to. */
+  runLinkStateMachineArn: 'STEPLINE_RUN_LINK_STATE_MACHINE_ARN',
   /** Context prefix, default `stepline`: two installations on one repository can report side by side. */
   contextPrefix: 'STEPLINE_STATUS_CONTEXT',
   /** API base URLs. Defaults: `https://api.github.com`, `https://gitlab.com/api/v4`, `https://api.bitbucket.org/2.0`. */

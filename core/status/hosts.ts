@@ -52,6 +52,8 @@ export interface HostDialect {
   readonly provider: Provider;
   /** The longest description the host takes. */
   readonly maxDescription: number;
+  /** The longest link the host takes (GitLab: 255), or null when it documents none. */
+  readonly maxTargetUrl: number | null;
   hostState(state: StepState): string;
   statusRequest(subject: StatusSubject, update: StatusUpdate): HostRequest;
   listRequest(subject: StatusSubject): HostRequest;
@@ -78,6 +80,16 @@ function records(body: unknown, key?: string): Record<string, unknown>[] {
     : [];
 }
 
+/**
+ * The link a status carries on a host: its `targetUrl` where it fits the host's limit, else the first of its
+ * shorter links that fits, else none (a status without a link beats a status the host refuses).
+ */
+export function linkWithin(update: StatusUpdate, max: number | null): string | null {
+  const candidates = [update.targetUrl, ...(update.shorterUrls ?? [])];
+  for (const url of candidates) if (url && (max === null || Array.from(url).length <= max)) return url;
+  return null;
+}
+
 function messageOf(body: unknown): string {
   if (typeof body === 'string') return body;
   const message = (body as { message?: unknown } | null)?.message;
@@ -87,6 +99,7 @@ function messageOf(body: unknown): string {
 export const github: HostDialect = {
   provider: 'github',
   maxDescription: 140,
+  maxTargetUrl: null,
   hostState(state) {
     switch (state) {
       case 'pending':
@@ -107,7 +120,8 @@ export const github: HostDialect = {
       context: update.context,
       description: truncate(update.description, this.maxDescription),
     };
-    if (update.targetUrl) body.target_url = update.targetUrl;
+    const link = linkWithin(update, this.maxTargetUrl);
+    if (link) body.target_url = link;
     return { method: 'POST', path: `/repos/${repoPath(subject.repository)}/statuses/${subject.sha}`, body };
   },
   listRequest(subject) {
@@ -132,6 +146,8 @@ export const github: HostDialect = {
 export const gitlab: HostDialect = {
   provider: 'gitlab',
   maxDescription: 255,
+  // "target_url: Must be 255 characters or fewer" (GitLab's Commits API, "Set the pipeline status of a commit").
+  maxTargetUrl: 255,
   hostState(state) {
     switch (state) {
       case 'pending':
@@ -154,7 +170,8 @@ export const gitlab: HostDialect = {
       name: update.context,
       description: truncate(update.description, this.maxDescription),
     };
-    if (update.targetUrl) body.target_url = update.targetUrl;
+    const link = linkWithin(update, this.maxTargetUrl);
+    if (link) body.target_url = link;
     return {
       method: 'POST',
       path: `/projects/${encodeURIComponent(subject.repository)}/statuses/${subject.sha}`,
@@ -192,6 +209,7 @@ export function bitbucketKey(context: string): string {
 export const bitbucket: HostDialect = {
   provider: 'bitbucket',
   maxDescription: 255,
+  maxTargetUrl: null,
   hostState(state) {
     switch (state) {
       case 'pending':
@@ -213,7 +231,8 @@ export const bitbucket: HostDialect = {
       name: update.context,
       description: truncate(update.description, this.maxDescription),
       // Bitbucket requires a URL; without an execution, the commit itself.
-      url: update.targetUrl ?? `https://bitbucket.org/${subject.repository}/commits/${subject.sha}`,
+      url:
+        linkWithin(update, this.maxTargetUrl) ?? `https://bitbucket.org/${subject.repository}/commits/${subject.sha}`,
     };
     if (subject.pullRequest !== null) body.refname = subject.ref;
     return {

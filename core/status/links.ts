@@ -8,10 +8,39 @@ export type ConsoleTarget =
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
+/** The path of the platform's short link to a run, below its base URL: `<base>/runs/<execution name>`. */
+export const RUN_LINK_PATH = '/runs';
+
+/** An execution's name: the last part of its ARN (`arn:aws:states:<region>:<account>:execution:<machine>:<name>`). */
+export function executionNameOf(executionArn: string): string | null {
+  const parts = executionArn.split(':');
+  if (parts.length !== 8 || parts[0] !== 'arn' || parts[5] !== 'execution' || !parts[7]) return null;
+  return parts[7];
+}
+
+/** The ARN of a state machine's execution of that name (the redirect route's inverse of `executionNameOf`). */
+export function executionArnOf(stateMachineArn: string, name: string): string | null {
+  const parts = stateMachineArn.split(':');
+  if (parts.length !== 7 || parts[0] !== 'arn' || parts[5] !== 'stateMachine' || !parts[6]) return null;
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) return null;
+  return [...parts.slice(0, 5), 'execution', parts[6], name].join(':');
+}
+
+export interface ConsoleLinkOptions {
+  /**
+   * The base URL of the platform's redirect route (`GET <base>/runs/{name}` answers 302 to the execution's page),
+   * for hosts whose limit a console link can pass: GitLab takes a `target_url` of at most 255 characters, and an
+   * AWS console link reaches 259 with an 80-character execution name. Null: no short links.
+   */
+  readonly runLinkBaseUrl?: string | null;
+}
+
 export class ConsoleLinks {
   public readonly target: ConsoleTarget;
+  public readonly runLinkBaseUrl: string | null;
 
-  public constructor(target: ConsoleTarget) {
+  public constructor(target: ConsoleTarget, options: ConsoleLinkOptions = {}) {
+    this.runLinkBaseUrl = options.runLinkBaseUrl ? options.runLinkBaseUrl.replace(/\/+$/, '') : null;
     if (target.kind === 'aws' && !REGION.test(target.region)) {
       throw new TypeError(`console links: "${target.region}" is not an AWS region such as eu-west-1`);
     }
@@ -45,4 +74,20 @@ export class ConsoleLinks {
       ? ConsoleLinks.aws(this.target.region, executionArn)
       : ConsoleLinks.local(this.target.baseUrl, executionArn);
   }
+
+  /** The run's short link through the platform's redirect route, or null when there is no route or no name. */
+  public runLink(executionArn: string): string | null {
+    const name = executionNameOf(executionArn);
+    if (!this.runLinkBaseUrl || !name) return null;
+    return `${this.runLinkBaseUrl}${RUN_LINK_PATH}/${encodeURIComponent(name)}`;
+  }
+}
+
+/**
+ * Where the platform's redirect route sends `GET <base>/runs/{name}`: the page of that execution of the pipeline,
+ * or null when the name is not an execution name (the route answers 404 then).
+ */
+export function runLinkLocation(name: string, stateMachineArn: string, links: ConsoleLinks): string | null {
+  const executionArn = executionArnOf(stateMachineArn, name);
+  return executionArn ? links.execution(executionArn) : null;
 }

@@ -14,6 +14,12 @@ export interface StatusUpdate {
   /** Full text; each host's limit is applied when the request is made. */
   readonly description: string;
   readonly targetUrl: string | null;
+  /**
+   * Shorter links to the same run, in order of preference, for a host whose limit `targetUrl` passes (GitLab
+   * refuses a `target_url` over 255 characters): the run's console page, then its short link through the
+   * platform's redirect route. A host sends the first that fits, or no link.
+   */
+  readonly shorterUrls?: readonly string[];
 }
 
 /** A GitHub deployment status to post (other hosts have no deployments). */
@@ -191,6 +197,17 @@ function contextState(event: StatusEvent): StepState {
   return 'pending';
 }
 
+/** The run's own links other than `targetUrl`: its console page, then its short link (see `StatusUpdate.shorterUrls`). */
+export function shorterUrlsOf(
+  executionArn: string | null,
+  links: ConsoleLinks | null,
+  targetUrl: string | null,
+): readonly string[] {
+  if (!executionArn || !links) return [];
+  const urls = [links.execution(executionArn), links.runLink(executionArn)];
+  return urls.filter((url): url is string => url !== null && url !== targetUrl);
+}
+
 function targetUrlOf(event: StatusEvent, links: ConsoleLinks | null): string | null {
   const detail = event.detail;
   if (event.step === 'approval' && detail?.approval?.outcome === 'waiting' && detail.approval.url) {
@@ -233,12 +250,14 @@ export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan
   const prefix = options.contextPrefix ?? DEFAULT_CONTEXT_PREFIX;
   const description = describe(event);
   const targetUrl = targetUrlOf(event, options.links);
+  const shorterUrls = shorterUrlsOf(event.executionArn, options.links, targetUrl);
+  const link = shorterUrls.length ? { targetUrl, shorterUrls } : { targetUrl };
   if (event.step === 'pipeline' && event.state === 'skipped') {
     const updates = declaredContexts(event.route, prefix).map((context) => ({
       context,
       state: 'skipped' as const,
       description,
-      targetUrl,
+      ...link,
     }));
     return { updates, deployment: null, closeOpen: null, onlyIfOpen: false };
   }
@@ -248,7 +267,7 @@ export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan
       context: contextOf(prefix, step, names),
       state: 'pending',
       description: describe({ ...event, step, ...names }),
-      targetUrl,
+      ...link,
     });
     const updates = [
       pending('pipeline', {}),
@@ -259,7 +278,7 @@ export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan
     return { updates, deployment: null, closeOpen: null, onlyIfOpen: false };
   }
   const context = contextOf(prefix, event.step, { suite: event.suite, environment: event.environment });
-  const updates: StatusUpdate[] = [{ context, state: contextState(event), description, targetUrl }];
+  const updates: StatusUpdate[] = [{ context, state: contextState(event), description, ...link }];
   const final = event.step === 'pipeline' && (event.state === 'failure' || event.state === 'cancelled');
   const closeOpen = final ? { state: 'cancelled' as const, description: `stopped: run ${description}` } : null;
   const ended = final || (event.step === 'pipeline' && event.state === 'success');
@@ -281,11 +300,14 @@ function settled(event: StatusEvent, prefix: string, links: ConsoleLinks | null)
       ...(step.phase ? { phase: step.phase } : {}),
       ...(step.exitCode !== undefined ? { exitCode: step.exitCode } : {}),
     };
+    const targetUrl = step.logUrl ?? (event.executionArn && links ? links.execution(event.executionArn) : null);
+    const shorterUrls = shorterUrlsOf(event.executionArn, links, targetUrl);
     return {
       context: contextOf(prefix, step.step, { suite }),
       state: step.state,
       description: describeBuild(step.step, step.state, suite, detail),
-      targetUrl: step.logUrl ?? (event.executionArn && links ? links.execution(event.executionArn) : null),
+      targetUrl,
+      ...(shorterUrls.length ? { shorterUrls } : {}),
     };
   });
 }

@@ -233,6 +233,7 @@ export async function deliver(
   if (plan.closeOpen) {
     const current = await readBack(send, dialect, subject);
     const targetUrl = plan.updates[0]?.targetUrl ?? null;
+    const shorterUrls = plan.updates[0]?.shorterUrls;
     if (typeof current === 'string') {
       outcomes.push({ context: `${options.contextPrefix}/*`, state: 'read', outcome: 'failed', error: current });
     } else {
@@ -243,6 +244,7 @@ export async function deliver(
           state: plan.closeOpen.state,
           description: plan.closeOpen.description,
           targetUrl,
+          ...(shorterUrls ? { shorterUrls } : {}),
         };
         outcomes.push(await postStatus(send, dialect, subject, close));
       }

@@ -60,7 +60,7 @@ export function createBuildEventsHandler(deps: BuildEventsDependencies): BuildEv
       logger.appendKeys({ provider: subject.provider, repository: subject.repository, sha: subject.sha });
       const transport = await deps.transportFor(subject.provider);
       const result = transport
-        ? await deliver(subject, planBuildProgress(run, progress, deps.contextPrefix), transport, {
+        ? await deliver(subject, planBuildProgress(run, progress, deps.contextPrefix, deps.links), transport, {
             executionArn: run.executionArn,
             contextPrefix: deps.contextPrefix,
           })

@@ -32,6 +32,7 @@ export function statusSettings(env: Environment): StatusSettings {
       retries: wholeNumber(env, STATUS_ENV.httpRetries, GITHOST_DEFAULTS.retries),
       maxWaitMs: wholeNumber(env, STATUS_ENV.maxRetryWaitMs, GITHOST_DEFAULTS.maxWaitMs),
       contextPrefix: optional(env, STATUS_ENV.contextPrefix) ?? undefined,
+      runLinkUrl: url(env, STATUS_ENV.runLinkUrl),
     }),
     tokens: secretId
       ? { secretId }

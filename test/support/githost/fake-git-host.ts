@@ -294,6 +294,15 @@ export class FakeGitHost {
       if (!['pending', 'running', 'success', 'failed', 'canceled', 'skipped'].includes(state)) {
         return send(res, 400, { message: 'state does not have a valid value' });
       }
+      // GitLab's validations: ref, target_url and description "must be 255 characters or fewer".
+      const tooLong = ['ref', 'target_url', 'description'].filter(
+        (field) => typeof b[field] === 'string' && Array.from(b[field] as string).length > 255,
+      );
+      if (tooLong.length) {
+        return send(res, 400, {
+          message: Object.fromEntries(tooLong.map((field) => [field, ['is too long (maximum is 255 characters)']])),
+        });
+      }
       const name = String(b.name ?? b.context ?? 'default');
       const current = this.latest('gitlab', repo, m[2]!).get(name);
       if (current && current.state === state && (state === 'pending' || state === 'running')) {
