@@ -33,11 +33,16 @@ export class MissingFilesError extends InfraError {
   /** Each missing file as the project names it (`functions/deploy/index.ts`), with the construct that needs it. */
   public readonly missing: readonly { readonly file: string; readonly neededBy: string }[];
 
-  public constructor(missing: readonly { readonly file: string; readonly neededBy: string }[], root: string) {
+  public constructor(
+    missing: readonly { readonly file: string; readonly neededBy: string }[],
+    root: string,
+    options?: ErrorOptions,
+  ) {
     const list = missing.map((m) => `${m.file} (${m.neededBy})`).join(', ');
     super(
       `Stepline's AWS app cannot be synthesized: ${list} ${missing.length === 1 ? 'does' : 'do'} not exist under ` +
         `${root}. Every function's entry point and the workflow definition are part of the app.`,
+      options,
     );
     this.name = 'MissingFilesError';
     this.missing = missing;

@@ -9,7 +9,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { EnvironmentState, KeyState } from '../../core/coordination/contracts';
+import { COORDINATION_ERRORS, type EnvironmentState, type KeyState } from '../../core/coordination/contracts';
 import type { CoordinationSnapshot, CoordinationStore, CoordinationWrite } from '../../core/coordination/service';
 import { SteplineError } from '../../core/errors';
 
@@ -17,7 +17,7 @@ import { SteplineError } from '../../core/errors';
 export class CoordinationContention extends SteplineError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'CoordinationContention';
+    this.name = COORDINATION_ERRORS.contention;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   ServerConfiguration,
 } from '@kubernetes/client-node';
 import type { ChangeKind } from '../../core/deploy/contracts';
-import { KubernetesRejected } from '../../core/deploy/errors';
+import { ClusterLookupFailed, KubernetesRejected } from '../../core/deploy/errors';
 import type { ApplyOptions, ApplyOutcome, ClusterClient } from '../../core/deploy/ports';
 import type { KubernetesObject, ObjectRef } from '../../core/deploy/types';
 import { toKubernetesError } from './errors';
@@ -70,7 +70,7 @@ export class KubernetesClusterClient implements ClusterClient {
 
   public constructor(kubeConfig: KubeConfig, options: ClusterClientOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('The kubeconfig has no current cluster');
+    if (!cluster) throw new ClusterLookupFailed('The kubeconfig has no current cluster');
     this.server = cluster.server;
     this.identity = options.identity;
     this.crdWaitMs = options.crdWaitMs ?? 10_000;

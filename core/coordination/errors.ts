@@ -7,9 +7,11 @@ export class EnvironmentBusy extends SteplineError {
     public readonly environmentKey: string,
     public readonly holder: string,
     public readonly leaseExpiresAt: number,
+    options?: ErrorOptions,
   ) {
     super(
       `environment ${environmentKey} is being deployed by ${holder} (lock held until ${new Date(leaseExpiresAt).toISOString()})`,
+      options,
     );
     this.name = COORDINATION_ERRORS.environmentBusy;
   }
@@ -29,11 +31,13 @@ export class RunCancelled extends SteplineError {
     kind: 'superseded' | 'overtaken',
     public readonly by: string,
     environmentKey: string,
+    options?: ErrorOptions,
   ) {
     super(
       kind === 'superseded'
         ? `superseded by ${by}, a newer run of the same branch`
         : `not deploying to ${environmentKey}: ${by}, a newer run, already deployed there`,
+      options,
     );
     this.name = kind === 'superseded' ? COORDINATION_ERRORS.superseded : COORDINATION_ERRORS.overtaken;
   }

@@ -79,6 +79,7 @@ export abstract class KubernetesError extends SteplineError {
     const applied = details.applied ?? [];
     const sentence = /[.!?)]$/.test(message) ? message : `${message}.`;
     super(details.applied ? `${sentence}${appliedSuffix(applied)}` : message, options);
+    this.name = 'KubernetesError';
     this.applied = applied;
     this.object = details.object ?? null;
     this.status = details.status ?? null;
