@@ -25,6 +25,8 @@ beforeAll(async () => {
     namespaces: [
       'happy',
       'happy-path',
+      'parked',
+      'superseded',
       'broken-build',
       'broken-suite',
       'rollout',
@@ -204,6 +206,70 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
     expect(forkCalls.length).toBeGreaterThan(0);
     expect(forkCalls.filter((c) => c.allowed)).toEqual([]);
     expect(deployedImage(world, 'happy-staging')).toBeUndefined();
+  });
+
+  it('ParkedDeliveryTest: a delivery Step Functions throttles is parked in SQS, then replayed and run, nothing lost', async ({
+    expect,
+  }) => {
+    // Prepare: Step Functions refuses the webhook's StartExecution (the SDK's three attempts).
+    const repository = await serviceRepository('parked', ['staging']);
+    const throttled = {
+      operation: 'states:StartExecution',
+      role: 'WebhookIntakeWebhookRole',
+      times: Number.POSITIVE_INFINITY,
+      answer: {
+        status: 400,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ThrottlingException' },
+        body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }),
+      },
+    };
+    world.endpoint.inject(throttled);
+
+    // Act
+    const answer = await world.deliver('github', githubPush(repository, world.webhookSecret));
+    throttled.times = 0;
+    await world.eventSources.drain('WebhookIntakeReplay');
+
+    // Assess
+    expect(answer, 'the delivery was kept for a replay').toMatchObject({ status: 202, body: { status: 'queued' } });
+    const started = world.states
+      .listExecutions({ stateMachineArn: world.stateMachineArn, maxResults: 1000 })
+      .items.find(
+        (e) =>
+          (JSON.parse(e.input) as { request?: { commit?: { sha?: string } } }).request?.commit?.sha === repository.head,
+      );
+    expect(started, 'the replay started the run').toBeDefined();
+    expect((await world.ended(started!.arn)).status).toBe('SUCCEEDED');
+    expect(deployedImage(world, 'parked-staging')).toMatch(new RegExp(`@${imageDigest(repository)}$`));
+  });
+
+  it('SupersededTest: a newer push to the branch stops the older run while it builds; the newer one deploys', async ({
+    expect,
+  }) => {
+    // Prepare: while the older run's build is in progress, the newer push arrives.
+    const older = await serviceRepository('superseded', ['staging']);
+    const newer = await change(older, { 'src/greeting.txt': 'newer\n' }, 'A newer change');
+    let newerArn = '';
+    const off = world.onTask('BuildProjectsBuild', async ({ executionArn }) => {
+      if (newerArn || !world.history(executionArn).some((e) => JSON.stringify(e).includes(older.head))) return;
+      const answer = await world.deliver('github', githubPush(newer, world.webhookSecret));
+      newerArn = String(answer.body['executionArn']);
+      await world.entered(newerArn, 'Build');
+    });
+
+    // Act
+    const first = await world.deliver('github', githubPush(older, world.webhookSecret));
+    const olderRecord = await world.ended(String(first.body['executionArn']));
+    off();
+    const newerRecord = await world.ended(newerArn);
+
+    // Assess
+    expect(olderRecord).toMatchObject({ status: 'ABORTED', error: 'Stepline.Superseded' });
+    expect(newerRecord.status, `${newerRecord.error}: ${newerRecord.cause}`).toBe('SUCCEEDED');
+    expect(deployedImage(world, 'superseded-staging')).toMatch(new RegExp(`@${imageDigest(newer)}$`));
+    const stopped = world.iam.calls.filter((c) => c.authorization.action === 'states:StopExecution');
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(stopped.every((c) => c.allowed)).toBe(true);
   });
 
   it('HappyPathTest: built, two suites, staging, then production after an approval given through the deployed route', async ({

@@ -85,8 +85,25 @@ function accessDenied(service: string, message: string): ServiceAnswer {
   };
 }
 
+/** A failure AWS answers instead of serving a call, as a scenario injects it (throttling: no stand-in produces it). */
+export interface Fault {
+  /** `states:StartExecution`. */
+  readonly operation: string;
+  /** Only calls signed by this role (its logical id's prefix). Default: any. */
+  readonly role?: string;
+  /** How many calls it answers before it is spent. */
+  times: number;
+  readonly answer: ServiceAnswer;
+}
+
 export class AwsEndpoint {
   public readonly refusals: Refusal[] = [];
+  private readonly faults: Fault[] = [];
+
+  /** Answers the next `times` matching calls with `answer` (after they were authorized). */
+  public inject(fault: Fault): void {
+    this.faults.push(fault);
+  }
   private server: Server | null = null;
   private port = 0;
   private options: AwsEndpointOptions | null = null;
@@ -173,6 +190,16 @@ export class AwsEndpoint {
         this.write(res, accessDenied(service, denied));
         return;
       }
+    }
+    const fault = decoded
+      ? this.faults.find(
+          (f) => f.times > 0 && f.operation === decoded.operation && principal.roleId.startsWith(f.role ?? ''),
+        )
+      : undefined;
+    if (fault) {
+      fault.times -= 1;
+      this.write(res, fault.answer);
+      return;
     }
     const local = options.local[service];
     if (local) {

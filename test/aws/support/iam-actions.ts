@@ -59,6 +59,16 @@ const DYNAMODB_ITEM_ACTIONS: Readonly<Record<string, string>> = {
   Get: 'dynamodb:GetItem',
 };
 
+/**
+ * SQS batch operations are authorized as their single-message action ("Amazon SQS API permissions: Actions and
+ * resource reference": SendMessageBatch needs sqs:SendMessage, DeleteMessageBatch sqs:DeleteMessage, ...).
+ */
+const SQS_ACTIONS: Readonly<Record<string, string>> = {
+  SendMessageBatch: 'sqs:SendMessage',
+  DeleteMessageBatch: 'sqs:DeleteMessage',
+  ChangeMessageVisibilityBatch: 'sqs:ChangeMessageVisibility',
+};
+
 /** Operations that need no permission at all (STS API Reference, GetCallerIdentity: "No permissions are required"). */
 const UNAUTHORIZED_OPERATIONS = new Set(['sts:GetCallerIdentity']);
 
@@ -141,7 +151,8 @@ async function jsonAuthorizations(
     case 'sqs': {
       const url = String(input['QueueUrl'] ?? '');
       const name = url.split('/').pop() ?? '';
-      return [{ action: await checked(`sqs:${operation}`), resource: `arn:${p}:sqs:${r}:${a}:${name}` }];
+      const action = SQS_ACTIONS[operation] ?? `sqs:${operation}`;
+      return [{ action: await checked(action), resource: `arn:${p}:sqs:${r}:${a}:${name}` }];
     }
     case 'secretsmanager':
       return [

@@ -124,7 +124,24 @@ export class Workflow {
       },
     );
     const ruleArn = `arn:${values.partition}:events:${values.region}:${values.accountId}:rule/StepFunctionsGetEventForCodeBuildStartBuildRule`;
-    const buildTask = authorizedTask(this.deps.iam, machineRole, codeBuildTaskHandler(this.codebuild), (request) => {
+    // Step Functions stops the build when the execution is stopped (the .sync integration's StopBuild).
+    const stopping: TaskHandler = async (request) => {
+      const project = String((request.input as { ProjectName?: unknown }).ProjectName ?? '');
+      const onAbort = (): void =>
+        this.deps.serviceSide(machineRole, 'Step Functions stops the build of a stopped execution', [
+          {
+            action: 'codebuild:StopBuild',
+            resource: `arn:${values.partition}:codebuild:${values.region}:${values.accountId}:project/${project}`,
+          },
+        ]);
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await codeBuildTaskHandler(this.codebuild)(request);
+      } finally {
+        request.signal.removeEventListener('abort', onAbort);
+      }
+    };
+    const buildTask = authorizedTask(this.deps.iam, machineRole, this.withTaskHooks(stopping), (request) => {
       const project = String((request.input as { ProjectName?: unknown }).ProjectName ?? '');
       const projectArn = `arn:${values.partition}:codebuild:${values.region}:${values.accountId}:project/${project}`;
       return [
@@ -150,23 +167,35 @@ export class Workflow {
   }
 
   /**
-   * Runs `hook` while a Task invokes a function whose logical id starts with `functionPrefix`, before the Task's
-   * handler answers: what a person or the world does meanwhile (approve from the link in the status, time the
-   * function out) happens while the Task is in progress, so the execution's virtual clock stands still for it.
+   * Runs `hook` while a Task invokes a function (or starts a build of a CodeBuild project) whose logical id starts
+   * with `prefix`, before the Task's handler answers: what a person or the world does meanwhile (approve from the
+   * link in the status, time the function out, push again) happens while the Task is in progress, so the
+   * execution's virtual clock stands still for it.
    */
-  public onTask(functionPrefix: string, hook: TaskHook): () => void {
-    const entry = { functionPrefix, hook };
+  public onTask(prefix: string, hook: TaskHook): () => void {
+    const entry = { functionPrefix: prefix, hook };
     this.taskHooks.push(entry);
     return () => this.taskHooks.splice(this.taskHooks.indexOf(entry), 1);
   }
 
+  /** The logical id of what a Task calls: the function it invokes, or the project it builds with. */
+  private targetOf(input: { FunctionName?: unknown; ProjectName?: unknown }): string | undefined {
+    if (input.FunctionName !== undefined) {
+      const name = String(input.FunctionName);
+      return [...this.deps.functions.values()].find((f) => f.fn.spec.arn === name || f.fn.spec.name === name)
+        ?.logicalId;
+    }
+    const { values } = this.deps;
+    return values.resourcesOf('AWS::CodeBuild::Project').find((id) => values.ref(id) === input.ProjectName);
+  }
+
   private withTaskHooks(handler: TaskHandler): TaskHandler {
     return async (request) => {
-      const name = String((request.input as { FunctionName?: unknown }).FunctionName ?? '');
-      const deployed = [...this.deps.functions.values()].find((f) => f.fn.spec.arn === name || f.fn.spec.name === name);
-      const hooks = deployed ? this.taskHooks.filter((h) => deployed.logicalId.startsWith(h.functionPrefix)) : [];
+      const input = request.input as { FunctionName?: unknown; ProjectName?: unknown; Payload?: unknown };
+      const target = this.targetOf(input);
+      const hooks = target ? this.taskHooks.filter((h) => target.startsWith(h.functionPrefix)) : [];
       if (hooks.length === 0) return handler(request);
-      const payload = (request.input as { Payload?: unknown }).Payload;
+      const payload = input.Payload ?? input;
       const running = Promise.resolve(handler(request));
       running.catch(() => {});
       const results = await Promise.allSettled(

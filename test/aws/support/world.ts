@@ -16,6 +16,7 @@ import { type MotoServer, startMoto } from '../../support/moto/server';
 import { type OAuthStandIn, startOAuthStandIn } from '../../support/oauth/server';
 import { AwsEndpoint } from './aws-endpoint';
 import { type EksCluster, EksStandIn } from './eks';
+import { EventSources } from './event-sources';
 import { EventBridgeStandIn } from './events';
 import { type DeployedFunction, deployFunctions } from './functions';
 import { HttpApiStandIn } from './gateway';
@@ -68,6 +69,7 @@ export class AwsWorld {
   public functions!: Map<string, DeployedFunction>;
   public gateway!: HttpApiStandIn;
   public events!: EventBridgeStandIn;
+  public eventSources!: EventSources;
   public kubernetes!: SimulatedKubernetes;
   public eks!: EksStandIn;
   public workflow!: Workflow;
@@ -185,6 +187,7 @@ export class AwsWorld {
       return found ? { logicalId: found.logicalId, fn: found.fn } : undefined;
     });
 
+    this.eventSources = new EventSources(this.values, this.iam, this.functions, this.endpoint.url);
     this.workflow = await Workflow.compose({
       values: this.values,
       iam: this.iam,
