@@ -156,6 +156,11 @@ export interface StatusSubject {
   readonly sha: string;
   /** Branch or tag name (`main`, `v1.2.0`); for a pull request, its source branch. */
   readonly ref: string;
+  /**
+   * The same ref in full (`refs/heads/main`, `refs/tags/v1.2.0`), when known: GitLab refuses a short ref that
+   * names both a branch and a tag ("Ref is ambiguous"), and then takes the full one.
+   */
+  readonly fullRef?: string | null;
   /** The pull request's number, when the run is for one. */
   readonly pullRequest: number | null;
 }

@@ -60,7 +60,14 @@ export interface HostDialect {
   parseList(body: unknown): HostStatus[];
   /** The host refused the status because the commit already has it in that state (counts as delivered). */
   unchanged(response: HostResponse): boolean;
+  /**
+   * The host refused the status for its short ref alone (GitLab: a name that is both a branch and a tag): post it
+   * again with the full ref.
+   */
+  ambiguousRef(response: HostResponse): boolean;
 }
+
+const notAboutTheRef = (): false => false;
 
 function splitOwner(fullName: string): [string, string] {
   const slash = fullName.indexOf('/');
@@ -141,6 +148,7 @@ export const github: HostDialect = {
   unchanged() {
     return false;
   },
+  ambiguousRef: notAboutTheRef,
 };
 
 export const gitlab: HostDialect = {
@@ -195,6 +203,10 @@ export const gitlab: HostDialect = {
   unchanged(response) {
     // GitLab refuses pending → pending and running → running: "Cannot transition status via :enqueue from :pending".
     return response.status === 400 && /cannot transition status/i.test(messageOf(response.body));
+  },
+  ambiguousRef(response) {
+    // "Ref is ambiguous - specify refs/heads/<name> or refs/tags/<name>" (GitLab's CreateCommitStatusService, 400).
+    return response.status === 400 && /ref is ambiguous/i.test(messageOf(response.body));
   },
 };
 
@@ -258,6 +270,7 @@ export const bitbucket: HostDialect = {
   unchanged() {
     return false;
   },
+  ambiguousRef: notAboutTheRef,
 };
 
 export const DIALECTS: Readonly<Record<Provider, HostDialect>> = { github, gitlab, bitbucket };

@@ -56,14 +56,25 @@ export interface PlanOptions {
   readonly contextPrefix?: string;
 }
 
-/** What a status needs to know of the commit, from the request. */
+/**
+ * What a status needs to know of the commit, from the request. A GitLab merge request from a fork reports to the
+ * fork, its source project: GitLab documents that a status of a commit in a merge request "must target the commit
+ * in the merge request's source branch", and a status posted to the target project makes an external pipeline the
+ * merge request does not show (docs/adr/0090).
+ */
 export function subjectOf(request: PipelineRequest): StatusSubject {
+  const pr = request.pullRequest;
+  const repository =
+    request.provider === 'gitlab' && pr?.fork && pr.head.repository.includes('/')
+      ? pr.head.repository
+      : request.repository.fullName;
   return {
     provider: request.provider,
-    repository: request.repository.fullName,
-    sha: request.pullRequest?.head.sha ?? request.commit.sha,
-    ref: request.pullRequest?.head.ref ?? request.ref.name,
-    pullRequest: request.pullRequest?.number ?? null,
+    repository,
+    sha: pr?.head.sha ?? request.commit.sha,
+    ref: pr?.head.ref ?? request.ref.name,
+    fullRef: pr ? `refs/heads/${pr.head.ref}` : request.ref.fullName,
+    pullRequest: pr?.number ?? null,
   };
 }
 

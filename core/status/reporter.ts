@@ -29,6 +29,8 @@ export interface DeliverOptions {
   readonly contextPrefix: string;
   /** The environments of the run: a final report closes their open GitHub deployments. */
   readonly environments?: readonly string[];
+  /** The full ref, for a subject that does not carry it, read only when the host needs it (GitLab). */
+  readonly fullRef?: () => Promise<string | null>;
 }
 
 type Send = (request: HostRequest) => Promise<HostResponse | StatusDeliveryError>;
@@ -51,14 +53,35 @@ function failed(context: string, state: string, error: StatusDeliveryError | Hos
   return { context, state, outcome: 'failed', httpStatus: error.status, error: refusal(error) };
 }
 
+/** The subject statuses are posted with: it takes the full ref once GitLab has called the short one ambiguous. */
+interface Target {
+  subject: StatusSubject;
+  /** The full ref when the subject does not carry it (a build event's subject): read once, when needed. */
+  readonly fullRef?: () => Promise<string | null>;
+}
+
+async function withFullRef(target: Target): Promise<StatusSubject | null> {
+  const { subject } = target;
+  const fullRef = subject.fullRef ?? (await target.fullRef?.().catch(() => null)) ?? null;
+  if (!fullRef || fullRef === subject.ref) return null;
+  return { ...subject, ref: fullRef, fullRef };
+}
+
 async function postStatus(
   send: Send,
   dialect: HostDialect,
-  subject: StatusSubject,
+  target: Target,
   update: StatusUpdate,
 ): Promise<DeliveryOutcome> {
   const state = dialect.hostState(update.state);
-  const response = await send(dialect.statusRequest(subject, update));
+  let response = await send(dialect.statusRequest(target.subject, update));
+  if (!(response instanceof StatusDeliveryError) && !ok(response) && dialect.ambiguousRef(response)) {
+    const retried = await withFullRef(target);
+    if (retried) {
+      target.subject = retried;
+      response = await send(dialect.statusRequest(retried, update));
+    }
+  }
   if (response instanceof StatusDeliveryError) return failed(update.context, state, response);
   if (ok(response)) return { context: update.context, state, outcome: 'delivered', httpStatus: response.status };
   if (dialect.unchanged(response)) {
@@ -189,6 +212,7 @@ export async function deliver(
     }
   };
   const outcomes: DeliveryOutcome[] = [];
+  const target: Target = { subject, ...(options.fullRef ? { fullRef: options.fullRef } : {}) };
   let updates = plan.updates;
   if (plan.onlyIfOpen && updates.length) {
     const current = await readBack(send, dialect, subject);
@@ -208,7 +232,7 @@ export async function deliver(
       updates = updates.filter((update) => !finished.has(update.context));
     }
   }
-  for (const update of updates) outcomes.push(await postStatus(send, dialect, subject, update));
+  for (const update of updates) outcomes.push(await postStatus(send, dialect, target, update));
   const posted = new Set(updates.map((u) => u.context));
 
   if (plan.settle?.length) {
@@ -218,7 +242,7 @@ export async function deliver(
       typeof current === 'string' ? new Set<string>() : new Set(current.filter((s) => !s.open).map((s) => s.context));
     for (const update of plan.settle) {
       if (finished.has(update.context)) continue;
-      outcomes.push(await postStatus(send, dialect, subject, update));
+      outcomes.push(await postStatus(send, dialect, target, update));
       posted.add(update.context);
     }
   }
@@ -246,7 +270,7 @@ export async function deliver(
           targetUrl,
           ...(shorterUrls ? { shorterUrls } : {}),
         };
-        outcomes.push(await postStatus(send, dialect, subject, close));
+        outcomes.push(await postStatus(send, dialect, target, close));
       }
     }
     if (subject.provider === 'github' && options.environments?.length) {

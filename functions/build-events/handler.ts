@@ -3,6 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ExecutionInputReader } from '../../adapters/githost/execution-input';
+import type { ExecutionInput } from '../../core/intake/types';
 import { buildProgressOf, buildRunOf, planBuildProgress } from '../../core/status/codebuild';
 import { CODEBUILD_DETAIL_TYPES, type CodeBuildEvent, type EventResult } from '../../core/status/contracts';
 import { subjectOf } from '../../core/status/plan';
@@ -25,6 +26,18 @@ export type BuildEventsHandler = middy.MiddyfiedHandler<CodeBuildEvent, EventRes
 export function createBuildEventsHandler(deps: BuildEventsDependencies): BuildEventsHandler {
   const logger = deps.logger ?? createLogger('stepline-build-events');
   const metrics = deps.metrics ?? createMetrics('stepline-build-events');
+  // A build sends a dozen events: its run's input is read once per warm function (a few runs at a time).
+  const inputs = new Map<string, Promise<ExecutionInput>>();
+  const readInput = (executionArn: string): Promise<ExecutionInput> => {
+    let input = inputs.get(executionArn);
+    if (!input) {
+      input = deps.readExecutionInput(executionArn);
+      input.catch(() => inputs.delete(executionArn));
+      if (inputs.size >= 32) inputs.delete(inputs.keys().next().value as string);
+      inputs.set(executionArn, input);
+    }
+    return input;
+  };
   return middy<CodeBuildEvent, EventResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -48,9 +61,10 @@ export function createBuildEventsHandler(deps: BuildEventsDependencies): BuildEv
         return { ignored: reason };
       }
       let subject = run.subject;
-      if (!subject) {
+      // A GitLab merge request's status goes to its source project, which the build's variables do not name.
+      if (!subject || (subject.provider === 'gitlab' && subject.pullRequest !== null)) {
         try {
-          subject = subjectOf((await deps.readExecutionInput(run.executionArn)).request);
+          subject = subjectOf((await readInput(run.executionArn)).request);
         } catch (error) {
           const reason = `could not read the execution's input: ${error instanceof Error ? error.message : String(error)}`;
           observeIgnored(reason, logger, metrics, 'error');
@@ -63,6 +77,8 @@ export function createBuildEventsHandler(deps: BuildEventsDependencies): BuildEv
         ? await deliver(subject, planBuildProgress(run, progress, deps.contextPrefix, deps.links), transport, {
             executionArn: run.executionArn,
             contextPrefix: deps.contextPrefix,
+            // GitLab calls a short ref that is both a branch and a tag ambiguous: the full one is in the input.
+            fullRef: async () => subjectOf((await readInput(run.executionArn)).request).fullRef ?? null,
           })
         : summarize(subject, [], { skippedReason: `no credentials for ${subject.provider}` });
       observe(result, logger, metrics);

@@ -94,6 +94,8 @@ export class FakeGitHost {
   #server: Server | null = null;
   #url = '';
   readonly #options: FakeGitHostOptions;
+  /** GitLab projects' names that are both a branch and a tag: a status with that short ref is refused. */
+  readonly #ambiguousRefs = new Set<string>();
 
   public constructor(options: FakeGitHostOptions = {}) {
     this.#options = options;
@@ -151,8 +153,14 @@ export class FakeGitHost {
     return this.#deployments.filter((d) => d.repo === repository);
   }
 
-  /** Forgets requests, statuses, deployments and scripted answers. */
+  /** Makes `name` both a branch and a tag of a GitLab project, as GitLab then refuses it as a short ref. */
+  public ambiguousGitLabRef(project: string, name: string): void {
+    this.#ambiguousRefs.add(`${project}|${name}`);
+  }
+
+  /** Forgets requests, statuses, deployments, ambiguous refs and scripted answers. */
   public reset(): void {
+    this.#ambiguousRefs.clear();
     this.requests.length = 0;
     this.#script.length = 0;
     this.#statuses.clear();
@@ -302,6 +310,10 @@ export class FakeGitHost {
         return send(res, 400, {
           message: Object.fromEntries(tooLong.map((field) => [field, ['is too long (maximum is 255 characters)']])),
         });
+      }
+      if (typeof b.ref === 'string' && this.#ambiguousRefs.has(`${repo}|${b.ref}`)) {
+        // GitLab's CreateCommitStatusService on Repository::AmbiguousRefError.
+        return send(res, 400, { message: 'Ref is ambiguous - specify refs/heads/<name> or refs/tags/<name>' });
       }
       const name = String(b.name ?? b.context ?? 'default');
       const current = this.latest('gitlab', repo, m[2]!).get(name);
