@@ -1,5 +1,11 @@
 import { SteplineError } from '../../core/errors';
 
+/**
+ * An error with an HTTP status and a code, answered as JSON `{ error, message }`: the local server's own, so that the
+ * console's routes and the server's answer their refusals alike.
+ */
+export { HttpError } from '../server/http';
+
 /** What went wrong with a console action, as a code the HTTP layer turns into a status. */
 export type ConsoleErrorCode = 'not_found' | 'conflict' | 'forbidden' | 'invalid' | 'unavailable';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ConsoleBundle, consoleBundle } from './bundle';
-import { ConsoleActionError } from './errors';
+import { ConsoleActionError, HttpError } from './errors';
 import {
   type ConsoleChange,
   type ConsoleDataSource,
@@ -53,17 +53,6 @@ export type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse) => boo
 
 const MAX_BODY = 16 * 1024;
 
-class HttpFailure extends Error {
-  public constructor(
-    public readonly status: number,
-    public readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpFailure';
-  }
-}
-
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -112,11 +101,7 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
   if (raw === null || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new HttpFailure(
-      400,
-      'invalid_parameter',
-      `${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
-    );
+    throw new HttpError(400, 'invalid_parameter', `${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 }
@@ -126,7 +111,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpFailure(413, 'body_too_large', `the body is larger than ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new HttpError(413, 'body_too_large', `the body is larger than ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
@@ -135,10 +120,10 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   try {
     value = JSON.parse(text);
   } catch {
-    throw new HttpFailure(400, 'malformed_body', 'the body is not JSON');
+    throw new HttpError(400, 'malformed_body', 'the body is not JSON');
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new HttpFailure(400, 'malformed_body', 'the body must be a JSON object');
+    throw new HttpError(400, 'malformed_body', 'the body must be a JSON object');
   }
   return value as Record<string, unknown>;
 }
@@ -146,18 +131,18 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 function optionalText(body: Record<string, unknown>, name: string, max: number): string | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new HttpFailure(400, 'invalid_body', `${name} must be a string`);
-  if (value.length > max) throw new HttpFailure(400, 'invalid_body', `${name} must be at most ${max} characters`);
+  if (typeof value !== 'string') throw new HttpError(400, 'invalid_body', `${name} must be a string`);
+  if (value.length > max) throw new HttpError(400, 'invalid_body', `${name} must be at most ${max} characters`);
   return value;
 }
 
 function checkAction(req: IncomingMessage): void {
   const type = String(req.headers['content-type'] ?? '');
   if (!type.toLowerCase().startsWith('application/json')) {
-    throw new HttpFailure(415, 'unsupported_media_type', 'send the action as application/json');
+    throw new HttpError(415, 'unsupported_media_type', 'send the action as application/json');
   }
   if (req.headers['x-stepline-console'] !== '1') {
-    throw new HttpFailure(403, 'missing_header', 'console actions must send the header x-stepline-console: 1');
+    throw new HttpError(403, 'missing_header', 'console actions must send the header x-stepline-console: 1');
   }
   const origin = req.headers.origin;
   if (origin && origin !== 'null') {
@@ -165,10 +150,10 @@ function checkAction(req: IncomingMessage): void {
     try {
       host = new URL(origin).host;
     } catch {
-      throw new HttpFailure(403, 'cross_origin', 'the Origin header is not a URL');
+      throw new HttpError(403, 'cross_origin', 'the Origin header is not a URL');
     }
     if (host !== req.headers.host) {
-      throw new HttpFailure(403, 'cross_origin', `actions are accepted from this console only, not from ${origin}`);
+      throw new HttpError(403, 'cross_origin', `actions are accepted from this console only, not from ${origin}`);
     }
   }
 }
@@ -212,7 +197,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
 
   async function execution(arn: string): Promise<NonNullable<Awaited<ReturnType<typeof source.describeExecution>>>> {
     const found = await source.describeExecution(arn);
-    if (!found) throw new HttpFailure(404, 'not_found', `no execution ${arn}`);
+    if (!found) throw new HttpError(404, 'not_found', `no execution ${arn}`);
     return found;
   }
 
@@ -283,16 +268,16 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     const method = (req.method ?? 'GET').toUpperCase();
     const get = method === 'GET' || method === 'HEAD';
     const [first, id, sub, extra] = rest;
-    if (extra !== undefined) throw new HttpFailure(404, 'not_found', `nothing is served at ${url.pathname}`);
+    if (extra !== undefined) throw new HttpError(404, 'not_found', `nothing is served at ${url.pathname}`);
 
     if (first === undefined && get) return json(res, 200, { apiBase, sections });
     if (first === 'identity' && id === undefined) {
       if (get) return json(res, 200, { login: source.identity?.() ?? null });
       if (method === 'POST') {
         checkAction(req);
-        if (!source.setIdentity) throw new HttpFailure(404, 'not_found', 'this runtime has no identity to change');
+        if (!source.setIdentity) throw new HttpError(404, 'not_found', 'this runtime has no identity to change');
         const login = optionalText(await readBody(req), 'login', 100);
-        if (!login) throw new HttpFailure(400, 'invalid_body', 'give {"login": "…"}');
+        if (!login) throw new HttpError(400, 'invalid_body', 'give {"login": "…"}');
         return json(res, 200, { login: source.setIdentity(login) });
       }
     }
@@ -301,7 +286,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     if (first === 'executions' && id === undefined && get) {
       const status = url.searchParams.get('status') || undefined;
       if (status && !EXECUTION_STATUSES.includes(status as ExecutionStatus)) {
-        throw new HttpFailure(400, 'invalid_parameter', `status must be one of ${EXECUTION_STATUSES.join(', ')}`);
+        throw new HttpError(400, 'invalid_parameter', `status must be one of ${EXECUTION_STATUSES.join(', ')}`);
       }
       const repository = url.searchParams.get('repository') || undefined;
       const next = url.searchParams.get('next') || undefined;
@@ -322,13 +307,13 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
           after: intParam(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER),
           limit: intParam(url, 'limit', 1000, 1, 5000),
         });
-        if (!page) throw new HttpFailure(404, 'not_found', `no execution ${arn}`);
+        if (!page) throw new HttpError(404, 'not_found', `no execution ${arn}`);
         return json(res, 200, page);
       }
       if (sub === 'definition' && get) {
         await execution(arn);
         const definition = await source.getDefinition(arn);
-        if (definition === undefined) throw new HttpFailure(404, 'not_found', `no definition for ${arn}`);
+        if (definition === undefined) throw new HttpError(404, 'not_found', `no definition for ${arn}`);
         return json(res, 200, { definition });
       }
       if (sub === 'builds' && get) return json(res, 200, { builds: (await source.listBuilds?.(arn)) ?? [] });
@@ -357,9 +342,9 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     }
 
     if (first === 'builds' && id !== undefined && sub === 'log' && get) {
-      if (!source.getBuildLog) throw new HttpFailure(404, 'not_found', 'this runtime keeps no build logs');
+      if (!source.getBuildLog) throw new HttpError(404, 'not_found', 'this runtime keeps no build logs');
       const log = await source.getBuildLog(id, url.searchParams.get('phase') || null);
-      if (!log) throw new HttpFailure(404, 'not_found', `no build ${id}`);
+      if (!log) throw new HttpError(404, 'not_found', `no build ${id}`);
       return json(res, 200, { log });
     }
 
@@ -374,7 +359,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
 
     if (first === 'approvals' && id !== undefined && (sub === 'approve' || sub === 'reject') && method === 'POST') {
       checkAction(req);
-      if (!source.decideApproval) throw new HttpFailure(404, 'not_found', 'this runtime takes no approval decisions');
+      if (!source.decideApproval) throw new HttpError(404, 'not_found', 'this runtime takes no approval decisions');
       const body = await readBody(req);
       const by = optionalText(body, 'by', 200)?.trim();
       const reason = optionalText(body, 'reason', 2000);
@@ -387,7 +372,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     }
 
     const known = ['executions', 'builds', 'approvals', 'events', undefined].includes(first);
-    throw new HttpFailure(
+    throw new HttpError(
       known ? 405 : 404,
       known ? 'method_not_allowed' : 'not_found',
       `${method} ${url.pathname} is not served`,
@@ -404,7 +389,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     else if (path.startsWith('/ui/')) {
       work = get
         ? serveAsset(res, path.slice(4))
-        : Promise.reject(new HttpFailure(405, 'method_not_allowed', 'GET only'));
+        : Promise.reject(new HttpError(405, 'method_not_allowed', 'GET only'));
     } else if (path === apiBase || path.startsWith(`${apiBase}/`)) {
       let rest: string[];
       try {
@@ -415,7 +400,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
           .map((s) => decodeURIComponent(s));
         work = api(req, res, url, rest);
       } catch {
-        work = Promise.reject(new HttpFailure(400, 'malformed_path', 'the path is not valid URL encoding'));
+        work = Promise.reject(new HttpError(400, 'malformed_path', 'the path is not valid URL encoding'));
       }
     } else return false;
     work.catch((error: unknown) => {
@@ -423,7 +408,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
         res.destroy();
         return;
       }
-      if (error instanceof HttpFailure) json(res, error.status, { error: error.code, message: error.message });
+      if (error instanceof HttpError) json(res, error.status, { error: error.code, message: error.message });
       else if (error instanceof ConsoleActionError)
         json(res, error.status, { error: error.code, message: error.message });
       else json(res, 500, { error: 'internal', message: 'the console failed to answer: see the runtime log' });

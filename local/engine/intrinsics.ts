@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { EngineError } from './errors';
 import { isObject, jsonEquals, jsonTypeName } from './json';
 import { type CompiledPath, compilePath } from './jsonpath';
 import type { JsonValue } from './types';
@@ -19,17 +20,17 @@ export interface IntrinsicCall {
   readonly args: readonly IntrinsicArg[];
 }
 
-export class IntrinsicSyntaxError extends Error {
-  public constructor(message: string) {
-    super(message);
+export class IntrinsicSyntaxError extends EngineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'IntrinsicSyntaxError';
   }
 }
 
 /** A failure while evaluating an intrinsic: AWS reports it as States.Runtime. */
-export class IntrinsicEvaluationError extends Error {
-  public constructor(message: string) {
-    super(message);
+export class IntrinsicEvaluationError extends EngineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'IntrinsicEvaluationError';
   }
 }

@@ -1,4 +1,5 @@
 import { JSONPath } from 'jsonpath-plus';
+import { EngineError } from './errors';
 import { isObject } from './json';
 import type { JsonValue } from './types';
 
@@ -28,9 +29,9 @@ export interface CompiledPath {
   readonly fn: JaywayFunction | undefined;
 }
 
-export class PathSyntaxError extends Error {
-  public constructor(message: string) {
-    super(message);
+export class PathSyntaxError extends EngineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'PathSyntaxError';
   }
 }

@@ -1,4 +1,4 @@
-import { runtimeError } from './errors';
+import { EngineError, runtimeError } from './errors';
 import {
   evaluateIntrinsic,
   type IntrinsicCall,
@@ -34,12 +34,13 @@ export interface PathEnv {
   readonly vars: VariableScope;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends EngineError {
   public constructor(
     message: string,
     public readonly pointer: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'TemplateError';
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
+import { SteplineError } from '../../core/errors';
 
 /**
  * The pipeline definition on this machine: `statemachines/pipeline.asl.json` with its `${Placeholder}`s filled as
@@ -72,9 +73,10 @@ export function localSubstitutions(options: {
   };
 }
 
-export class DefinitionFileError extends Error {
-  public constructor(message: string) {
-    super(message);
+/** A workflow definition file the local runtime cannot load: unreadable, or a placeholder it has no value for. */
+export class DefinitionFileError extends SteplineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'DefinitionFileError';
   }
 }

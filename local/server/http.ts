@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SteplineError } from '../../core/errors';
 
 /**
  * The local server's routing: a route is a method and a path pattern (`/api/builds/:id`, `/githost/*rest`);
@@ -24,13 +25,14 @@ interface Route {
 }
 
 /** An error with an HTTP status, answered as JSON `{ error, message }`. */
-export class HttpError extends Error {
+export class HttpError extends SteplineError {
   public constructor(
     public readonly status: number,
     public readonly code: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'HttpError';
   }
 }

@@ -1,3 +1,4 @@
+import { SteplineError } from '../../../core/errors';
 import type {
   ApprovalView,
   BuildLog,
@@ -24,12 +25,13 @@ export interface Sections {
   readonly deployments: boolean;
 }
 
-export class ApiError extends Error {
+export class ApiError extends SteplineError {
   public constructor(
     public readonly status: number,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ApiError';
   }
 }

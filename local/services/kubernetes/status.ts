@@ -1,15 +1,18 @@
+import { SteplineError } from '../../../core/errors';
+
 /**
  * `Status` objects: how the API server answers a failed request, with the reasons and wording that clients
  * (kubectl, @kubernetes/client-node) and people know.
  */
-export class StatusError extends Error {
+export class StatusError extends SteplineError {
   public constructor(
     public readonly code: number,
     public readonly reason: string,
     message: string,
     public readonly details: Record<string, unknown> = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'StatusError';
   }
 

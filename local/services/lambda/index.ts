@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { SteplineError } from '../../../core/errors';
 import { TaskFailure, type TaskHandler, type TaskRequest } from '../../engine';
 
 /**
@@ -46,9 +47,10 @@ export type InvokeOutcome =
       readonly error: { readonly errorType: string; readonly errorMessage: string; readonly trace: readonly string[] };
     };
 
-export class FunctionNotFoundError extends Error {
-  public constructor(functionName: string) {
-    super(`Function not found: ${functionName}`);
+/** The function named is not registered (Lambda's `ResourceNotFoundException`, the name the SDK shows). */
+export class FunctionNotFoundError extends SteplineError {
+  public constructor(functionName: string, options?: ErrorOptions) {
+    super(`Function not found: ${functionName}`, options);
     this.name = 'ResourceNotFoundException';
   }
 }
