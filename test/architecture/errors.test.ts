@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readLayers } from './check';
+import { type ErrorClassFinding, errorClassFindings } from './errors';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * Error classes that do not follow the hierarchy yet, left to the owners of files being split under issue 13, by
+ * class and problem (not file: the splits move them). The test fails when one no longer occurs, so that the list
+ * shrinks as they are fixed.
+ */
+const KNOWN: readonly Omit<ErrorClassFinding, 'file'>[] = [
+  // local/cli.ts: being edited by its owner.
+  { name: 'UsageError', problem: 'bypasses SteplineError' },
+  { name: 'UsageError', problem: 'sets no name' },
+  { name: 'UsageError', problem: 'passes no ErrorOptions' },
+  { name: 'ApiError', problem: 'bypasses SteplineError' },
+  { name: 'ApiError', problem: 'sets no name' },
+  { name: 'ApiError', problem: 'passes no ErrorOptions' },
+  { name: 'UnreachableError', problem: 'bypasses SteplineError' },
+  { name: 'UnreachableError', problem: 'sets no name' },
+  { name: 'UnreachableError', problem: 'passes no ErrorOptions' },
+  // local/store/executions.ts: being edited by its owner.
+  { name: 'InvalidCursorError', problem: 'bypasses SteplineError' },
+  { name: 'InvalidCursorError', problem: 'passes no ErrorOptions' },
+  // local/runtime/states*.ts: in startRuntime's split.
+  { name: 'StateMachineDoesNotExistError', problem: 'passes no ErrorOptions' },
+  { name: 'StateMachineAlreadyExistsError', problem: 'passes no ErrorOptions' },
+  { name: 'InvalidArnError', problem: 'passes no ErrorOptions' },
+  { name: 'ValidationError', problem: 'passes no ErrorOptions' },
+  { name: 'InvalidLoggingConfigurationError', problem: 'passes no ErrorOptions' },
+  { name: 'MissingRequiredParameterError', problem: 'passes no ErrorOptions' },
+  { name: 'ResourceNotFoundError', problem: 'passes no ErrorOptions' },
+  { name: 'TooManyTagsError', problem: 'passes no ErrorOptions' },
+  { name: 'ConflictError', problem: 'passes no ErrorOptions' },
+  { name: 'StateMachineTypeNotSupportedError', problem: 'passes no ErrorOptions' },
+];
+
+const isKnown = (finding: ErrorClassFinding): boolean =>
+  KNOWN.some((known) => known.name === finding.name && known.problem === finding.problem);
+
+const describeFinding = (finding: ErrorClassFinding): string => `${finding.file}: ${finding.name} ${finding.problem}`;
+
+describe('the one error hierarchy (core/errors.ts)', () => {
+  const { sources } = readLayers(ROOT);
+
+  it('holds in the layers: every error class descends from SteplineError, sets its name and passes ErrorOptions on', () => {
+    // Act
+    const { errors, findings } = errorClassFindings(sources);
+
+    // Assess
+    expect(errors.length).toBeGreaterThan(50);
+    expect(findings.filter((finding) => !isKnown(finding)).map(describeFinding)).toEqual([]);
+  });
+
+  it('lists no known exception that no longer occurs (remove it above when its class is fixed)', () => {
+    // Act
+    const { findings } = errorClassFindings(sources);
+
+    // Assess
+    const stale = KNOWN.filter(
+      (known) => !findings.some((finding) => finding.name === known.name && finding.problem === known.problem),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  it('fails on a planted error class that bypasses the hierarchy, and on a subclass that drops its name and cause', () => {
+    // Prepare
+    const planted = new Map(sources);
+    planted.set('core/planted.ts', 'export class PlantedError extends Error {}\n');
+    planted.set(
+      'local/planted.ts',
+      [
+        "import { SteplineError } from '../core/errors';",
+        '/** A class { with braces } in its comment, and "class Fake extends Error {" in a string. */',
+        'export class Quiet extends SteplineError {',
+        '  public constructor(message: string) {',
+        "    super(message.replace(/}/g, ''));",
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+
+    // Act
+    const { findings } = errorClassFindings(planted);
+
+    // Assess
+    expect(findings.filter((finding) => finding.file.endsWith('planted.ts')).map(describeFinding)).toEqual([
+      'core/planted.ts: PlantedError bypasses SteplineError',
+      'core/planted.ts: PlantedError sets no name',
+      'core/planted.ts: PlantedError passes no ErrorOptions',
+      'local/planted.ts: Quiet sets no name',
+      'local/planted.ts: Quiet passes no ErrorOptions',
+    ]);
+  });
+});
