@@ -11,9 +11,11 @@ import type { Provider } from '../../core/config/schema';
  * How a credential is sent:
  * - `bearer`: `Authorization: Bearer <token>` (GitHub tokens, GitLab OAuth tokens, Bitbucket access tokens);
  * - `private-token`: `PRIVATE-TOKEN: <token>` (GitLab personal, project and group access tokens);
- * - `basic`: `Authorization: Basic base64(username:password)` (Bitbucket app passwords).
+ * - `basic`: `Authorization: Basic base64(username:password)` (Bitbucket app passwords);
+ * - `none`: no header, for the public reads that need none (resolving a commit of a public repository).
  */
 export type HostCredential =
+  | { readonly scheme: 'none' }
   | { readonly scheme: 'bearer'; readonly token: string }
   | { readonly scheme: 'private-token'; readonly token: string }
   | { readonly scheme: 'basic'; readonly username: string; readonly password: string };
@@ -34,6 +36,8 @@ export function authHeaders(credential: HostCredential): Record<string, string> 
       return {
         authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
       };
+    case 'none':
+      return {};
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Provider } from '../config/schema';
 import type { ParkedDelivery } from '../contracts/parking';
 import type { CommentCommand } from './comments';
-import type { ExecutionInput } from './types';
+import type { ExecutionInput, PipelineRequest } from './types';
 
 /**
  * The ports of the intake: what it needs from the world, declared here and implemented in adapters/ (aws/ and
@@ -57,6 +57,26 @@ export interface ParkingStore extends ParkingQueue {
   remove(name: string): Promise<void>;
   /** Records a failed replay: the delivery stays parked. */
   recordFailure(name: string, reason: string): Promise<void>;
+}
+
+/** What a `CommitResolver` is asked: an abbreviated commit of a repository, with the request it came in. */
+export interface CommitQuery {
+  readonly provider: Provider;
+  /** The repository the commit lives in (a pull request's source repository). */
+  readonly repository: string;
+  /** The abbreviated hash, as the delivery gave it. */
+  readonly commit: string;
+  readonly request: PipelineRequest;
+}
+
+/**
+ * Resolves an abbreviated commit hash to the full one (Bitbucket's pull request events carry 12 hex digits):
+ * through the host's commit API on AWS, through the repository itself where it is on this machine (the local
+ * runtime). See core/intake/commits.ts and docs/adr/0090.
+ */
+export interface CommitResolver {
+  /** The full SHA, or null when the host does not know the commit. Throws when the host cannot be asked now. */
+  resolve(query: CommitQuery): Promise<string | null>;
 }
 
 /**

@@ -2,10 +2,11 @@ import type { Provider } from '../config/schema';
 import type { ParkedDelivery } from '../contracts/parking';
 import type { WebhookResponseBody } from '../contracts/webhook';
 import { interpretComment, isCommentEvent } from './comments';
+import { abbreviatedCommit, completeCommit } from './commits';
 import type { Admitted, RawDelivery } from './delivery';
 import { SecretsUnavailableError } from './errors';
 import type { Intake, Planned } from './intake';
-import type { ApprovalCommandQueue, ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
+import type { ApprovalCommandQueue, CommitResolver, ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
 import type { PipelineRequest } from './types';
 import type { Stop } from './verdict';
 
@@ -21,6 +22,11 @@ export interface ReceivePorts {
   readonly parking: ParkingQueue;
   /** Where comment commands go; without it, comment events start nothing as before. */
   readonly commands?: ApprovalCommandQueue;
+  /**
+   * Resolves an abbreviated commit (Bitbucket's pull requests) before its run starts; without it, such a run
+   * starts at the abbreviated hash, and its build and statuses fail (docs/adr/0090).
+   */
+  readonly commits?: CommitResolver;
   readonly now?: () => Date;
 }
 
@@ -158,12 +164,39 @@ function finish(keys: DeliveryKeys, answers: readonly Answer[]): Receipt {
   return { status, body, keys, outcomes: answers.map((a) => a.outcome) };
 }
 
+/** Resolves the request's abbreviated commit, then plans and starts it; 503 when the host cannot be asked. */
+async function completeAndStart(
+  intake: Intake,
+  request: PipelineRequest,
+  keys: DeliveryKeys,
+  ports: ReceivePorts & { readonly commits: CommitResolver },
+): Promise<Answer> {
+  let complete: Awaited<ReturnType<typeof completeCommit>>;
+  try {
+    complete = await completeCommit(request, ports.commits);
+  } catch (error) {
+    return {
+      status: 503,
+      body: {
+        error: 'unavailable',
+        message: 'the commit could not be resolved at the Git host now; redeliver it later',
+      },
+      outcome: { kind: 'failed', detail: `resolving commit ${request.commit.sha}: ${describe(error)}` },
+    };
+  }
+  if (!complete.continue) return answerStop(complete, request.provider);
+  return planAndStart(intake, complete.value, keys, { ...ports, commits: undefined });
+}
+
 function planAndStart(
   intake: Intake,
   request: PipelineRequest,
   keys: DeliveryKeys,
   ports: ReceivePorts,
 ): Answer | Promise<Answer> {
+  if (ports.commits && abbreviatedCommit(request)) {
+    return completeAndStart(intake, request, keys, { ...ports, commits: ports.commits });
+  }
   const planned = intake.plan(request);
   if (!planned.continue) return answerStop(planned, request.provider);
   keys.executionName ??= planned.value.name;

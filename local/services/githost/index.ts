@@ -5,6 +5,7 @@ import type { HostTransport } from '../../../core/status/hosts';
 import { inProcessSinkFetch } from './in-process';
 import { GitHostSink } from './sink';
 
+export { localCommitResolver, localRepositoryOf } from './commits';
 export { inProcessSinkFetch, SINK_ANSWER_HEADERS, SINK_BODY_LIMIT, sinkRequest } from './in-process';
 export { GitHostSink, SINK_BASES, type SinkRequest, type SinkResponse } from './sink';
 

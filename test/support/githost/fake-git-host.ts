@@ -96,6 +96,8 @@ export class FakeGitHost {
   readonly #options: FakeGitHostOptions;
   /** GitLab projects' names that are both a branch and a tag: a status with that short ref is refused. */
   readonly #ambiguousRefs = new Set<string>();
+  /** Commits each repository has, full SHAs, for the commit APIs (`<provider>|<repository>`). */
+  readonly #commits = new Map<string, string[]>();
 
   public constructor(options: FakeGitHostOptions = {}) {
     this.#options = options;
@@ -158,9 +160,22 @@ export class FakeGitHost {
     this.#ambiguousRefs.add(`${project}|${name}`);
   }
 
-  /** Forgets requests, statuses, deployments, ambiguous refs and scripted answers. */
+  /** Gives a repository a commit, for the commit APIs (Bitbucket's takes an abbreviated hash). */
+  public addCommit(provider: FakeProvider, repository: string, sha: string): void {
+    const key = `${provider}|${repository}`;
+    this.#commits.set(key, [...(this.#commits.get(key) ?? []), sha]);
+  }
+
+  /** The one commit of a repository that `prefix` names, or null (none, or more than one). */
+  #commit(provider: FakeProvider, repository: string, prefix: string): string | null {
+    const found = (this.#commits.get(`${provider}|${repository}`) ?? []).filter((sha) => sha.startsWith(prefix));
+    return found.length === 1 ? found[0]! : null;
+  }
+
+  /** Forgets requests, statuses, deployments, commits, ambiguous refs and scripted answers. */
   public reset(): void {
     this.#ambiguousRefs.clear();
+    this.#commits.clear();
     this.requests.length = 0;
     this.#script.length = 0;
     this.#statuses.clear();
@@ -349,6 +364,14 @@ export class FakeGitHost {
 
   #bitbucket(r: RecordedRequest, res: ServerResponse): true {
     const b = (r.body ?? {}) as Record<string, unknown>;
+    // GET /repositories/{workspace}/{repo_slug}/commit/{commit}: a full or abbreviated hash.
+    const commit = /^\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{4,40})$/.exec(r.path);
+    if (commit && r.method === 'GET') {
+      const repo = `${decodeURIComponent(commit[1]!)}/${decodeURIComponent(commit[2]!)}`;
+      const sha = this.#commit('bitbucket', repo, commit[3]!);
+      if (!sha) return send(res, 404, { type: 'error', error: { message: `Commit not found` } });
+      return send(res, 200, { type: 'commit', hash: sha, repository: { full_name: repo } });
+    }
     let m = /^\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/statuses\/build$/.exec(r.path);
     if (m && r.method === 'POST') {
       const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
