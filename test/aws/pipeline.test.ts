@@ -129,7 +129,7 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
 
     // Assess
     expect(record.status).toBe('FAILED');
-    expect(deployedImage(world, 'rollout-staging')).toMatch(new RegExp(`@${good}$`));
+    expect(deployedImage(world, 'rollout-staging'), `${record.error}: ${record.cause}`).toMatch(new RegExp(`@${good}$`));
     expect(statuses(world, second.name, second.head)).toMatchObject({
       stepline: 'failure',
       'stepline/deploy/staging': 'failure',
@@ -166,7 +166,7 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       .history(arn)
       .some((e) => e.type === 'TaskStateEntered' && JSON.stringify(e).includes('"Rollback"'));
     expect(rolledBack, 'the run entered Rollback').toBe(true);
-    expect(deployedImage(world, 'slow-deploy-staging')).toMatch(new RegExp(`@${good}$`));
+    expect(deployedImage(world, 'slow-deploy-staging'), `${record.error}: ${record.cause}`).toMatch(new RegExp(`@${good}$`));
   });
 
   it('ForkPullRequestTest: a fork’s pull request builds and tests in the projects without secrets, and reaches nothing', async ({
