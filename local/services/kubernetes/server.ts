@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { SteplineError } from '../../../core/errors';
 import { Authorizer, type DenyRule, type UserInfo } from './auth';
 import { type ControllerOptions, WorkloadControllers } from './controllers';
 import { isObject, type Json, type JsonObject } from './fields';
@@ -49,7 +50,7 @@ export interface SimulatedKubernetesOptions extends ControllerOptions {
 }
 
 /** Why the state file of the simulated API server cannot be read. */
-export class ClusterStateError extends Error {
+export class ClusterStateError extends SteplineError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ClusterStateError';
