@@ -82,6 +82,16 @@ export class Authorizer {
     return user;
   }
 
+  /** Whether a request would be allowed (a SelfSubjectAccessReview's answer); never throws. */
+  public allows(attributes: RequestAttributes): boolean {
+    try {
+      this.authorize(attributes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   public authorize(attributes: RequestAttributes): void {
     const denied = this.rules.some((rule) => {
       const qualified = attributes.group ? `${attributes.resource}.${attributes.group}` : attributes.resource;

@@ -1,7 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { isObject, type Json, type JsonObject } from './fields';
+import { PodController } from './pods';
 import type { ResourceRegistry, ResourceType } from './resources';
 import type { ObjectStore } from './store';
+import { equalIgnoreHash, HASH_LABEL, templateHash } from './templates';
 
 /**
  * The workload controllers of the simulated cluster. They advance rollouts one step per tick, as a real
@@ -27,27 +29,7 @@ export interface ControllerOptions {
 
 const MANAGER = 'kube-controller-manager';
 const REVISION = 'deployment.kubernetes.io/revision';
-const HASH_LABEL = 'pod-template-hash';
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-
-function stable(value: Json | undefined): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stable(value[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-/** A pod-template-hash-like digest of a template: 10 characters of Kubernetes' "safe" alphabet. */
-export function templateHash(template: Json | undefined): string {
-  const digest = createHash('sha256').update(stable(template)).digest();
-  let out = '';
-  for (let i = 0; i < 10; i += 1) out += SAFE[digest[i]! % SAFE.length];
-  return out;
-}
+const HISTORY = 'deployment.kubernetes.io/revision-history';
 
 function obj(value: Json | undefined): JsonObject {
   return isObject(value) ? value : {};
@@ -116,6 +98,7 @@ export class WorkloadControllers {
   private readonly progress = new Map<string, { at: number; generation: number }>();
   /** Per DaemonSet uid: the template hash being rolled out. */
   private readonly daemonHashes = new Map<string, string>();
+  private readonly pods: PodController;
 
   public constructor(
     private readonly store: ObjectStore,
@@ -126,6 +109,7 @@ export class WorkloadControllers {
     this.timeScale = options.timeScale ?? 1;
     this.nodes = options.nodes ?? 2;
     this.isReady = options.isReady ?? ((image) => !image.includes('never-ready'));
+    this.pods = new PodController(store, registry, () => this.isReady);
   }
 
   public start(): void {
@@ -149,6 +133,7 @@ export class WorkloadControllers {
       this.guard(() => this.deployment(deployment));
     for (const sts of this.store.all(this.type('apps', 'StatefulSet'))) this.guard(() => this.statefulSet(sts));
     for (const ds of this.store.all(this.type('apps', 'DaemonSet'))) this.guard(() => this.daemonSet(ds));
+    this.pods.tick();
   }
 
   private guard(step: () => void): void {
@@ -228,7 +213,7 @@ export class WorkloadControllers {
     const hash = templateHash(template);
     let replicaSets = owned();
     const maxRevision = replicaSets.reduce((max, rs) => Math.max(max, revisionOf(rs)), 0);
-    let newRs = replicaSets.find((rs) => obj(meta(rs)['labels'])[HASH_LABEL] === hash);
+    let newRs = replicaSets.find((rs) => equalIgnoreHash(obj(rs['spec'])['template'], template));
     let progressingReason = 'ReplicaSetUpdated';
 
     if (!newRs) {
@@ -238,7 +223,8 @@ export class WorkloadControllers {
       selector['matchLabels'] = { ...obj(selector['matchLabels']), [HASH_LABEL]: hash };
       const annotations: JsonObject = {};
       for (const [k, v] of Object.entries(obj(metadata['annotations']))) {
-        if (k !== REVISION && k !== 'kubectl.kubernetes.io/last-applied-configuration') annotations[k] = v;
+        if (k !== REVISION && k !== HISTORY && k !== 'kubectl.kubernetes.io/last-applied-configuration')
+          annotations[k] = v;
       }
       annotations[REVISION] = String(maxRevision + 1);
       annotations['deployment.kubernetes.io/desired-replicas'] = String(desired);
@@ -274,8 +260,11 @@ export class WorkloadControllers {
       replicaSets = owned();
     } else if (revisionOf(newRs) < maxRevision) {
       // A template seen before (a rollback): its ReplicaSet becomes the newest revision again.
+      const old = revisionOf(newRs);
       newRs = this.store.writeMetadata(rsType, namespace, String(meta(newRs)['name']), (m) => {
-        m['annotations'] = { ...obj(m['annotations']), [REVISION]: String(maxRevision + 1) };
+        const annotations = obj(m['annotations']);
+        const history = [annotations[HISTORY], String(old)].filter((h) => typeof h === 'string' && h !== '');
+        m['annotations'] = { ...annotations, [REVISION]: String(maxRevision + 1), [HISTORY]: history.join(',') };
       });
       progressed = true;
       progressingReason = 'FoundNewReplicaSet';

@@ -31,12 +31,20 @@ export function podSpecDefaults(spec: JsonObject): void {
     terminationGracePeriodSeconds: 30,
     dnsPolicy: 'ClusterFirst',
     schedulerName: 'default-scheduler',
+    securityContext: {},
   });
   for (const list of ['containers', 'initContainers']) {
     const containers = spec[list];
     if (!Array.isArray(containers)) continue;
     for (const c of containers) if (isObject(c)) containerDefaults(c);
   }
+}
+
+/** SetDefaults_Probe: timeouts, periods and thresholds; an HTTP probe's scheme. */
+function probeDefaults(probe: unknown): void {
+  if (!isObject(probe)) return;
+  defaults(probe, { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+  if (isObject(probe['httpGet'])) defaults(probe['httpGet'], { scheme: 'HTTP' });
 }
 
 function containerDefaults(c: JsonObject): void {
@@ -46,6 +54,14 @@ function containerDefaults(c: JsonObject): void {
     c['imagePullPolicy'] = image.endsWith(':latest') || !/[:@][^/]+$/.test(image) ? 'Always' : 'IfNotPresent';
   }
   if (Array.isArray(c['ports'])) for (const p of c['ports']) if (isObject(p)) defaults(p, { protocol: 'TCP' });
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) probeDefaults(c[probe]);
+  // SetDefaults_ObjectFieldSelector: a fieldRef without apiVersion means v1.
+  if (Array.isArray(c['env'])) {
+    for (const e of c['env']) {
+      const from = isObject(e) ? e['valueFrom'] : undefined;
+      if (isObject(from) && isObject(from['fieldRef'])) defaults(from['fieldRef'], { apiVersion: 'v1' });
+    }
+  }
 }
 
 export function applyDefaults(
@@ -97,6 +113,9 @@ export function applyDefaults(
     case 'apps/ReplicaSet':
       defaults(spec, { replicas: 1 });
       podTemplateDefaults(spec['template']);
+      break;
+    case '/Pod':
+      podSpecDefaults(spec);
       break;
     case '/Service': {
       defaults(spec, { type: 'ClusterIP', sessionAffinity: 'None' });

@@ -14,9 +14,11 @@ export interface ResourceType {
   readonly shortNames: readonly string[];
   /** Whether metadata.generation is kept (bumped on spec changes): workloads and custom resources. */
   readonly generation: boolean;
-  readonly subresources: readonly ('status' | 'scale')[];
+  readonly subresources: readonly ('status' | 'scale' | 'log')[];
   /** Registered by a CRD, with its name. */
   readonly crd?: string;
+  /** The verbs discovery lists; default: every verb of a stored resource. */
+  readonly verbs?: readonly string[];
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -27,9 +29,10 @@ function builtin(
   kind: string,
   plural: string,
   namespaced: boolean,
-  extra: Partial<Pick<ResourceType, 'shortNames' | 'generation' | 'subresources'>> = {},
+  extra: Partial<Pick<ResourceType, 'shortNames' | 'generation' | 'subresources' | 'verbs'>> = {},
 ): ResourceType {
   return {
+    ...(extra.verbs ? { verbs: extra.verbs } : {}),
     group,
     version,
     kind,
@@ -48,7 +51,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   builtin('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
   builtin('', 'v1', 'Secret', 'secrets', true),
   builtin('', 'v1', 'Service', 'services', true, { shortNames: ['svc'], subresources: ['status'] }),
-  builtin('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], subresources: ['status'] }),
+  builtin('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], subresources: ['status', 'log'] }),
   builtin('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
   builtin('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, { shortNames: ['pvc'] }),
   builtin('apps', 'v1', 'Deployment', 'deployments', true, {
@@ -95,6 +98,10 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
     generation: true,
   }),
   builtin('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'] }),
+  builtin('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+  builtin('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, {
+    verbs: ['create'],
+  }),
   builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
     shortNames: ['crd', 'crds'],
     generation: true,
@@ -165,7 +172,7 @@ export class ResourceRegistry {
         singularName: type.singular,
         namespaced: type.namespaced,
         kind: type.kind,
-        verbs: VERBS,
+        verbs: type.verbs ?? VERBS,
       };
       if (type.shortNames.length > 0) entry['shortNames'] = type.shortNames;
       if (type.group === 'apps' || type.group === '') entry['categories'] = ['all'];
@@ -175,8 +182,8 @@ export class ResourceRegistry {
           name: `${type.plural}/${sub}`,
           singularName: '',
           namespaced: type.namespaced,
-          kind: sub === 'scale' ? 'Scale' : type.kind,
-          verbs: ['get', 'patch', 'update'],
+          ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { kind: type.kind }),
+          verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'],
         });
       }
     }

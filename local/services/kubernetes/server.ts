@@ -5,16 +5,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { SteplineError } from '../../../core/errors';
 import { Authorizer, type DenyRule, type UserInfo } from './auth';
 import { type ControllerOptions, WorkloadControllers } from './controllers';
 import { isObject, type Json, type JsonObject } from './fields';
-import { groupDocument, ResourceRegistry, type ResourceType } from './resources';
-import { badRequest, StatusError, success } from './status';
+import { GarbageCollector } from './garbage';
+import { ResourceApi, type Target } from './handlers';
+import { OpenApiDocuments } from './openapi';
+import { groupDocument, ResourceRegistry } from './resources';
+import { StatusError } from './status';
 import { ObjectStore, type StoreSnapshot } from './store';
-import { toTable, wantsTable } from './table';
+import { wantsTable } from './table';
 import { generateCertificates, type ServerCertificates } from './tls';
+import { WatchHub, type WatchOptions } from './watch';
 
 /**
  * A simulated Kubernetes API server for tests and the local runtime: HTTPS on 127.0.0.1 with a CA of its own,
@@ -29,7 +33,7 @@ import { generateCertificates, type ServerCertificates } from './tls';
  * await cluster.stop();
  * ```
  */
-export interface SimulatedKubernetesOptions extends ControllerOptions {
+export interface SimulatedKubernetesOptions extends ControllerOptions, WatchOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   readonly port?: number;
   /** Tokens accepted besides `adminToken`, with the user each authenticates. */
@@ -66,6 +70,8 @@ export interface RequestRecord {
   readonly status: number;
   readonly fieldManager?: string;
   readonly contentType?: string;
+  /** The warnings answered (`unknown field "spec.x"`: a field the server dropped), never a value. */
+  readonly warnings?: readonly string[];
 }
 
 const MAX_BODY = 8 * 1024 * 1024;
@@ -76,6 +82,10 @@ export class SimulatedKubernetes {
   public readonly store = new ObjectStore(this.registry);
   public readonly authorizer = new Authorizer();
   public readonly controllers: WorkloadControllers;
+  /** The open watches, and the window of changes they replay from. */
+  public readonly watches: WatchHub;
+  private readonly api: ResourceApi;
+  private readonly openapi = new OpenApiDocuments(this.registry, this.store);
   /** A token of user `admin` (group system:masters), always accepted. */
   public readonly adminToken = randomBytes(24).toString('base64url');
   /** The requests served, oldest first (at most 2000). */
@@ -92,6 +102,13 @@ export class SimulatedKubernetes {
   public constructor(private readonly options: SimulatedKubernetesOptions = {}) {
     this.certificates = options.certificates ?? generateCertificates();
     this.controllers = new WorkloadControllers(this.store, this.registry, options);
+    this.watches = new WatchHub(this.store, options);
+    this.api = new ResourceApi(
+      this.store,
+      this.registry,
+      this.authorizer,
+      new GarbageCollector(this.store, this.registry),
+    );
     this.authorizer.addToken(this.adminToken, { name: 'admin', groups: ['system:masters', 'system:authenticated'] });
     for (const [token, user] of Object.entries(options.tokens ?? {})) this.authorizer.addToken(token, user);
     const namespaceType = this.registry.byKind('', 'v1', 'Namespace')!;
@@ -163,6 +180,7 @@ export class SimulatedKubernetes {
 
   public async stop(): Promise<void> {
     this.controllers.stop();
+    this.watches.closeAll();
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.saveTimer = null;
     await this.writing;
@@ -262,17 +280,32 @@ export class SimulatedKubernetes {
     let user = '';
     let verb = '';
     let fieldManager: string | undefined;
-    const send = (status: number, body: Json | string, contentType = 'application/json'): void => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
+    const recordServed = (status: number, warnings: readonly string[] = []): void => {
       const entry: RequestRecord = { method, path: url.pathname, verb, user, status };
       const contentTypeHeader = req.headers['content-type'];
       this.record({
         ...entry,
         ...(fieldManager ? { fieldManager } : {}),
         ...(contentTypeHeader ? { contentType: contentTypeHeader } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
       });
+    };
+    const send = (
+      status: number,
+      body: Json | string,
+      contentType = 'application/json',
+      warnings: readonly string[] = [],
+    ): void => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      const headers: Record<string, string | string[]> = {
+        'Content-Type': contentType,
+        'Content-Length': String(Buffer.byteLength(text)),
+      };
+      // RFC 7234 warnings, as the API server sends them for unknown fields it dropped.
+      if (warnings.length > 0) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+      res.writeHead(status, headers);
+      res.end(text);
+      recordServed(status, warnings);
     };
     try {
       if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
@@ -283,6 +316,12 @@ export class SimulatedKubernetes {
       user = identity.name;
       const body = await readBody(req);
       const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      if (segments[0] === 'openapi') {
+        verb = 'get';
+        const document = this.openapi.serve(segments, req.headers.accept);
+        send(200, document.body, document.contentType);
+        return;
+      }
       const discovery = this.discovery(segments);
       if (discovery !== undefined) {
         verb = 'get';
@@ -301,9 +340,22 @@ export class SimulatedKubernetes {
         ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
         ...(target.name !== undefined ? { name: target.name } : {}),
       });
+      if (verb === 'watch') {
+        this.watches.serve(req, res, target, url.searchParams, wantsTable(req.headers.accept));
+        recordServed(200);
+        return;
+      }
       fieldManager = url.searchParams.get('fieldManager') ?? userAgentManager(req.headers['user-agent']);
-      const result = this.serve(method, target, url.searchParams, req.headers, body, fieldManager);
-      send(result.status, result.body);
+      const result = this.api.serve({
+        method,
+        target,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        fieldManager,
+        user: identity,
+      });
+      send(result.status, result.body, result.contentType, result.warnings);
     } catch (error) {
       if (error instanceof StatusError) {
         send(error.code, error.toStatus() as Json);
@@ -338,7 +390,6 @@ export class SimulatedKubernetes {
       };
     }
     if (path === 'apis') return this.registry.groupList() as Json;
-    if (segments[0] === 'openapi') return null;
     if (segments[0] === 'api' && segments.length === 2)
       return this.registry.resourceList('', segments[1]!) as Json | null;
     if (segments[0] === 'apis' && segments.length === 2) {
@@ -351,7 +402,7 @@ export class SimulatedKubernetes {
     return undefined;
   }
 
-  private resolve(segments: string[]): { type: ResourceType; namespace?: string; name?: string; subresource?: string } {
+  private resolve(segments: string[]): Target {
     const notServed = new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     let group: string;
     let version: string;
@@ -373,7 +424,7 @@ export class SimulatedKubernetes {
     const type = this.registry.byPlural(group, version, rest[0] ?? '');
     if (!type || rest.length > 3) throw notServed;
     const [, name, subresource] = rest;
-    if (subresource !== undefined && !type.subresources.includes(subresource as 'status')) throw notServed;
+    if (subresource !== undefined && !(type.subresources as readonly string[]).includes(subresource)) throw notServed;
     if (type.namespaced && namespace === undefined && name !== undefined) throw notServed;
     if (!type.namespaced && namespace !== undefined) throw notServed;
     return {
@@ -382,110 +433,6 @@ export class SimulatedKubernetes {
       ...(name !== undefined ? { name } : {}),
       ...(subresource !== undefined ? { subresource } : {}),
     };
-  }
-
-  private serve(
-    method: string,
-    target: { type: ResourceType; namespace?: string; name?: string; subresource?: string },
-    query: URLSearchParams,
-    headers: IncomingMessage['headers'],
-    body: string,
-    fieldManager: string,
-  ): { status: number; body: Json } {
-    const { type, namespace, name, subresource } = target;
-    const dryRun = query.get('dryRun') === 'All';
-    const table = wantsTable(headers.accept);
-    if (method === 'GET') {
-      if (query.get('watch') === 'true' || query.get('watch') === '1') {
-        throw new StatusError(405, 'MethodNotAllowed', 'watch is not supported by the simulated API server');
-      }
-      if (name !== undefined) {
-        const object = this.store.get(type, namespace, name);
-        return { status: 200, body: table ? toTable(type, [object], this.store.currentResourceVersion()) : object };
-      }
-      const items = this.store.list(
-        type,
-        namespace,
-        query.get('labelSelector') ?? undefined,
-        query.get('fieldSelector') ?? undefined,
-      );
-      if (table) return { status: 200, body: toTable(type, items, this.store.currentResourceVersion()) };
-      return {
-        status: 200,
-        body: {
-          kind: `${type.kind}List`,
-          apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
-          metadata: { resourceVersion: this.store.currentResourceVersion() },
-          items,
-        },
-      };
-    }
-    if (method === 'POST' && name === undefined) {
-      return { status: 201, body: this.store.create(type, namespace, parseJson(body), { fieldManager, dryRun }) };
-    }
-    if (name === undefined)
-      throw new StatusError(405, 'MethodNotAllowed', `${method} is not supported on a collection`);
-    if (method === 'DELETE') {
-      const deleted = this.store.delete(type, namespace, name);
-      return {
-        status: 200,
-        body: success({
-          name,
-          group: type.group,
-          kind: type.plural,
-          uid: (deleted['metadata'] as JsonObject)['uid'] ?? null,
-        }) as Json,
-      };
-    }
-    if (subresource === 'status') {
-      const current = this.store.get(type, namespace, name);
-      let status: Json | undefined;
-      if (method === 'PUT') status = parseJson(body)['status'];
-      else if (method === 'PATCH') status = (mergePatch(current, parseJson(body)) as JsonObject)['status'];
-      else throw new StatusError(405, 'MethodNotAllowed', `${method} is not supported on status`);
-      return {
-        status: 200,
-        body: this.store.writeStatus(type, namespace, name, isObject(status) ? status : {}, fieldManager),
-      };
-    }
-    if (method === 'PUT')
-      return { status: 200, body: this.store.update(type, namespace, name, parseJson(body), { fieldManager, dryRun }) };
-    if (method === 'PATCH') {
-      const contentType = String(headers['content-type'] ?? '')
-        .split(';')[0]!
-        .trim();
-      if (contentType === 'application/apply-patch+yaml') {
-        if (!query.get('fieldManager'))
-          throw badRequest('PATCH requests for server-side apply must have a fieldManager');
-        let applied: unknown;
-        try {
-          applied = parseYaml(body);
-        } catch (error) {
-          throw badRequest(`error decoding YAML: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        if (!isObject(applied)) throw badRequest('the applied configuration must be an object');
-        const force = query.get('force') === 'true';
-        const result = this.store.apply(type, namespace, name, applied, { fieldManager, force, dryRun });
-        return { status: result.created ? 201 : 200, body: result.object };
-      }
-      const current = this.store.get(type, namespace, name);
-      let next: Json;
-      if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json') {
-        next = mergePatch(current, parseJson(body));
-      } else if (contentType === 'application/json-patch+json') {
-        next = jsonPatch(current, parseJsonValue(body));
-      } else {
-        throw new StatusError(
-          415,
-          'UnsupportedMediaType',
-          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
-        );
-      }
-      const patched = next as JsonObject;
-      if (isObject(patched['metadata'])) delete patched['metadata']['resourceVersion'];
-      return { status: 200, body: this.store.update(type, namespace, name, patched, { fieldManager, dryRun }) };
-    }
-    throw new StatusError(405, 'MethodNotAllowed', `${method} is not supported`);
   }
 }
 
@@ -522,75 +469,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJsonValue(body: string): Json {
-  try {
-    return JSON.parse(body) as Json;
-  } catch (error) {
-    throw badRequest(`error decoding the request body: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function parseJson(body: string): JsonObject {
-  const value = parseJsonValue(body);
-  if (!isObject(value)) throw badRequest('the request body must be a JSON object');
-  return value;
-}
-
-/** RFC 7386 JSON merge patch. */
-function mergePatch(target: Json, patch: Json): Json {
-  if (!isObject(patch)) return structuredClone(patch);
-  const result: JsonObject = isObject(target) ? structuredClone(target) : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key] ?? null, value);
-  }
-  return result;
-}
-
-/** RFC 6902 JSON patch: add, replace, remove, test. */
-function jsonPatch(target: JsonObject, operations: Json): Json {
-  if (!Array.isArray(operations)) throw badRequest('a JSON patch must be a list of operations');
-  const document = structuredClone(target) as Json;
-  for (const op of operations) {
-    if (!isObject(op) || typeof op['path'] !== 'string') throw badRequest('invalid JSON patch operation');
-    const steps = op['path']
-      .split('/')
-      .slice(1)
-      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const last = steps.pop();
-    let parent: Json = document;
-    for (const step of steps) {
-      parent = Array.isArray(parent)
-        ? (parent[Number(step)] ?? null)
-        : isObject(parent)
-          ? (parent[step] ?? null)
-          : null;
-    }
-    if (last === undefined || parent === null || typeof parent !== 'object')
-      throw badRequest(`JSON patch path ${op['path']} does not exist`);
-    const container = parent as JsonObject | Json[];
-    if (op['op'] === 'test') {
-      const actual = Array.isArray(container) ? container[Number(last)] : container[last];
-      if (JSON.stringify(actual) !== JSON.stringify(op['value']))
-        throw new StatusError(422, 'Invalid', `JSON patch test failed at ${op['path']}`);
-    } else if (op['op'] === 'remove') {
-      if (Array.isArray(container)) container.splice(Number(last), 1);
-      else delete container[last];
-    } else if (op['op'] === 'add' || op['op'] === 'replace') {
-      const value = structuredClone(op['value'] ?? null);
-      if (Array.isArray(container)) {
-        if (op['op'] === 'add') container.splice(last === '-' ? container.length : Number(last), 0, value);
-        else container[Number(last)] = value;
-      } else {
-        container[last] = value;
-      }
-    } else {
-      throw badRequest(`unsupported JSON patch operation ${String(op['op'])}`);
-    }
-  }
-  return document;
 }
 
 function readState(file: string): StoreSnapshot {

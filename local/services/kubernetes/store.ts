@@ -58,8 +58,11 @@ export class ObjectStore {
     this.listeners.push(listener);
   }
 
-  private emit(type: StoreEventType, resource: ResourceType, object: JsonObject): void {
-    for (const listener of this.listeners) listener({ type, resource, object: structuredClone(object) });
+  /** Tells the listeners of a change, with the object as a GET would answer it (the watches send it). */
+  private emit(type: StoreEventType, stored: Stored): void {
+    if (this.listeners.length === 0) return;
+    const object = this.render(stored);
+    for (const listener of this.listeners) listener({ type, resource: stored.type, object: structuredClone(object) });
   }
 
   private key(type: ResourceType, namespace: string | undefined, name: string): string {
@@ -179,7 +182,7 @@ export class ObjectStore {
     this.objects.set(key, stored);
     this.snapshots.changed(key);
     if (stored.type.kind === 'CustomResourceDefinition') this.registry.register(typesFromCrd(stored.object));
-    this.emit(created ? 'ADDED' : 'MODIFIED', stored.type, stored.object);
+    this.emit(created ? 'ADDED' : 'MODIFIED', stored);
     return this.render(stored);
   }
 
@@ -349,21 +352,23 @@ export class ObjectStore {
   public delete(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
     const key = this.key(type, namespace, name);
     const stored = this.stored(type, namespace, name);
+    if (type.kind === 'Namespace') {
+      for (const [otherKey, other] of this.objects) {
+        if (other.type.namespaced && meta(other.object)['namespace'] === name) this.remove(otherKey, other);
+      }
+    }
+    this.remove(key, stored);
+    if (type.kind === 'CustomResourceDefinition') this.registry.unregisterCrd(name);
+    return this.render(stored, type);
+  }
+
+  /** Forgets an object; its deletion is a change of its own, with the resource version it happened at. */
+  private remove(key: string, stored: Stored): void {
     this.objects.delete(key);
     this.snapshots.changed(key);
     this.resourceVersion += 1;
-    if (type.kind === 'CustomResourceDefinition') this.registry.unregisterCrd(name);
-    if (type.kind === 'Namespace') {
-      for (const [otherKey, other] of this.objects) {
-        if (other.type.namespaced && meta(other.object)['namespace'] === name) {
-          this.objects.delete(otherKey);
-          this.snapshots.changed(otherKey);
-          this.emit('DELETED', other.type, other.object);
-        }
-      }
-    }
-    this.emit('DELETED', type, stored.object);
-    return this.render(stored, type);
+    meta(stored.object)['resourceVersion'] = String(this.resourceVersion);
+    this.emit('DELETED', stored);
   }
 
   /** Everything the store holds, to be written down and given to `restore` later. */

@@ -190,6 +190,71 @@ const COLUMNS: Record<string, Column[]> = {
     },
     ageColumn,
   ],
+  '/Pod': [
+    name,
+    {
+      name: 'Ready',
+      type: 'string',
+      description: 'Ready containers',
+      cell: (x) => {
+        const statuses = o(x['status'])['containerStatuses'];
+        const list = Array.isArray(statuses) ? statuses.map(o) : [];
+        return `${list.filter((c) => c['ready'] === true).length}/${list.length}`;
+      },
+    },
+    {
+      name: 'Status',
+      type: 'string',
+      description: 'The phase, or why a container waits',
+      cell: (x) => {
+        const statuses = o(x['status'])['containerStatuses'];
+        const waiting = (Array.isArray(statuses) ? statuses.map(o) : [])
+          .map((c) => o(o(c['state'])['waiting'])['reason'])
+          .find((r) => typeof r === 'string');
+        return String(waiting ?? o(x['status'])['phase'] ?? 'Pending');
+      },
+    },
+    { name: 'Restarts', type: 'string', description: 'Container restarts', cell: () => '0' },
+    ageColumn,
+    {
+      name: 'IP',
+      type: 'string',
+      priority: 1,
+      description: 'Pod IP',
+      cell: (x) => String(o(x['status'])['podIP'] ?? '<none>'),
+    },
+    {
+      name: 'Node',
+      type: 'string',
+      priority: 1,
+      description: 'Node',
+      cell: (x) => String(o(x['spec'])['nodeName'] ?? '<none>'),
+    },
+  ],
+  'discovery.k8s.io/EndpointSlice': [
+    name,
+    { name: 'AddressType', type: 'string', description: 'Address type', cell: (x) => String(x['addressType'] ?? '') },
+    {
+      name: 'Ports',
+      type: 'string',
+      description: 'Ports',
+      cell: (x) => {
+        const ports = Array.isArray(x['ports']) ? x['ports'].map(o) : [];
+        return ports.length > 0 ? ports.map((p) => String(p['port'])).join(',') : '<unset>';
+      },
+    },
+    {
+      name: 'Endpoints',
+      type: 'string',
+      description: 'Addresses',
+      cell: (x) => {
+        const endpoints = Array.isArray(x['endpoints']) ? x['endpoints'].map(o) : [];
+        const addresses = endpoints.flatMap((e) => (Array.isArray(e['addresses']) ? e['addresses'].map(String) : []));
+        return addresses.length > 0 ? addresses.join(',') : '<unset>';
+      },
+    },
+    ageColumn,
+  ],
   '/Namespace': [
     name,
     { name: 'Status', type: 'string', description: 'Phase', cell: (x) => String(o(x['status'])['phase'] ?? 'Active') },

@@ -54,6 +54,15 @@ export function validate(type: ResourceType, object: JsonObject, previous: JsonO
 
 function validateWorkload(type: ResourceType, name: string, object: JsonObject, previous: JsonObject | null): void {
   const spec = isObject(object['spec']) ? object['spec'] : {};
+  const replicas = spec['replicas'];
+  if (replicas !== undefined && (typeof replicas !== 'number' || replicas < 0)) {
+    throw invalid(type.group, type.kind, name, [
+      {
+        field: 'spec.replicas',
+        message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+      },
+    ]);
+  }
   const selector = isObject(spec['selector']) ? spec['selector'] : null;
   if (!selector) throw invalid(type.group, type.kind, name, [{ field: 'spec.selector', message: 'Required value' }]);
   const template = isObject(spec['template']) ? spec['template'] : {};

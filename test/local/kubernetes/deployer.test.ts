@@ -310,7 +310,7 @@ describe('deploy against the simulated API server', () => {
     expect(error.message).toContain(`Cannot reach the API server ${cluster.server.url} (ECONNREFUSED)`);
   });
 
-  it('sends fields the client library does not model, instead of dropping them', async () => {
+  it('sends fields the client library does not model, instead of dropping them (the server drops and warns)', async () => {
     // Prepare
     const client = new KubernetesClusterClient(loadKubeconfig(cluster.kubeconfig, undefined).kubeConfig);
     const object = {
@@ -325,9 +325,10 @@ describe('deploy against the simulated API server', () => {
 
     // Assess
     expect(cluster.server.object('v1', 'Service', 'default', 'future')?.['spec']).toMatchObject({
-      aFieldFromTheFuture: { enabled: true },
       trafficDistribution: 'PreferClose',
     });
+    const served = cluster.server.requests.filter((r) => r.path.endsWith('/services/future') && r.method === 'PATCH');
+    expect(served.at(-1)?.warnings).toEqual(['unknown field "spec.aFieldFromTheFuture"']);
   });
 
   it('applies a CRD before its custom resources and waits for them by their kstatus conditions', async () => {
