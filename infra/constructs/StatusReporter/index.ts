@@ -1,4 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -45,9 +47,13 @@ export class StatusReporter extends Construct {
   public readonly statusFunction: SteplineFunction;
   public readonly buildEventsFunction: SteplineFunction;
   public readonly executionEventsFunction: SteplineFunction;
+  /** The run-link route's function, once `addRunLinks` has added it. */
+  public runLinkFunction: SteplineFunction | undefined;
+  readonly #props: StatusReporterProps;
 
   public constructor(scope: Construct, id: string, props: StatusReporterProps) {
     super(scope, id);
+    this.#props = props;
     if (props.tokensSecret) {
       this.tokensSecret = props.tokensSecret;
     } else {
@@ -153,5 +159,43 @@ export class StatusReporter extends Construct {
           'grant covers the executions of the pipeline state machine only.',
       );
     }
+  }
+
+  /**
+   * The platform's short links to runs (docs/adr/0090): `GET /runs/{name}` on `httpApi` answers 302 to the
+   * execution's page in the AWS console (functions/status/run-link), and the status functions link through it
+   * where a console link is longer than the host takes (GitLab: 255 characters). Call it once, with the HTTP API
+   * the webhook route is on.
+   */
+  public addRunLinks(httpApi: apigw.HttpApi): SteplineFunction {
+    if (this.runLinkFunction) return this.runLinkFunction;
+    const fn = new SteplineFunction(this, 'RunLink', {
+      projectRoot: this.#props.projectRoot,
+      name: 'status/run-link',
+      serviceName: 'stepline-run-link',
+      description: 'Stepline: redirects a short run link to the execution in the AWS console',
+      environment: { [STATUS_ENV.runLinkStateMachineArn]: this.#props.stateMachineArn },
+      timeout: Duration.seconds(5),
+      ...(this.#props.logRetention ? { logRetention: this.#props.logRetention } : {}),
+    });
+    const routes = httpApi.addRoutes({
+      path: '/runs/{name}',
+      methods: ['GET' as apigw.HttpMethod],
+      integration: new HttpLambdaIntegration('RunLink', fn.function),
+    });
+    for (const route of routes) {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'A commit status link, followed by anyone who can see the commit: it only redirects to the execution in the ' +
+          'AWS console, which asks for an AWS sign-in itself; it reads nothing and reveals only the execution name ' +
+          'that is in the link already.',
+      );
+    }
+    for (const status of [this.statusFunction, this.buildEventsFunction, this.executionEventsFunction]) {
+      status.function.addEnvironment(STATUS_ENV.runLinkUrl, httpApi.apiEndpoint);
+    }
+    this.runLinkFunction = fn;
+    return fn;
   }
 }
