@@ -1,5 +1,5 @@
 import type { CancelScope } from './cancel';
-import type { CompiledScope } from './compile';
+import type { CompiledScope } from './compiled';
 import type { HistoryEvent, JsonObject, JsonValue } from './types';
 import type { VariableScope } from './variables';
 
@@ -56,6 +56,31 @@ export interface Frame {
   children: ChildrenCheckpoint | undefined;
   /** Redrive: the checkpoint this scope resumes from (consumed by the first state it runs). */
   resume: ScopeCheckpoint | undefined;
+}
+
+/** A frame that has not run a state yet. */
+export function newFrame(
+  scope: CompiledScope,
+  vars: VariableScope,
+  last: number,
+  signal: CancelScope,
+  mapItem: JsonObject | undefined,
+  record: boolean,
+  resume: ScopeCheckpoint | undefined,
+): Frame {
+  return {
+    scope,
+    vars,
+    thread: { last },
+    signal,
+    mapItem,
+    record,
+    currentName: undefined,
+    currentInput: null,
+    currentVars: undefined,
+    children: undefined,
+    resume,
+  };
 }
 
 export function isPromise<T>(v: unknown): v is Promise<T> {

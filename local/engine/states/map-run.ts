@@ -1,16 +1,10 @@
-import { CancelScope } from './cancel';
-import type { MapState } from './compile';
-import { StatesError } from './errors';
-import { AbortReason, type ChildrenCheckpoint, type Frame, isPromise, type ScopeCheckpoint } from './frame';
-import type { JsonValue } from './types';
-import { VariableScope } from './variables';
-
-/** What a Map attempt needs from its execution. */
-export interface IterationHost {
-  runIteration(frame: Frame, input: JsonValue): JsonValue | Promise<JsonValue>;
-  record(frame: Frame, type: string, detailsKey: string, details: Record<string, unknown>): number;
-  stoppedAt(frame: Frame): ScopeCheckpoint | undefined;
-}
+import { CancelScope } from '../cancel';
+import type { MapState } from '../compiled';
+import { StatesError } from '../errors';
+import { AbortReason, type ChildrenCheckpoint, type Frame, isPromise, newFrame, type ScopeCheckpoint } from '../frame';
+import type { ExecutionContext } from '../state-run';
+import type { JsonValue } from '../types';
+import { VariableScope } from '../variables';
 
 /** The iterations of one Map attempt: their results, failures and where failed ones stopped. */
 export class MapRun {
@@ -23,7 +17,7 @@ export class MapRun {
   private nextIndex = 0;
 
   public constructor(
-    private readonly execution: IterationHost,
+    private readonly exec: ExecutionContext,
     private readonly state: MapState,
     private readonly frame: Frame,
     private readonly inputs: JsonValue[],
@@ -58,26 +52,24 @@ export class MapRun {
     if (this.group.aborted) return;
     const iterResume = resume?.failed.get(i);
     const distributed = state.distributed;
-    const child: Frame = {
-      scope: state.processor,
-      // A distributed Map's child workflows do not see the parent's variables.
-      vars: new VariableScope(distributed ? undefined : frame.vars, iterResume?.variables),
-      thread: { last: frame.thread.last },
-      signal: this.group,
-      mapItem: { Index: i, Value: this.inputs[i] as JsonValue },
-      record: frame.record && !distributed,
-      currentName: undefined,
-      currentInput: null,
-      currentVars: undefined,
-      children: undefined,
-      resume: iterResume,
-    };
-    this.execution.record(child, 'MapIterationStarted', 'mapIterationStartedEventDetails', {
+    // A distributed Map's child workflows do not see the parent's variables, nor record in its history.
+    const vars = new VariableScope(distributed ? undefined : frame.vars, iterResume?.variables);
+    const mapItem = { Index: i, Value: this.inputs[i] as JsonValue };
+    const child = newFrame(
+      state.processor,
+      vars,
+      frame.thread.last,
+      this.group,
+      mapItem,
+      frame.record && !distributed,
+      iterResume,
+    );
+    this.exec.emit(child, 'MapIterationStarted', 'mapIterationStartedEventDetails', {
       index: i,
       name: state.name,
     });
     try {
-      const r = this.execution.runIteration(child, iterResume ? iterResume.input : (this.inputs[i] as JsonValue));
+      const r = this.exec.runScope(child, iterResume ? iterResume.input : (this.inputs[i] as JsonValue));
       if (isPromise<JsonValue>(r)) {
         return r.then(
           (v) => this.ok(child, i, v),
@@ -93,7 +85,7 @@ export class MapRun {
   private ok(child: Frame, i: number, v: JsonValue): void {
     this.results[i] = v;
     this.succeeded[i] = 1;
-    this.execution.record(child, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', {
+    this.exec.emit(child, 'MapIterationSucceeded', 'mapIterationSucceededEventDetails', {
       index: i,
       name: this.state.name,
     });
@@ -104,16 +96,16 @@ export class MapRun {
     const name = this.state.name;
     if (err instanceof AbortReason) {
       if (err.kind === 'cancel' && child.record && !this.frame.signal.aborted) {
-        this.execution.record(child, 'MapIterationAborted', 'mapIterationAbortedEventDetails', { index: i, name });
+        this.exec.emit(child, 'MapIterationAborted', 'mapIterationAbortedEventDetails', { index: i, name });
       }
       if (this.firstError === undefined && !(err.kind === 'cancel' && this.group.aborted)) this.firstError = err;
       return;
     }
     const e =
       err instanceof StatesError ? err : new StatesError('States.Runtime', String((err as Error)?.message ?? err));
-    const cp = this.execution.stoppedAt(child);
+    const cp = this.exec.checkpointOf(child);
     if (cp) this.failedAt.set(i, cp);
-    this.execution.record(child, 'MapIterationFailed', 'mapIterationFailedEventDetails', { index: i, name });
+    this.exec.emit(child, 'MapIterationFailed', 'mapIterationFailedEventDetails', { index: i, name });
     this.frame.thread.last = child.thread.last;
     if (this.state.distributed && !e.terminal) {
       this.failures.set(i, e);
