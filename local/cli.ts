@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
+import { SteplineError } from '../core/errors';
+import { awsCommand, steplineCommand } from './bin/hints';
+import type { CliIo, Flags } from './bin/io';
 import type { Runtime, RuntimeOptions } from './runtime';
 
 /**
  * The `stepline` command line.
  *
  *   stepline start [--port N] [--host H] [--state-dir DIR] [--config FILE] [--kubeconfig FILE [--context NAME]]
- *                  [--as LOGIN] [--no-resume] [--no-console] [--json]
+ *                  [--as LOGIN] [--no-resume] [--no-console] [--log-format text|json] [--json]
  *   stepline executions list [--status S] [--repository R] [--limit N] [--json]
  *   stepline executions show <execution> [--json]
  *   stepline executions history <execution> [--json]
@@ -14,6 +17,9 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *   stepline approvals [--status waiting] [--json]
  *   stepline replay [<delivery>] [--json]          parked deliveries: replay one (execution name) or all
  *   stepline redrive <execution> [--json]
+ *   stepline run <repository> <branch|tag|sha> [--environments a,b] [--sha SHA] [--as LOGIN] [--json]   (bin/run.ts)
+ *   stepline run <repository> <ref> --sha SHA --aws [--config FILE]   the `aws stepfunctions start-execution` command
+ *   stepline rerun <execution> [--from-failed] [--as LOGIN] [--json]
  *   stepline statuses [--repository R] [--sha SHA] [--json]
  *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]   (local/demo)
  *
@@ -22,20 +28,29 @@ import type { Runtime, RuntimeOptions } from './runtime';
  * answered an error (or the thing asked for does not exist), 2 a usage error, 3 the runtime cannot be reached.
  */
 
-type Flags = Record<string, string | boolean | undefined>;
 type Command = (args: string[], flags: Flags) => Promise<number>;
 
-class UsageError extends Error {}
+/** The command line was used wrongly: the CLI says how, and exits 2. */
+class UsageError extends SteplineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
 
 const USAGE = `usage: stepline <command> [options]
 
   start                         run the local runtime (one process, one HTTP server); --as LOGIN: whom the
-                                console and the CLI decide as (default: git config user.email's login, $USER)
+                                console and the CLI decide as (default: git config user.email's login, $USER);
+                                --log-format text|json (default: text on a terminal, else JSON lines)
   executions list|show|history  read executions and their history
   approve|reject <id|execution> decide an approval gate, as the runtime's identity or --as LOGIN
   approvals                     list approval requests
   replay [<delivery>]           start parked deliveries again
   redrive <execution>           continue a failed execution where it stopped
+  run <repository> <ref>        start a pipeline for a branch, tag or commit, as a push would (--environments a,b
+                                narrows the environments; --sha SHA --aws prints the AWS CLI command instead)
+  rerun <execution>             start a finished run again for its commit (--from-failed: from the failed environment)
   statuses                      commit statuses the local Git host sink received
   demo                          run the sample pipeline end to end: a signed push to a sample service,
                                 built, tested and deployed here (--keep, --port N, --manual-approval,
@@ -58,16 +73,25 @@ function baseUrl(flags: Flags): string {
   return (url ?? `http://127.0.0.1:${process.env['PORT'] ?? '8080'}`).replace(/\/+$/, '');
 }
 
-class ApiError extends Error {
+/** The runtime answered with an error: its message, or the HTTP status. */
+class ApiError extends SteplineError {
   public constructor(
     public readonly status: number,
     public readonly body: Record<string, unknown>,
+    options?: ErrorOptions,
   ) {
-    super(typeof body['message'] === 'string' ? body['message'] : `HTTP ${status}`);
+    super(typeof body['message'] === 'string' ? body['message'] : `HTTP ${status}`, options);
+    this.name = 'ApiError';
   }
 }
 
-class UnreachableError extends Error {}
+/** No runtime answered at the URL: the CLI says how to start one, and exits 3. */
+class UnreachableError extends SteplineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnreachableError';
+  }
+}
 
 async function api(
   flags: Flags,
@@ -84,7 +108,8 @@ async function api(
     });
   } catch (error) {
     throw new UnreachableError(
-      `cannot reach the Stepline runtime at ${baseUrl(flags)} (${(error as Error).message}): start it with \`stepline start\`, or give --url`,
+      `cannot reach the Stepline runtime at ${baseUrl(flags)} (${(error as Error).message}): start it with \`${steplineCommand()} start\` (or \`npm start\`), or give --url`,
+      { cause: error },
     );
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -99,35 +124,22 @@ async function executionArnOf(flags: Flags, ref: string | undefined): Promise<st
   return `${String(runtime['stateMachineArn']).replace(':stateMachine:', ':execution:')}:${ref}`;
 }
 
-function table(rows: string[][]): void {
-  if (rows.length === 0) return;
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of rows)
-    out(
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    );
-}
-
-function when(iso: unknown): string {
-  return typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
-}
-
-function duration(start: unknown, stop: unknown): string {
-  if (typeof start !== 'string') return '-';
-  const ms = (typeof stop === 'string' ? Date.parse(stop) : Date.now()) - Date.parse(start);
-  return ms < 1000 ? `${ms}ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 60_000)}m`;
-}
-
 // ------------------------------------------------------------------------------------------------ commands
 
 const start: Command = async (_args, flags) => {
   const { startRuntime } = await import('./runtime');
-  const options: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = {
-    log: (line) => (flags['json'] ? out(JSON.stringify({ type: 'log', message: line })) : out(`stepline: ${line}`)),
+  // Readable lines for a person at a terminal; JSON lines (as on Lambda) for a file, a pipe or a log collector.
+  const format = flags['json'] ? 'json' : (flags['log-format'] ?? (process.stdout.isTTY ? 'text' : 'json'));
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format takes text or json, not "${format}"`);
+  const log = (message: string, keys: Record<string, unknown> = {}): void => {
+    if (flags['json']) out(JSON.stringify({ type: 'log', message, ...keys }));
+    else if (format === 'json')
+      out(
+        JSON.stringify({ level: 'INFO', message, timestamp: new Date().toISOString(), service: 'stepline', ...keys }),
+      );
+    else out(`stepline: ${message}`);
   };
+  const options: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = { log, logFormat: format };
   if (typeof flags['port'] === 'string') options.port = Number(flags['port']);
   if (typeof flags['host'] === 'string') options.host = flags['host'];
   if (typeof flags['state-dir'] === 'string') options.stateDir = flags['state-dir'];
@@ -185,7 +197,7 @@ const start: Command = async (_args, flags) => {
       `  webhooks        ${runtime.url}/webhooks/{github,gitlab,bitbucket}  (secret: WEBHOOK_SECRET, else ${runtime.stateDir}/webhook-secret)`,
     );
     out(
-      `  Step Functions  aws --endpoint-url ${runtime.url} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`,
+      `  Step Functions  ${awsCommand(runtime.url)} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`,
     );
     out(
       runtime.kubernetes.simulated
@@ -193,6 +205,7 @@ const start: Command = async (_args, flags) => {
         : `  Kubernetes      ${runtime.kubernetes.kubeconfig}${runtime.kubernetes.context ? ` (context ${runtime.kubernetes.context})` : ''}`,
     );
     out(`  statuses        ${runtime.url}/api/statuses (the local Git host sink), metrics ${runtime.url}/metrics`);
+    out(`  CLI             ${steplineCommand()} executions list --url ${runtime.url}`);
     out(
       consoleHandler
         ? `  console         ${runtime.url}/`
@@ -208,10 +221,12 @@ const start: Command = async (_args, flags) => {
     }
     if (event['type'] === 'execution') {
       const e = event['execution'] as Record<string, unknown>;
-      out(`stepline: ${e['name']} ${e['status']}${e['error'] ? ` (${e['error']})` : ''}`);
+      const keys = { execution: e['name'], status: e['status'], ...(e['error'] ? { error: e['error'] } : {}) };
+      log(`${e['name']} ${e['status']}${e['error'] ? ` (${e['error']})` : ''}`, keys);
     }
     if (event['type'] === 'history' && (event['event'] as { type?: string }).type === 'ExecutionStarted') {
-      out(`stepline: ${String(event['executionArn']).split(':').pop()} started`);
+      const name = String(event['executionArn']).split(':').pop();
+      log(`${name} started`, { execution: name, status: 'RUNNING' });
     }
   });
   await new Promise<void>((resolve) => {
@@ -227,83 +242,6 @@ const start: Command = async (_args, flags) => {
   await runtime.stop();
   // Timers of executions that were stopped in memory would keep the process alive.
   process.exit(0);
-};
-
-const executions: Command = async (args, flags) => {
-  const [sub, ref] = args;
-  if (sub === 'list' || sub === undefined) {
-    const query = new URLSearchParams();
-    if (typeof flags['status'] === 'string') query.set('status', flags['status'].toUpperCase());
-    if (typeof flags['repository'] === 'string') query.set('repository', flags['repository']);
-    query.set('limit', typeof flags['limit'] === 'string' ? flags['limit'] : '50');
-    const body = await api(flags, `/api/executions?${query}`);
-    const list = body['executions'] as Record<string, unknown>[];
-    if (flags['json']) return print(JSON.stringify(list));
-    if (list.length === 0) return print('no executions');
-    table([
-      ['NAME', 'STATUS', 'REPOSITORY', 'STARTED', 'DURATION'],
-      ...list.map((e) => [
-        String(e['name']),
-        String(e['status']),
-        String(e['repository'] ?? '-'),
-        when(e['startDate']),
-        duration(e['startDate'], e['stopDate']),
-      ]),
-    ]);
-    return 0;
-  }
-  const arn = await executionArnOf(flags, ref);
-  if (sub === 'show') {
-    const e = await api(flags, `/api/executions/${encodeURIComponent(arn)}`);
-    delete e['__status'];
-    if (flags['json']) return print(JSON.stringify(e));
-    out(`${e['name']}  ${e['status']}`);
-    out(`  arn        ${e['executionArn']}`);
-    out(`  repository ${e['repository'] ?? '-'}`);
-    out(
-      `  started    ${when(e['startDate'])}   stopped ${when(e['stopDate'])}   (${duration(e['startDate'], e['stopDate'])})`,
-    );
-    if (e['redriveCount']) out(`  redriven   ${e['redriveCount']} time(s), last ${when(e['redriveDate'])}`);
-    if (e['error']) out(`  error      ${e['error']}: ${String(e['cause'] ?? '').slice(0, 400)}`);
-    const builds = (e['builds'] as Record<string, unknown>[]) ?? [];
-    if (builds.length) {
-      out('  builds');
-      for (const b of builds)
-        out(`    ${b['step']}${b['suite'] ? `/${b['suite']}` : ''}  ${b['buildStatus']}  ${b['id']}  ${b['logUrl']}`);
-    }
-    const statuses = (e['statuses'] as Record<string, unknown>[]) ?? [];
-    if (statuses.length) {
-      out('  statuses');
-      for (const s of statuses)
-        out(`    ${String(s['context']).padEnd(28)} ${String(s['state']).padEnd(10)} ${s['description'] ?? ''}`);
-    }
-    const approvals = (e['approvals'] as Record<string, unknown>[]) ?? [];
-    for (const a of approvals) out(`  approval   ${a['environment']}: ${a['status']}  ${a['id']}  ${a['url']}`);
-    return 0;
-  }
-  if (sub === 'history') {
-    const body = await api(flags, `/api/executions/${encodeURIComponent(arn)}/history`);
-    const events = body['events'] as Record<string, unknown>[];
-    if (flags['json']) return print(JSON.stringify(events));
-    table([
-      ['ID', 'TIME', 'TYPE', 'STATE', 'DETAIL'],
-      ...events.map((event) => {
-        const details = Object.entries(event).find(([k]) => k.endsWith('EventDetails'))?.[1] as
-          | Record<string, unknown>
-          | undefined;
-        const detail = details?.['error'] ? `${details['error']}: ${String(details['cause'] ?? '').slice(0, 100)}` : '';
-        return [
-          String(event['id']),
-          when(event['timestamp']),
-          String(event['type']),
-          String(details?.['name'] ?? ''),
-          detail,
-        ];
-      }),
-    ]);
-    return 0;
-  }
-  throw new UsageError(`stepline executions ${sub}: use list, show or history`);
 };
 
 /** What a refused decision means, when the runtime sends no message of its own. */
@@ -361,26 +299,6 @@ function decide(decision: 'approve' | 'reject'): Command {
   };
 }
 
-const approvals: Command = async (_args, flags) => {
-  const query = typeof flags['status'] === 'string' ? `?status=${encodeURIComponent(flags['status'])}` : '';
-  const body = await api(flags, `/api/approvals${query}`);
-  const list = body['approvals'] as Record<string, unknown>[];
-  if (flags['json']) return print(JSON.stringify(list));
-  if (list.length === 0) return print('no approvals');
-  table([
-    ['ID', 'STATUS', 'ENVIRONMENT', 'REPOSITORY', 'COMMIT', 'EXECUTION'],
-    ...list.map((a) => [
-      String(a['id']),
-      String(a['status']),
-      String(a['environment']),
-      String(a['repository']),
-      String(a['commitSha']).slice(0, 7),
-      String(a['executionArn']).split(':').pop() ?? '',
-    ]),
-  ]);
-  return 0;
-};
-
 const replay: Command = async (args, flags) => {
   const body = await api(flags, '/api/parked/replay', { method: 'POST', body: args[0] ? { name: args[0] } : {} });
   delete body['__status'];
@@ -413,41 +331,30 @@ const redrive: Command = async (args, flags) => {
   }
 };
 
-const statuses: Command = async (_args, flags) => {
-  const query = new URLSearchParams();
-  if (typeof flags['repository'] === 'string') query.set('repository', flags['repository']);
-  if (typeof flags['sha'] === 'string') query.set('sha', flags['sha']);
-  const body = await api(flags, `/api/statuses?${query}`);
-  const list = body['statuses'] as Record<string, unknown>[];
-  if (flags['json']) return print(JSON.stringify(list));
-  if (list.length === 0) return print('no statuses');
-  table([
-    ['TIME', 'REPOSITORY', 'COMMIT', 'CONTEXT', 'STATE', 'DESCRIPTION'],
-    ...list
-      .slice()
-      .reverse()
-      .map((s) => [
-        when(s['createdAt']),
-        String(s['repository']),
-        String(s['sha']).slice(0, 7),
-        String(s['context']),
-        String(s['state']),
-        String(s['description'] ?? ''),
-      ]),
-  ]);
-  return 0;
-};
+/** What the command modules of local/bin need of this CLI. */
+function cliIo(flags: Flags): CliIo {
+  return {
+    api: (path: string, init?: { method?: string; body?: unknown }) =>
+      api(flags, path, init).then(({ __status: _, ...body }) => body),
+    out,
+    usage: (message: string) => new UsageError(message),
+    executionArnOf: (ref: string | undefined) => executionArnOf(flags, ref),
+    baseUrl: () => baseUrl(flags),
+  };
+}
 
 /** The commands. `demo` lives in local/demo and is loaded only when asked for. */
 export const COMMANDS: Record<string, Command> = {
+  run: async (args, flags) => (await import('./bin/run')).runCommand(args, flags, cliIo(flags)),
+  rerun: async (args, flags) => (await import('./bin/run')).rerunCommand(args, flags, cliIo(flags)),
   start,
-  executions,
+  executions: async (args, flags) => (await import('./bin/read')).executionsCommand(args, flags, cliIo(flags)),
   approve: decide('approve'),
   reject: decide('reject'),
-  approvals,
+  approvals: async (args, flags) => (await import('./bin/read')).approvalsCommand(args, flags, cliIo(flags)),
   replay,
   redrive,
-  statuses,
+  statuses: async (args, flags) => (await import('./bin/read')).statusesCommand(args, flags, cliIo(flags)),
   demo: async (args, flags) => {
     const code = await (await import('./demo')).demoCommand(args, flags);
     // Timers of the stopped runtime's executions would keep the process alive; exit once the output is written.
@@ -479,6 +386,11 @@ export function positionalIds(argv: readonly string[]): string[] {
     '--as',
     '--reason',
     '--break',
+    '--log-format',
+    '--environments',
+    '--route-as',
+    '--clone-url',
+    '--stack-name',
   ]);
   const end = argv.indexOf('--');
   const head = end === -1 ? [...argv] : argv.slice(0, end);
@@ -524,6 +436,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         keep: { type: 'boolean' },
         'manual-approval': { type: 'boolean' },
         break: { type: 'string' },
+        'log-format': { type: 'string' },
+        environments: { type: 'string' },
+        'route-as': { type: 'string' },
+        'clone-url': { type: 'string' },
+        'stack-name': { type: 'string' },
+        aws: { type: 'boolean' },
+        'from-failed': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -560,13 +479,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  // A reader that goes away (`stepline executions history … | head`) is not an error of ours.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+/**
+ * Runs the command line as a shell runs it (`stepline …`, `npm start`): the exit code set from `main`, a reader that
+ * goes away (`stepline executions history … | head`) is not an error of ours (exit 0, no stack trace).
+ */
+export function runFromShell(argv: readonly string[]): void {
+  const quietOnEpipe = (error: NodeJS.ErrnoException): void => {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
-  });
-  main(process.argv.slice(2)).then(
+  };
+  process.stdout.on('error', quietOnEpipe);
+  process.stderr.on('error', quietOnEpipe);
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -576,3 +500,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runFromShell(process.argv.slice(2));

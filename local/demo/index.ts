@@ -31,7 +31,17 @@ type Flags = Record<string, string | boolean | undefined>;
 const BREAK_STEPS: readonly BreakStep[] = ['build', 'test'];
 
 /** The options of `stepline demo` from its command-line flags; throws `DemoError` naming a bad one. */
-export function demoOptions(args: readonly string[], flags: Flags): DemoOptions {
+export function demoOptions(
+  args: readonly string[],
+  flags: Flags,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): DemoOptions {
+  const eaten = npmTookFlags(env, args);
+  if (eaten.length > 0) {
+    throw new DemoError(
+      `npm took ${eaten.join(' ')} for itself: npm run passes flags on after \`--\`, as in \`npm run demo -- ${eaten.join(' ')}\``,
+    );
+  }
   if (args.length > 0) throw new DemoError(`stepline demo takes no arguments, got "${args.join(' ')}"`);
   const options: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = {};
   if (typeof flags['port'] === 'string') {
@@ -51,6 +61,27 @@ export function demoOptions(args: readonly string[], flags: Flags): DemoOptions 
   if (flags['json']) options.json = true;
   if (flags['manual-approval']) options.manualApproval = true;
   return options;
+}
+
+/** The demo's flags that `npm run demo --flag` (without `--`) gave to npm, which keeps them as npm_config_*. */
+function npmTookFlags(env: Readonly<Record<string, string | undefined>>, args: readonly string[]): string[] {
+  if (env['npm_lifecycle_event'] !== 'demo') return [];
+  const values = [...args];
+  const taken: string[] = [];
+  for (const [flag, takesValue] of [
+    ['keep', false],
+    ['port', true],
+    ['manual-approval', false],
+    ['break', true],
+    ['json', false],
+  ] as const) {
+    const value = env[`npm_config_${flag.replace(/-/g, '_')}`];
+    if (value === undefined || value === '') continue;
+    // npm reads `--break build` as a switch and an argument: the argument comes to the demo.
+    const given = value === 'true' && takesValue ? values.shift() : value === 'true' ? undefined : value;
+    taken.push(given === undefined ? `--${flag}` : `--${flag} ${given}`);
+  }
+  return taken;
 }
 
 /**

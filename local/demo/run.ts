@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { awsCommand, steplineCommand } from '../bin/hints';
 import type { Runtime, RuntimeOptions } from '../runtime';
 import { buildahAvailable } from '../services/codebuild';
 import { decideApproval } from './approvals';
@@ -44,6 +45,21 @@ export interface DemoOptions {
   readonly signal?: AbortSignal;
   /** The environment the runtime reads. Default: a few variables of `process.env` (never tokens or KUBECONFIG). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How the printed hints call `stepline` and the demo again. Default: as this shell can (local/bin/hints.ts). */
+  readonly hints?: DemoHints;
+}
+
+export interface DemoHints {
+  /** `stepline`, `npx stepline` or `node …/stepline.cjs`. */
+  readonly cli: string;
+  /** The demo again, ready for more flags: `npm run demo --` under npm, else `<cli> demo`. */
+  readonly demo: string;
+}
+
+/** The hints for this process: `npm run demo` passes flags after `--`, the `stepline` command takes them as they are. */
+export function demoHints(env: Readonly<Record<string, string | undefined>> = process.env): DemoHints {
+  const cli = steplineCommand(env);
+  return { cli, demo: env['npm_lifecycle_event'] === 'demo' ? 'npm run demo --' : `${cli} demo` };
 }
 
 /** The change each `--break` commits: a file, what in it to replace, and with what. */
@@ -117,6 +133,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     options.tty === undefined ? {} : { tty: options.tty },
   );
   const say = (name: string, value: string): void => terminal.line(`  ${name.padEnd(13)} ${value}`.trimEnd());
+  const hints = options.hints ?? demoHints();
+  const cli = hints.cli;
   const root = mkdtempSync(join(tmpdir(), 'stepline-demo-'));
   let runtime: Runtime | null = null;
   let progress: RunProgress | null = null;
@@ -173,7 +191,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     say('runtime', `${started.url} (state in ${started.stateDir})`);
     say(
       'console',
-      `${started.url}/ ${options.keep ? '' : '(live while the demo runs; --keep keeps it up after)'}`.trimEnd(),
+      `${started.url}/ ${options.keep ? '' : `(live while the demo runs; \`${hints.demo} --keep\` keeps it up after)`}`.trimEnd(),
     );
     say('Kubernetes', `simulated API server at ${started.kubernetes.server}: Deployments roll out, no container runs`);
     say(
@@ -206,12 +224,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     const approvals: Promise<void>[] = [];
     const approve = (request: { id: string; url: string; environment: string }, name: string): void => {
       const by = readApprovers(readConfig(repository), request.environment)[0] ?? DEFAULT_APPROVER;
-      const command = `stepline approve ${name} --as ${by} --url ${started.url}`;
+      const command = `${cli} approve ${name} --as ${by} --url ${started.url}`;
       if (options.manualApproval) {
-        terminal.line(`${' '.repeat(22)}decide it: ${command}  (or: stepline reject …, or open the link)`);
+        terminal.line(`${' '.repeat(22)}decide it: ${command}`);
+        terminal.line(
+          `${' '.repeat(22)}(or \`${cli} reject\` with the same arguments and --reason TEXT, or open the link)`,
+        );
         return;
       }
-      terminal.line(`${' '.repeat(22)}the demo approves as ${by}, as \`stepline approve <execution> --as ${by}\` does`);
+      terminal.line(
+        `${' '.repeat(22)}the demo approves as ${by}, as \`${cli} approve <execution> --as ${by}\` would (--manual-approval: you do)`,
+      );
       approvals.push(
         decideApproval(started.url, request.id, 'approve', by, 'approved by stepline demo').then((decision) => {
           if (decision.status !== 200) {
@@ -303,14 +326,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       printHistory(
         terminal,
         summary,
-        `stepline executions history ${summary.execution.name} --url ${started.url}${options.keep ? '' : ' (with stepline demo --keep)'}`,
+        options.keep
+          ? `${cli} executions history ${summary.execution.name} --url ${started.url}`
+          : `\`${cli} executions history <execution>\` while a runtime is up (\`${hints.demo} --keep\` keeps this one up)`,
       );
       printSummary(
         terminal,
         summary,
         options.keep
           ? 'open it: the runtime keeps running (--keep)'
-          : 'the runtime stops with the demo: `stepline demo --keep` keeps it up to browse',
+          : `the runtime stops with the demo: \`${hints.demo} --keep\` keeps it up to browse`,
       );
     }
     if (options.keep && !options.signal?.aborted) {
@@ -319,12 +344,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         terminal.paint('bold', 'The runtime keeps running (--keep); Ctrl-C stops it and removes the demo folder.'),
       );
       say('console', `${started.url}/`);
-      say('CLI', `stepline executions show ${summary.execution.name} --url ${started.url}`);
-      say('', `stepline statuses --url ${started.url}`);
+      say('CLI', `${cli} executions show ${summary.execution.name} --url ${started.url}`);
+      say('', `${cli} statuses --url ${started.url}`);
       say('kubectl', `kubectl --kubeconfig ${started.kubernetes.kubeconfig} get deploy,svc -A`);
       say(
         'AWS CLI',
-        `aws --endpoint-url ${started.url} stepfunctions list-executions --state-machine-arn ${started.stateMachineArn}`,
+        `${awsCommand(started.url)} stepfunctions list-executions --state-machine-arn ${started.stateMachineArn}`,
       );
       say('repository', `${repository.dir}`);
       await aborted(options.signal);

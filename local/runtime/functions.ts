@@ -2,7 +2,6 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type Database from 'better-sqlite3';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
 import { stepFunctionsStopper } from '../../adapters/aws/stopper';
-import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { describeExecutionReader } from '../../adapters/githost/execution-input';
 import type { ClusterAccess } from '../../adapters/kubernetes/access';
 import { FileManifestSource } from '../../adapters/local/artifacts';
@@ -14,6 +13,7 @@ import type { Provider, SteplineConfig } from '../../core/config/schema';
 import { Coordinator } from '../../core/coordination/service';
 import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
+import type { WorkflowStarter } from '../../core/intake/ports';
 import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
 import { createApprovalCommandHandler } from '../../functions/approval/command';
@@ -30,7 +30,7 @@ import { createRolloutHandler } from '../../functions/rollout/handler';
 import { createStatusHandler } from '../../functions/status/handler';
 import { createWebhookHandler } from '../../functions/webhook/handler';
 import type { LambdaHandler, LambdaService } from '../services/lambda';
-import { type EmittedMetric, type FunctionLogLevel, functionObservability } from './observability';
+import { type EmittedMetric, type FunctionLogLevel, functionObservability, type LogFormat } from './observability';
 import { LOCAL_RESOURCES } from './pipeline';
 
 /**
@@ -44,6 +44,8 @@ export interface FunctionDependencies {
   readonly lambda: LambdaService;
   readonly sfn: SFNClient;
   readonly stateMachineArn: string;
+  /** How the webhook starts executions: the runtime's one starter (starter.ts), which answers redeliveries. */
+  readonly workflow: WorkflowStarter;
   readonly config: SteplineConfig;
   readonly webhookSecret: { current: string; previous: string | null };
   readonly maxBodyBytes: number;
@@ -62,6 +64,8 @@ export interface FunctionDependencies {
   };
   readonly kubeconfig: { readonly path: string; readonly context?: string };
   readonly logLevel: FunctionLogLevel;
+  /** JSON lines (default), or readable lines for a terminal. */
+  readonly logFormat?: LogFormat;
   readonly onMetrics: (metrics: EmittedMetric[]) => void;
   /** Per-function timeouts in seconds (defaults below). */
   readonly timeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
@@ -89,7 +93,7 @@ export interface RegisteredFunctions {
 
 export function registerFunctions(deps: FunctionDependencies): RegisteredFunctions {
   const names = LOCAL_RESOURCES.functions;
-  const o = (service: string) => functionObservability(service, deps.logLevel, deps.onMetrics);
+  const o = (service: string) => functionObservability(service, deps.logLevel, deps.onMetrics, deps.logFormat);
   const timeout = (key: keyof typeof names): number => deps.timeouts?.[key] ?? DEFAULT_TIMEOUTS[key];
   const statusDeps = {
     transportFor: deps.status.transportFor,
@@ -136,7 +140,7 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
     createWebhookHandler({
       config: deps.config,
       secrets: new StaticWebhookSecrets(deps.webhookSecret),
-      workflow: new StepFunctionsWorkflowStarter(deps.sfn, deps.stateMachineArn),
+      workflow: deps.workflow,
       parking: deps.parking,
       // A comment command goes on to its function as a queue would take it: answered now, decided after.
       commands: {

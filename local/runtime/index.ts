@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
-import { StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { executionArnOf, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
 import { SqliteApprovalStore } from '../../adapters/local/approvals-sqlite';
 import { SqliteParkingStore } from '../../adapters/local/parking';
@@ -14,6 +14,7 @@ import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contra
 import { parseConfig, type SteplineConfig, validateConfig } from '../../core/config';
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
 import { type DrainSummary, drainParkingStore, replayDelivery } from '../../core/intake/replay';
+import type { ExecutionInput } from '../../core/intake/types';
 import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
 import type { IdentityMode } from '../../functions/approval/identity';
 import { signInHosts } from '../../functions/approval/sign-in';
@@ -46,7 +47,7 @@ import { ApprovalDesk } from './approvals';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
-import type { FunctionLogLevel } from './observability';
+import type { FunctionLogLevel, LogFormat } from './observability';
 import {
   DEFAULT_STATE_MACHINE_NAME,
   defaultDefinitionFile,
@@ -54,11 +55,15 @@ import {
   loadDefinition,
   localSubstitutions,
 } from './pipeline';
+import { ManualRuns } from './runs';
+import { RuntimeWorkflowStarter } from './starter';
 import { StatesService } from './states';
 
 export { ApprovalDesk, type ApprovalView } from './approvals';
 export { checkpointFromHistory } from './checkpoint';
+export type { FunctionLogLevel, LogFormat } from './observability';
 export { DEFAULT_STATE_MACHINE_NAME, LOCAL_RESOURCES, localSubstitutions } from './pipeline';
+export { ManualRuns, RunRefusedError, type RunRequest, type StartedRun } from './runs';
 export { StatesService } from './states';
 
 /**
@@ -111,6 +116,8 @@ export interface RuntimeOptions {
   readonly buildMinuteMs?: number;
   /** The functions' log level. Default `POWERTOOLS_LOG_LEVEL`, else WARN. */
   readonly logLevel?: FunctionLogLevel;
+  /** The functions' log lines: `json` (Powertools' JSON, as on Lambda; the default) or `text` (one readable line). */
+  readonly logFormat?: LogFormat;
   /** The engine's clock: `real` (default) or `virtual` (tests: Wait states take no time). */
   readonly clock?: ClockMode;
   /** The environment the runtime reads (tokens, API URLs, approval settings). Default `process.env`. */
@@ -187,6 +194,8 @@ export interface Runtime {
   warm(): Promise<void>;
   /** Replays the parked deliveries now: one (by execution name) or all. */
   replay(name?: string): Promise<DrainSummary>;
+  /** Runs started by hand: `stepline run`, the console's Run and Re-run (runs.ts). */
+  readonly runs: ManualRuns;
   /** Stops listening, stops running builds, closes the state file. Running executions stay RUNNING in the store. */
   stop(): Promise<void>;
 }
@@ -482,6 +491,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       accountId: ACCOUNT,
       logUrl: (id) => `${url}/api/builds/${encodeURIComponent(id)}/log`,
       ...(options.buildMinuteMs !== undefined ? { minuteMs: options.buildMinuteMs } : {}),
+      // Fork builds never see the state folder (keys, secrets, database), only the build tools in it (ADR 0088).
+      sandbox: { hidden: [stateDir], readOnly: [join(stateDir, 'bin')] },
       onEvent: (event) => {
         const detail = event.detail;
         emit({
@@ -668,10 +679,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       trusted: { kind: 'local', current: () => approvals.identity },
     };
     const maxBodyBytes = env['WEBHOOK_MAX_BODY_BYTES'] ? Number(env['WEBHOOK_MAX_BODY_BYTES']) : DEFAULT_MAX_BODY_BYTES;
+    // The webhook, the replay and runs started by hand start through one starter, which answers redeliveries.
+    const starter = new RuntimeWorkflowStarter(
+      new StepFunctionsWorkflowStarter(sfn, stateMachineArn),
+      (name) => executions.getExecution(executionArnOf(stateMachineArn, name))?.arn,
+    );
     const functions = registerFunctions({
       lambda,
       sfn,
       stateMachineArn,
+      workflow: starter,
       config,
       webhookSecret: { current: webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
       maxBodyBytes,
@@ -690,6 +707,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
       kubeconfig: { path: kubernetes.kubeconfig, ...(kubernetes.context ? { context: kubernetes.context } : {}) },
       logLevel: options.logLevel ?? (env['POWERTOOLS_LOG_LEVEL'] as FunctionLogLevel | undefined) ?? 'WARN',
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
       onMetrics: (list) => {
         for (const m of list) {
           metrics.inc(
@@ -711,7 +729,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ...(options.functionTimeouts ? { timeouts: options.functionTimeouts } : {}),
     });
 
-    const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
     let replaying: Promise<DrainSummary> | null = null;
     const replay = async (name?: string): Promise<DrainSummary> => {
       if (name) {
@@ -732,6 +749,26 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       });
       return replaying;
     };
+
+    const inputOf = (record: ExecutionRecord): ExecutionInput | null => {
+      try {
+        return JSON.parse(record.input) as ExecutionInput;
+      } catch {
+        return null;
+      }
+    };
+    const runs = new ManualRuns(config, starter, {
+      inputsOf: (provider, repository) =>
+        executions
+          .listExecutions({ repository }, 50)
+          .items.map(inputOf)
+          .filter((i): i is ExecutionInput => i?.request?.provider === provider),
+      inputOf: (arn) => {
+        const record = executions.getExecution(arn);
+        const input = record ? inputOf(record) : null;
+        return record && input ? { input, status: record.status, cause: record.cause } : undefined;
+      },
+    });
 
     const recovered: { resumed: string[]; failed: string[]; builds: string[]; replayed: DrainSummary | null } = {
       resumed: [],
@@ -759,6 +796,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sfn,
       recovered,
       replay,
+      runs,
       warm: () => functions.preloadKubernetes(),
       stop: async () => {
         for (const cleanup of cleanups.reverse()) {
@@ -788,7 +826,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       buildTools: { dockerEngine: tools.docker, buildah: tools.buildah },
       projects: codebuild.projectNames(),
       functions: lambda.names(),
-      repositories: config.repositories.map((r) => ({ provider: r.provider, name: r.name })),
+      repositories: config.repositories.map((r) => ({
+        provider: r.provider,
+        name: r.name,
+        branches: r.branches.map((b) => ({ pattern: b.pattern, environments: b.environments })),
+        tags: r.tags.map((t) => ({ pattern: t.pattern, environments: t.environments })),
+      })),
+      identity: approvals.identity,
       webhooks: ['github', 'gitlab', 'bitbucket'].map((p) => `${url}/webhooks/${p}`),
     });
     router = buildRouter({
@@ -807,6 +851,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         replay,
         describe,
         events,
+        runs,
       },
       webhook: { functionName: LOCAL_RESOURCES.functions.webhook, maxBodyBytes },
       approvalPages: { functionName: LOCAL_RESOURCES.functions.approvalHttp },

@@ -4,6 +4,7 @@ import { refusalText } from '../../core/approval/approvers';
 import type { DrainSummary } from '../../core/intake/replay';
 import type { HistoryEvent } from '../engine';
 import type { ApprovalDesk } from '../runtime/approvals';
+import { type ManualRuns, RunRefusedError, type StartedRun } from '../runtime/runs';
 import type { StatesService } from '../runtime/states';
 import type { BuildDocument, CodeBuildService } from '../services/codebuild';
 import type { BuildStore } from '../store/builds';
@@ -31,6 +32,43 @@ export interface ApiDependencies {
   readonly describe: () => unknown;
   /** Emits `event` with `{ type, ... }` for the stream. */
   readonly events: EventEmitter;
+  /** Runs started by hand (`stepline run`, the console's Run and Re-run). */
+  readonly runs?: Pick<ManualRuns, 'run' | 'rerun'>;
+}
+
+const REFUSED_STATUS: Readonly<Record<RunRefusedError['code'], number>> = {
+  not_found: 404,
+  invalid: 400,
+  conflict: 409,
+  ignored: 422,
+};
+
+/** A run by hand, started or refused, as the HTTP answer says it (a refusal names its reason). */
+async function startedRun(
+  start: () => Promise<StartedRun>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  try {
+    const run = await start();
+    return {
+      status: run.outcome === 'started' ? 202 : 200,
+      body: { status: run.outcome, executionArn: run.executionArn, name: run.name, input: run.input },
+    };
+  } catch (error) {
+    if (error instanceof RunRefusedError) throw new HttpError(REFUSED_STATUS[error.code], error.code, error.message);
+    throw error;
+  }
+}
+
+function strings(value: unknown, name: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string'))
+    throw new HttpError(400, 'invalid_parameter', `${name} must be a list of names`);
+  return list.map((v) => v.trim()).filter(Boolean);
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
 function iso(ms: number | null | undefined): string | null {
@@ -264,6 +302,46 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
     const summary = await deps.replay(name);
     if (name && summary.results.length === 0) throw new HttpError(404, 'not_found', `no parked delivery ${name}`);
     sendJson(res, 200, summary);
+  });
+
+  // Runs by hand (ADR 0076): the same route decision and statuses as a push; the answer is the webhook's.
+  router.add('POST', '/api/runs', async ({ req, res }) => {
+    const runs = deps.runs;
+    if (!runs) throw new HttpError(404, 'not_found', 'this runtime starts no runs by hand');
+    const body = (await readJson(req, 16 * 1024)) as Record<string, unknown>;
+    const repository = text(body['repository']);
+    const ref = text(body['ref']);
+    if (!repository || !ref)
+      throw new HttpError(400, 'invalid_run', 'give {"repository": "owner/name", "ref": "main"}');
+    const environments = strings(body['environments'], 'environments');
+    const sha = text(body['sha']);
+    const routeAs = text(body['routeAs']);
+    const cloneUrl = text(body['cloneUrl']);
+    const answer = await startedRun(() =>
+      runs.run({
+        repository,
+        ref,
+        by: text(body['by']) ?? deps.approvals.identity,
+        ...(environments ? { environments } : {}),
+        ...(sha ? { sha } : {}),
+        ...(routeAs ? { routeAs } : {}),
+        ...(cloneUrl ? { cloneUrl } : {}),
+      }),
+    );
+    sendJson(res, answer.status, answer.body);
+  });
+
+  router.add('POST', '/api/executions/:arn/rerun', async ({ req, res, params }) => {
+    const runs = deps.runs;
+    if (!runs) throw new HttpError(404, 'not_found', 'this runtime starts no runs by hand');
+    const body = (await readJson(req, 4 * 1024)) as Record<string, unknown>;
+    const answer = await startedRun(() =>
+      runs.rerun(params['arn'] ?? '', {
+        by: text(body['by']) ?? deps.approvals.identity,
+        fromFailed: body['from'] === 'failed',
+      }),
+    );
+    sendJson(res, answer.status, answer.body);
   });
 
   router.add('GET', '/api/events', (ctx) => stream(ctx, deps.events));
