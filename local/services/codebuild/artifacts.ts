@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
 import type { Buildspec } from './buildspec';
@@ -11,7 +11,23 @@ import type { BuildDocument } from './shapes';
 /**
  * UPLOAD_ARTIFACTS: the buildspec's `reports` (JUnit XML, summed per group into `reports.json` of the build's
  * artifacts folder) and `artifacts` (copied under that folder, kept after the work folder is pruned).
+ *
+ * The files are the build's own writing, read by the runtime: only regular files inside the source folder are
+ * taken, never through a link and never from a base directory that leaves the source (`..`, or a link to elsewhere),
+ * so that a build cannot make the runtime read or copy the runtime's own files.
  */
+
+/**
+ * `path` resolved through links, when it is the source folder or inside it; a path that does not exist, as it is
+ * when it would be inside (it has no files); else null.
+ */
+async function insideSource(srcDir: string, path: string): Promise<string | null> {
+  const within = (root: string, target: string): boolean => target === root || target.startsWith(`${root}${sep}`);
+  const root = await realpath(srcDir);
+  const target = await realpath(path).catch(() => null);
+  if (target !== null) return within(root, target) ? target : null;
+  return within(resolve(srcDir), path) ? path : null;
+}
 
 /** Every file below `root` (relative paths, `/`-separated), without `.git`. */
 async function walk(root: string, limit = 50_000): Promise<string[]> {
@@ -46,7 +62,11 @@ export async function uploadArtifacts(
 ): Promise<void> {
   const reports: TestReport[] = [];
   for (const group of buildspec.reports) {
-    const base = resolve(srcDir, group.baseDirectory);
+    const base = await insideSource(srcDir, resolve(srcDir, group.baseDirectory));
+    if (base === null) {
+      log(`Report group ${group.name}: base-directory ${group.baseDirectory} is not a folder of the source; skipped`);
+      continue;
+    }
     const match = picomatch(group.files.length ? [...group.files] : ['**/*'], { dot: true });
     const files = (await walk(base)).filter((f) => match(f));
     const cases: TestCase[] = [];
@@ -72,7 +92,9 @@ export async function uploadArtifacts(
   if (reports.length > 0) await writeFile(join(artifactsDir, 'reports.json'), JSON.stringify(reports, null, 2));
   const spec = buildspec.artifacts;
   if (!spec || spec.files.length === 0) return;
-  const base = resolve(srcDir, spec.baseDirectory);
+  const base = await insideSource(srcDir, resolve(srcDir, spec.baseDirectory));
+  if (base === null)
+    throw new Error(`the artifacts' base-directory ${spec.baseDirectory} is not a folder of the source`);
   const include = picomatch([...spec.files], { dot: true });
   const exclude = spec.excludePaths.length ? picomatch([...spec.excludePaths], { dot: true }) : () => false;
   const files = (await walk(base)).filter((f) => include(f) && !exclude(f));
@@ -83,7 +105,7 @@ export async function uploadArtifacts(
   for (const file of files) {
     const destination = join(target, spec.discardPaths ? basename(file) : file);
     await mkdir(dirname(destination), { recursive: true });
-    await cp(join(base, file), destination);
+    await copyFile(join(base, file), destination);
   }
   doc.artifacts = { location: pathToFileURL(target).href };
   log(`Uploaded ${files.length} artifact file(s) to ${doc.artifacts.location}`);

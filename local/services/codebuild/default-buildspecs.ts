@@ -9,7 +9,8 @@
  *   engine here), else the SHA-256 of the source at the commit as the digest; then each environment's manifests
  *   (`STEPLINE_MANIFESTS`, one path a line) copied to the same path under `file://$STEPLINE_ARTIFACTS_DIR/manifests`,
  *   which it exports as MANIFESTS_LOCATION with IMAGE_DIGEST, where the deploy function reads them;
- * - a fork's image build (untrusted project): the image only, nothing exported;
+ * - a fork's image build (untrusted project): the image only, nothing exported; it runs in the sandbox, where buildah
+ *   cannot make its namespaces, so its digest is the source's (docs/adr/0088);
  * - a test suite: none (each suite names its buildspec), so the build fails saying so, as on AWS.
  *
  * Each command sets its own shell options: locally every command is a process of its own (shell.ts).
@@ -28,7 +29,10 @@ const PREPARE = [
 const BUILD_IMAGE = [
   'set -euo pipefail',
   'IMAGE_NAME="${IMAGE_REPOSITORY_URI:-${ECR_REGISTRY:-local}/$IMAGE_REPOSITORY}:$IMAGE_TAG"',
-  'if command -v buildah >/dev/null 2>&1 && command -v stepline-build-image >/dev/null 2>&1; then',
+  'if [ -n "${STEPLINE_SANDBOX:-}" ]; then',
+  '  echo "note: this build runs in a sandbox (a pull request from a fork), where buildah cannot run; IMAGE_DIGEST is the SHA-256 of the source at this commit instead"',
+  '  IMAGE_DIGEST="sha256:$(git archive --format=tar HEAD | sha256sum | cut -d" " -f1)"',
+  'elif command -v buildah >/dev/null 2>&1 && command -v stepline-build-image >/dev/null 2>&1; then',
   '  IMAGE_DIGEST="$(stepline-build-image "$IMAGE_NAME" "${DOCKER_CONTEXT:-.}")"',
   'else',
   '  echo "note: buildah is not installed, so no image is built; IMAGE_DIGEST is the SHA-256 of the source at this commit instead (apt-get install buildah for a real image)"',

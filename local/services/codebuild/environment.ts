@@ -5,9 +5,14 @@ import type { Buildspec } from './buildspec';
 /**
  * The environment a build's commands get. CodeBuild's precedence: the buildspec's `env.variables`, then the
  * project's, then the StartBuild overrides; and the `CODEBUILD_*` variables and the local extras (`STEPLINE_*`).
+ * Nothing else of the runtime's environment (where the webhook secret and the Git host tokens are): a trusted build
+ * gets HOME, LANG, TZ, TMPDIR, USER and TERM from it (and `passEnvironment`); an untrusted (sandboxed) build gets
+ * only the locale and the terminal, a HOME and TMPDIR of its own, and none of the variables that point at the
+ * runtime (`CODEBUILD_BUILD_URL`, `CODEBUILD_PUBLIC_BUILD_URL`: the runtime's API).
  */
 
 const PASSED_BY_DEFAULT = ['HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'LOGNAME', 'TERM'];
+const PASSED_TO_SANDBOX = ['LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'TERM'];
 
 export interface BuildFolders {
   readonly srcDir: string;
@@ -33,14 +38,15 @@ export function buildEnvironment(
 ): NodeJS.ProcessEnv {
   const doc = build.doc;
   const env: NodeJS.ProcessEnv = {};
-  const passed = untrusted
-    ? PASSED_BY_DEFAULT.filter((name) => name !== 'HOME')
-    : [...PASSED_BY_DEFAULT, ...(options.passEnvironment ?? [])];
+  const passed = untrusted ? PASSED_TO_SANDBOX : [...PASSED_BY_DEFAULT, ...(options.passEnvironment ?? [])];
   for (const name of passed) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  if (untrusted) env['HOME'] = join(build.workDir, 'home');
+  if (untrusted) {
+    env['HOME'] = join(build.workDir, 'home');
+    env['TMPDIR'] = '/tmp';
+  }
   Object.assign(env, buildspec.variables);
   env['PATH'] = options.path;
   env['SHELL'] = '/bin/bash';
@@ -60,8 +66,10 @@ export function buildEnvironment(
   env['CODEBUILD_SOURCE_VERSION'] = doc.sourceVersion ?? doc.resolvedSourceVersion ?? '';
   env['CODEBUILD_SRC_DIR'] = folders.srcDir;
   env['CODEBUILD_START_TIME'] = String(doc.startTime);
-  env['CODEBUILD_BUILD_URL'] = doc.logs.deepLink;
-  env['CODEBUILD_PUBLIC_BUILD_URL'] = doc.logs.deepLink;
+  if (!untrusted) {
+    env['CODEBUILD_BUILD_URL'] = doc.logs.deepLink;
+    env['CODEBUILD_PUBLIC_BUILD_URL'] = doc.logs.deepLink;
+  } else env['STEPLINE_SANDBOX'] = 'bwrap';
   env['STEPLINE_LOCAL'] = '1';
   env['STEPLINE_ARTIFACTS_DIR'] = folders.artifactsDir;
   env['STEPLINE_IMAGES_DIR'] = folders.imagesDir;

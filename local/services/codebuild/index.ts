@@ -7,6 +7,7 @@ import { fromStatesRequest, toStatesBuild } from './shapes';
 export { type Buildspec, PHASE_TYPE, PHASES, parseBuildspec } from './buildspec';
 export { BuildInputError, BuildResourceNotFoundError, BuildspecError, CodeBuildError } from './errors';
 export { parseJUnit, type TestCase, type TestReport } from './reports';
+export { Sandbox, type SandboxAvailability, type SandboxOptions } from './sandbox';
 export {
   CodeBuildService,
   type CodeBuildServiceOptions,

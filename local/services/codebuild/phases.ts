@@ -8,7 +8,8 @@ import { type BuildFolders, buildEnvironment, type EnvironmentOptions } from './
 import { BuildInputError, BuildspecError } from './errors';
 import type { BuildRecorder } from './recorder';
 import { type ProjectConfig, type StartBuildInput, sourceType } from './registry';
-import type { CommandRunner } from './runner';
+import { type CommandLaunch, type CommandRunner, directLaunch } from './runner';
+import type { Sandbox } from './sandbox';
 import { cloneSource, readBuildspec } from './source';
 
 /**
@@ -34,11 +35,70 @@ export interface PhaseDependencies {
   readonly kill: (build: ActiveBuild) => void;
   /** Where to clone from when neither the request nor the project names a source. */
   readonly defaultSource?: (variables: ReadonlyMap<string, string>) => Promise<string | undefined>;
+  /** Where untrusted builds run. */
+  readonly sandbox: Sandbox;
 }
 
 interface Prepared {
   readonly buildspec: Buildspec;
   readonly location: string;
+  readonly launch: CommandLaunch;
+}
+
+/** The folders of a build: what its commands see, and where the runtime keeps its reports and artifacts. */
+interface Folders extends BuildFolders {
+  /** The build's folder under the artifacts root (reports.json, artifacts), written by the runtime only. */
+  readonly keptDir: string;
+}
+
+function foldersOf(build: ActiveBuild, project: ProjectConfig, artifactsRoot: string): Folders {
+  const keptDir = join(artifactsRoot, build.doc.projectName, String(build.doc.buildNumber));
+  const untrusted = project.untrusted === true;
+  return {
+    srcDir: join(build.workDir, 'src'),
+    // A sandboxed build writes only into its own work folder; the runtime copies what it keeps (artifacts.ts).
+    artifactsDir: untrusted ? join(build.workDir, 'artifacts') : keptDir,
+    imagesDir: untrusted ? join(build.workDir, 'images') : join(artifactsRoot, 'images'),
+    keptDir,
+  };
+}
+
+/**
+ * How the commands start: a trusted build's directly (under a launcher with its environment), an untrusted one's in
+ * the sandbox, which sees the build's source, home, images, artifacts and shell state (read-write) and the command
+ * scripts (read-only, so that it cannot change what the runner runs next).
+ */
+function launchOf(
+  build: ActiveBuild,
+  project: ProjectConfig,
+  folders: Folders,
+  deps: PhaseDependencies,
+  bwrap: string,
+) {
+  if (!project.untrusted) return directLaunch(build.state.dir);
+  const scriptDir = join(build.workDir, 'runner');
+  const launch: CommandLaunch = {
+    scriptDir,
+    command: (script, args = []) => ({
+      file: bwrap,
+      args: deps.sandbox.args(
+        {
+          writable: [
+            folders.srcDir,
+            folders.artifactsDir,
+            folders.imagesDir,
+            join(build.workDir, 'home'),
+            build.state.dir,
+          ],
+          readOnly: [scriptDir],
+          cwd: folders.srcDir,
+          path: deps.environment.path,
+        },
+        ['bash', '--noprofile', '--norc', script, ...args],
+      ),
+    }),
+  };
+  return launch;
 }
 
 /** Runs a build from SUBMITTED to COMPLETED. */
@@ -51,11 +111,7 @@ export async function executeBuild(
 ): Promise<void> {
   const { recorder } = deps;
   const doc = build.doc;
-  const folders: BuildFolders = {
-    srcDir: join(build.workDir, 'src'),
-    artifactsDir: join(deps.artifactsRoot, doc.projectName, String(doc.buildNumber)),
-    imagesDir: project.untrusted ? join(build.workDir, 'images') : join(deps.artifactsRoot, 'images'),
-  };
+  const folders = foldersOf(build, project, deps.artifactsRoot);
   recorder.started(build);
   recorder.quickPhase(build, 'SUBMITTED', executionArn);
   recorder.quickPhase(build, 'QUEUED', executionArn);
@@ -75,7 +131,7 @@ export async function executeBuild(
       project.untrusted === true,
       deps.environment,
     );
-    await runPhases(build, prepared.buildspec, env, folders, executionArn, deps);
+    await runPhases(build, prepared, env, folders, executionArn, deps);
   } finally {
     clearTimeout(deadline);
   }
@@ -86,7 +142,7 @@ async function prepare(
   build: ActiveBuild,
   input: StartBuildInput,
   project: ProjectConfig,
-  folders: BuildFolders,
+  folders: Folders,
   executionArn: string | null,
   deps: PhaseDependencies,
 ): Promise<Prepared | undefined> {
@@ -95,8 +151,23 @@ async function prepare(
   const provisioning = recorder.beginPhase(build, 'PROVISIONING', executionArn);
   await mkdir(folders.srcDir, { recursive: true });
   await mkdir(build.state.dir, { recursive: true });
-  await mkdir(folders.artifactsDir, { recursive: true });
-  if (project.untrusted) await mkdir(join(build.workDir, 'home'), { recursive: true });
+  await mkdir(folders.keptDir, { recursive: true });
+  let bwrap = '';
+  if (project.untrusted) {
+    for (const dir of ['home', 'images', 'artifacts', 'runner'])
+      await mkdir(join(build.workDir, dir), { recursive: true });
+    // Untrusted code runs in a sandbox or not at all (docs/adr/0088).
+    const sandbox = await deps.sandbox.available();
+    if (!sandbox.ok) {
+      const message = `This build runs code from outside the repository (a pull request from a fork), which the local runtime runs only in a sandbox, and none can be made here: ${sandbox.reason}`;
+      recorder.line(build, 'PROVISIONING', message);
+      recorder.endPhase(build, provisioning, 'FAILED', executionArn, { statusCode: 'CLIENT_ERROR', message });
+      recorder.quickPhase(build, 'FINALIZING', executionArn);
+      recorder.finish(build, 'FAILED', executionArn);
+      return undefined;
+    }
+    bwrap = sandbox.command;
+  }
   recorder.endPhase(build, provisioning, 'SUCCEEDED', executionArn);
 
   const download = recorder.beginPhase(build, 'DOWNLOAD_SOURCE', executionArn);
@@ -111,8 +182,12 @@ async function prepare(
     }
     doc.source.location = location;
     doc.source.type = sourceType(location, input.sourceTypeOverride);
-    doc.resolvedSourceVersion = await cloneSource(location, input.sourceVersion, folders.srcDir, (text) =>
-      recorder.line(build, 'DOWNLOAD_SOURCE', text),
+    doc.resolvedSourceVersion = await cloneSource(
+      location,
+      input.sourceVersion,
+      folders.srcDir,
+      (text) => recorder.line(build, 'DOWNLOAD_SOURCE', text),
+      project.untrusted ? 'copy' : 'shared',
     );
     const own = localDefaultBuildspec(variables.get('STEPLINE_STEP'), project.untrusted === true);
     buildspec = await readBuildspec(
@@ -130,19 +205,20 @@ async function prepare(
   build.exportedNames = buildspec.exportedVariables;
   for (const note of buildspec.notes) recorder.line(build, 'DOWNLOAD_SOURCE', `Note: ${note}`);
   recorder.endPhase(build, download, 'SUCCEEDED', executionArn);
-  return { buildspec, location };
+  return { buildspec, location, launch: launchOf(build, project, folders, deps, bwrap) };
 }
 
 /** INSTALL to POST_BUILD, UPLOAD_ARTIFACTS, FINALIZING, and the build's end. */
 async function runPhases(
   build: ActiveBuild,
-  buildspec: Buildspec,
+  prepared: Prepared,
   env: NodeJS.ProcessEnv,
-  folders: BuildFolders,
+  folders: Folders,
   executionArn: string | null,
   deps: PhaseDependencies,
 ): Promise<void> {
   const { recorder, runner } = deps;
+  const { buildspec, launch } = prepared;
   const doc = build.doc;
   let failed = false;
   let stop: 'none' | 'afterBuild' | 'all' = 'none';
@@ -152,7 +228,16 @@ async function runPhases(
     if (stop === 'afterBuild' && name !== 'post_build') break;
     const spec = buildspec.phases[name] ?? { commands: [], finally: [], onFailure: undefined };
     const phase = recorder.beginPhase(build, PHASE_TYPE[name], executionArn);
-    const ending = await runner.runPhase(build, name, spec.commands, spec.finally, env, folders.srcDir, !failed);
+    const ending = await runner.runPhase(
+      build,
+      name,
+      spec.commands,
+      spec.finally,
+      env,
+      folders.srcDir,
+      !failed,
+      launch,
+    );
     if (ending.kind === 'ok') {
       recorder.endPhase(build, phase, 'SUCCEEDED', executionArn);
       continue;
@@ -181,7 +266,7 @@ async function runPhases(
   if (ended === null && stop !== 'all') {
     const upload = recorder.beginPhase(build, 'UPLOAD_ARTIFACTS', executionArn);
     try {
-      await uploadArtifacts(doc, buildspec, folders.srcDir, folders.artifactsDir, deps, (text) =>
+      await uploadArtifacts(doc, buildspec, folders.srcDir, folders.keptDir, deps, (text) =>
         recorder.line(build, 'UPLOAD_ARTIFACTS', text),
       );
       recorder.endPhase(build, upload, 'SUCCEEDED', executionArn);
@@ -194,7 +279,7 @@ async function runPhases(
       });
     }
   }
-  doc.exportedEnvironmentVariables = await runner.exported(build, buildspec.exportedVariables, env);
+  doc.exportedEnvironmentVariables = await runner.exported(build, buildspec.exportedVariables, env, launch);
   recorder.quickPhase(build, 'FINALIZING', executionArn);
   recorder.finish(build, ended ?? (failed ? 'FAILED' : 'SUCCEEDED'), executionArn);
 }

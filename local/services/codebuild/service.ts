@@ -19,6 +19,7 @@ import {
 } from './registry';
 import type { TestReport } from './reports';
 import { CommandRunner, killBuild, killOrphan } from './runner';
+import { Sandbox, type SandboxOptions } from './sandbox';
 import { type BuildDocument, stateChangeEvent } from './shapes';
 import { shellState } from './shell';
 
@@ -31,6 +32,7 @@ export type { ProjectConfig, StartBuildContext, StartBuildInput } from './regist
  * runs the phases as CodeBuild does (phases.ts). Each command runs in its own process group (runner.ts): StopBuild
  * and the build timeout kill the group. Every phase change is saved, logged, and told to `onEvent` as CodeBuild's
  * EventBridge events (recorder.ts). Projects and StartBuild's checks are in registry.ts, uploads in artifacts.ts.
+ * Untrusted projects' builds run in a sandbox (sandbox.ts), or are refused where none can be made.
  */
 
 export interface CodeBuildServiceOptions {
@@ -58,6 +60,11 @@ export interface CodeBuildServiceOptions {
   readonly passEnvironment?: readonly string[];
   /** Work folders kept per project once their builds end (default 10); older ones are removed. */
   readonly keepWorkFolders?: number;
+  /**
+   * The sandbox of untrusted projects' builds (sandbox.ts): the bwrap to use, the folders it must not see besides the
+   * work and artifacts roots (the runtime's state folder), the folders it sees read-only (the build tools).
+   */
+  readonly sandbox?: SandboxOptions;
 }
 
 export class CodeBuildService {
@@ -91,6 +98,10 @@ export class CodeBuildService {
       minuteMs: options.minuteMs ?? 60_000,
       kill: killBuild,
       ...(options.defaultSource ? { defaultSource: options.defaultSource } : {}),
+      sandbox: new Sandbox({
+        ...options.sandbox,
+        hidden: [...(options.sandbox?.hidden ?? []), options.workRoot, options.artifactsRoot],
+      }),
     };
   }
 

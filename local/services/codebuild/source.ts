@@ -24,12 +24,15 @@ const CLONE_FAILED = 10;
  *
  * `--shared`: a clone of a local path borrows the objects of the repository it clones (objects/info/alternates)
  * instead of linking every loose object into a new folder, about 40 ms less on this kind of disk. A build only
- * adds objects of its own; git ignores the flag for URLs (docs/adr/0086).
+ * adds objects of its own; git ignores the flag for URLs (docs/adr/0086). A sandboxed build's clone (sixth argument
+ * `copy`) copies the objects instead: the sandbox does not see the repository it was cloned from, and must not write
+ * to its objects through hard links.
  */
 const CHECKOUT_SCRIPT = [
-  'location=$1 dir=$2 ref=$3 version=$4 fetch=$5',
+  'location=$1 dir=$2 ref=$3 version=$4 fetch=$5 mode=$6',
   'checkout() { git -c advice.detachedHead=false checkout --quiet --detach "$1" 2>&1 >/dev/null; }',
-  `if ! out=$(git clone --quiet --shared --no-checkout -- "$location" "$dir" 2>&1 >/dev/null); then printf '%s\\n' "$out" >&2; exit ${CLONE_FAILED}; fi`,
+  'if [ "$mode" = copy ]; then objects=--no-hardlinks; else objects=--shared; fi',
+  `if ! out=$(git clone --quiet "$objects" --no-checkout -- "$location" "$dir" 2>&1 >/dev/null); then printf '%s\\n' "$out" >&2; exit ${CLONE_FAILED}; fi`,
   `cd "$dir" || exit ${CLONE_FAILED}`,
   'if [ -n "$fetch" ]; then',
   `  if ! out=$(git fetch --quiet origin "$fetch" 2>&1 >/dev/null); then printf '%s\\n' "$out" >&2; exit 11; fi`,
@@ -72,6 +75,7 @@ export async function cloneSource(
   version: string | undefined,
   srcDir: string,
   log: (text: string) => void,
+  objects: 'shared' | 'copy' = 'shared',
 ): Promise<string> {
   const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
   const parsed: SourceVersion = version ? parseSourceVersion(version) : { kind: 'name', name: 'HEAD' };
@@ -80,7 +84,7 @@ export async function cloneSource(
   log(`Cloning ${location}`);
   const out = await run(
     'bash',
-    ['--noprofile', '--norc', '-c', CHECKOUT_SCRIPT, 'checkout', location, srcDir, ref, byName, fetch],
+    ['--noprofile', '--norc', '-c', CHECKOUT_SCRIPT, 'checkout', location, srcDir, ref, byName, fetch, objects],
     { env: gitEnv },
   );
   const reason = out.stderr.trim().split('\n').at(-1);

@@ -68,6 +68,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$name" ] || usage
+if [ -n "\${STEPLINE_SANDBOX:-}" ]; then
+  echo "stepline-build-image: this build runs in a sandbox (a pull request from a fork), where buildah cannot make the user namespaces it builds in; no image is built" >&2
+  exit 2
+fi
 if ! command -v buildah >/dev/null 2>&1; then
   echo "stepline-build-image: buildah is not installed; install it with: apt-get install -y --no-install-recommends buildah" >&2
   exit 127
@@ -81,12 +85,14 @@ root="\${STEPLINE_CONTAINERS_DIR:-$images/.storage}"
 mkdir -p "$images" "$root/storage" "$root/run"
 store=(--root "$root/storage" --runroot "$root/run" --storage-driver vfs)
 echo "stepline-build-image: building $name from $file with buildah (vfs, chroot isolation)" >&2
-buildah "\${store[@]}" bud --quiet --isolation chroot -f "$file" -t "$name" "$context" >&2
+idfile="$(mktemp)"
+buildah "\${store[@]}" bud --quiet --isolation chroot --iidfile "$idfile" -f "$file" -t "$name" "$context" >&2
 safe="$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_')"
 digestfile="$(mktemp)"
-buildah "\${store[@]}" push --quiet --digestfile "$digestfile" "$name" "oci-archive:$images/$safe.tar" >&2
+# By its id: buildah resolves a short name (local/app:tag) differently in a user namespace of its own.
+buildah "\${store[@]}" push --quiet --digestfile "$digestfile" "$(cat "$idfile")" "oci-archive:$images/$safe.tar" >&2
 digest="$(cat "$digestfile")"
-rm -f "$digestfile"
+rm -f "$digestfile" "$idfile"
 echo "stepline-build-image: $name is $digest ($images/$safe.tar)" >&2
 printf '%s\\n' "$digest"
 `;
