@@ -18,7 +18,7 @@ const CITATION = /\b(?:ADRs?|adr)[ /-]?(0\d{3})\b|docs\/adr\/(\d{4})/g;
  * Records that code cites while their authors write them under issue 13 (the numbers were handed out with the
  * work). Remove a number here when its record lands.
  */
-const BEING_WRITTEN = ['0016', '0028', '0076', '0090'];
+const BEING_WRITTEN = ['0016', '0028', '0076', '0091'];
 
 function textFiles(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
