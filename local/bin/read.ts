@@ -1,9 +1,43 @@
+import { type BuildLike, failureOf, meaningfulLines } from '../console/model/failure';
 import type { CliIo, Flags } from './io';
 
 /**
  * The commands that read the runtime: `stepline executions list|show|history`, `stepline approvals`,
  * `stepline statuses`, as tables for a person or JSON (`--json`) for a script.
  */
+
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** A build of the runtime's API (`buildSummary`) as the failure model reads it. */
+function buildLike(b: Record<string, unknown>): BuildLike {
+  return {
+    id: String(b['id']),
+    status: String(b['buildStatus']),
+    step: str(b['step']),
+    suite: str(b['suite']),
+    phases: ((b['phases'] as Record<string, unknown>[]) ?? []).map((p) => ({
+      name: String(p['phaseType']),
+      status: str(p['phaseStatus']),
+      messages: ((p['contexts'] as { message?: unknown }[]) ?? []).map((c) => String(c.message ?? '')),
+    })),
+  };
+}
+
+/** The last meaningful lines of one phase of a build's log (all of it when the phase is not known). */
+async function phaseLines(io: CliIo, id: string, phase: string | null): Promise<string[]> {
+  try {
+    const log = await io.api(`/api/builds/${encodeURIComponent(id)}/log?format=json`);
+    const chunks = (log['chunks'] as { phase?: string; text?: string }[]) ?? [];
+    return meaningfulLines(
+      chunks
+        .filter((c) => !phase || c.phase === phase)
+        .map((c) => c.text ?? '')
+        .join(''),
+    );
+  } catch {
+    return [];
+  }
+}
 
 function print(io: CliIo, line: string): number {
   io.out(line);
@@ -66,7 +100,18 @@ export async function executionsCommand(args: readonly string[], flags: Flags, i
       `  started    ${when(e['startDate'])}   stopped ${when(e['stopDate'])}   (${duration(e['startDate'], e['stopDate'])})`,
     );
     if (e['redriveCount']) io.out(`  redriven   ${e['redriveCount']} time(s), last ${when(e['redriveDate'])}`);
-    if (e['error']) io.out(`  error      ${e['error']}: ${String(e['cause'] ?? '').slice(0, 400)}`);
+    const failure = failureOf(
+      { status: String(e['status']), error: str(e['error']), cause: str(e['cause']) },
+      ((e['builds'] as Record<string, unknown>[]) ?? []).map(buildLike),
+    );
+    if (failure) {
+      const where = [failure.step, failure.suite ?? failure.environment].filter(Boolean).join(' ');
+      io.out(`  error      ${failure.error}${where ? ` at ${where}` : ''}`);
+      if (failure.reason) io.out(`  reason     ${failure.reason}`);
+      const lines = failure.build ? await phaseLines(io, failure.build.id, failure.build.phase) : [];
+      for (const line of lines.filter((l) => !failure.reason.includes(l))) io.out(`             | ${line}`);
+      if (failure.logUrl) io.out(`  log        ${failure.logUrl}`);
+    }
     const builds = (e['builds'] as Record<string, unknown>[]) ?? [];
     if (builds.length) {
       io.out('  builds');
