@@ -1,3 +1,4 @@
+import { SteplineError } from '../../core/errors';
 import type { HistoryEvent } from '../engine';
 import { type Db, GroupCommit, type Statement, statementCache } from './db';
 
@@ -46,9 +47,10 @@ export interface Page<T> {
   readonly next: string | null;
 }
 
-export class InvalidCursorError extends Error {
-  public constructor(message = 'Invalid Token: the pagination token is not valid') {
-    super(message);
+/** A page token that this store did not make, or made for another listing (the API's `InvalidToken`). */
+export class InvalidCursorError extends SteplineError {
+  public constructor(message = 'Invalid Token: the pagination token is not valid', options?: ErrorOptions) {
+    super(message, options);
     this.name = 'InvalidCursorError';
   }
 }
