@@ -15,7 +15,6 @@ import { parseConfig, type SteplineConfig, validateConfig } from '../../core/con
 import { DEFAULT_MAX_BODY_BYTES } from '../../core/contracts/webhook';
 import { type DrainSummary, drainParkingStore, replayDelivery } from '../../core/intake/replay';
 import type { ExecutionInput } from '../../core/intake/types';
-import { EXECUTION_DETAIL_TYPE, type ExecutionEvent } from '../../core/status/contracts';
 import type { IdentityMode } from '../../functions/approval/identity';
 import { signInHosts } from '../../functions/approval/sign-in';
 import { type ClockMode, Engine, type HistoryEvent } from '../engine';
@@ -44,6 +43,7 @@ import {
   stateFileOf,
 } from '../store';
 import { ApprovalDesk } from './approvals';
+import { executionStatusEvent } from './execution-event';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
@@ -597,35 +597,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         else metrics.inc('stepline_runs_failed_total', { repository });
         emit({ type: 'execution', execution: executionSummary(execution) });
         if (execution.status === 'FAILED' || execution.status === 'TIMED_OUT' || execution.status === 'ABORTED') {
-          const event: ExecutionEvent = {
-            version: '0',
-            id: crypto.randomUUID(),
-            'detail-type': EXECUTION_DETAIL_TYPE,
-            source: 'aws.states',
-            account: ACCOUNT,
-            time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            region: REGION,
-            resources: [execution.arn],
-            detail: {
-              executionArn: execution.arn,
-              stateMachineArn: execution.stateMachineArn,
-              name: execution.name,
-              status: execution.status,
-              startDate: execution.startDate,
-              stopDate: execution.stopDate,
-              input: execution.input,
-              inputDetails: { included: true },
-              output: null,
-              error: execution.error,
-              cause: execution.cause,
-            },
-          };
+          const event = executionStatusEvent(execution, { region: REGION, accountId: ACCOUNT });
           invokeLater(`execution:${execution.arn}`, LOCAL_RESOURCES.functions.executionEvents, event);
         }
       },
     });
     cleanups.push(() => states.freeze());
-    awsAnswer = awsApiAnswer({ states, codebuild });
+    awsAnswer = awsApiAnswer({ states, codebuild, builds });
     metrics.collect(() => {
       metrics.reset('stepline_runs_running');
       metrics.set('stepline_runs_running', {}, running.size);

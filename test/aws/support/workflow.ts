@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { EXECUTION_DETAIL_TYPE } from '../../../core/status/contracts';
 import { Engine, type HistoryEvent, TaskFailure, type TaskHandler } from '../../../local/engine';
+import { executionStatusEvent } from '../../../local/runtime/execution-event';
 import { StatesService } from '../../../local/runtime/states';
 import { awsApiAnswer } from '../../../local/server/aws';
 import { CodeBuildService, codeBuildTaskHandler, installBuildTools } from '../../../local/services/codebuild';
@@ -76,9 +76,10 @@ export class Workflow {
         timeoutSeconds: deployed.fn.spec.timeoutSeconds + 60,
       });
     }
+    const builds = new BuildStore(db);
     const tools = await installBuildTools(join(workDir, 'bin'));
     this.codebuild = new CodeBuildService({
-      store: new BuildStore(db),
+      store: builds,
       workRoot: join(workDir, 'builds'),
       artifactsRoot: join(workDir, 'artifacts'),
       path: tools.path,
@@ -107,13 +108,14 @@ export class Workflow {
       store: new ExecutionStore(db),
       region: values.region,
       accountId: values.accountId,
-      onEnd: (execution) => this.deps.events.put(executionEvent(values, execution)),
+      onEnd: (execution) =>
+        this.deps.events.put(executionStatusEvent(execution, values) as unknown as Record<string, unknown>),
       onEvent: (_execution, event) => {
         if (event.type === 'ExecutionStarted')
           this.deps.serviceSide(machineRole, 'Step Functions traces the execution', serviceCalls.execution);
       },
     });
-    this.answer = awsApiAnswer({ states: this.states, codebuild: this.codebuild });
+    this.answer = awsApiAnswer({ states: this.states, codebuild: this.codebuild, builds });
     const lambdaTask = authorizedTask(
       this.deps.iam,
       machineRole,
@@ -331,44 +333,5 @@ function authorizedTask(
       );
     }
     return handler(request);
-  };
-}
-
-function executionEvent(
-  values: StackValues,
-  execution: {
-    arn: string;
-    stateMachineArn: string;
-    name: string;
-    status: string;
-    startDate: number;
-    stopDate: number | null;
-    input: string;
-    error: string | null;
-    cause: string | null;
-  },
-): Record<string, unknown> {
-  return {
-    version: '0',
-    id: crypto.randomUUID(),
-    'detail-type': EXECUTION_DETAIL_TYPE,
-    source: 'aws.states',
-    account: values.accountId,
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    region: values.region,
-    resources: [execution.arn],
-    detail: {
-      executionArn: execution.arn,
-      stateMachineArn: execution.stateMachineArn,
-      name: execution.name,
-      status: execution.status,
-      startDate: execution.startDate,
-      stopDate: execution.stopDate,
-      input: execution.input,
-      inputDetails: { included: true },
-      output: null,
-      error: execution.error,
-      cause: execution.cause,
-    },
   };
 }
