@@ -99,6 +99,11 @@ function parseDefinite(rest: string, text: string): (string | number)[] | undefi
     const c = rest[i];
     if (c === '.') {
       if (rest[i + 1] === '.' || rest[i + 1] === '*') return undefined;
+      // `$.abc.['def ghi']`: a dot before brackets, as AWS's guide writes names with other characters.
+      if (rest[i + 1] === '[') {
+        i++;
+        continue;
+      }
       let j = i + 1;
       while (j < rest.length && rest[j] !== '.' && rest[j] !== '[') j++;
       const name = rest.slice(i + 1, j);

@@ -347,6 +347,8 @@ function mapFields(
     try {
       if (typeof v !== 'string') throw new PathSyntaxError('must be a string');
       itemsPath = compilePath(v);
+      // "The value of ItemsPath must be a Reference Path" (input-output-itemspath.html): one node, no function.
+      if (!itemsPath.segments || itemsPath.fn) throw new PathSyntaxError(`'${v}' is not a reference path`);
     } catch (err) {
       diag.schema(
         `${pointer}/ItemsPath`,
