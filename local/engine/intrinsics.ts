@@ -11,7 +11,13 @@ import type { JsonValue } from './types';
  */
 
 export type IntrinsicArg =
-  | { readonly kind: 'literal'; readonly value: JsonValue; readonly formatParts?: readonly string[] }
+  | {
+      readonly kind: 'literal';
+      readonly value: JsonValue;
+      readonly formatParts?: readonly string[];
+      /** An open escape backslash in the string: AWS fails the call when it runs, not when it loads. */
+      readonly openEscape?: string;
+    }
   | { readonly kind: 'path'; readonly path: CompiledPath }
   | { readonly kind: 'call'; readonly call: IntrinsicCall };
 
@@ -187,13 +193,20 @@ class Parser {
     let value = '';
     const formatParts: string[] = [];
     let part = '';
+    let openEscape: string | undefined;
     for (;;) {
       if (this.pos >= this.text.length) throw new IntrinsicSyntaxError(`unterminated string in '${this.text}'`);
       const c = this.text[this.pos] as string;
       if (c === '\\') {
         const n = this.text[this.pos + 1];
         if (n === undefined || !"'{}\\".includes(n)) {
-          throw new IntrinsicSyntaxError(`invalid escape '\\${n ?? ''}' in '${this.text}'`);
+          // "If an open escape backslash \ is found in the intrinsic invocation string, the interpreter will
+          // return a runtime error" (intrinsic-functions.html): the backslash stays, the call fails when it runs.
+          openEscape ??= `invalid escape '\\${n ?? ''}' in '${this.text}'`;
+          value += c;
+          part += c;
+          this.pos++;
+          continue;
         }
         value += n;
         part += n;
@@ -216,7 +229,7 @@ class Parser {
       this.pos++;
     }
     formatParts.push(part);
-    return { kind: 'literal', value, formatParts };
+    return openEscape ? { kind: 'literal', value, formatParts, openEscape } : { kind: 'literal', value, formatParts };
   }
 }
 
@@ -226,8 +239,10 @@ export type PathResolver = (path: CompiledPath) => JsonValue | undefined;
 export function evaluateIntrinsic(call: IntrinsicCall, resolve: PathResolver): JsonValue {
   const values: JsonValue[] = [];
   for (const arg of call.args) {
-    if (arg.kind === 'literal') values.push(arg.value);
-    else if (arg.kind === 'call') values.push(evaluateIntrinsic(arg.call, resolve));
+    if (arg.kind === 'literal') {
+      if (arg.openEscape) throw new IntrinsicEvaluationError(`${call.name}: ${arg.openEscape}`);
+      values.push(arg.value);
+    } else if (arg.kind === 'call') values.push(evaluateIntrinsic(arg.call, resolve));
     else {
       const v = resolve(arg.path);
       if (v === undefined) {
@@ -316,7 +331,7 @@ const FUNCTIONS: Record<string, Impl> = {
   'States.Array': (args) => args,
   'States.ArrayPartition': (args, call) => {
     const arr = argArray(call, args[0] as JsonValue, 'first');
-    const size = argInteger(call, args[1] as JsonValue, 'second');
+    const size = argRounded(call, args[1] as JsonValue, 'second');
     if (size <= 0) fail(call, `the chunk size must be a positive integer, got ${size}`);
     const out: JsonValue[] = [];
     for (let i = 0; i < arr.length; i += size) out.push(arr.slice(i, i + size));
@@ -327,9 +342,9 @@ const FUNCTIONS: Record<string, Impl> = {
     return arr.some((v) => jsonEquals(v, args[1]));
   },
   'States.ArrayRange': (args, call) => {
-    const start = argInteger(call, args[0] as JsonValue, 'first');
-    const end = argInteger(call, args[1] as JsonValue, 'second');
-    const step = argInteger(call, args[2] as JsonValue, 'third');
+    const start = argRounded(call, args[0] as JsonValue, 'first');
+    const end = argRounded(call, args[1] as JsonValue, 'second');
+    const step = argRounded(call, args[2] as JsonValue, 'third');
     if (step === 0) fail(call, 'the step must not be 0');
     const out: number[] = [];
     for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
