@@ -34,6 +34,18 @@ export function isJsonataString(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith('{%') && value.endsWith('%}') && value.length >= 4;
 }
 
+/**
+ * A string that opens or closes like an expression and is not one (`{% $x`, ` {% $x %}`): "the string must start
+ * with {% with no leading spaces, and must end with %} with no trailing spaces. Improperly opening or closing the
+ * expression will result in a validation error" (transforming-data.html).
+ */
+export function isMalformedJsonata(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const trimmed = value.trim();
+  if (value.startsWith('{%') && value.endsWith('%}') && value.length >= 4) return false; // a well-formed one
+  return trimmed.startsWith('{%') || trimmed.endsWith('%}');
+}
+
 const cache = new Map<string, CompiledExpression>();
 
 /** Compiles an expression (throws jsonata's error object, with `message`, when it does not parse). */
@@ -50,24 +62,31 @@ function awsFunctionError(message: string): never {
   throw { code: 'States.QueryEvaluationError', message };
 }
 
+/**
+ * An integer argument: "Built-in JSONata functions that require integer values as parameters will automatically
+ * round down any non-integer numbers provided" (transforming-data.html#jsonata-functions-provided-by-sfn).
+ */
+function integerArgument(v: unknown, message: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) awsFunctionError(message);
+  return Math.floor(v);
+}
+
 const AWS_FUNCTIONS: Record<string, unknown> = {
-  partition: (array: unknown, size: unknown) => {
+  partition: (array: unknown, chunk: unknown) => {
     if (!Array.isArray(array)) awsFunctionError('$partition: the first argument must be an array');
-    if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
-      awsFunctionError('$partition: the chunk size must be a positive integer');
-    }
+    const size = integerArgument(chunk, '$partition: the chunk size must be a positive integer');
+    if (size <= 0) awsFunctionError('$partition: the chunk size must be a positive integer');
     const out: unknown[] = [];
     for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));
     return out;
   },
-  range: (start: unknown, end: unknown, step: unknown) => {
-    for (const v of [start, end, step]) {
-      if (typeof v !== 'number' || !Number.isInteger(v)) awsFunctionError('$range: arguments must be integers');
-    }
-    const s = step as number;
+  range: (first: unknown, last: unknown, delta: unknown) => {
+    const [start, end, step] = [first, last, delta].map((v) =>
+      integerArgument(v, '$range: arguments must be integers'),
+    ) as [number, number, number];
     const out: number[] = [];
-    if (s === 0) return out;
-    for (let v = start as number; s > 0 ? v <= (end as number) : v >= (end as number); v += s) {
+    if (step === 0) return out;
+    for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
       out.push(v);
       if (out.length > 1000) awsFunctionError('$range: the range has more than 1000 items');
     }
@@ -88,8 +107,7 @@ const AWS_FUNCTIONS: Record<string, unknown> = {
   },
   random: (seed?: unknown) => {
     if (seed === undefined) return Math.random();
-    if (typeof seed !== 'number') awsFunctionError('$random: the seed must be a number');
-    return seededRandom(Math.round(seed));
+    return seededRandom(integerArgument(seed, '$random: the seed must be a number'));
   },
   uuid: () => randomUUID(),
   parse: (text: unknown) => {

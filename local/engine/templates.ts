@@ -12,6 +12,7 @@ import {
   compileJsonata,
   evaluateJsonata,
   isJsonataString,
+  isMalformedJsonata,
   jsonataBody,
   type StatesBinding,
 } from './jsonata';
@@ -194,6 +195,12 @@ export function compileAtaTemplate(value: unknown, location: string, pointer: st
 }
 
 function compileAtaNode(value: unknown, location: string, pointer: string): AtaNode {
+  if (isMalformedJsonata(value)) {
+    throw new TemplateError(
+      "a JSONata expression must start with '{%' and end with '%}', with no spaces before or after",
+      pointer,
+    );
+  }
   if (isJsonataString(value)) {
     const body = jsonataBody(value) as string;
     try {
@@ -215,6 +222,18 @@ function compileAtaNode(value: unknown, location: string, pointer: string): AtaN
     return { k: 'obj', entries };
   }
   return { k: 'lit', v: value as JsonValue };
+}
+
+/** The text of every expression in a template. */
+export function expressionsOf(template: AtaTemplate): string[] {
+  const out: string[] = [];
+  const walk = (node: AtaNode): void => {
+    if (node.k === 'expr') out.push(node.e.text);
+    else if (node.k === 'obj') for (const [, child] of node.entries) walk(child);
+    else if (node.k === 'arr') for (const child of node.items) walk(child);
+  };
+  walk(template.root);
+  return out;
 }
 
 export async function evaluateAtaTemplate(template: AtaTemplate, env: AtaEnv): Promise<JsonValue> {

@@ -11,9 +11,16 @@ import type {
 } from '../compiled';
 import { queryError, runtimeError } from '../errors';
 import { isObject, toJsonText } from '../json';
-import { isJsonataString, type StatesBinding } from '../jsonata';
+import { isJsonataString, isMalformedJsonata, type StatesBinding } from '../jsonata';
 import type { StateRun, Step } from '../state-run';
-import { type AtaEnv, type AtaTemplate, compileAtaTemplate, evaluateAtaTemplate, TemplateError } from '../templates';
+import {
+  type AtaEnv,
+  type AtaTemplate,
+  compileAtaTemplate,
+  evaluateAtaTemplate,
+  expressionsOf,
+  TemplateError,
+} from '../templates';
 import type { JsonObject, JsonValue } from '../types';
 import { assignObject, literalNumber, literalTimestamp, numberFieldForm, onlyFields, pathNumber } from './shared';
 import type { Branch, ChoiceCondition, Diagnostics, Language, NumberLimits, StateIO } from './types';
@@ -232,15 +239,42 @@ const JSONPATH_ONLY = [
   'Iterator',
 ];
 
+/** Which parts of `$states` beyond input and context a field may read. */
+interface Access {
+  readonly result: boolean;
+  readonly errorOutput: boolean;
+}
+
+const NO_ACCESS: Access = { result: false, errorOutput: false };
+const RESULT = /\$states\s*\.\s*result\b/;
+const ERROR_OUTPUT = /\$states\s*\.\s*errorOutput\b/;
+
+/**
+ * "Attempting to access $states.result or $states.errorOutput in fields and states where they are not accessible
+ * will be caught at creation, update, or validation of the state machine" (transforming-data.html): the result
+ * in a Task's, Parallel's or Map's Output and Assign, the error output in a Catcher's.
+ */
+function checkAccess(template: AtaTemplate, pointer: string, access: Access, diag: Diagnostics): void {
+  for (const text of expressionsOf(template)) {
+    if (!access.result && RESULT.test(text))
+      diag.schema(pointer, '$states.result is only accessible in the Output and Assign of a Task, Parallel or Map');
+    if (!access.errorOutput && ERROR_OUTPUT.test(text))
+      diag.schema(pointer, "$states.errorOutput is only accessible in a Catcher's Output and Assign");
+  }
+}
+
 /** A field's JSONata template; `location` is AWS's name of the field in messages (`Output`, `Arguments/x`). */
 export function ataTemplateOf(
   value: unknown,
   location: string,
   pointer: string,
   diag: Diagnostics,
+  access: Access = NO_ACCESS,
 ): AtaTemplate | undefined {
   try {
-    return compileAtaTemplate(value, location, pointer);
+    const template = compileAtaTemplate(value, location, pointer);
+    checkAccess(template, pointer, access, diag);
+    return template;
   } catch (err) {
     if (err instanceof TemplateError) diag.schema(err.pointer, err.message);
     else throw err;
@@ -253,13 +287,19 @@ function fieldTemplate(
   field: string,
   pointer: string,
   diag: Diagnostics,
+  access: Access = NO_ACCESS,
 ): AtaTemplate | undefined {
-  return field in def ? ataTemplateOf(def[field], field, `${pointer}/${field}`, diag) : undefined;
+  return field in def ? ataTemplateOf(def[field], field, `${pointer}/${field}`, diag, access) : undefined;
 }
 
-function assignTemplate(value: unknown, pointer: string, diag: Diagnostics): AtaTemplate | undefined {
+function assignTemplate(
+  value: unknown,
+  pointer: string,
+  diag: Diagnostics,
+  access: Access = NO_ACCESS,
+): AtaTemplate | undefined {
   const obj = assignObject(value, pointer, diag, false);
-  return obj ? ataTemplateOf(obj, 'Assign', pointer, diag) : undefined;
+  return obj ? ataTemplateOf(obj, 'Assign', pointer, diag, access) : undefined;
 }
 
 function mapFields(
@@ -289,9 +329,10 @@ export const JSONATA: Language = {
 
   io(def: Record<string, unknown>, pointer: string, type: StateType, diag: Diagnostics): StateIO {
     const text = JSON.stringify(def);
+    const results: Access = { result: type === 'Task' || type === 'Parallel' || type === 'Map', errorOutput: false };
     const args = fieldTemplate(def, 'Arguments', pointer, diag);
-    const output = fieldTemplate(def, 'Output', pointer, diag);
-    const assign = assignTemplate(def['Assign'], `${pointer}/Assign`, diag);
+    const output = fieldTemplate(def, 'Output', pointer, diag, results);
+    const assign = assignTemplate(def['Assign'], `${pointer}/Assign`, diag, results);
     const map =
       type === 'Map'
         ? mapFields(def, pointer, diag)
@@ -324,6 +365,10 @@ export const JSONATA: Language = {
       diag.schema(`${pointer}/${field}`, `'${field}' must be a string`);
       return undefined;
     }
+    if (isMalformedJsonata(v)) {
+      diag.schema(`${pointer}/${field}`, "a JSONata expression must start with '{%' and end with '%}'");
+      return undefined;
+    }
     if (!isJsonataString(v)) return { kind: 'literal', value: v };
     const template = ataTemplateOf(v, field, `${pointer}/${field}`, diag);
     return template ? { kind: 'jsonata', template } : undefined;
@@ -349,8 +394,9 @@ export const JSONATA: Language = {
 
   catcher(c, pointer, diag): Branch {
     onlyFields(c, ['ErrorEquals', 'Next', 'Output', 'Assign', 'Comment'], pointer, 'a Catcher', diag);
-    const assign = assignTemplate(c['Assign'], `${pointer}/Assign`, diag);
-    const output = 'Output' in c ? ataTemplateOf(c['Output'], 'Output', `${pointer}/Output`, diag) : undefined;
+    const errors: Access = { result: false, errorOutput: true };
+    const assign = assignTemplate(c['Assign'], `${pointer}/Assign`, diag, errors);
+    const output = 'Output' in c ? ataTemplateOf(c['Output'], 'Output', `${pointer}/Output`, diag, errors) : undefined;
     return new AtaBranch(assign, output);
   },
 };
