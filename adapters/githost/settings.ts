@@ -2,6 +2,7 @@ import type { Provider } from '../../core/config/schema';
 import type { HostTransport } from '../../core/status/hosts';
 import { ConsoleLinks } from '../../core/status/links';
 import { DEFAULT_CONTEXT_PREFIX } from '../../core/status/plan';
+import { GitHubAppTransport } from './github-app';
 import { DEFAULT_BASE_URLS, type HostLog, HttpHostTransport } from './http';
 import type { TokenSource } from './tokens';
 
@@ -76,6 +77,17 @@ export async function transportFor(
 ): Promise<HostTransport | null> {
   const credential = await tokens.credential(provider);
   if (!credential) return null;
+  if (credential.scheme === 'github-app') {
+    return new GitHubAppTransport({
+      appId: credential.appId,
+      privateKey: credential.privateKey,
+      baseUrl: settings.baseUrls.github,
+      timeoutMs: settings.timeoutMs,
+      retries: settings.retries,
+      maxWaitMs: settings.maxWaitMs,
+      ...extra,
+    });
+  }
   return new HttpHostTransport({
     provider,
     baseUrl: settings.baseUrls[provider],

@@ -12,10 +12,13 @@ import type { Provider } from '../../core/config/schema';
  * - `bearer`: `Authorization: Bearer <token>` (GitHub tokens, GitLab OAuth tokens, Bitbucket access tokens);
  * - `private-token`: `PRIVATE-TOKEN: <token>` (GitLab personal, project and group access tokens);
  * - `basic`: `Authorization: Basic base64(username:password)` (Bitbucket app passwords);
- * - `none`: no header, for the public reads that need none (resolving a commit of a public repository).
+ * - `none`: no header, for the public reads that need none (resolving a commit of a public repository);
+ * - `github-app`: a GitHub App's id and private key; each request carries an installation token made from them
+ *   (github-app.ts), and statuses go through the Checks API (ADR 0091).
  */
 export type HostCredential =
   | { readonly scheme: 'none' }
+  | { readonly scheme: 'github-app'; readonly appId: string; readonly privateKey: string }
   | { readonly scheme: 'bearer'; readonly token: string }
   | { readonly scheme: 'private-token'; readonly token: string }
   | { readonly scheme: 'basic'; readonly username: string; readonly password: string };
@@ -37,6 +40,9 @@ export function authHeaders(credential: HostCredential): Record<string, string> 
         authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
       };
     case 'none':
+      return {};
+    case 'github-app':
+      // An App's requests carry installation tokens (github-app.ts), never the key: no header from it.
       return {};
   }
 }
@@ -62,6 +68,13 @@ export function credentialFromJson(provider: Provider, value: unknown): HostCred
   }
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
+  if (provider === 'github' && (typeof v.appId === 'string' || typeof v.appId === 'number')) {
+    const appId = String(v.appId).trim();
+    if (appId && typeof v.privateKey === 'string' && v.privateKey.includes('PRIVATE KEY')) {
+      return { scheme: 'github-app', appId, privateKey: v.privateKey };
+    }
+    return null;
+  }
   if (typeof v.username === 'string' && typeof v.appPassword === 'string' && v.username && v.appPassword) {
     return { scheme: 'basic', username: v.username, password: v.appPassword };
   }
@@ -84,6 +97,9 @@ export interface TokenValues {
   readonly bitbucket?: string | null;
   readonly bitbucketUsername?: string | null;
   readonly bitbucketAppPassword?: string | null;
+  /** A GitHub App (its id and PEM private key): statuses go through the Checks API. */
+  readonly githubAppId?: string | null;
+  readonly githubAppPrivateKey?: string | null;
 }
 
 /** Credentials from values given once (no secret to read). */
@@ -98,6 +114,9 @@ export class StaticTokenSource implements TokenSource {
     const values = this.#values;
     switch (provider) {
       case 'github':
+        if (values.githubAppId && values.githubAppPrivateKey) {
+          return credentialFromJson('github', { appId: values.githubAppId, privateKey: values.githubAppPrivateKey });
+        }
         return credentialFromJson('github', values.github);
       case 'gitlab':
         return credentialFromJson('gitlab', values.gitlab);

@@ -67,6 +67,16 @@ export interface StepDetail {
   /** For `step: 'approval'`. */
   readonly approval?: ApprovalDetail;
   /**
+   * For `step: 'test'`: the failed tests at file and line, from the suite's JUnit reports. A GitHub App shows them as
+   * annotations of the suite's check run (ADR 0091); commit statuses have no place for them.
+   */
+  readonly failures?: readonly {
+    readonly path: string;
+    readonly line: number;
+    readonly message: string;
+    readonly title?: string;
+  }[];
+  /**
    * For a final pipeline report (`success`, `failure`, `cancelled`): the build and test results the run knows.
    * Their contexts are normally settled by CodeBuild's own events (`functions/build-events`), which can arrive
    * after the final report or not at all; the final report settles every one of them that is still open, before it
@@ -225,6 +235,12 @@ export const STATUS_ENV = {
   githubToken: 'STEPLINE_GITHUB_TOKEN',
   gitlabToken: 'STEPLINE_GITLAB_TOKEN',
   bitbucketToken: 'STEPLINE_BITBUCKET_TOKEN',
+  /**
+   * A GitHub App instead of a GitHub token (ADR 0091): its id and PEM private key. Statuses then go through the
+   * Checks API. In the secret: `{"github": {"appId": "123456", "privateKey": "-----BEGIN RSA PRIVATE KEY-----…"}}`.
+   */
+  githubAppId: 'STEPLINE_GITHUB_APP_ID',
+  githubAppPrivateKey: 'STEPLINE_GITHUB_APP_PRIVATE_KEY',
   /** Bitbucket app password: with `STEPLINE_BITBUCKET_USERNAME`, sent as Basic auth. */
   bitbucketUsername: 'STEPLINE_BITBUCKET_USERNAME',
   bitbucketAppPassword: 'STEPLINE_BITBUCKET_APP_PASSWORD',

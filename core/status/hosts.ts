@@ -18,7 +18,7 @@ import { truncate } from './text';
 
 /** A request to a host's REST API, relative to its base URL (`https://api.github.com`, `…/api/v4`, `…/2.0`). */
 export interface HostRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
   readonly body?: unknown;
@@ -37,6 +37,11 @@ export interface HostResponse {
  */
 export interface HostTransport {
   readonly provider: Provider;
+  /**
+   * The transport authenticates as a GitHub App: statuses go through the Checks API as check runs (ADR 0091), which
+   * only an App may write. Absent: commit statuses.
+   */
+  readonly checks?: boolean;
   send(request: HostRequest): Promise<HostResponse>;
 }
 

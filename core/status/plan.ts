@@ -1,5 +1,6 @@
 import { contextName, STATUS_CONTEXT_PREFIX, statusContexts } from '../contracts/status';
 import type { PipelineRequest, Route, RouteEnvironment } from '../intake/types';
+import type { TestFailure } from './checks';
 import type { FailedStep, PipelineStep, StatusEvent, StatusSubject, StepDetail, StepState } from './contracts';
 import type { ConsoleLinks } from './links';
 import { humanDuration, plural } from './text';
@@ -20,6 +21,8 @@ export interface StatusUpdate {
    * platform's redirect route. A host sends the first that fits, or no link.
    */
   readonly shorterUrls?: readonly string[];
+  /** Test failures at file and line: annotations of its check run (GitHub as an App, ADR 0091). */
+  readonly failures?: readonly TestFailure[];
 }
 
 /** A GitHub deployment status to post (other hosts have no deployments). */
@@ -289,7 +292,10 @@ export function planStatus(event: StatusEvent, options: PlanOptions): StatusPlan
     return { updates, deployment: null, closeOpen: null, onlyIfOpen: false };
   }
   const context = contextOf(prefix, event.step, { suite: event.suite, environment: event.environment });
-  const updates: StatusUpdate[] = [{ context, state: contextState(event), description, ...link }];
+  const failures = event.step === 'test' ? event.detail?.failures : undefined;
+  const updates: StatusUpdate[] = [
+    { context, state: contextState(event), description, ...link, ...(failures?.length ? { failures } : {}) },
+  ];
   const final = event.step === 'pipeline' && (event.state === 'failure' || event.state === 'cancelled');
   const closeOpen = final ? { state: 'cancelled' as const, description: `stopped: run ${description}` } : null;
   const ended = final || (event.step === 'pipeline' && event.state === 'success');

@@ -1,3 +1,4 @@
+import { checkRunPoster } from './check-runs';
 import type { DeliveryOutcome, StatusResult, StatusSubject } from './contracts';
 import { StatusDeliveryError } from './errors';
 import {
@@ -7,7 +8,6 @@ import {
   findRunDeployment,
   GITHUB_DEPLOYMENT_FINAL,
   type HostDialect,
-  type HostRequest,
   type HostResponse,
   type HostStatus,
   type HostTransport,
@@ -15,6 +15,7 @@ import {
   listDeploymentsRequest,
 } from './hosts';
 import type { DeploymentUpdate, StatusPlan, StatusUpdate } from './plan';
+import { ok, type Poster, type Send } from './poster';
 import { truncate } from './text';
 
 /**
@@ -31,12 +32,8 @@ export interface DeliverOptions {
   readonly environments?: readonly string[];
   /** The full ref, for a subject that does not carry it, read only when the host needs it (GitLab). */
   readonly fullRef?: () => Promise<string | null>;
-}
-
-type Send = (request: HostRequest) => Promise<HostResponse | StatusDeliveryError>;
-
-function ok(response: HostResponse): boolean {
-  return response.status >= 200 && response.status < 300;
+  /** The clock of check runs' `started_at` and `completed_at`. Default: now. */
+  readonly now?: () => Date;
 }
 
 /** A few words on why the host refused: its message (hosts put no secrets there), else the status code. */
@@ -213,15 +210,23 @@ export async function deliver(
   };
   const outcomes: DeliveryOutcome[] = [];
   const target: Target = { subject, ...(options.fullRef ? { fullRef: options.fullRef } : {}) };
+  const poster: Poster =
+    transport.checks && subject.provider === 'github'
+      ? checkRunPoster(send, subject, options.executionArn, options.now ?? (() => new Date()))
+      : {
+          hostState: (state) => dialect.hostState(state),
+          post: (update) => postStatus(send, dialect, target, update),
+          read: () => readBack(send, dialect, subject),
+        };
   let updates = plan.updates;
   if (plan.onlyIfOpen && updates.length) {
-    const current = await readBack(send, dialect, subject);
+    const current = await poster.read();
     if (typeof current === 'string') {
       // Without knowing whether the step already finished, a progress update could overwrite its result.
       for (const update of updates) {
         outcomes.push({
           context: update.context,
-          state: dialect.hostState(update.state),
+          state: poster.hostState(update.state),
           outcome: 'failed',
           error: `not posted: could not read the commit's statuses (${truncate(current, 150)})`,
         });
@@ -232,17 +237,17 @@ export async function deliver(
       updates = updates.filter((update) => !finished.has(update.context));
     }
   }
-  for (const update of updates) outcomes.push(await postStatus(send, dialect, target, update));
+  for (const update of updates) outcomes.push(await poster.post(update));
   const posted = new Set(updates.map((u) => u.context));
 
   if (plan.settle?.length) {
     // Results the run knows: post those still open (a lost or late build event), leave those already final.
-    const current = await readBack(send, dialect, subject);
+    const current = await poster.read();
     const finished =
       typeof current === 'string' ? new Set<string>() : new Set(current.filter((s) => !s.open).map((s) => s.context));
     for (const update of plan.settle) {
       if (finished.has(update.context)) continue;
-      outcomes.push(await postStatus(send, dialect, target, update));
+      outcomes.push(await poster.post(update));
       posted.add(update.context);
     }
   }
@@ -255,7 +260,7 @@ export async function deliver(
   }
 
   if (plan.closeOpen) {
-    const current = await readBack(send, dialect, subject);
+    const current = await poster.read();
     const targetUrl = plan.updates[0]?.targetUrl ?? null;
     const shorterUrls = plan.updates[0]?.shorterUrls;
     if (typeof current === 'string') {
@@ -270,7 +275,7 @@ export async function deliver(
           targetUrl,
           ...(shorterUrls ? { shorterUrls } : {}),
         };
-        outcomes.push(await postStatus(send, dialect, target, close));
+        outcomes.push(await poster.post(close));
       }
     }
     if (subject.provider === 'github' && options.environments?.length) {

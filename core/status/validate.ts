@@ -60,6 +60,16 @@ const StepDetail = z
         }),
       )
       .optional(),
+    failures: z
+      .array(
+        z.object({
+          path: z.string().min(1),
+          line: z.number().int().min(1),
+          message: z.string(),
+          title: z.string().optional(),
+        }),
+      )
+      .optional(),
     approval: z
       .object({
         outcome: z.enum(['waiting', 'approved', 'rejected', 'timed-out', 'lost']),

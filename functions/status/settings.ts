@@ -43,6 +43,8 @@ export function statusSettings(env: Environment): StatusSettings {
             bitbucket: optional(env, STATUS_ENV.bitbucketToken),
             bitbucketUsername: optional(env, STATUS_ENV.bitbucketUsername),
             bitbucketAppPassword: optional(env, STATUS_ENV.bitbucketAppPassword),
+            githubAppId: optional(env, STATUS_ENV.githubAppId),
+            githubAppPrivateKey: optional(env, STATUS_ENV.githubAppPrivateKey),
           },
         },
   };

@@ -1,3 +1,4 @@
+import { createVerify } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -39,6 +40,30 @@ export interface StoredStatus {
   readonly ref?: string;
   readonly key?: string;
   readonly refname?: string;
+}
+
+/** A GitHub check run as the fake keeps it: the latest fields, and every annotation posted to it. */
+export interface StoredCheckRun {
+  readonly id: number;
+  readonly repo: string;
+  readonly head_sha: string;
+  name: string;
+  external_id: string;
+  status: string;
+  conclusion: string | null;
+  details_url: string | null;
+  output: Record<string, unknown>;
+  readonly annotations: Record<string, unknown>[];
+  /** How many requests created or changed it. */
+  writes: number;
+}
+
+/** A GitHub App installed on the fake: its id, public key, and the installation token it gives. */
+export interface FakeGitHubApp {
+  readonly appId: string;
+  readonly publicKey: string;
+  readonly installationId: number;
+  readonly token: string;
 }
 
 export interface StoredDeployment {
@@ -98,6 +123,10 @@ export class FakeGitHost {
   readonly #ambiguousRefs = new Set<string>();
   /** Commits each repository has, full SHAs, for the commit APIs (`<provider>|<repository>`). */
   readonly #commits = new Map<string, string[]>();
+  readonly #checkRuns: StoredCheckRun[] = [];
+  #app: FakeGitHubApp | null = null;
+  /** Installation tokens the fake gave, and how many. */
+  public tokensIssued = 0;
 
   public constructor(options: FakeGitHostOptions = {}) {
     this.#options = options;
@@ -172,9 +201,26 @@ export class FakeGitHost {
     return found.length === 1 ? found[0]! : null;
   }
 
-  /** Forgets requests, statuses, deployments, commits, ambiguous refs and scripted answers. */
+  /**
+   * Installs a GitHub App: `GET /repos/{o}/{r}/installation` and `POST /app/installations/{id}/access_tokens` take
+   * only its JWT (RS256, checked with `publicKey`, `iss` its id, `exp` at most 10 minutes ahead), and every other
+   * GitHub request must carry the installation token.
+   */
+  public installGitHubApp(app: FakeGitHubApp): void {
+    this.#app = app;
+  }
+
+  /** The check runs of a repository's commit, oldest first. */
+  public checkRuns(repository: string, sha: string): StoredCheckRun[] {
+    return this.#checkRuns.filter((r) => r.repo === repository && r.head_sha === sha);
+  }
+
+  /** Forgets requests, statuses, deployments, commits, check runs, the App, ambiguous refs and scripted answers. */
   public reset(): void {
     this.#ambiguousRefs.clear();
+    this.#checkRuns.length = 0;
+    this.#app = null;
+    this.tokensIssued = 0;
     this.#commits.clear();
     this.requests.length = 0;
     this.#script.length = 0;
@@ -234,7 +280,97 @@ export class FakeGitHost {
     this.#statuses.set(key, list);
   }
 
+  /** Whether a JWT is the installed App's: signature, issuer, expiry within ten minutes. */
+  #appJwt(authorization: string | undefined): boolean {
+    const app = this.#app;
+    const jwt = authorization?.replace(/^Bearer /, '') ?? '';
+    const [header, payload, signature] = jwt.split('.');
+    if (!app || !header || !payload || !signature) return false;
+    const valid = createVerify('RSA-SHA256')
+      .update(`${header}.${payload}`)
+      .verify(app.publicKey, Buffer.from(signature, 'base64url'));
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, number | string>;
+    const now = Math.floor(Date.now() / 1000);
+    return valid && String(claims.iss) === app.appId && Number(claims.exp) > now && Number(claims.exp) <= now + 600;
+  }
+
+  /** GitHub as it answers a GitHub App, or null when no App is installed (the token-based routes then answer). */
+  #githubApp(r: RecordedRequest, res: ServerResponse): true | null {
+    const app = this.#app;
+    if (!app) return null;
+    if (/^\/repos\/[^/]+\/[^/]+\/installation$/.test(r.path) && r.method === 'GET') {
+      if (!this.#appJwt(r.headers.authorization))
+        return send(res, 401, { message: 'A JSON web token could not be decoded' });
+      return send(res, 200, { id: app.installationId, app_id: Number(app.appId) });
+    }
+    if (r.path === `/app/installations/${app.installationId}/access_tokens` && r.method === 'POST') {
+      if (!this.#appJwt(r.headers.authorization))
+        return send(res, 401, { message: 'A JSON web token could not be decoded' });
+      this.tokensIssued++;
+      return send(res, 201, { token: app.token, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+    }
+    if (r.headers.authorization !== `Bearer ${app.token}`) return send(res, 401, { message: 'Bad credentials' });
+    const b = (r.body ?? {}) as Record<string, unknown>;
+    const output = (b.output ?? null) as { annotations?: unknown[] } | null;
+    if (output?.annotations && output.annotations.length > 50) {
+      return send(res, 422, { message: 'Only 50 annotations are allowed per request' });
+    }
+    let m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(r.path);
+    if (m && r.method === 'POST') {
+      const run: StoredCheckRun = {
+        id: this.#nextId++,
+        repo: `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`,
+        head_sha: String(b.head_sha),
+        name: String(b.name),
+        external_id: String(b.external_id ?? ''),
+        status: String(b.conclusion ? 'completed' : (b.status ?? 'queued')),
+        conclusion: typeof b.conclusion === 'string' ? b.conclusion : null,
+        details_url: typeof b.details_url === 'string' ? b.details_url : null,
+        output: { ...(output ?? {}) },
+        annotations: [...((output?.annotations ?? []) as Record<string, unknown>[])],
+        writes: 1,
+      };
+      this.#checkRuns.push(run);
+      return send(res, 201, { id: run.id, name: run.name, status: run.status });
+    }
+    m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)$/.exec(r.path);
+    if (m && r.method === 'PATCH') {
+      const run = this.#checkRuns.find((c) => c.id === Number(m![3]));
+      if (!run) return send(res, 404, { message: 'Not Found' });
+      if (typeof b.name === 'string') run.name = b.name;
+      if (typeof b.status === 'string') run.status = b.status;
+      if (typeof b.conclusion === 'string') {
+        run.conclusion = b.conclusion;
+        run.status = 'completed';
+      }
+      if (typeof b.details_url === 'string') run.details_url = b.details_url;
+      if (output) {
+        Object.assign(run.output, output);
+        run.annotations.push(...((output.annotations ?? []) as Record<string, unknown>[]));
+      }
+      run.writes++;
+      return send(res, 200, { id: run.id, name: run.name, status: run.status });
+    }
+    m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([0-9a-f]{40})\/check-runs$/.exec(r.path);
+    if (m && r.method === 'GET') {
+      const repo = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      const latest = new Map<string, StoredCheckRun>();
+      for (const run of this.checkRuns(repo, m[3]!)) latest.set(run.name, run);
+      const runs = [...latest.values()].map((run) => ({
+        id: run.id,
+        name: run.name,
+        external_id: run.external_id,
+        status: run.status,
+        conclusion: run.conclusion,
+      }));
+      return send(res, 200, { total_count: runs.length, check_runs: runs });
+    }
+    return null;
+  }
+
   #github(r: RecordedRequest, res: ServerResponse): true {
+    const answered = this.#githubApp(r, res);
+    if (answered) return answered;
     const b = (r.body ?? {}) as Record<string, unknown>;
     let m = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(r.path);
     if (m && r.method === 'POST') {
