@@ -1,6 +1,7 @@
 import type { Provider } from '../config/schema';
 import type { ParkedDelivery } from '../contracts/parking';
 import type { CommentCommand } from './comments';
+import type { RerunRequest } from './rerun';
 import type { ExecutionInput, PipelineRequest } from './types';
 
 /**
@@ -57,6 +58,15 @@ export interface ParkingStore extends ParkingQueue {
   remove(name: string): Promise<void>;
   /** Records a failed replay: the delivery stays parked. */
   recordFailure(name: string, reason: string): Promise<void>;
+}
+
+/**
+ * Starts a re-run that GitHub's "Re-run" asked for (core/intake/rerun.ts): the input of `request.executionArn`
+ * (DescribeExecution) as a new execution named `name` (StartExecution); `duplicate` when that name exists. Throws
+ * when it cannot (the delivery is then answered 503).
+ */
+export interface RerunStarter {
+  rerun(request: RerunRequest, name: string): Promise<StartResult>;
 }
 
 /** What a `CommitResolver` is asked: an abbreviated commit of a repository, with the request it came in. */

@@ -6,7 +6,15 @@ import { abbreviatedCommit, completeCommit } from './commits';
 import type { Admitted, RawDelivery } from './delivery';
 import { SecretsUnavailableError } from './errors';
 import type { Intake, Planned } from './intake';
-import type { ApprovalCommandQueue, CommitResolver, ParkingQueue, WebhookSecretSource, WorkflowStarter } from './ports';
+import type {
+  ApprovalCommandQueue,
+  CommitResolver,
+  ParkingQueue,
+  RerunStarter,
+  WebhookSecretSource,
+  WorkflowStarter,
+} from './ports';
+import { interpretRerun, isCheckRunEvent, rerunExecutionName } from './rerun';
 import type { PipelineRequest } from './types';
 import type { Stop } from './verdict';
 
@@ -27,6 +35,8 @@ export interface ReceivePorts {
    * starts at the abbreviated hash, and its build and statuses fail (docs/adr/0090).
    */
   readonly commits?: CommitResolver;
+  /** Starts the re-runs GitHub's "Re-run" asks for (check_run rerequested); without it they start nothing. */
+  readonly reruns?: RerunStarter;
   readonly now?: () => Date;
 }
 
@@ -203,6 +213,37 @@ function planAndStart(
   return start(planned.value, ports);
 }
 
+/** A `check_run` delivery: "Re-run" on a Stepline check run starts its execution's input again. */
+async function rerun(delivery: Admitted, reruns: RerunStarter, keys: DeliveryKeys): Promise<Answer> {
+  const interpreted = interpretRerun(delivery);
+  if (!interpreted.continue) return answerStop(interpreted, delivery.provider);
+  const request = interpreted.value;
+  keys.repository = request.repository;
+  const name = rerunExecutionName(request.executionArn, request.deliveryId);
+  keys.executionName = name;
+  try {
+    const result = await reruns.rerun(request, name);
+    if (result.outcome === 'duplicate') {
+      return {
+        status: 200,
+        body: { status: 'duplicate', duplicate: true, executionArn: result.executionArn, name },
+        outcome: { kind: 'duplicate', name, executionArn: result.executionArn },
+      };
+    }
+    return {
+      status: 202,
+      body: { status: 'started', executionArn: result.executionArn, name },
+      outcome: { kind: 'started', name, executionArn: result.executionArn },
+    };
+  } catch (error) {
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'the re-run could not be started now; press Re-run again later' },
+      outcome: { kind: 'failed', name, detail: describe(error) },
+    };
+  }
+}
+
 /** A comment delivery: a command goes to the approval function's queue; anything else starts nothing. */
 async function submit(delivery: Admitted, commands: ApprovalCommandQueue, keys: DeliveryKeys): Promise<Answer> {
   const interpreted = interpretComment(delivery);
@@ -256,6 +297,9 @@ export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePo
     }
     return finish(keys, [answer]);
   }
+
+  if (ports.reruns && isCheckRunEvent(verified.value))
+    return finish(keys, [await rerun(verified.value, ports.reruns, keys)]);
 
   if (ports.commands && isCommentEvent(verified.value))
     return finish(keys, [await submit(verified.value, ports.commands, keys)]);
