@@ -33,6 +33,15 @@ export function podSpecDefaults(spec: JsonObject): void {
     schedulerName: 'default-scheduler',
     securityContext: {},
   });
+  // SetDefaults_ConfigMapVolumeSource, SetDefaults_SecretVolumeSource: mode 0644.
+  if (Array.isArray(spec['volumes'])) {
+    for (const volume of spec['volumes']) {
+      if (!isObject(volume)) continue;
+      for (const source of ['configMap', 'secret']) {
+        if (isObject(volume[source])) defaults(volume[source] as JsonObject, { defaultMode: 420 });
+      }
+    }
+  }
   for (const list of ['containers', 'initContainers']) {
     const containers = spec[list];
     if (!Array.isArray(containers)) continue;

@@ -281,7 +281,8 @@ export class ResourceApi {
         apiVersion: 'authorization.k8s.io/v1',
         metadata: { creationTimestamp: null },
         spec,
-        status: allowed ? { allowed: true } : { allowed: false, reason: "denied by the simulated cluster's rules" },
+        // As RBAC: a denial without a reason (kubectl prints "no").
+        status: { allowed },
       },
     };
   }
