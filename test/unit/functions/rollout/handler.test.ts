@@ -70,7 +70,9 @@ describe('functions/rollout', () => {
   });
 
   it('throws Stepline.RolloutInProgress when the workflow asks it to, logged at INFO and not counted as a failure', async () => {
-    // Prepare: an image whose pods never get ready, so the Deployment stays in progress.
+    // Prepare: a new image while no controller runs, so the Deployment's new generation stays unobserved (no
+    // deadline can pass either: only the controllers decide ProgressDeadlineExceeded).
+    cluster.server.controllers.stop();
     const deployEventNeverReady = deployEvent({
       image: { repository: `${REPOSITORY}-never-ready`, digest: DIGEST_V2, containers: ['api'] },
     });
@@ -91,6 +93,7 @@ describe('functions/rollout', () => {
 
     // Act
     const { error, lines } = await captured(() => handler(event, lambdaContext('stepline-rollout')));
+    cluster.server.controllers.start();
 
     // Assess
     expect(error?.name).toBe('Stepline.RolloutInProgress');
@@ -99,7 +102,7 @@ describe('functions/rollout', () => {
     ]);
     expect(lines.find((l) => l['message'] === 'rollout in progress')).toMatchObject({
       executionName: 'shop-main-3f78685',
-      reason: expect.stringMatching(/^Rollout in production in progress: Waiting for deployment "api" rollout/),
+      reason: 'Rollout in production in progress: Waiting for deployment spec update to be observed...',
     });
     expect(lines.filter((l) => 'deployError' in l)).toEqual([]);
   });
