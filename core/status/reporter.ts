@@ -14,6 +14,7 @@ import {
   listDeploymentStatusesRequest,
   listDeploymentsRequest,
 } from './hosts';
+import { insightRequests } from './insights';
 import type { DeploymentUpdate, StatusPlan, StatusUpdate } from './plan';
 import { ok, type Poster, type Send } from './poster';
 import { truncate } from './text';
@@ -171,6 +172,24 @@ async function closeDeployments(
   return outcomes;
 }
 
+/** A suite's Code Insights report and annotations: one outcome, `report:<id>`, delivered or failed. */
+async function postInsights(
+  send: Send,
+  subject: StatusSubject,
+  update: StatusUpdate,
+  prefix: string,
+): Promise<DeliveryOutcome[]> {
+  const requests = insightRequests(subject, update, prefix);
+  if (!requests.length) return [];
+  const context = `report:${update.context}`;
+  const state = update.state === 'success' ? 'PASSED' : 'FAILED';
+  for (const request of requests) {
+    const response = await send(request);
+    if (response instanceof StatusDeliveryError || !ok(response)) return [failed(context, state, response)];
+  }
+  return [{ context, state, outcome: 'delivered' }];
+}
+
 function underPrefix(context: string, prefix: string): boolean {
   return context === prefix || context.startsWith(`${prefix}/`);
 }
@@ -250,6 +269,12 @@ export async function deliver(
       outcomes.push(await poster.post(update));
       posted.add(update.context);
     }
+  }
+
+  if (subject.provider === 'bitbucket') {
+    // Code Insights (ADR 0092): a suite that ended gets a TEST report, its failures as annotations.
+    const ended = [...updates, ...(plan.settle ?? [])].filter((u) => posted.has(u.context));
+    for (const update of ended) outcomes.push(...(await postInsights(send, subject, update, options.contextPrefix)));
   }
 
   let deploymentId: number | undefined;

@@ -124,6 +124,8 @@ export class FakeGitHost {
   /** Commits each repository has, full SHAs, for the commit APIs (`<provider>|<repository>`). */
   readonly #commits = new Map<string, string[]>();
   readonly #checkRuns: StoredCheckRun[] = [];
+  /** Bitbucket Code Insights reports, by `<repo>|<sha>|<reportId>`, with their annotations. */
+  readonly #reports = new Map<string, { report: Record<string, unknown>; annotations: Record<string, unknown>[] }>();
   #app: FakeGitHubApp | null = null;
   /** Installation tokens the fake gave, and how many. */
   public tokensIssued = 0;
@@ -210,6 +212,15 @@ export class FakeGitHost {
     this.#app = app;
   }
 
+  /** A Bitbucket Code Insights report of a commit, with its annotations, or undefined. */
+  public report(
+    repository: string,
+    sha: string,
+    reportId: string,
+  ): { report: Record<string, unknown>; annotations: Record<string, unknown>[] } | undefined {
+    return this.#reports.get(`${repository}|${sha}|${reportId}`);
+  }
+
   /** The check runs of a repository's commit, oldest first. */
   public checkRuns(repository: string, sha: string): StoredCheckRun[] {
     return this.#checkRuns.filter((r) => r.repo === repository && r.head_sha === sha);
@@ -219,6 +230,7 @@ export class FakeGitHost {
   public reset(): void {
     this.#ambiguousRefs.clear();
     this.#checkRuns.length = 0;
+    this.#reports.clear();
     this.#app = null;
     this.tokensIssued = 0;
     this.#commits.clear();
@@ -500,6 +512,24 @@ export class FakeGitHost {
 
   #bitbucket(r: RecordedRequest, res: ServerResponse): true {
     const b = (r.body ?? {}) as Record<string, unknown>;
+    const report = /^\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})\/reports\/([^/]+)(\/annotations)?$/.exec(
+      r.path,
+    );
+    if (report) {
+      const key = `${decodeURIComponent(report[1]!)}/${decodeURIComponent(report[2]!)}|${report[3]}|${decodeURIComponent(report[4]!)}`;
+      if (!report[5] && r.method === 'PUT') {
+        this.#reports.set(key, { report: b, annotations: [] });
+        return send(res, 200, { type: 'report', uuid: `{${this.#nextId++}}`, ...b });
+      }
+      if (report[5] && r.method === 'POST') {
+        const stored = this.#reports.get(key);
+        if (!stored) return send(res, 404, { type: 'error', error: { message: 'Report not found' } });
+        const list = Array.isArray(r.body) ? (r.body as Record<string, unknown>[]) : [];
+        if (list.length > 100) return send(res, 400, { type: 'error', error: { message: 'At most 100 annotations' } });
+        stored.annotations.push(...list);
+        return send(res, 200, list);
+      }
+    }
     // GET /repositories/{workspace}/{repo_slug}/commit/{commit}: a full or abbreviated hash.
     const commit = /^\/repositories\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{4,40})$/.exec(r.path);
     if (commit && r.method === 'GET') {
