@@ -27,6 +27,10 @@ function namedError(name: string, message: string): Error {
 const thrownValues = fc.oneof(
   fc.tuple(fc.constantFrom(...KNOWN), fc.string()).map(([name, message]) => namedError(name, message)),
   fc.tuple(fc.string(), fc.string()).map(([name, message]) => namedError(name, message)),
+  // Names that are keys of every object: a lookup in a plain object would take them for a known name or a signal.
+  fc
+    .tuple(fc.constantFrom('toString', 'constructor', '__proto__', 'hasOwnProperty', ''), fc.string())
+    .map(([name, message]) => namedError(name, message)),
   fc.anything({ withNullPrototype: true, withObjectString: true, withBigInt: true, withMap: true, withSet: true }),
 );
 
@@ -82,7 +86,7 @@ describe('observeFailures, fuzzed', () => {
         const logged = lines.filter((line) => 'level' in line);
         const counted = lines.filter((line) => '_aws' in line);
         expect(logged).toHaveLength(1);
-        if (name in SIGNALS) {
+        if (Object.hasOwn(SIGNALS, name)) {
           expect(logged[0]).toMatchObject({ level: 'INFO', message: 'rollout in progress' });
           expect(counted).toEqual([]);
         } else if (KNOWN.includes(name)) {
