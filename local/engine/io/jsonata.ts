@@ -12,7 +12,7 @@ import type {
 import { queryError, runtimeError } from '../errors';
 import { isObject, toJsonText } from '../json';
 import { isJsonataString, isMalformedJsonata, type StatesBinding } from '../jsonata';
-import type { StateRun, Step } from '../state-run';
+import type { Maybe, StateRun, Step } from '../state-run';
 import {
   type AtaEnv,
   type AtaTemplate,
@@ -23,7 +23,7 @@ import {
 } from '../templates';
 import type { JsonObject, JsonValue } from '../types';
 import { assignObject, literalNumber, literalTimestamp, numberFieldForm, onlyFields, pathNumber } from './shared';
-import type { Branch, ChoiceCondition, Diagnostics, Language, NumberLimits, StateIO } from './types';
+import type { Branch, ChoiceCondition, Diagnostics, Failure, Language, NumberLimits, StateIO } from './types';
 
 /**
  * Input and output processing of JSONata states: Arguments, Output, Assign, Items, ItemSelector and every field
@@ -166,12 +166,8 @@ class AtaIO implements StateIO {
     return undefined;
   }
 
-  public failure(
-    run: StateRun,
-    s: FailState,
-  ):
-    | { error: string | undefined; cause: string | undefined }
-    | Promise<{ error: string | undefined; cause: string | undefined }> {
+  /** Literal Error and Cause answer at once, as in JSONPath; an expression makes the answer a promise. */
+  public failure(run: StateRun, s: FailState): Maybe<Failure> {
     if (s.error?.kind !== 'jsonata' && s.cause?.kind !== 'jsonata') {
       const literal = (f: FailField | undefined): string | undefined => (f?.kind === 'literal' ? f.value : undefined);
       return { error: literal(s.error), cause: literal(s.cause) };

@@ -34,7 +34,7 @@ import {
 import type { JsonObject, JsonValue } from '../types';
 import type { VariableScope } from '../variables';
 import { assignObject, literalNumber, literalTimestamp, numberFieldForm, onlyFields, pathNumber } from './shared';
-import type { Branch, ChoiceCondition, Diagnostics, Language, NumberLimits, StateIO } from './types';
+import type { Branch, ChoiceCondition, Diagnostics, Failure, Language, NumberLimits, StateIO } from './types';
 
 /**
  * Input and output processing of JSONPath states: InputPath, Parameters, ResultSelector, ResultPath, OutputPath,
@@ -218,7 +218,7 @@ class PathIO implements StateIO {
     return undefined;
   }
 
-  public failure(run: StateRun, s: FailState): { error: string | undefined; cause: string | undefined } {
+  public failure(run: StateRun, s: FailState): Failure {
     return { error: failField(run, s.error), cause: failField(run, s.cause) };
   }
 

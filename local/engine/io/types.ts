@@ -63,6 +63,12 @@ export interface StateIO {
   batchInput(run: StateRun, effective: JsonValue): Maybe<JsonValue | undefined>;
 }
 
+/** A Fail state's Error and Cause, evaluated. */
+export interface Failure {
+  readonly error: string | undefined;
+  readonly cause: string | undefined;
+}
+
 /** A branch of a state (a Choice rule, a Catcher): its Assign, and its ResultPath or Output. Read by its language. */
 export interface Branch {
   readonly language: QueryLanguage;
