@@ -101,6 +101,57 @@ export class BuildStore {
     return rows.map(toBuild);
   }
 
+  /**
+   * A page of build ids, newest first (or oldest first), of every project or of one: ListBuilds and
+   * ListBuildsForProject. `cursor` is the last build of the previous page.
+   */
+  public ids(
+    filter: { projectName?: string | undefined },
+    order: 'ASCENDING' | 'DESCENDING',
+    limit: number,
+    cursor?: { startTime: number; id: string },
+  ): { ids: string[]; last: { startTime: number; id: string } | null } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: limit + 1 };
+    if (filter.projectName !== undefined) {
+      where.push('project_name = @project');
+      params['project'] = filter.projectName;
+    }
+    const direction = order === 'ASCENDING' ? 'ASC' : 'DESC';
+    if (cursor) {
+      const beyond = order === 'ASCENDING' ? '>' : '<';
+      where.push(`(start_time ${beyond} @start OR (start_time = @start AND id ${beyond} @id))`);
+      params['start'] = cursor.startTime;
+      params['id'] = cursor.id;
+    }
+    const rows = this.sql(
+      `SELECT id, start_time FROM builds ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY start_time ${direction}, id ${direction} LIMIT @limit`,
+    ).all(params) as { id: string; start_time: number }[];
+    const page = rows.slice(0, limit);
+    const tail = page.at(-1);
+    return {
+      ids: page.map((r) => r.id),
+      last: rows.length > limit && tail ? { startTime: tail.start_time, id: tail.id } : null,
+    };
+  }
+
+  /** The build whose id is `<project>:<uuid>` (a report ARN names a build by its uuid). */
+  public byUuid(uuid: string): StoredBuild | undefined {
+    if (!/^[0-9a-f-]{36}$/i.test(uuid)) return undefined;
+    const row = this.sql("SELECT * FROM builds WHERE id LIKE '%:' || ?").get(uuid) as BuildRow | undefined;
+    return row ? toBuild(row) : undefined;
+  }
+
+  /** Every report ARN of every build, the newest build's first (ListReports). */
+  public reportArns(): { buildId: string; arns: string[] }[] {
+    const rows = this.sql(
+      `SELECT id, json_extract(document, '$.reportArns') AS arns FROM builds
+         WHERE json_array_length(document, '$.reportArns') > 0 ORDER BY start_time DESC, id DESC`,
+    ).all() as { id: string; arns: string }[];
+    return rows.map((r) => ({ buildId: r.id, arns: JSON.parse(r.arns) as string[] }));
+  }
+
   /** Builds the store last saw in progress (after a restart: interrupted). */
   public inProgress(): StoredBuild[] {
     return (this.sql("SELECT * FROM builds WHERE status = 'IN_PROGRESS'").all() as BuildRow[]).map(toBuild);

@@ -113,6 +113,40 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: what CreateStateMachine and UpdateStateMachine take besides the definition (logging, tracing, encryption,
+  // the API's revision id), published versions, tags; builds by project for ListBuildsForProject (ADR 0016).
+  `
+  CREATE TABLE state_machine_settings (
+    arn TEXT PRIMARY KEY,
+    logging TEXT,
+    tracing TEXT,
+    encryption TEXT,
+    revision TEXT,
+    next_version INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE state_machine_versions (
+    arn TEXT PRIMARY KEY,
+    machine_arn TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    type TEXT NOT NULL,
+    logging TEXT,
+    tracing TEXT,
+    encryption TEXT,
+    description TEXT,
+    revision TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX state_machine_versions_by_machine ON state_machine_versions (machine_arn, version DESC);
+  CREATE TABLE resource_tags (
+    resource_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX builds_by_project ON builds (project_name, start_time DESC);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

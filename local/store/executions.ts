@@ -55,11 +55,13 @@ export class InvalidCursorError extends SteplineError {
   }
 }
 
-function encodeCursor(kind: string, value: unknown): string {
+/** A page cursor of one kind (`machines`, `versions`, ...): opaque base64url JSON. */
+export function encodeCursor(kind: string, value: unknown): string {
   return Buffer.from(JSON.stringify({ v: 1, k: kind, p: value })).toString('base64url');
 }
 
-function decodeCursor<T>(kind: string, token: string): T {
+/** Reads a cursor of `kind`; throws InvalidCursorError for anything else. */
+export function decodeCursor<T>(kind: string, token: string): T {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v: number; k: string; p: T };
     if (parsed.v !== 1 || parsed.k !== kind || parsed.p === undefined) throw new Error('wrong cursor');
@@ -149,6 +151,11 @@ export class ExecutionStore {
     this.bumpEvents = this.sql('UPDATE executions SET event_count = MAX(event_count, ?) WHERE arn = ?');
     const row = this.sql('SELECT COALESCE(MAX(seq), 0) AS seq FROM executions').get() as { seq: number };
     this.seq = row.seq;
+  }
+
+  /** The handle this store writes to (the state machine details store shares it: machines.ts). */
+  public get database(): Db {
+    return this.db;
   }
 
   // ------------------------------------------------------------------------------------------ state machines

@@ -16,12 +16,21 @@ export {
   statementCache,
 } from './db';
 export {
+  decodeCursor,
   detailsOf,
   type ExecutionRecord,
   ExecutionStore,
+  encodeCursor,
   InvalidCursorError,
   type Page,
   type StateMachineRecord,
   type StoredStatus,
 } from './executions';
+export {
+  type JsonObject,
+  MachineDetailsStore,
+  type MachineSettings,
+  type Tag,
+  type VersionRecord,
+} from './machines';
 export { type CommitStatus, type SinkDeployment, type SinkProvider, StatusStore } from './statuses';
