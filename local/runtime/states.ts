@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   type CompiledStateMachine,
   type Engine,
@@ -19,9 +19,38 @@ import {
   type ExecutionRecord,
   type ExecutionStore,
   InvalidCursorError,
+  MachineDetailsStore,
   type StateMachineRecord,
-} from '../store/executions';
+} from '../store';
 import { checkpointFromHistory } from './checkpoint';
+import { executionOfMapRun, type MapRunView, mapRunsOf, pageOf } from './map-runs';
+import { type CreateStateMachineInput, type MachineView, StateMachines } from './state-machines';
+import {
+  InvalidArnError,
+  ResourceNotFoundError,
+  StateMachineDoesNotExistError,
+  ValidationError,
+} from './states-errors';
+import { pageSize, pageToken } from './states-input';
+import type { TestStateOutput } from './test-state';
+import { type SyncExecution, UnrecordedRuns } from './unrecorded';
+
+export type { MapRunView } from './map-runs';
+export type { MachineView } from './state-machines';
+export {
+  ConflictError,
+  InvalidArnError,
+  InvalidLoggingConfigurationError,
+  MissingRequiredParameterError,
+  ResourceNotFoundError,
+  StateMachineAlreadyExistsError,
+  StateMachineDoesNotExistError,
+  StateMachineTypeNotSupportedError,
+  TooManyTagsError,
+  ValidationError,
+} from './states-errors';
+export type { TestStateOutput } from './test-state';
+export type { SyncExecution } from './unrecorded';
 
 /**
  * The local Step Functions service: the engine runs executions, the store keeps them. Every API operation of the
@@ -46,6 +75,8 @@ import { checkpointFromHistory } from './checkpoint';
 export interface StatesServiceOptions {
   readonly engine: Engine;
   readonly store: ExecutionStore;
+  /** Logging, tracing, versions and tags of state machines; default: a store on the same database. */
+  readonly details?: MachineDetailsStore;
   readonly region: string;
   readonly accountId: string;
   readonly partition?: string;
@@ -61,34 +92,6 @@ const TERMINAL: Readonly<Record<string, ExecutionRecord['status']>> = {
   ExecutionAborted: 'ABORTED',
   ExecutionTimedOut: 'TIMED_OUT',
 };
-
-export class StateMachineDoesNotExistError extends EngineApiError {
-  public constructor(arn: string) {
-    super('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
-    this.name = 'StateMachineDoesNotExistError';
-  }
-}
-
-export class StateMachineAlreadyExistsError extends EngineApiError {
-  public constructor(arn: string) {
-    super('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
-    this.name = 'StateMachineAlreadyExistsError';
-  }
-}
-
-export class InvalidArnError extends EngineApiError {
-  public constructor(message: string) {
-    super('InvalidArn', message);
-    this.name = 'InvalidArnError';
-  }
-}
-
-export class ValidationError extends EngineApiError {
-  public constructor(message: string) {
-    super('ValidationException', message);
-    this.name = 'ValidationError';
-  }
-}
 
 function jsonEqualText(a: string, b: string): boolean {
   try {
@@ -106,7 +109,10 @@ function repositoryOf(input: JsonValue): string | null {
 export class StatesService {
   public readonly engine: Engine;
   private readonly store: ExecutionStore;
-  private readonly compiled = new Map<string, CompiledStateMachine>();
+  /** CreateStateMachine, versions, tags and the rest of the state machine operations (state-machines.ts). */
+  public readonly machines: StateMachines;
+  /** Executions the engine runs without recording them: TestState's, StartSyncExecution's. */
+  private readonly runs: UnrecordedRuns;
   private pendingStart: {
     arn: string;
     stateMachineArn: string;
@@ -121,6 +127,15 @@ export class StatesService {
     this.engine = options.engine;
     this.store = options.store;
     this.partition = options.partition ?? 'aws';
+    this.machines = new StateMachines(
+      this.engine,
+      this.store,
+      options.details ?? new MachineDetailsStore(this.store.database),
+      (name) => this.stateMachineArnOf(name),
+      options.accountId,
+      (machineArn) => this.stopRunning(machineArn),
+    );
+    this.runs = new UnrecordedRuns(this.engine, this.stateMachineArnOf('TestState'), (record) => this.compile(record));
     this.engine.subscribe((arn, event) => this.record(arn, event));
   }
 
@@ -147,7 +162,7 @@ export class StatesService {
   }
 
   private record(executionArn: string, raw: HistoryEvent, own = false): void {
-    if (this.frozen) return;
+    if (this.frozen || this.runs.has(executionArn)) return;
     const event = raw;
     if (event.type === 'ExecutionStarted' && this.pendingStart?.arn === executionArn) {
       const p = this.pendingStart;
@@ -197,104 +212,51 @@ export class StatesService {
 
   // ------------------------------------------------------------------------------------------ state machines
 
-  private compile(record: StateMachineRecord): CompiledStateMachine {
-    const key = `${record.arn}#${record.revisionId}`;
-    let machine = this.compiled.get(key);
-    if (!machine) {
-      machine = this.engine.validate(record.definition);
-      this.compiled.set(key, machine);
-    }
-    return machine;
+  /** CreateStateMachine (state-machines.ts); `replace` is the runtime's own start, which updates the pipeline. */
+  public createStateMachine(input: CreateStateMachineInput): {
+    stateMachineArn: string;
+    creationDate: Date;
+    stateMachineVersionArn?: string;
+  } {
+    return this.machines.create(input);
   }
 
-  /**
-   * CreateStateMachine. Idempotent as AWS's: the same name, definition and role answer the existing machine;
-   * another definition under the same name is `StateMachineAlreadyExists` unless `replace` (the runtime's own
-   * start, which updates the pipeline to the definition on disk, as a deploy would).
-   */
-  public createStateMachine(input: {
-    name?: unknown;
-    definition?: unknown;
-    roleArn?: unknown;
-    type?: unknown;
-    replace?: boolean;
-  }): { stateMachineArn: string; creationDate: Date } {
-    const name = input.name;
-    if (typeof name !== 'string' || !validExecutionName(name))
-      throw new InvalidNameError(`Invalid Name: '${String(name)}'`);
-    if (typeof input.definition !== 'string' || input.definition === '') {
-      throw new ValidationError(
-        "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null",
-      );
-    }
-    const roleArn =
-      typeof input.roleArn === 'string' ? input.roleArn : `arn:aws:iam::${this.options.accountId}:role/stepline-local`;
-    if (!roleArn.startsWith('arn:'))
-      throw new InvalidArnError(`Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`);
-    const type = input.type === undefined ? 'STANDARD' : input.type;
-    if (type !== 'STANDARD' && type !== 'EXPRESS') {
-      throw new ValidationError(
-        `Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`,
-      );
-    }
-    const machine = this.engine.validate(input.definition);
-    const arn = this.stateMachineArnOf(name);
-    const existing = this.store.getStateMachine(arn);
-    const revisionId = createHash('sha256').update(input.definition).digest('hex').slice(0, 32);
-    if (existing && !input.replace) {
-      if (existing.revisionId === revisionId && existing.roleArn === roleArn && existing.type === type) {
-        return { stateMachineArn: arn, creationDate: new Date(existing.createdAt) };
-      }
-      throw new StateMachineAlreadyExistsError(arn);
-    }
-    const now = Date.now();
-    const record: StateMachineRecord = {
-      arn,
-      name,
-      definition: input.definition,
-      roleArn,
-      type,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-      revisionId,
-    };
-    this.store.putStateMachine(record);
-    this.compiled.set(`${arn}#${revisionId}`, machine);
-    return { stateMachineArn: arn, creationDate: new Date(record.createdAt) };
-  }
-
-  public describeStateMachine(arn: unknown): StateMachineRecord {
-    if (typeof arn !== 'string' || !arn.startsWith('arn:')) throw new InvalidArnError(`Invalid Arn: '${String(arn)}'`);
-    const record = this.store.getStateMachine(arn);
-    if (!record) throw new StateMachineDoesNotExistError(arn);
-    return record;
+  /** DescribeStateMachine, of a state machine or of one of its versions. */
+  public describeStateMachine(arn: unknown): MachineView {
+    return this.machines.describe(arn);
   }
 
   public listStateMachines(
     maxResults: unknown,
     nextToken: unknown,
   ): { items: StateMachineRecord[]; next: string | null } {
-    const page = this.guard(() => this.store.listStateMachines(this.limit(maxResults), this.token(nextToken)));
-    return { items: [...page.items], next: page.next };
+    return this.machines.list(maxResults, nextToken);
+  }
+
+  private compile(record: StateMachineRecord): CompiledStateMachine {
+    return this.machines.compile(record.arn, record.definition);
+  }
+
+  /** Stops the running executions of a state machine that is being deleted. */
+  private stopRunning(machineArn: string): void {
+    for (const record of this.store.running()) {
+      if (record.stateMachineArn !== machineArn) continue;
+      this.stopExecution({
+        executionArn: record.arn,
+        error: 'States.Runtime',
+        cause: 'The state machine of this execution was deleted (DeleteStateMachine).',
+      });
+    }
   }
 
   // ------------------------------------------------------------------------------------------ executions
 
   private limit(value: unknown): number {
-    if (value === undefined || value === null || value === 0) return 100;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1000) {
-      throw new ValidationError(
-        `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
-      );
-    }
-    return value;
+    return pageSize(value);
   }
 
   private token(value: unknown): string | undefined {
-    if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string')
-      throw new EngineApiError('InvalidToken', 'Invalid Token: the pagination token must be a string');
-    return value;
+    return pageToken(value);
   }
 
   private guard<T>(f: () => T): T {
@@ -355,6 +317,53 @@ export class StatesService {
     } finally {
       this.pendingStart = null;
     }
+  }
+
+  // ------------------------------------------------------------------------------------------ unrecorded runs
+
+  /** StartSyncExecution (unrecorded.ts). */
+  public startSyncExecution(input: {
+    stateMachineArn?: unknown;
+    name?: unknown;
+    input?: unknown;
+  }): Promise<SyncExecution> {
+    return this.runs.startSyncExecution(this.machines.record(input.stateMachineArn), input);
+  }
+
+  /** TestState: one state run on its own (test-state.ts). */
+  public testState(input: Record<string, unknown>): Promise<TestStateOutput> {
+    return this.runs.testState(input);
+  }
+
+  // ------------------------------------------------------------------------------------------ map runs
+
+  /** ListMapRuns: the Distributed Map runs of an execution, from its history (map-runs.ts). */
+  public listMapRuns(input: { executionArn?: unknown; maxResults?: unknown; nextToken?: unknown }): {
+    items: MapRunView[];
+    next: string | null;
+  } {
+    const record = this.execution(input.executionArn);
+    return this.guard(() => pageOf(this.mapRuns(record), this.limit(input.maxResults), this.token(input.nextToken)));
+  }
+
+  /** DescribeMapRun. */
+  public describeMapRun(input: { mapRunArn?: unknown }): MapRunView {
+    const arn = input.mapRunArn;
+    if (typeof arn !== 'string' || !arn.includes(':mapRun:'))
+      throw new InvalidArnError(`Invalid Arn: '${String(arn)}'`);
+    const executionArn = executionOfMapRun(arn);
+    const record = executionArn ? this.store.getExecution(executionArn) : undefined;
+    const run = record ? this.mapRuns(record).find((r) => r.mapRunArn === arn) : undefined;
+    if (!run) throw new ResourceNotFoundError(`Resource not found: '${arn}'`);
+    return run;
+  }
+
+  private mapRuns(record: ExecutionRecord): MapRunView[] {
+    return mapRunsOf(
+      record,
+      this.store.history(record.arn),
+      this.store.getStateMachine(record.stateMachineArn)?.definition,
+    );
   }
 
   public execution(arn: unknown): ExecutionRecord {
