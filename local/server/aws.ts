@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EngineApiError, type HistoryEvent } from '../engine';
+import { EngineApiError } from '../engine';
 import type { StatesService } from '../runtime/states';
-import { CodeBuildError, type CodeBuildService, toApiBuild } from '../services/codebuild';
-import type { ExecutionRecord } from '../store/executions';
+import { CodeBuildError, type CodeBuildService } from '../services/codebuild';
+import type { BuildStore } from '../store/builds';
+import { codeBuildOperations } from './aws-codebuild';
+import { stepFunctionsOperations } from './aws-sfn';
 import { HttpError, type RouteContext, readBody } from './http';
 
 /**
@@ -24,16 +26,8 @@ const MAX_REQUEST = 2 * 1024 * 1024;
 export interface AwsApiDependencies {
   readonly states: StatesService;
   readonly codebuild: CodeBuildService;
-}
-
-function seconds(ms: number | Date | null | undefined): number | undefined {
-  if (ms === null || ms === undefined) return undefined;
-  return (typeof ms === 'number' ? ms : ms.getTime()) / 1000;
-}
-
-function clean<T extends Record<string, unknown>>(value: T): T {
-  for (const key of Object.keys(value)) if (value[key] === undefined) delete value[key];
-  return value;
+  /** The build store: CodeBuild's listings and reports (BatchGetProjects, ListBuilds, ...) answer from it. */
+  readonly builds?: BuildStore;
 }
 
 /** An answer of the AWS APIs, before it is written: the same for a socket and for an in-process caller. */
@@ -61,150 +55,28 @@ function answer(status: number, body: unknown, contentType: string, extra: Recor
   };
 }
 
-function errorAnswer(contentType: string, namespace: string, code: string, message: string, status = 400): AwsAnswer {
-  return answer(status, { __type: `${namespace}#${code}`, message }, contentType, { 'x-amzn-errortype': code });
+function errorAnswer(
+  contentType: string,
+  namespace: string,
+  code: string,
+  message: string,
+  status = 400,
+  members: Record<string, unknown> = {},
+): AwsAnswer {
+  return answer(status, { __type: `${namespace}#${code}`, message, ...members }, contentType, {
+    'x-amzn-errortype': code,
+  });
+}
+
+/** The members an error's shape has besides its message (TooManyTags' `resourceName`). */
+function membersOf(error: Error): Record<string, unknown> {
+  const resourceName = (error as { resourceName?: unknown }).resourceName;
+  return typeof resourceName === 'string' ? { resourceName } : {};
 }
 
 /** Whether a request is for one of the AWS APIs (by its target header). */
 export function isAwsRequest(target: string | undefined): boolean {
   return typeof target === 'string' && (target.startsWith(SFN_PREFIX) || target.startsWith(CODEBUILD_PREFIX));
-}
-
-function describeExecution(record: ExecutionRecord, redrive: { ok: boolean; reason: string }): Record<string, unknown> {
-  return clean({
-    executionArn: record.arn,
-    stateMachineArn: record.stateMachineArn,
-    name: record.name,
-    status: record.status,
-    startDate: seconds(record.startDate),
-    stopDate: seconds(record.stopDate),
-    input: record.input,
-    inputDetails: { included: true },
-    output: record.status === 'SUCCEEDED' ? (record.output ?? 'null') : undefined,
-    outputDetails: record.status === 'SUCCEEDED' ? { included: true } : undefined,
-    error: record.error ?? undefined,
-    cause: record.cause ?? undefined,
-    redriveCount: record.redriveCount,
-    redriveDate: seconds(record.redriveDate),
-    redriveStatus: redrive.ok ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
-    redriveStatusReason: redrive.ok ? undefined : redrive.reason,
-  });
-}
-
-function listItem(record: ExecutionRecord): Record<string, unknown> {
-  return clean({
-    executionArn: record.arn,
-    stateMachineArn: record.stateMachineArn,
-    name: record.name,
-    status: record.status,
-    startDate: seconds(record.startDate),
-    stopDate: seconds(record.stopDate),
-    redriveCount: record.redriveCount,
-    redriveDate: seconds(record.redriveDate),
-  });
-}
-
-function historyEvent(event: HistoryEvent): Record<string, unknown> {
-  return { ...event, timestamp: seconds(event.timestamp) };
-}
-
-type Operation = (input: Record<string, unknown>) => unknown | Promise<unknown>;
-
-function stepFunctions(states: StatesService): Record<string, Operation> {
-  return {
-    CreateStateMachine: (input) => {
-      const out = states.createStateMachine(input);
-      return { stateMachineArn: out.stateMachineArn, creationDate: seconds(out.creationDate) };
-    },
-    DescribeStateMachine: (input) => {
-      const m = states.describeStateMachine(input['stateMachineArn']);
-      return {
-        stateMachineArn: m.arn,
-        name: m.name,
-        status: 'ACTIVE',
-        definition: m.definition,
-        roleArn: m.roleArn,
-        type: m.type,
-        creationDate: seconds(m.createdAt),
-        loggingConfiguration: { level: 'OFF', includeExecutionData: false },
-        tracingConfiguration: { enabled: false },
-        revisionId: m.revisionId,
-      };
-    },
-    DescribeStateMachineForExecution: (input) => {
-      const e = states.execution(input['executionArn']);
-      const m = states.describeStateMachine(e.stateMachineArn);
-      return {
-        stateMachineArn: m.arn,
-        name: m.name,
-        definition: m.definition,
-        roleArn: m.roleArn,
-        updateDate: seconds(m.updatedAt),
-        revisionId: m.revisionId,
-      };
-    },
-    ListStateMachines: (input) => {
-      const page = states.listStateMachines(input['maxResults'], input['nextToken']);
-      return clean({
-        stateMachines: page.items.map((m) => ({
-          stateMachineArn: m.arn,
-          name: m.name,
-          type: m.type,
-          creationDate: seconds(m.createdAt),
-        })),
-        nextToken: page.next ?? undefined,
-      });
-    },
-    StartExecution: (input) => {
-      const out = states.startExecution(input);
-      return { executionArn: out.executionArn, startDate: seconds(out.startDate) };
-    },
-    DescribeExecution: (input) => {
-      const record = states.execution(input['executionArn']);
-      return describeExecution(record, states.redrivable(record));
-    },
-    ListExecutions: (input) => {
-      const page = states.listExecutions(input);
-      return clean({ executions: page.items.map(listItem), nextToken: page.next ?? undefined });
-    },
-    GetExecutionHistory: (input) => {
-      const page = states.history(input);
-      return clean({ events: page.events.map(historyEvent), nextToken: page.next ?? undefined });
-    },
-    StopExecution: (input) => ({ stopDate: seconds(states.stopExecution(input).stopDate) }),
-    RedriveExecution: (input) => ({ redriveDate: seconds(states.redriveExecution(input).redriveDate) }),
-    SendTaskSuccess: (input) => {
-      states.sendTaskSuccess(input);
-      return {};
-    },
-    SendTaskFailure: (input) => {
-      states.sendTaskFailure(input);
-      return {};
-    },
-    SendTaskHeartbeat: (input) => {
-      states.sendTaskHeartbeat(input);
-      return {};
-    },
-  };
-}
-
-function codeBuild(codebuild: CodeBuildService): Record<string, Operation> {
-  return {
-    StartBuild: (input) => ({ build: toApiBuild(codebuild.startBuild(input)) }),
-    BatchGetBuilds: (input) => {
-      const ids = input['ids'];
-      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((id) => typeof id === 'string')) {
-        throw new CodeBuildError('InvalidInputException', 'ids must be a list of 1 to 100 build ids');
-      }
-      const { builds, notFound } = codebuild.batchGet(ids as string[]);
-      return { builds: builds.map(toApiBuild), buildsNotFound: notFound };
-    },
-    StopBuild: async (input) => {
-      if (typeof input['id'] !== 'string') throw new CodeBuildError('InvalidInputException', 'id is required');
-      return { build: toApiBuild(await codebuild.stop(input['id'])) };
-    },
-    ListProjects: () => ({ projects: codebuild.projectNames().sort() }),
-  };
 }
 
 /** The largest request body the AWS APIs read. */
@@ -215,8 +87,8 @@ export const MAX_AWS_REQUEST_BYTES = MAX_REQUEST;
  * clients (in-process.ts) both answer through it, so that a call answers the same, byte for byte, either way.
  */
 export function awsApiAnswer(deps: AwsApiDependencies): AwsApiAnswer {
-  const sfn = stepFunctions(deps.states);
-  const cb = codeBuild(deps.codebuild);
+  const sfn = stepFunctionsOperations(deps.states);
+  const cb = codeBuildOperations(deps.codebuild, deps.builds);
   return async function answerAwsApi(target, body) {
     const isSfn = target.startsWith(SFN_PREFIX);
     const contentType = isSfn ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
@@ -246,7 +118,7 @@ export function awsApiAnswer(deps: AwsApiDependencies): AwsApiAnswer {
       return answer(200, await handler(input), contentType);
     } catch (error) {
       if (error instanceof EngineApiError || error instanceof CodeBuildError) {
-        return errorAnswer(contentType, namespace, error.code, error.message);
+        return errorAnswer(contentType, namespace, error.code, error.message, 400, membersOf(error));
       }
       return errorAnswer(contentType, namespace, 'InternalServerError', 'internal error of the local runtime', 500);
     }
