@@ -4,6 +4,7 @@ import { readConfigJson } from '../core/config/json';
 import { validateConfig } from '../core/config/parse';
 import type { SteplineConfig } from '../core/config/schema';
 import { isSealedConfigDocument, openSealedConfig } from '../core/config/sealed';
+import { APPROVAL_ENV } from '../core/approval/contracts';
 import { ENV } from '../core/contracts/environment';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';
@@ -102,6 +103,8 @@ export interface WebhookSettings {
   readonly secrets: SecretSettings;
   readonly maxBodyBytes: number;
   readonly parkingQueueUrl: string;
+  /** The queue comment commands (`/approve`, `/reject`) go to; null: comment events start nothing. */
+  readonly commandQueueUrl: string | null;
 }
 
 function secretSettings(env: Environment): SecretSettings {
@@ -133,5 +136,6 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
     parkingQueueUrl:
       url(env, ENV.parkingQueueUrl) ??
       fail(ENV.parkingQueueUrl, 'is not set; it must hold the URL of the parking queue'),
+    commandQueueUrl: url(env, APPROVAL_ENV.commandQueueUrl),
   };
 }

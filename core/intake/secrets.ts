@@ -1,6 +1,6 @@
 import { PROVIDERS, type Provider } from '../config/providers';
 import { SecretsUnavailableError } from './errors';
-import type { WebhookSecrets } from './ports';
+import type { WebhookSecretSource, WebhookSecrets } from './ports';
 
 /** The webhook secrets of each provider. */
 export type SecretsByProvider = Partial<Record<Provider, WebhookSecrets>>;
@@ -50,4 +50,23 @@ export function parseSecretValue(text: string, where: string): SecretsByProvider
     throw new SecretsUnavailableError(`${where} has neither "current" nor an entry for ${PROVIDERS.join(', ')}`);
   }
   return out;
+}
+
+/**
+ * Webhook secrets given as values, not read from a store: the local runtime's `WEBHOOK_SECRET`, tests, and a
+ * function given its secret in its environment. The same secrets for every provider, or per provider.
+ */
+export class StaticWebhookSecrets implements WebhookSecretSource {
+  private readonly secrets: SecretsByProvider;
+
+  public constructor(secrets: WebhookSecrets | SecretsByProvider) {
+    this.secrets =
+      'current' in secrets && typeof secrets.current === 'string'
+        ? Object.fromEntries(PROVIDERS.map((p) => [p, secrets as WebhookSecrets]))
+        : (secrets as SecretsByProvider);
+  }
+
+  public async get(provider: Provider): Promise<WebhookSecrets | null> {
+    return this.secrets[provider] ?? null;
+  }
 }

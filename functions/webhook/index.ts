@@ -1,9 +1,10 @@
 import { createSecretsManagerClient, SecretsManagerWebhookSecrets } from '../../adapters/aws/secrets';
 import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
-import { StaticWebhookSecrets } from '../../adapters/local/secrets';
 import { webhookSettings } from '../../adapters/settings';
 import type { ParkedDelivery } from '../../core/contracts/parking';
-import type { ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
+import type { CommentCommand } from '../../core/intake/comments';
+import type { ApprovalCommandQueue, ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
+import { StaticWebhookSecrets } from '../../core/intake/secrets';
 import { createWebhookHandler } from './handler';
 
 /**
@@ -41,10 +42,26 @@ class LazySqsParkingQueue implements ParkingQueue {
   }
 }
 
+/** The approval commands queue (comment commands, docs/adr/0039), loaded on first use like the parking queue. */
+class LazySqsCommandQueue implements ApprovalCommandQueue {
+  private queue: Promise<ApprovalCommandQueue> | null = null;
+
+  public constructor(private readonly queueUrl: string) {}
+
+  public async submit(command: CommentCommand): Promise<void> {
+    this.queue ??= Promise.all([import('../../adapters/aws/approvals-commands'), import('../../adapters/aws/parking')]).then(
+      ([commands, aws]) => new commands.SqsApprovalCommandQueue(aws.createSqsClient(), this.queueUrl),
+    );
+    const queue = await this.queue;
+    return queue.submit(command);
+  }
+}
+
 export const handler = createWebhookHandler({
   config: settings.config,
   secrets: secretSource(),
   workflow: new StepFunctionsWorkflowStarter(createSfnClient(), settings.stateMachineArn),
   parking: new LazySqsParkingQueue(),
+  ...(settings.commandQueueUrl ? { commands: new LazySqsCommandQueue(settings.commandQueueUrl) } : {}),
   maxBodyBytes: settings.maxBodyBytes,
 });

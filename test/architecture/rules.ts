@@ -114,10 +114,6 @@ export interface KnownException {
 }
 
 export const KNOWN_EXCEPTIONS: readonly KnownException[] = [
-  // Issue 13: the webhook's entry point takes its static secret (WEBHOOK_SECRET, for tests) from adapters/local; the
-  // webhook's owner moves that adapter or that choice.
-  { rule: 'functions-compose-aws-only', from: 'functions/webhook/index.ts', target: 'adapters/local/**', issue: '13' },
-  { rule: 'lambda-bundle-local-only', from: 'functions/webhook/index.ts', target: 'adapters/local/**', issue: '13' },
   // Issue 13: the server's API takes the runtime's StatesService and ApprovalDesk by type; a port in local/server
   // (the operations the server calls) breaks the cycle.
   { rule: 'no-cycles', from: 'local/server', target: 'local/runtime', issue: '13' },

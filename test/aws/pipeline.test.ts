@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { githubPush } from '../../local/demo/webhook';
 import { deployedImage, heldLocks, imageDigest, refusals, status, statuses } from './support/checks';
-import { forkPullRequest } from './support/deliveries';
+import { commitComment, forkPullRequest } from './support/deliveries';
 import { type Page, Person } from './support/person';
 import { writeReport } from './support/report';
 import { AWS_BUILDSPEC, change, serviceRepository } from './support/repository';
@@ -27,6 +27,7 @@ beforeAll(async () => {
       'happy-path',
       'parked',
       'superseded',
+      'commented',
       'broken-build',
       'broken-suite',
       'rollout',
@@ -129,7 +130,9 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
 
     // Assess
     expect(record.status).toBe('FAILED');
-    expect(deployedImage(world, 'rollout-staging'), `${record.error}: ${record.cause}`).toMatch(new RegExp(`@${good}$`));
+    expect(deployedImage(world, 'rollout-staging'), `${record.error}: ${record.cause}`).toMatch(
+      new RegExp(`@${good}$`),
+    );
     expect(statuses(world, second.name, second.head)).toMatchObject({
       stepline: 'failure',
       'stepline/deploy/staging': 'failure',
@@ -166,7 +169,9 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       .history(arn)
       .some((e) => e.type === 'TaskStateEntered' && JSON.stringify(e).includes('"Rollback"'));
     expect(rolledBack, 'the run entered Rollback').toBe(true);
-    expect(deployedImage(world, 'slow-deploy-staging'), `${record.error}: ${record.cause}`).toMatch(new RegExp(`@${good}$`));
+    expect(deployedImage(world, 'slow-deploy-staging'), `${record.error}: ${record.cause}`).toMatch(
+      new RegExp(`@${good}$`),
+    );
   });
 
   it('ForkPullRequestTest: a fork’s pull request builds and tests in the projects without secrets, and reaches nothing', async ({
@@ -343,6 +348,36 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       'stepline/deploy/production': 'failure',
     });
     expect(deployedImage(world, 'rejected-production')).toBeUndefined();
+  });
+
+  it('CommentApprovalTest: “/approve production” on the commit, by an approver, approves the gate and is answered', async ({
+    expect,
+  }) => {
+    // Prepare: while the gate waits, the approver comments on the commit; the webhook queues the command and the
+    // commands function takes it from SQS.
+    const repository = await serviceRepository('commented', ['production']);
+    const off = world.onTask('ApprovalsTask', async ({ payload, running }) => {
+      if (!isFor(payload, repository.name)) return;
+      await running;
+      const comment = commitComment(repository, world.webhookSecret, {
+        sha: repository.head,
+        login: 'release-manager',
+        body: '/approve production',
+      });
+      const answer = await world.deliver('github', comment);
+      if (answer.status >= 300) throw new Error(`the comment delivery answered ${answer.status}`);
+      await world.eventSources.drain('ApprovalsCommands');
+    });
+
+    // Act
+    const { record } = await push(repository);
+    off();
+
+    // Assess
+    expect(record.status, `${record.error}: ${record.cause}`).toBe('SUCCEEDED');
+    expect(deployedImage(world, 'commented-production')).toMatch(new RegExp(`@${imageDigest(repository)}$`));
+    const replies = world.oauth.comments().filter((c) => c.path.includes(repository.head));
+    expect(JSON.stringify(replies)).toMatch(/approved/i);
   });
 
   it('ApprovalLostTest: a gate whose request no keeper heartbeats ends “approval lost”, reported, nothing deployed', async ({

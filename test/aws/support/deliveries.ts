@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SampleRepository } from '../../../local/demo/repository';
 import { type Delivery, githubSignature } from '../../../local/demo/webhook';
+import { githubExample } from '../../unit/intake/support';
 
 /**
  * GitHub deliveries the suite sends besides pushes (local/demo/webhook.ts): a pull request opened from a fork. Its
@@ -26,6 +27,47 @@ function git(dir: string, ...args: string[]): string {
     },
     encoding: 'utf8',
   }).trim();
+}
+
+/** A signed GitHub delivery of `event` with this payload, as GitHub sends it. */
+function signed(event: string, payload: unknown, secret: string): Delivery {
+  const body = JSON.stringify(payload);
+  const id = randomUUID();
+  return {
+    id,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/stepline-e2e',
+      'x-github-event': event,
+      'x-github-delivery': id,
+      'x-github-hook-id': '1',
+      'x-hub-signature-256': githubSignature(body, secret),
+    },
+  };
+}
+
+/** GitHub's `commit_comment` (GitHub's own example, @octokit/webhooks-examples) on a commit of the repository. */
+export function commitComment(
+  repository: SampleRepository,
+  secret: string,
+  options: { readonly sha: string; readonly login: string; readonly body: string },
+): Delivery {
+  const payload = githubExample('commit_comment') as Record<string, Record<string, unknown>>;
+  const [owner, name] = repository.name.split('/') as [string, string];
+  Object.assign(payload['comment']!, {
+    body: options.body,
+    commit_id: options.sha,
+    user: { ...(payload['comment']!['user'] as object), login: options.login },
+  });
+  Object.assign(payload['repository']!, {
+    name,
+    full_name: repository.name,
+    owner: { ...(payload['repository']!['owner'] as object), login: owner },
+    clone_url: repository.dir,
+  });
+  payload['sender'] = { ...(payload['sender'] as object), login: options.login };
+  return signed('commit_comment', payload, secret);
 }
 
 export interface ForkPullRequest {
@@ -76,22 +118,5 @@ export function forkPullRequest(
     },
     sender: { login: 'someone-else', id: 3, type: 'User' },
   };
-  const body = JSON.stringify(payload);
-  const id = randomUUID();
-  return {
-    number,
-    sha,
-    delivery: {
-      id,
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'GitHub-Hookshot/stepline-e2e',
-        'x-github-event': 'pull_request',
-        'x-github-delivery': id,
-        'x-github-hook-id': '1',
-        'x-hub-signature-256': githubSignature(body, secret),
-      },
-    },
-  };
+  return { number, sha, delivery: signed('pull_request', payload, secret) };
 }

@@ -158,10 +158,10 @@ export class AwsWorld {
       values: this.values,
       iam: this.iam,
       endpointUrl: this.endpoint.url,
-      // The approval pages sign people in with GitHub (OAuth and the user API on its stand-in); every other
-      // function reaches GitHub's status API on the status stand-in.
+      // The approval pages sign people in with GitHub and the comment commands answer there (OAuth, the user and
+      // comments API on its stand-in); every other function reaches GitHub's status API on the status stand-in.
       redirect: (logicalId): Record<string, string> =>
-        logicalId.startsWith('ApprovalsPages')
+        logicalId.startsWith('ApprovalsPages') || logicalId.startsWith('ApprovalsCommands')
           ? { STEPLINE_GITHUB_OAUTH_URL: this.oauth.oauthUrl, STEPLINE_GITHUB_API_URL: this.oauth.apiUrl }
           : {
               STEPLINE_GITHUB_API_URL: this.githost.baseUrl('github'),

@@ -218,8 +218,21 @@ describe('the webhook function settings', () => {
 
     // Assess
     expect(Object.keys(settings).sort()).toEqual(
-      ['config', 'maxBodyBytes', 'parkingQueueUrl', 'secrets', 'stateMachineArn'].sort(),
+      ['commandQueueUrl', 'config', 'maxBodyBytes', 'parkingQueueUrl', 'secrets', 'stateMachineArn'].sort(),
     );
+  });
+
+  it('reads the comment commands queue when the Approvals construct gives one, and none otherwise', () => {
+    // Act
+    const without = webhookSettings(env);
+    const given = webhookSettings({
+      ...env,
+      STEPLINE_APPROVAL_COMMANDS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/commands',
+    });
+
+    // Assess
+    expect(without.commandQueueUrl).toBeNull();
+    expect(given.commandQueueUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/commands');
   });
 
   it('reads the replay settings', () => {
