@@ -411,7 +411,7 @@ describe('the wire format', () => {
     // Act
     const response = await fetch(runtime.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.TagResource' },
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.CreateActivity' },
       body: '{}',
     });
     // Assess
