@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { APPROVAL_ENV } from '../core/approval/contracts';
 import { readConfigJson } from '../core/config/json';
 import { validateConfig } from '../core/config/parse';
 import type { SteplineConfig } from '../core/config/schema';
 import { isSealedConfigDocument, openSealedConfig } from '../core/config/sealed';
-import { APPROVAL_ENV } from '../core/approval/contracts';
 import { ENV } from '../core/contracts/environment';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';

@@ -49,9 +49,10 @@ class LazySqsCommandQueue implements ApprovalCommandQueue {
   public constructor(private readonly queueUrl: string) {}
 
   public async submit(command: CommentCommand): Promise<void> {
-    this.queue ??= Promise.all([import('../../adapters/aws/approvals-commands'), import('../../adapters/aws/parking')]).then(
-      ([commands, aws]) => new commands.SqsApprovalCommandQueue(aws.createSqsClient(), this.queueUrl),
-    );
+    this.queue ??= Promise.all([
+      import('../../adapters/aws/approvals-commands'),
+      import('../../adapters/aws/parking'),
+    ]).then(([commands, aws]) => new commands.SqsApprovalCommandQueue(aws.createSqsClient(), this.queueUrl));
     const queue = await this.queue;
     return queue.submit(command);
   }
