@@ -97,7 +97,11 @@ afterAll(async () => {
   removeDir(runtime.stateDir);
 });
 
-describe.skipIf(!HAS_V2)('awscli 2.x: Step Functions', () => {
+/** Where a CLI is missing, its tests are skipped and their title says why. */
+const V2_ABSENT = HAS_V2 ? '' : ' (skipped: /usr/bin/aws is absent; apt-get install -y awscli)';
+const V1_ABSENT = V1 ? '' : ' (skipped: no awscli 1.x is first on the PATH as aws)';
+
+describe.skipIf(!HAS_V2)(`awscli 2.x: Step Functions${V2_ABSENT}`, () => {
   it('lists the pipeline executions with the command the runtime prints', async () => {
     // Act
     const printed = `aws --endpoint-url ${runtime.url} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`;
@@ -223,7 +227,7 @@ describe.skipIf(!HAS_V2)('awscli 2.x: Step Functions', () => {
   });
 });
 
-describe.skipIf(!V1)('awscli 1.x: the operations awscli 2.9 does not have', () => {
+describe.skipIf(!V1)(`awscli 1.x: the operations awscli 2.9 does not have${V1_ABSENT}`, () => {
   it('validates a definition, publishes and lists versions, and tests a state with host prefixes off', async () => {
     // Prepare
     const arn = `${ACCOUNT_PREFIX}:stateMachine:cli-v1`;
@@ -251,7 +255,7 @@ describe.skipIf(!V1)('awscli 1.x: the operations awscli 2.9 does not have', () =
   });
 });
 
-describe.skipIf(!HAS_V2)('awscli 2.x: CodeBuild', () => {
+describe.skipIf(!HAS_V2)(`awscli 2.x: CodeBuild${V2_ABSENT}`, () => {
   it('gets projects, lists builds, and resolves the reports of a test build down to its test cases', async () => {
     // Prepare
     const repo = gitRepository({ 'README.md': '# sample\n' });
