@@ -1,5 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BatchGetBuildsCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { CreateStateMachineCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -102,13 +104,21 @@ const V2_ABSENT = HAS_V2 ? '' : ' (skipped: /usr/bin/aws is absent; apt-get inst
 const V1_ABSENT = V1 ? '' : ' (skipped: no awscli 1.x is first on the PATH as aws)';
 
 describe.skipIf(!HAS_V2)(`awscli 2.x: Step Functions${V2_ABSENT}`, () => {
-  it('lists the pipeline executions with the command the runtime prints', async () => {
+  it('lists the pipeline executions with the command the runtime prints, in a shell, with either CLI as aws', async () => {
+    // Prepare: `stepline start` prints this (local/bin/hints.ts, local/cli.ts); `aws` is whichever the PATH finds.
+    const printed = `AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${runtime.url} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`;
+    const bin = mkdtempSync(join(tmpdir(), 'stepline-aws-v2-'));
+    symlinkSync(V2, join(bin, 'aws'));
+    const bare = { AWS_DEFAULT_REGION: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
     // Act
-    const printed = `aws --endpoint-url ${runtime.url} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`;
-    const out = await cli(V2, printed.split(' ').slice(1));
+    const [withV2, withPath] = await Promise.all([
+      cli('bash', ['-c', printed], { ...bare, PATH: `${bin}:${process.env['PATH'] ?? ''}` }),
+      cli('bash', ['-c', printed], bare),
+    ]);
+    rmSync(bin, { recursive: true, force: true });
     // Assess
-    expect(out.code).toBe(0);
-    expect(out.json['executions']).toEqual([]);
+    expect(withV2).toMatchObject({ code: 0, json: { executions: [] } });
+    expect(withPath).toMatchObject({ code: 0, json: { executions: [] } });
   });
 
   it('creates a machine with tags and logging, updates, describes, retags and deletes it', async () => {
