@@ -56,7 +56,10 @@ export type { SyncExecution } from './unrecorded';
  * The local Step Functions service: the engine runs executions, the store keeps them. Every API operation of the
  * local server goes through here, with AWS's semantics and error codes:
  *
- * - state machines are kept in the store; the engine compiles each definition once per revision;
+ * - state machines are kept in the store; their lifecycle (create, update, delete, versions, tags, validation) is
+ *   state-machines.ts, and the engine compiles each definition once per revision;
+ * - StartSyncExecution and TestState run on the engine without being recorded (unrecorded.ts, test-state.ts);
+ *   ListMapRuns and DescribeMapRun read the recorded history (map-runs.ts);
  * - StartExecution is idempotent as AWS's is (same name and input while running: the same ARN; else
  *   `ExecutionAlreadyExists`), across restarts too, since the store is asked first;
  * - every history event is written to the store when the engine records it, and DescribeExecution,
