@@ -305,10 +305,7 @@ export class RunProgress {
     };
     this.builds.set(buildId, view);
     if (step === 'build') this.activity('build', null);
-    this.line(
-      view.label,
-      `started ${build.projectName} #${build.buildNumber} at ${build.sourceVersion?.slice(0, 7) ?? '?'}`,
-    );
+    this.line(view.label, `started ${build.projectName} #${build.buildNumber} at ${shortVersion(build.sourceVersion)}`);
     return view;
   }
 
@@ -489,4 +486,12 @@ export class RunProgress {
     clearInterval(watcher.timer);
     this.watchers.delete(environment);
   }
+}
+
+/** A build's source version as a person reads it: `refs/heads/main^{1a2b3c4…}` (ADR 0065) → `1a2b3c4`. */
+export function shortVersion(version: string | undefined | null): string {
+  if (!version) return '?';
+  const pinned = /\^\{([0-9a-f]{7,40})\}$/.exec(version)?.[1];
+  if (pinned) return pinned.slice(0, 7);
+  return /^[0-9a-f]{40}$/.test(version) ? version.slice(0, 7) : version;
 }

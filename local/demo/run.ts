@@ -158,6 +158,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       );
 
     const env = options.env ?? demoEnvironment();
+    // The runtime decides as one identity (the console's header, `stepline approve`): the gate's approver here, so
+    // that the demo's own approval and the `stepline approve … --as <approver>` it prints are both taken.
+    const approver = firstApprover(readConfig(repository)) ?? DEFAULT_APPROVER;
     const { startRuntime } = await import('../runtime');
     const web = await import('../console').catch(() => null);
     const runtimeOptions: RuntimeOptions = {
@@ -167,6 +170,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       config: readConfig(repository),
       webhookSecret: randomBytes(24).toString('base64url'),
       kubernetes: 'simulated',
+      identity: approver,
       logLevel: 'SILENT',
       replayEveryMs: 0,
       env,
@@ -226,6 +230,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const by = readApprovers(readConfig(repository), request.environment)[0] ?? DEFAULT_APPROVER;
       const command = `${cli} approve ${name} --as ${by} --url ${started.url}`;
       if (options.manualApproval) {
+        if (started.approvals.identity !== by) started.approvals.setIdentity(by);
         terminal.line(`${' '.repeat(22)}decide it: ${command}`);
         terminal.line(
           `${' '.repeat(22)}(or \`${cli} reject\` with the same arguments and --reason TEXT, or open the link)`,
@@ -235,6 +240,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       terminal.line(
         `${' '.repeat(22)}the demo approves as ${by}, as \`${cli} approve <execution> --as ${by}\` would (--manual-approval: you do)`,
       );
+      // The runtime decides as its one identity: the approver of this gate.
+      if (started.approvals.identity !== by) started.approvals.setIdentity(by);
       approvals.push(
         decideApproval(started.url, request.id, 'approve', by, 'approved by stepline demo').then((decision) => {
           if (decision.status !== 200) {
@@ -367,6 +374,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     await runtime?.stop();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The first approver of the first environment that asks for an approval, in a configuration's first repository. */
+function firstApprover(config: string): string | undefined {
+  const parsed = JSON.parse(config) as {
+    repositories?: { environments?: Record<string, { approval?: { approvers?: string[] } }> }[];
+  };
+  const environments = Object.values(parsed.repositories?.[0]?.environments ?? {});
+  return environments.map((e) => e.approval?.approvers?.[0]).find((a): a is string => typeof a === 'string');
 }
 
 /** The approvers of `environment` in a configuration's first repository. */

@@ -9,6 +9,7 @@ import { Intake } from '../../core/intake/intake';
 import { executionName } from '../../core/intake/name';
 import type { StartResult, WorkflowStarter } from '../../core/intake/ports';
 import type { ExecutionInput, PipelineRequest, RefKind, Route } from '../../core/intake/types';
+import { failedEnvironmentOf } from '../console/model/failure';
 
 /**
  * Runs started by hand (issue 17, ADR 0076): `stepline run <repository> <branch|tag|sha>`, the console's Run and
@@ -183,7 +184,7 @@ async function git(args: readonly string[], cwd?: string): Promise<string> {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
     throw new RunRefusedError(
       'invalid',
-      `git ${args[0]} failed: ${stderr.split('\n').at(-1) || (error as Error).message}`,
+      `git ${args[0]} failed: ${stderr.split('\n').filter(Boolean).join(' ').slice(0, 400) || (error as Error).message}`,
       {
         cause: error,
       },
@@ -334,7 +335,8 @@ export class ManualRuns {
   public async run(request: RunRequest): Promise<StartedRun> {
     const repo = configuredRepository(this.config, request.repository);
     const earlier = this.history.inputsOf(repo.provider, repo.name);
-    const last = earlier[0]?.request.repository;
+    // Where the repository is: as the Git host last said (a webhook), else as the last run by hand had it.
+    const last = (earlier.find((i) => i.request.event !== MANUAL_EVENT) ?? earlier[0])?.request.repository;
     const known: KnownRepository = request.cloneUrl
       ? {
           cloneUrl: request.cloneUrl,
@@ -397,16 +399,5 @@ export class ManualRuns {
   private async start(planned: PlannedRun): Promise<StartedRun> {
     const result = await this.starter.start({ name: planned.name, input: planned.input });
     return { outcome: result.outcome, executionArn: result.executionArn, name: planned.name, input: planned.input };
-  }
-}
-
-/** The environment a run failed in, from its cause (`{"step": "deploy", "environment": "production", …}`). */
-export function failedEnvironmentOf(cause: string | null): string | null {
-  if (!cause) return null;
-  try {
-    const parsed = JSON.parse(cause) as { environment?: unknown };
-    return typeof parsed.environment === 'string' && parsed.environment ? parsed.environment : null;
-  } catch {
-    return null;
   }
 }

@@ -36,8 +36,11 @@ export class ApiError extends SteplineError {
   }
 }
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${API_BASE}${path}`, init);
+/** The runtime's own API (`/api/runs`, `/api/runtime`), beside the console's (`/api/console`). */
+export const RUNTIME_API = API_BASE.replace(/\/console$/, '');
+
+async function request<T>(path: string, init?: RequestInit, base = API_BASE): Promise<T> {
+  const res = await fetch(`${base}${path}`, init);
   const text = await res.text();
   let body: unknown;
   try {
@@ -52,13 +55,62 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-function post<T>(path: string, body: unknown): Promise<T> {
-  return request<T>(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-stepline-console': '1' },
-    body: JSON.stringify(body),
-  });
+function post<T>(path: string, body: unknown, base = API_BASE): Promise<T> {
+  return request<T>(
+    path,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-stepline-console': '1' },
+      body: JSON.stringify(body),
+    },
+    base,
+  );
 }
+
+/** A repository the runtime runs pipelines for, with its branch and tag patterns (for the Run form). */
+export interface RunnableRepository {
+  readonly provider: string;
+  readonly name: string;
+  readonly branches: readonly { readonly pattern: string; readonly environments: readonly string[] }[];
+  readonly tags: readonly { readonly pattern: string; readonly environments: readonly string[] }[];
+}
+
+/** What starting a run answers: the webhook's answer (`started`, or `duplicate` of a run that exists). */
+export interface RunStarted {
+  readonly status: 'started' | 'duplicate';
+  readonly executionArn: string;
+  readonly name: string;
+}
+
+let runtimeInfo: Promise<{ repositories: readonly RunnableRepository[] } | null> | undefined;
+
+/** Runs by hand (the runtime's `/api/runs`): the repositories, or null where the console has no runtime behind it. */
+export const runs = {
+  repositories: () => {
+    runtimeInfo ??= request<{ repositories?: RunnableRepository[] }>('/runtime', undefined, RUNTIME_API).then(
+      (r) => (Array.isArray(r.repositories) ? { repositories: r.repositories } : null),
+      () => null,
+    );
+    return runtimeInfo.then((r) => r?.repositories ?? null);
+  },
+  start: (body: { repository: string; ref: string; environments?: string[]; by: string | null }) =>
+    post<RunStarted>(
+      '/runs',
+      {
+        repository: body.repository,
+        ref: body.ref,
+        ...(body.environments?.length ? { environments: body.environments } : {}),
+        ...(body.by ? { by: body.by } : {}),
+      },
+      RUNTIME_API,
+    ),
+  rerun: (executionArn: string, from: 'start' | 'failed', by: string | null) =>
+    post<RunStarted>(
+      `/executions/${encodeURIComponent(executionArn)}/rerun`,
+      { ...(from === 'failed' ? { from } : {}), ...(by ? { by } : {}) },
+      RUNTIME_API,
+    ),
+};
 
 const arn = (value: string): string => encodeURIComponent(value);
 
@@ -102,8 +154,11 @@ export const api = {
 type Listener = (changes: readonly ConsoleChange[]) => void;
 const listeners = new Set<Listener>();
 let source: EventSource | undefined;
-const connection = { live: false };
-const connectionListeners = new Set<(live: boolean) => void>();
+
+/** The live stream: `connecting` until it first opens (nothing to say yet), `live`, or `lost` (it retries). */
+export type Connection = 'connecting' | 'live' | 'lost';
+const connection: { state: Connection } = { state: 'connecting' };
+const connectionListeners = new Set<(state: Connection) => void>();
 
 function connect(): void {
   if (source) return;
@@ -112,13 +167,15 @@ function connect(): void {
     const changes = JSON.parse((e as MessageEvent<string>).data) as ConsoleChange[];
     for (const l of listeners) l(changes);
   });
-  const setLive = (live: boolean): void => {
-    if (connection.live === live) return;
-    connection.live = live;
-    for (const l of connectionListeners) l(live);
+  const set = (state: Connection): void => {
+    if (connection.state === state) return;
+    connection.state = state;
+    for (const l of connectionListeners) l(state);
   };
-  source.addEventListener('open', () => setLive(true));
-  source.addEventListener('error', () => setLive(false));
+  source.addEventListener('open', () => set('live'));
+  // EventSource retries by itself; while it does, the page says so (never before the first connection was made
+  // or failed: the first seconds of a page are not a reconnection).
+  source.addEventListener('error', () => set(source?.readyState === EventSource.OPEN ? 'live' : 'lost'));
 }
 
 /** Live changes (Server-Sent Events); returns a function that stops listening. */
@@ -128,10 +185,10 @@ export function onChanges(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-/** Whether the live stream is connected, now and on every change. */
-export function onConnection(listener: (live: boolean) => void): () => void {
+/** The live stream's state, now and on every change. */
+export function onConnection(listener: (state: Connection) => void): () => void {
   connect();
   connectionListeners.add(listener);
-  listener(connection.live);
+  listener(connection.state);
   return () => connectionListeners.delete(listener);
 }

@@ -94,9 +94,41 @@ export interface GraphProps {
   readonly transitions: ReadonlySet<string>;
   readonly selected: string | null;
   readonly onSelect: (name: string) => void;
+  /** Whether every Catch transition is drawn (else only those the run took), and how many there are. */
+  readonly catches?: boolean;
+  readonly catchCount?: number;
+  readonly onCatches?: (on: boolean) => void;
 }
 
-export function WorkflowGraph({ layout, states, transitions, selected, onSelect }: GraphProps) {
+/** Up to `lines` lines of at most `width` characters, cut at spaces where it can; the rest ends in an ellipsis. */
+export function wrapLabel(text: string, width = 34, lines = 2): string[] {
+  const out: string[] = [];
+  let rest = text.trim();
+  while (rest && out.length < lines) {
+    if (rest.length <= width) {
+      out.push(rest);
+      rest = '';
+      break;
+    }
+    const space = rest.lastIndexOf(' ', width);
+    const cut = space > width / 2 ? space : width;
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).trimStart();
+  }
+  if (rest && out.length) out[out.length - 1] = `${(out.at(-1) ?? '').slice(0, width - 1)}…`;
+  return out;
+}
+
+export function WorkflowGraph({
+  layout,
+  states,
+  transitions,
+  selected,
+  onSelect,
+  catches = true,
+  catchCount = 0,
+  onCatches,
+}: GraphProps) {
   const [scale, setScale] = useState(1);
   const edges = useMemo(
     () =>
@@ -130,6 +162,12 @@ export function WorkflowGraph({ layout, states, transitions, selected, onSelect 
       <span aria-live="polite">${Math.round(scale * 100)}%</span>
       <button type="button" onClick=${() => zoom(1.25)} aria-label="Zoom in">+</button>
       <button type="button" onClick=${() => setScale(1)}>Reset</button>
+      ${
+        onCatches && catchCount > 0
+          ? html`<label class="catch-toggle"><input type="checkbox" checked=${catches}
+              onChange=${(e: Event) => onCatches((e.target as HTMLInputElement).checked)} /> Catch transitions (${catchCount})</label>`
+          : null
+      }
       <span class="legend" aria-hidden="true">
         <i class="s-succeeded"></i>Succeeded <i class="s-running"></i>In progress <i class="s-failed"></i>Failed
         <i class="s-caught"></i>Caught <i class="s-notStarted"></i>Not started
@@ -159,7 +197,16 @@ export function WorkflowGraph({ layout, states, transitions, selected, onSelect 
           ${edges.map(
             ({ e, d }) => html`<g class=${`edge ${e.kind}${taken(e) ? ' taken' : ''}`}>
               <path d=${d} marker-end="url(#arrow)"><title>${e.from} → ${e.to}${e.label ? ` (${e.label})` : ''}</title></path>
-              ${e.label && e.labelAt && e.label !== 'States.ALL' ? html`<text x=${e.labelAt.x + (leftward(e) ? -4 : 4)} y=${e.labelAt.y} text-anchor=${leftward(e) ? 'end' : 'start'}>${clip(e.label, 150, 6)}</text>` : null}
+              ${
+                e.label && e.labelAt && e.label !== 'States.ALL'
+                  ? html`<text x=${e.labelAt.x + (leftward(e) ? -4 : 4)} y=${e.labelAt.y} text-anchor=${leftward(e) ? 'end' : 'start'}>${wrapLabel(
+                      e.label,
+                    ).map(
+                      (line, i) =>
+                        html`<tspan x=${e.labelAt ? e.labelAt.x + (leftward(e) ? -4 : 4) : 0} dy=${i === 0 ? 0 : 13}>${line}</tspan>`,
+                    )}</text>`
+                  : null
+              }
             </g>`,
           )}
         </g>

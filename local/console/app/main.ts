@@ -1,7 +1,7 @@
 import './styles.css';
 import { html, render } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { onConnection } from './api';
+import { type Connection, onConnection } from './api';
 import { ExecutionPage } from './execution';
 import { IdentityBadge } from './identity';
 import { ExecutionsPage } from './list';
@@ -20,10 +20,10 @@ function usePath(): string {
 }
 
 function Live() {
-  const [live, setLive] = useState(false);
-  useEffect(() => onConnection(setLive), []);
-  return html`<span class=${`live ${live ? 'on' : 'off'}`} role="status" aria-live="polite">
-    ${live ? 'Live' : 'Reconnecting…'}
+  const [state, setState] = useState<Connection>('connecting');
+  useEffect(() => onConnection(setState), []);
+  return html`<span class=${`live ${state === 'live' ? 'on' : state === 'lost' ? 'off' : 'wait'}`} role="status" aria-live="polite">
+    ${state === 'live' ? 'Live' : state === 'lost' ? 'Reconnecting…' : ''}
   </span>`;
 }
 

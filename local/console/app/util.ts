@@ -76,6 +76,7 @@ export function statusClass(status: string): string {
     case 'aborted':
     case 'STOPPED':
     case 'skipped':
+    case 'not reached':
     case 'notStarted':
       return 'idle';
     default:

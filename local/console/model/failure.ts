@@ -52,6 +52,16 @@ const str = (value: unknown): string | null => (typeof value === 'string' && val
 
 const FAILED_PHASE = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
 
+/**
+ * The pipeline step of a build: `build` or `test`. Sources name it as the build's STEPLINE_STEP variable says
+ * (`build`, `test`) or by the workflow state that started it (`Build`, `RunSuite`).
+ */
+export function buildStep(step: string | null): string | null {
+  if (step === null) return null;
+  const lower = step.toLowerCase();
+  return lower === 'runsuite' ? 'test' : lower;
+}
+
 /** The build a failed step ran, and the phase of it that failed. */
 export function failedBuildOf(
   builds: readonly BuildLike[],
@@ -62,7 +72,7 @@ export function failedBuildOf(
     (b) =>
       b.status !== 'SUCCEEDED' &&
       b.status !== 'IN_PROGRESS' &&
-      (step === null || b.step === step) &&
+      (step === null || buildStep(b.step) === step) &&
       (suite === null || b.suite === suite),
   );
   const build = candidates.at(-1);
@@ -132,4 +142,64 @@ export function meaningfulLines(log: string, max = 5): string[] {
     lines.push(text.length > 300 ? `${text.slice(0, 299)}…` : text);
   }
   return lines.slice(-max);
+}
+
+/** A state's (or a run's) cause as a person reads it. */
+export interface CauseView {
+  /** The sentence: a Lambda error's `errorType: errorMessage`, the `reason` of a Stepline cause, or the text. */
+  readonly summary: string;
+  /** The other facts of a JSON cause, flat (`step: build`, `logUrl: …`), strings as they are. */
+  readonly fields: readonly (readonly [string, string])[];
+  /** A stack trace, one frame per line. */
+  readonly trace: string | null;
+}
+
+const SUMMARY_KEYS = ['errorMessage', 'message', 'reason'];
+const TRACE_KEYS = ['trace', 'stackTrace', 'stack'];
+
+/**
+ * A cause without its JSON escapes: `{"errorType":"Error","errorMessage":"boom","trace":["Error: boom","  at …"]}`
+ * reads "Error: boom" with its trace below, one frame a line; `{"step":"build","reason":"…"}` reads the reason
+ * with `step: build` beside it; text stays text.
+ */
+export function causeView(cause: string | null | undefined): CauseView | null {
+  if (cause === null || cause === undefined || cause.trim() === '') return null;
+  const parsed = parseCause(cause);
+  if (!parsed) return { summary: cause.trim(), fields: [], trace: null };
+  // A CodeBuild task's cause is the build: its failed phase and that phase's message say why.
+  const build = parsed['Build'] && typeof parsed['Build'] === 'object' ? (parsed['Build'] as Loose) : null;
+  if (build && Array.isArray(build['Phases'])) {
+    const phase = (build['Phases'] as Loose[]).find((p) => FAILED_PHASE.has(String(p['PhaseStatus'])));
+    const contexts = Array.isArray(phase?.['Contexts']) ? (phase['Contexts'] as Loose[]) : [];
+    const message = contexts.map((c) => str(c['Message'])).find(Boolean);
+    const fields: (readonly [string, string])[] = [
+      ['build', String(build['Id'] ?? build['Arn'] ?? '')],
+      ['status', String(build['BuildStatus'] ?? '')],
+    ];
+    const link = str((build['Logs'] as Loose | undefined)?.['DeepLink']);
+    if (link) fields.push(['log', link]);
+    return {
+      summary: phase
+        ? `${String(phase['PhaseType'])} ${String(phase['PhaseStatus'])}${message ? `: ${message}` : ''}`
+        : `build ${String(build['BuildStatus'] ?? 'failed')}`,
+      fields: fields.filter(([, v]) => v),
+      trace: null,
+    };
+  }
+  const key = SUMMARY_KEYS.find((k) => str(parsed[k]));
+  const type = str(parsed['errorType']);
+  let summary = key ? (str(parsed[key]) as string) : '';
+  if (type && !summary.startsWith(type)) summary = summary ? `${type}: ${summary}` : type;
+  const traceKey = TRACE_KEYS.find((k) => parsed[k] !== undefined);
+  const raw = traceKey ? parsed[traceKey] : undefined;
+  const trace = Array.isArray(raw) ? raw.map(String).join('\n') : typeof raw === 'string' ? raw : null;
+  const fields = Object.entries(parsed)
+    .filter(([k, v]) => k !== key && k !== 'errorType' && k !== traceKey && v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const);
+  return { summary, fields, trace };
+}
+
+/** The environment a run failed in, from its cause (`{"step": "deploy", "environment": "production", …}`). */
+export function failedEnvironmentOf(cause: string | null): string | null {
+  return str(parseCause(cause)?.['environment']);
 }

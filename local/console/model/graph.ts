@@ -159,3 +159,34 @@ export function allNodes(
   }
   return out;
 }
+
+/**
+ * The graph without its error paths, for a compact drawing: Catch transitions are left out unless `keep` says the
+ * run took one, and so are the states only a Catch leads to (failure reports, rollbacks, Fail states), at every
+ * level. `keep(from, to)` answers for a Catch from `from` to `to`.
+ */
+export function withoutCatches(scope: GraphScope, keep: (from: string, to: string) => boolean): GraphScope {
+  const edges = scope.edges.filter((e) => e.kind !== 'catch' || keep(e.from, e.to));
+  const reached = new Set<string>([scope.start]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of edges) {
+      if (reached.has(e.from) && !reached.has(e.to)) {
+        reached.add(e.to);
+        grew = true;
+      }
+    }
+  }
+  const nodes = scope.nodes
+    .filter((n) => reached.has(n.id))
+    .map((n) => (n.scopes ? { ...n, scopes: n.scopes.map((s) => withoutCatches(s, keep)) } : n));
+  return { ...scope, nodes, edges: edges.filter((e) => reached.has(e.from) && reached.has(e.to)) };
+}
+
+/** How many Catch transitions a graph has, nested ones included. */
+export function catchCount(scope: GraphScope): number {
+  return (
+    scope.edges.filter((e) => e.kind === 'catch').length +
+    scope.nodes.reduce((sum, n) => sum + (n.scopes ?? []).reduce((s, inner) => s + catchCount(inner), 0), 0)
+  );
+}

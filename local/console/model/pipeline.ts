@@ -70,7 +70,7 @@ export type ObjectLink = (
   environment: string,
 ) => string | null;
 
-function statusOf(runs: readonly StateRun[]): string {
+function statusOf(runs: readonly StateRun[], ended: boolean): string {
   const by = (name: string): StateRun | undefined => runs.find((r) => r.name === name && !r.superseded);
   const reported = by('ReportDeployed');
   if (by('Deployed') || (reported && reported.exitedId !== undefined)) return 'deployed';
@@ -80,12 +80,24 @@ function statusOf(runs: readonly StateRun[]): string {
   if (runs.some((r) => r.status === 'running'))
     return by('Approve')?.status === 'running' ? 'waiting for approval' : 'deploying';
   if (runs.some((r) => r.status === 'failed' || r.status === 'aborted')) return 'failed';
-  return runs.length > 0 ? 'skipped' : 'pending';
+  // An environment the run never reached: `pending` while it may still, `not reached` once it has ended.
+  return runs.length > 0 ? 'skipped' : ended ? 'not reached' : 'pending';
+}
+
+/** Whether the history's last word is the end of the execution (a redrive starts it again). */
+function endedIn(view: ExecutionView): boolean {
+  for (let i = view.rows.length - 1; i >= 0; i--) {
+    const type = view.rows[i]?.type ?? '';
+    if (type === 'ExecutionRedriven' || type === 'ExecutionStarted') return false;
+    if (/^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(type)) return true;
+  }
+  return false;
 }
 
 /**
  * What the run deployed, per environment of its route, in order: each environment's status from the states of
- * its iteration of the promotion Map (`Promote`), the objects from its `Deploy` task's result.
+ * its iteration of the promotion Map (`Promote`), the objects from its `Deploy` task's result. An environment
+ * that a failed (or stopped) run never reached is `not reached`, not `pending`.
  */
 export function deploymentsOf(input: unknown, view: ExecutionView, link?: ObjectLink): DeploymentView[] {
   const route = obj(parse(input)?.['route']);
@@ -93,6 +105,7 @@ export function deploymentsOf(input: unknown, view: ExecutionView, link?: Object
   const promote = view.states.get('Promote')?.runs.filter((r) => !r.superseded) ?? [];
   const containers = new Set(promote.map((r) => r.enteredId));
   const all = [...view.states.values()].flatMap((s) => s.runs);
+  const ended = endedIn(view);
   return environments.map((raw, index) => {
     const env = obj(raw) ?? {};
     const name = str(env['name']) ?? `#${index + 1}`;
@@ -107,7 +120,7 @@ export function deploymentsOf(input: unknown, view: ExecutionView, link?: Object
     }
     return {
       environment: name,
-      status: statusOf(runs),
+      status: statusOf(runs, ended),
       url: str(env['url']),
       namespace,
       cluster: str(cluster?.['name']) ?? str(cluster?.['context']) ?? str(cluster?.['type']),
