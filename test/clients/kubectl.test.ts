@@ -470,6 +470,7 @@ spec:
       const table = await ok(['get', 'pods', '-n', ns]);
       const slices = JSON.parse(await ok(['get', 'endpointslices', '-n', ns, '-o', 'json']))['items'] as Json[];
       const logs = await kubectl(['logs', '-n', ns, 'deployment/web', '-c', 'web']);
+      const described = await ok(['describe', 'service', '-n', ns, 'web']);
 
       // Assess
       expect(pods).toHaveLength(2);
@@ -493,6 +494,7 @@ spec:
       });
       expect((slices[0]!['endpoints'] as Json[]).map((e) => (e['conditions'] as Json)['ready'])).toEqual([true, true]);
       expect(logs.stdout).toContain('no container runs in the simulated Kubernetes cluster');
+      expect(described).toMatch(/Endpoints:\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\n/);
     });
 
     it('collects a deleted Deployment’s ReplicaSets and Pods (background, foreground), or orphans them', async () => {
@@ -532,12 +534,14 @@ spec:
       // Act
       const allowed = await kubectl(['auth', 'can-i', 'delete', 'deployments', '-n', 'locked']);
       const denied = await kubectl(['auth', 'can-i', 'delete', 'secrets', '-n', 'locked']);
+      const list = await kubectl(['auth', 'can-i', '--list', '-n', 'locked']);
       cluster.server.clearDenials();
 
       // Assess
       expect(allowed).toMatchObject({ code: 0, stdout: 'yes\n' });
       expect(denied.code).toBe(1);
       expect(denied.stdout).toBe('no\n');
+      expect(list.stdout).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
     });
   });
 });

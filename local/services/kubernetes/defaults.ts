@@ -127,7 +127,13 @@ export function applyDefaults(
       podSpecDefaults(spec);
       break;
     case '/Service': {
-      defaults(spec, { type: 'ClusterIP', sessionAffinity: 'None' });
+      defaults(spec, {
+        type: 'ClusterIP',
+        sessionAffinity: 'None',
+        ipFamilies: ['IPv4'],
+        ipFamilyPolicy: 'SingleStack',
+        internalTrafficPolicy: 'Cluster',
+      });
       const previousIp = previous && isObject(previous['spec']) ? previous['spec']['clusterIP'] : undefined;
       if (spec['clusterIP'] === undefined) spec['clusterIP'] = (previousIp as string | undefined) ?? allocateIp();
       spec['clusterIPs'] = [spec['clusterIP'] as string];

@@ -85,6 +85,7 @@ export class ResourceApi {
     const { method, target, query, headers } = request;
     const { type, namespace, name, subresource } = target;
     if (type.kind === 'SelfSubjectAccessReview') return this.review(request);
+    if (type.kind === 'SelfSubjectRulesReview') return this.rules(request);
     if (method === 'GET' && subresource === undefined) return this.read(target, query, wantsTable(headers.accept));
     if (method === 'POST' && name === undefined) {
       const decoded = this.decode(type, parseJson(request.body), query);
@@ -253,6 +254,27 @@ export class ResourceApi {
     return { status: 200, body: NO_CONTAINER_LOGS, contentType: 'text/plain' };
   }
 
+  /** `kubectl auth can-i --list`: everything, marked incomplete, since deny rules are not RBAC rules. */
+  private rules(request: ApiRequest): ApiResponse {
+    if (request.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', `${request.method} is not supported`);
+    const review = parseJson(request.body);
+    return {
+      status: 201,
+      body: {
+        kind: 'SelfSubjectRulesReview',
+        apiVersion: 'authorization.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec: isObject(review['spec']) ? review['spec'] : {},
+        status: {
+          resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+          nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+          incomplete: true,
+          evaluationError: RULES_NOTE,
+        },
+      },
+    };
+  }
+
   /** `kubectl auth can-i`: whether the requesting user may, as the authorizer decides. */
   private review(request: ApiRequest): ApiResponse {
     if (request.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', `${request.method} is not supported`);
@@ -287,6 +309,10 @@ export class ResourceApi {
     };
   }
 }
+
+/** Every authenticated user may do everything the deny rules and policies leave; they are not RBAC rules. */
+const RULES_NOTE =
+  'the simulated cluster allows every request but those its deny rules and policies refuse, which are not listed here';
 
 function labelSelectorString(selector: Json | undefined): string {
   if (!isObject(selector)) return '';

@@ -89,6 +89,16 @@ export class PodController {
     for (const rs of this.store.all(rsType)) this.guard(() => this.replicaSet(rsType, rs));
     const svcType = this.type('', 'Service');
     for (const service of this.store.all(svcType)) this.guard(() => this.endpoints(service));
+    // Endpoints have no owner: the endpoints controller removes those of a Service that is gone.
+    const epType = this.type('', 'Endpoints');
+    for (const ep of this.store.all(epType)) {
+      const { name, namespace } = meta(ep) as { name: string; namespace: string };
+      const managed =
+        Array.isArray(meta(ep)['managedFields']) &&
+        (meta(ep)['managedFields'] as JsonObject[]).some((m) => m['manager'] === 'endpoint-controller');
+      if (managed && !this.store.find(svcType, namespace, name))
+        this.guard(() => this.store.delete(epType, namespace, name));
+    }
   }
 
   private guard(step: () => void): void {
@@ -301,9 +311,37 @@ export class PodController {
       endpoints,
       ports,
     };
-    const existing = this.store.find(sliceType, namespace, sliceName);
-    if (!existing) this.store.create(sliceType, namespace, slice, { fieldManager: 'endpointslice-controller.k8s.io' });
-    else this.store.update(sliceType, namespace, sliceName, slice, { fieldManager: 'endpointslice-controller.k8s.io' });
+    this.write(sliceType, namespace, sliceName, slice, 'endpointslice-controller.k8s.io');
+    // The v1 Endpoints too, which `kubectl describe service` (1.32) reads.
+    const address = (e: JsonObject): JsonObject => ({
+      ip: (e['addresses'] as string[])[0]!,
+      nodeName: NODE,
+      targetRef: e['targetRef']!,
+    });
+    const ready = endpoints.filter((e) => e.conditions.ready).map(address);
+    const notReady = endpoints.filter((e) => !e.conditions.ready).map(address);
+    const subsets =
+      endpoints.length === 0
+        ? []
+        : [
+            {
+              ...(ready.length > 0 ? { addresses: ready } : {}),
+              ...(notReady.length > 0 ? { notReadyAddresses: notReady } : {}),
+              ports: ports as Json[],
+            },
+          ];
+    const endpointsObject: JsonObject = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name, namespace, labels: structuredClone(obj(metadata['labels'])) },
+      subsets,
+    };
+    this.write(this.type('', 'Endpoints'), namespace, name, endpointsObject, 'endpoint-controller');
+  }
+
+  private write(type: ResourceType, namespace: string, name: string, object: JsonObject, manager: string): void {
+    if (!this.store.find(type, namespace, name)) this.store.create(type, namespace, object, { fieldManager: manager });
+    else this.store.update(type, namespace, name, object, { fieldManager: manager });
   }
 }
 

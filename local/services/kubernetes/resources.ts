@@ -21,6 +21,19 @@ export interface ResourceType {
   readonly verbs?: readonly string[];
 }
 
+/** The kinds of the `all` category, as the API server lists them (`kubectl get all`). */
+const ALL = new Set([
+  '/Pod',
+  '/Service',
+  'apps/Deployment',
+  'apps/ReplicaSet',
+  'apps/StatefulSet',
+  'apps/DaemonSet',
+  'batch/Job',
+  'batch/CronJob',
+  'autoscaling/HorizontalPodAutoscaler',
+]);
+
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function builtin(
@@ -99,7 +112,11 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   }),
   builtin('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, { shortNames: ['hpa'] }),
   builtin('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+  builtin('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
   builtin('authorization.k8s.io', 'v1', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', false, {
+    verbs: ['create'],
+  }),
+  builtin('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false, {
     verbs: ['create'],
   }),
   builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
@@ -175,7 +192,7 @@ export class ResourceRegistry {
         verbs: type.verbs ?? VERBS,
       };
       if (type.shortNames.length > 0) entry['shortNames'] = type.shortNames;
-      if (type.group === 'apps' || type.group === '') entry['categories'] = ['all'];
+      if (ALL.has(`${type.group}/${type.kind}`)) entry['categories'] = ['all'];
       resources.push(entry);
       for (const sub of type.subresources) {
         resources.push({
