@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDERS } from './providers';
+import { Strategy } from './strategy';
 
 /**
  * The pipeline configuration, `stepline.config.json`: per repository, which refs start a pipeline and where
@@ -112,6 +113,9 @@ export const Environment = z
     url: z.url().optional().describe("The environment's URL, shown on the Git host's deployment."),
     approval: Approval.optional().describe('An approval gate before deploying. Default: none.'),
     rollout: Rollout.default({ timeoutSeconds: 600, pollSeconds: 10 }),
+    strategy: Strategy.optional().describe(
+      'How a new version rolls out: rolling (default), canary (steps gated by metrics) or blueGreen (docs/adr/0067).',
+    ),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import type { Environment, Repository, SteplineConfig } from '../config/schema';
 import { statusContexts } from '../contracts/status';
+import { type RouteStrategy, routeStrategy } from '../deploy/strategies/plan';
 import type { PipelineRequest, Route, RouteEnvironment } from './types';
 import { type Continue, type Ignored, ignore, proceed, type Skipped, skip } from './verdict';
 
@@ -50,7 +51,14 @@ export function routeEnvironment(name: string, environment: Environment): RouteE
           }
         : null,
     rollout: { timeoutSeconds: environment.rollout.timeoutSeconds, pollSeconds: environment.rollout.pollSeconds },
+    ...strategyOf(environment),
   };
+}
+
+/** A canary or blue-green strategy, with the time it may hold the lock; nothing for a rolling update. */
+function strategyOf(environment: Environment): { strategy?: RouteStrategy } {
+  const strategy = routeStrategy(environment.strategy, environment.rollout);
+  return strategy ? { strategy } : {};
 }
 
 function compileRepository(repo: Repository): CompiledRepository {

@@ -1,4 +1,5 @@
 import type { Cluster, Provider, TestSuite } from '../config/schema';
+import type { RouteStrategy } from '../deploy/strategies/plan';
 
 /**
  * The contract between the intake and everything downstream of it: a Git host's delivery, verified and
@@ -91,6 +92,8 @@ export interface RouteEnvironment {
     readonly allowSelfApproval?: boolean;
   } | null;
   readonly rollout: { readonly timeoutSeconds: number; readonly pollSeconds: number };
+  /** Absent for a rolling update (the default); a canary or blue-green rollout otherwise (ADR 0067). */
+  readonly strategy?: RouteStrategy;
 }
 
 export type TriggerKind = 'branch' | 'tag' | 'pull_request';
