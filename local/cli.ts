@@ -453,7 +453,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...args] = parsed.positionals;
   if (!name || parsed.values['help']) {
     out(USAGE);
-    return name ? 0 : 2;
+    // `stepline --help` asked for it; `stepline` alone is a usage error.
+    return name || parsed.values['help'] ? 0 : 2;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {

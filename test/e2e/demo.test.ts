@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -8,9 +8,11 @@ import { SAMPLE_DIR } from '../../local/demo';
 import { buildahAvailable } from '../../local/services/codebuild';
 
 /**
- * `stepline demo` as a user runs it: a child process through the entry `npm run demo` uses (`tsx local/cli.ts
- * demo`), its output read as a person would read it. One run must succeed end to end; one with `--break test`
- * must fail and say which step failed and why. Both run at once to keep the suite short.
+ * `stepline demo` as a user runs it: a child process, as README shows it (`npm run demo -- --port N`) or through its
+ * entry (`tsx local/cli.ts demo`), its output read as a person would read it. One run must succeed end to end; one
+ * with `--break test` must fail and say which step failed and why; one kept up with the gate left to the reader
+ * must print commands that work as printed (`npx stepline demo --keep --manual-approval`). All three run at once
+ * to keep the suite short.
  */
 
 const run = promisify(execFile);
@@ -24,10 +26,14 @@ interface Outcome {
   readonly stderr: string;
 }
 
+// The environment of a fresh shell: no token, no KUBECONFIG, no AWS account (the demo must not need them).
+const ENV = { PATH: process.env['PATH'], HOME: process.env['HOME'], LANG: 'C.UTF-8', TMPDIR: process.env['TMPDIR'] };
+
+/** The demo through `tsx local/cli.ts demo`, or, with `npm: true`, as README says: `npm run demo -- <flags>`. */
 async function demo(...args: string[]): Promise<Outcome> {
-  // The environment of a fresh shell: no token, no KUBECONFIG, no AWS account (the demo must not need them).
-  const env = { PATH: process.env['PATH'], HOME: process.env['HOME'], LANG: 'C.UTF-8', TMPDIR: process.env['TMPDIR'] };
-  return run(TSX, [CLI, 'demo', ...args], { cwd: ROOT, env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }).then(
+  const npm = args[0] === 'npm';
+  const [file, argv] = npm ? ['npm', ['run', 'demo', '--', ...args.slice(1)]] : [TSX, [CLI, 'demo', ...args]];
+  return run(file, argv, { cwd: ROOT, env: ENV, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code?: number; stdout?: string; stderr?: string }) => ({
       code: typeof e.code === 'number' ? e.code : -1,
@@ -66,13 +72,93 @@ function field(stdout: string, name: string): string {
 const UNIT = testsIn('test/unit/app.test.js');
 const HTTP = testsIn('test/http/server.test.js');
 
+/** A bash command line, as a person pastes what the demo printed. */
+async function shell(command: string): Promise<Outcome> {
+  return run('bash', ['-c', command], { cwd: ROOT, env: ENV, timeout: 60_000 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof e.code === 'number' ? e.code : -1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    }),
+  );
+}
+
+interface Kept {
+  /** The printed hint and what running it as printed answered. */
+  readonly ran: { readonly hint: string; readonly outcome: Outcome }[];
+  readonly code: number | null;
+  readonly stdout: string;
+}
+
+/**
+ * `npx stepline demo --keep --manual-approval`: the gate is decided by running the command the demo prints for it,
+ * then every command it prints while it keeps the runtime up is run as printed, then Ctrl-C.
+ */
+function keptDemo(): Promise<Kept> {
+  // Its own process group: Ctrl-C (SIGINT) reaches npx and the demo under it, as in a terminal.
+  const child = spawn('npx', ['stepline', 'demo', '--keep', '--manual-approval'], {
+    cwd: ROOT,
+    env: ENV,
+    detached: true,
+  });
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(-(child.pid as number), name);
+    } catch {
+      // Gone already.
+    }
+  };
+  const ran: { hint: string; outcome: Outcome }[] = [];
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  let decided = false;
+  let listed = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal('SIGKILL');
+      reject(new Error(`the kept demo did not get through in time:\n${stdout}\n${stderr}`));
+    }, 170_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const decide = /decide it: (.+)$/m.exec(stdout)?.[1];
+      if (decide && !decided) {
+        decided = true;
+        void shell(decide).then((outcome) => ran.push({ hint: decide, outcome }));
+      }
+      if (!listed && /^ {2}repository {4}\S+$/m.test(stdout.slice(stdout.indexOf('keeps running (--keep)')))) {
+        listed = true;
+        const kept = stdout.slice(stdout.indexOf('keeps running (--keep)'));
+        const hints = [
+          ...kept.matchAll(/^ {2}(?:CLI|kubectl|AWS CLI|) +((?:npx stepline|kubectl|AWS_DEFAULT_REGION=).+)$/gm),
+        ].map((m) => m[1] as string);
+        void (async () => {
+          for (const hint of hints) ran.push({ hint, outcome: await shell(hint) });
+          signal('SIGINT');
+        })();
+      }
+    });
+    child.on('exit', (code, killed) => {
+      clearTimeout(timer);
+      // npx ends by the signal it was sent (Ctrl-C); the demo under it ends 0.
+      resolve({ ran, code: killed === 'SIGINT' ? 0 : code, stdout });
+    });
+  });
+}
+
 let port: number;
 let passing: Outcome;
 let failing: Outcome;
+let kept: Promise<Kept>;
 
 beforeAll(async () => {
   port = await freePort();
-  [passing, failing] = await Promise.all([demo('--port', String(port)), demo('--break', 'test')]);
+  kept = keptDemo();
+  kept.catch(() => {});
+  [passing, failing] = await Promise.all([demo('npm', '--port', String(port)), demo('--break', 'test')]);
 }, 180_000);
 
 describe('stepline demo', () => {
@@ -212,6 +298,30 @@ describe('stepline demo --break test', () => {
     expect(field(failing.stdout, 'environments')).toBe('staging: not reached\nproduction: not reached');
     expect(failing.stdout).not.toMatch(/applied revision/);
   });
+});
+
+describe('npx stepline demo --keep --manual-approval', () => {
+  it('prints commands that work as printed: the approval, the CLI, kubectl and the AWS CLI', async () => {
+    // Act
+    const { ran, code, stdout } = await kept;
+
+    // Assess
+    expect(ran.map((r) => r.hint.split(' ').slice(0, 3).join(' '))).toEqual([
+      expect.stringMatching(/^npx stepline approve$/),
+      'npx stepline executions',
+      'npx stepline statuses',
+      expect.stringMatching(/^kubectl --kubeconfig /),
+      expect.stringMatching(/^AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local /),
+    ]);
+    for (const { hint, outcome } of ran) {
+      expect(outcome.stderr, hint).toBe('');
+      expect(outcome.code, hint).toBe(0);
+    }
+    expect(ran[0]?.outcome.stdout).toMatch(/^approved: production \(as release-manager\)$/m);
+    expect(ran[4]?.outcome.stdout).toContain('stepline-demo-hello-service-');
+    expect(field(stdout, 'result')).toMatch(/^SUCCEEDED in \d/);
+    expect(code).toBe(0);
+  }, 180_000);
 });
 
 describe('stepline demo with a bad option', () => {
