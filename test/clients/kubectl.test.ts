@@ -269,7 +269,7 @@ describe.runIf(existsSync(KUBECTL))('kubectl against the simulated API server', 
   });
 
   describe('OpenAPI, validation and defaults', () => {
-    it('applies and replaces with validation on, and explains a field from the served documents', async () => {
+    it('applies and replaces with validation on, and explains a field from the served v3 and v2 (protobuf) documents', async () => {
       // Prepare
       const ns = await namespace('openapi');
       const file = join(cluster.dir, 'replace.yaml');
@@ -279,6 +279,7 @@ describe.runIf(existsSync(KUBECTL))('kubectl against the simulated API server', 
       const applied = await apply(deploymentYaml(ns, 'nginx:1.25'));
       const replaced = await kubectl(['replace', '-f', file]);
       const explained = await ok(['explain', 'deployment.spec.template.spec.containers.env']);
+      const fromV2 = await ok(['explain', 'deployment.spec.replicas', '--output=plaintext-openapiv2']);
 
       // Assess
       expect(applied).toMatchObject({ code: 0, stderr: '' });
@@ -286,6 +287,8 @@ describe.runIf(existsSync(KUBECTL))('kubectl against the simulated API server', 
       expect(explained).toMatch(/KIND:\s+Deployment/);
       expect(explained).toMatch(/FIELD: env <\[\]EnvVar>/);
       expect(explained).toMatch(/valueFrom\s+<EnvVarSource>/);
+      expect(fromV2).toMatch(/FIELD:\s+replicas <integer>/);
+      expect(fromV2).toContain('Number of desired pods.');
     });
 
     it('refuses an unknown field under --validate=strict, and drops it with a warning under --validate=warn', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isObject, type Json, type JsonObject } from './fields';
+import { swaggerToProtobuf } from './openapi-proto';
 import { groupVersion, type ResourceRegistry, type ResourceType } from './resources';
 import { closure, type Model, modelNameOf, type Property, type TypeRef } from './schema';
 import { StatusError } from './status';
@@ -9,7 +10,7 @@ import type { ObjectStore } from './store';
  * `/openapi/v2` and `/openapi/v3` for the kinds the server serves: the built-in kinds' definitions derived from
  * client-node's models (schema.ts) with their patch strategies, the CRDs' own openAPIV3Schema, and for every
  * resource the paths whose PATCH declares the `fieldValidation` parameter (kubectl checks that before it
- * leaves validation to the server). Definitions are named as upstream names them
+ * leaves validation to the server). `/openapi/v2` also in protobuf (openapi-proto.ts). Definitions are named as upstream names them
  * (`io.k8s.api.apps.v1.Deployment`). Built on request, cached until a CRD changes. See ADR 0028.
  */
 
@@ -42,6 +43,8 @@ const META = new Set([
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 const TIME = 'io.k8s.apimachinery.pkg.apis.meta.v1.Time';
 const QUERY_PARAMETERS = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'];
+const PROTOBUF_V2 = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+const PROTOBUF_V2_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 type Flavour = 'v2' | 'v3';
 
@@ -58,6 +61,7 @@ export class OpenApiDocuments {
   private cacheKey = '';
   private names = new Map<string, string>();
   private readonly documents = new Map<string, { text: string; hash: string }>();
+  private protobuf: Buffer | null = null;
 
   public constructor(
     private readonly registry: ResourceRegistry,
@@ -65,8 +69,16 @@ export class OpenApiDocuments {
   ) {}
 
   /** Answers `/openapi/v2`, `/openapi/v3` and `/openapi/v3/<api path>`. */
-  public serve(segments: readonly string[], accept: string | undefined): { body: string; contentType: string } {
+  public serve(
+    segments: readonly string[],
+    accept: string | undefined,
+  ): { body: string | Buffer; contentType: string } {
     this.refresh();
+    if (segments[1] === 'v2' && segments.length === 2 && accept?.includes(PROTOBUF_V2)) {
+      const text = this.cached('v2', () => this.swagger()).body;
+      this.protobuf ??= swaggerToProtobuf(JSON.parse(text) as JsonObject);
+      return { body: this.protobuf, contentType: PROTOBUF_V2_TYPE };
+    }
     if (accept && !/json|\*\/\*/.test(accept)) {
       throw new StatusError(406, 'NotAcceptable', 'only application/json is served for the OpenAPI documents');
     }
@@ -104,6 +116,7 @@ export class OpenApiDocuments {
     if (key === this.cacheKey) return;
     this.cacheKey = key;
     this.documents.clear();
+    this.protobuf = null;
     this.names = this.nameModels();
   }
 

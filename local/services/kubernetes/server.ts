@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { SteplineError } from '../../../core/errors';
@@ -93,9 +93,14 @@ export class SimulatedKubernetes {
   private readonly certificates: ServerCertificates;
   private server: Server | null = null;
   private listeningPort = 0;
+  private readonly sockets = new Set<Socket>();
   private saveTimer: NodeJS.Timeout | null = null;
   private dirty = false;
   private writing: Promise<void> = Promise.resolve();
+  /** Bumped by every write; a background write renames its file only if no write began after it. */
+  private generation = 0;
+  /** Background writes begun and not ended. */
+  private pending = 0;
   /** Objects of the state file whose types are not served any more (a CRD's resource without the CRD). */
   public readonly forgotten: readonly string[] = [];
 
@@ -136,17 +141,30 @@ export class SimulatedKubernetes {
       this.dirty = false;
       // Only the changed objects are serialized again; the file is written off the event loop, one write at a time.
       const text = this.store.serialize();
-      this.writing = this.writing.then(() => writeAtomically(file, text)).catch(() => {});
+      const generation = ++this.generation;
+      this.pending++;
+      this.writing = this.writing
+        .then(() => writeAtomically(file, text, () => generation === this.generation))
+        .catch(() => {})
+        .finally(() => {
+          this.pending--;
+        });
     }, this.options.saveDelayMs ?? 250);
     this.saveTimer.unref();
   }
 
-  /** Writes the state file now, when anything changed since the last write. */
+  /**
+   * Writes the state file now, synchronously, when anything changed since the last write or a background write is
+   * still under way: when it returns, every object the server has answered for is on disk (the runtime calls it
+   * before a deploy's answer is recorded, docs/adr/0089). A background write begun before it is dropped, never
+   * renamed over this one.
+   */
   public save(file = this.options.stateFile): void {
-    if (!file || !this.dirty) return;
+    if (!file || (!this.dirty && this.pending === 0)) return;
     this.dirty = false;
+    this.generation++;
     const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, this.store.serialize());
+    writeFileSync(temporary, this.store.serialize(), { mode: 0o600 });
     renameSync(temporary, file);
   }
 
@@ -168,6 +186,11 @@ export class SimulatedKubernetes {
     if (this.server) return;
     const server = createServer({ key: this.certificates.keyPem, cert: this.certificates.certPem }, (req, res) => {
       void this.handle(req, res);
+    });
+    // Every socket, handshakes included, so that stop() ends a watch a client opened while the server stopped.
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -191,6 +214,7 @@ export class SimulatedKubernetes {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
     });
   }
 
@@ -292,11 +316,11 @@ export class SimulatedKubernetes {
     };
     const send = (
       status: number,
-      body: Json | string,
+      body: Json | string | Buffer,
       contentType = 'application/json',
       warnings: readonly string[] = [],
     ): void => {
-      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
       const headers: Record<string, string | string[]> = {
         'Content-Type': contentType,
         'Content-Length': String(Buffer.byteLength(text)),
@@ -489,8 +513,11 @@ function readState(file: string): StoreSnapshot {
   return snapshot as unknown as StoreSnapshot;
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Writes `file` through a temporary file; renames it in place only while `current()` (no later write began). */
+async function writeAtomically(file: string, text: string, current: () => boolean): Promise<void> {
   const temporary = `${file}.${process.pid}.async.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
+  await writeFile(temporary, text, { mode: 0o600 });
+  // Checked and renamed in one turn of the event loop: a synchronous save cannot come in between.
+  if (current()) renameSync(temporary, file);
+  else await rm(temporary, { force: true });
 }
