@@ -8,6 +8,9 @@ import { isSealedConfigDocument, openSealedConfig } from '../core/config/sealed'
 import { ENV } from '../core/contracts/environment';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';
+import { STATUS_ENV } from '../core/status/contracts';
+import type { GitHostOptions } from './githost/settings';
+import type { TokenValues } from './githost/tokens';
 
 /**
  * The one module that reads the environment. Each function calls the reader for its settings once, at cold start;
@@ -105,6 +108,54 @@ export interface WebhookSettings {
   readonly parkingQueueUrl: string;
   /** The queue comment commands (`/approve`, `/reject`) go to; null: comment events start nothing. */
   readonly commandQueueUrl: string | null;
+  /** How an abbreviated commit (a Bitbucket pull request's) is asked of its Git host (docs/adr/0090). */
+  readonly commits: CommitLookupSettings;
+}
+
+/**
+ * What the webhook needs to ask a Git host for a full commit: the hosts' API URLs (the status functions' variables,
+ * `STATUS_ENV`), the intake's time budget, and the Git host tokens, from the status functions' secret.
+ */
+export interface CommitLookupSettings {
+  /** For `gitHostSettings` (adapters/githost/settings.ts). */
+  readonly gitHost: GitHostOptions;
+  /** The tokens secret (ARN or name) the status functions read too; else the values in the environment. */
+  readonly tokens: { readonly secretId: string } | { readonly values: TokenValues };
+}
+
+/**
+ * The Git host's share of a delivery's 10 s (Bitbucket Cloud times a webhook out after 10 s and sends it again up to
+ * twice on a 5xx: "Troubleshoot webhooks", support.atlassian.com): 3 s per try, one more try, no wait over 1 s for a
+ * rate limit. At worst about 7 s, and the delivery is answered 503 for the host to send it again; the status
+ * functions' own budget (5 s, 3 more tries, waits up to 20 s) would outlast the host's patience.
+ */
+export const INTAKE_GITHOST_BUDGET = { timeoutMs: 3000, retries: 1, maxWaitMs: 1000 } as const;
+
+function commitLookupSettings(env: Environment): CommitLookupSettings {
+  const secretId = optional(env, STATUS_ENV.tokensSecret);
+  return {
+    gitHost: {
+      baseUrls: {
+        github: url(env, STATUS_ENV.githubApiUrl) ?? undefined,
+        gitlab: url(env, STATUS_ENV.gitlabApiUrl) ?? undefined,
+        bitbucket: url(env, STATUS_ENV.bitbucketApiUrl) ?? undefined,
+      },
+      ...INTAKE_GITHOST_BUDGET,
+    },
+    tokens: secretId
+      ? { secretId }
+      : {
+          values: {
+            github: optional(env, STATUS_ENV.githubToken),
+            gitlab: optional(env, STATUS_ENV.gitlabToken),
+            bitbucket: optional(env, STATUS_ENV.bitbucketToken),
+            bitbucketUsername: optional(env, STATUS_ENV.bitbucketUsername),
+            bitbucketAppPassword: optional(env, STATUS_ENV.bitbucketAppPassword),
+            githubAppId: optional(env, STATUS_ENV.githubAppId),
+            githubAppPrivateKey: optional(env, STATUS_ENV.githubAppPrivateKey),
+          },
+        },
+  };
 }
 
 function secretSettings(env: Environment): SecretSettings {
@@ -137,5 +188,6 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
       url(env, ENV.parkingQueueUrl) ??
       fail(ENV.parkingQueueUrl, 'is not set; it must hold the URL of the parking queue'),
     commandQueueUrl: url(env, APPROVAL_ENV.commandQueueUrl),
+    commits: commitLookupSettings(env),
   };
 }

@@ -8,7 +8,14 @@ import type { SteplineConfig } from '../../core/config/schema';
 import { REJECTED_REASON_DIMENSION, WEBHOOK_METRICS } from '../../core/contracts/metrics';
 import { WEBHOOK_PATH_PARAMETER } from '../../core/contracts/webhook';
 import { Intake } from '../../core/intake/intake';
-import type { ApprovalCommandQueue, ParkingQueue, WebhookSecretSource, WorkflowStarter } from '../../core/intake/ports';
+import type {
+  ApprovalCommandQueue,
+  CommitResolver,
+  ParkingQueue,
+  RerunStarter,
+  WebhookSecretSource,
+  WorkflowStarter,
+} from '../../core/intake/ports';
 import { type Receipt, receive } from '../../core/intake/receive';
 import { httpErrorHandler } from '../shared/error-handler';
 import { jsonResponse, rawBody } from '../shared/http';
@@ -27,6 +34,13 @@ export interface WebhookDependencies {
   readonly parking: ParkingQueue;
   /** Where comment commands (`/approve`, `/reject`) go; without it comment events start nothing. */
   readonly commands?: ApprovalCommandQueue;
+  /**
+   * Resolves an abbreviated commit (Bitbucket's pull requests) before its run starts (docs/adr/0090); without it
+   * such a run starts at the abbreviated hash, and its build and statuses fail.
+   */
+  readonly commits?: CommitResolver;
+  /** Starts the re-runs GitHub's "Re-run" on a check run asks for (docs/adr/0091); without it they start nothing. */
+  readonly reruns?: RerunStarter;
   /** Largest body accepted, in bytes. Default 4 MiB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -102,6 +116,8 @@ export function createWebhookHandler(dependencies: WebhookDependencies): Webhook
     workflow: dependencies.workflow,
     parking: dependencies.parking,
     ...(dependencies.commands ? { commands: dependencies.commands } : {}),
+    ...(dependencies.commits ? { commits: dependencies.commits } : {}),
+    ...(dependencies.reruns ? { reruns: dependencies.reruns } : {}),
     now: dependencies.now,
   };
 

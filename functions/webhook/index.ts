@@ -1,9 +1,15 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { StepFunctionsRerunStarter } from '../../adapters/aws/rerun';
 import { createSecretsManagerClient, SecretsManagerWebhookSecrets } from '../../adapters/aws/secrets';
 import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { gitHostCommitResolver } from '../../adapters/githost/commits';
+import { gitHostSettings } from '../../adapters/githost/settings';
+import { StaticTokenSource, type TokenSource } from '../../adapters/githost/tokens';
+import { SecretsManagerTokenSource } from '../../adapters/githost/tokens-secrets-manager';
 import { webhookSettings } from '../../adapters/settings';
 import type { ParkedDelivery } from '../../core/contracts/parking';
 import type { CommentCommand } from '../../core/intake/comments';
-import type { ApprovalCommandQueue, ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
+import type { ApprovalCommandQueue, CommitResolver, ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
 import { StaticWebhookSecrets } from '../../core/intake/secrets';
 import { createWebhookHandler } from './handler';
 
@@ -15,18 +21,40 @@ import { createWebhookHandler } from './handler';
  * both); the SQS client is made only when a delivery must be parked, which a healthy function never does
  * (docs/adr/0008, docs/adr/0046, docs/adr/0066). Region, credentials and endpoints come from the environment as
  * the SDK reads them.
+ *
+ * An abbreviated commit (a Bitbucket pull request's) is asked of its Git host's commit API with the status
+ * functions' tokens, read from their secret on first use (docs/adr/0090); GitHub's "Re-run" on a check run
+ * starts the run's input again with DescribeExecution and StartExecution on the same Step Functions client
+ * (docs/adr/0091).
  */
 const settings = webhookSettings();
+
+let secretsManager: SecretsManagerClient | undefined;
+/** One Secrets Manager client for the webhook secret and the Git host tokens, made when the first needs it. */
+function secretsManagerClient(): SecretsManagerClient {
+  secretsManager ??= createSecretsManagerClient();
+  return secretsManager;
+}
 
 function secretSource(): WebhookSecretSource {
   if (settings.secrets.kind === 'static') {
     return new StaticWebhookSecrets({ current: settings.secrets.current, previous: settings.secrets.previous });
   }
   return new SecretsManagerWebhookSecrets(
-    createSecretsManagerClient(),
+    secretsManagerClient(),
     settings.secrets.secretId,
     settings.secrets.ttlSeconds * 1000,
   );
+}
+
+/** The Git hosts' commit APIs, with the tokens of the status functions' secret (read on the first lookup). */
+function commitResolver(): CommitResolver {
+  const { gitHost, tokens } = settings.commits;
+  const source: TokenSource =
+    'secretId' in tokens
+      ? new SecretsManagerTokenSource({ client: secretsManagerClient(), secretId: tokens.secretId })
+      : new StaticTokenSource(tokens.values);
+  return gitHostCommitResolver(gitHostSettings(gitHost), source);
 }
 
 /** The SQS parking queue, loaded on first use. */
@@ -58,11 +86,16 @@ class LazySqsCommandQueue implements ApprovalCommandQueue {
   }
 }
 
+const sfn = createSfnClient();
+const workflow = new StepFunctionsWorkflowStarter(sfn, settings.stateMachineArn);
+
 export const handler = createWebhookHandler({
   config: settings.config,
   secrets: secretSource(),
-  workflow: new StepFunctionsWorkflowStarter(createSfnClient(), settings.stateMachineArn),
+  workflow,
   parking: new LazySqsParkingQueue(),
   ...(settings.commandQueueUrl ? { commands: new LazySqsCommandQueue(settings.commandQueueUrl) } : {}),
+  commits: commitResolver(),
+  reruns: new StepFunctionsRerunStarter(sfn, settings.stateMachineArn, workflow),
   maxBodyBytes: settings.maxBodyBytes,
 });

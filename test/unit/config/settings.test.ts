@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPipelineConfig, webhookSettings } from '../../../adapters/settings';
+import { INTAKE_GITHOST_BUDGET, loadPipelineConfig, webhookSettings } from '../../../adapters/settings';
 import { parseConfig, type SteplineConfig, sealConfig } from '../../../core/config';
 import { ConfigError } from '../../../core/errors';
 import { replaySettings } from '../../../functions/replay/settings';
@@ -218,8 +218,47 @@ describe('the webhook function settings', () => {
 
     // Assess
     expect(Object.keys(settings).sort()).toEqual(
-      ['commandQueueUrl', 'config', 'maxBodyBytes', 'parkingQueueUrl', 'secrets', 'stateMachineArn'].sort(),
+      ['commandQueueUrl', 'commits', 'config', 'maxBodyBytes', 'parkingQueueUrl', 'secrets', 'stateMachineArn'].sort(),
     );
+  });
+
+  it("reads the Git host tokens secret and the hosts' API URLs for resolving commits, within the intake's budget", () => {
+    // Act
+    const settings = webhookSettings({
+      ...env,
+      STEPLINE_GITHOST_TOKENS_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tokens-AbCdEf',
+      STEPLINE_BITBUCKET_API_URL: 'http://127.0.0.1:9000/bitbucket/2.0',
+      // Ignored: with the secret, the tokens are the secret's.
+      STEPLINE_BITBUCKET_TOKEN: 'not-this-one',
+    });
+
+    // Assess
+    expect(settings.commits).toEqual({
+      gitHost: {
+        baseUrls: { github: undefined, gitlab: undefined, bitbucket: 'http://127.0.0.1:9000/bitbucket/2.0' },
+        ...INTAKE_GITHOST_BUDGET,
+      },
+      tokens: { secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tokens-AbCdEf' },
+    });
+    // Two tries of 3 s and a short wait stay within the 10 s a Git host waits for a delivery's answer.
+    const { timeoutMs, retries, maxWaitMs } = INTAKE_GITHOST_BUDGET;
+    expect(timeoutMs * (1 + retries) + maxWaitMs * retries).toBeLessThanOrEqual(7000);
+  });
+
+  it('reads the Git host tokens from the environment when no secret is given, and names a bad API URL', () => {
+    // Act
+    const settings = webhookSettings({
+      ...env,
+      STEPLINE_BITBUCKET_USERNAME: 'ci',
+      STEPLINE_BITBUCKET_APP_PASSWORD: 'pw',
+    });
+    const error = thrown(() => webhookSettings({ ...env, STEPLINE_GITLAB_API_URL: 'gitlab.example.com' }));
+
+    // Assess
+    expect(settings.commits.tokens).toEqual({
+      values: expect.objectContaining({ bitbucketUsername: 'ci', bitbucketAppPassword: 'pw', github: null }),
+    });
+    expect(error.message).toMatch(/^STEPLINE_GITLAB_API_URL: must be a URL/);
   });
 
   it('reads the comment commands queue when the Approvals construct gives one, and none otherwise', () => {
