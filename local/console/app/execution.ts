@@ -1,7 +1,10 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { graphOf } from '../model/graph';
+import { buildStep, failedEnvironmentOf } from '../model/failure';
+import { catchCount, graphOf, withoutCatches } from '../model/graph';
 import { layoutGraph } from '../model/layout';
+import type { JobLink } from '../model/stages';
+import { pipelineStages } from '../model/stages';
 import { readHistory } from '../model/status';
 import type {
   ApprovalView,
@@ -11,14 +14,20 @@ import type {
   ExecutionDetail,
   HistoryEventJson,
 } from '../source';
-import { api, onChanges, type Sections } from './api';
+import { api, onChanges, runs, type Sections } from './api';
+import { FailureBanner } from './failure';
 import { WorkflowGraph } from './graph';
 import { HistoryTable } from './history';
+import { useIdentity } from './identity';
 import { CommitCell, RefCell, StatusBadge } from './list';
-import { Builds, Deployments, RunApprovals, StatePanel, Statuses } from './panels';
-import { duration, formatTime, pretty } from './util';
+import { Builds, Deployments, latestStatuses, RunApprovals, StatePanel, Statuses } from './panels';
+import { PipelineView } from './pipeline';
+import { duration, executionPath, formatTime, navigate, pretty } from './util';
 
-/** One execution: header and actions, approvals, the graph with the selected state, history, builds, statuses. */
+/**
+ * One execution: header and actions (Stop, Redrive, Re-run), why it failed, approvals, then its views: the pipeline
+ * (the default), the state-machine graph with the selected state, the history, builds, deployments, statuses.
+ */
 
 function useHistory(arn: string, status: string | undefined) {
   const [events, setEvents] = useState<HistoryEventJson[]>([]);
@@ -61,7 +70,19 @@ function useHistory(arn: string, status: string | undefined) {
   return { events, loaded, error, fetchMore };
 }
 
-type Tab = 'graph' | 'events' | 'builds' | 'statuses' | 'deployments' | 'io';
+/** Tighter than the layout's defaults: states two lines high, ranks close (a Choice's label takes two lines). */
+const GRAPH_SPACING = { nodeHeight: 40, rankGap: 32, header: 28, padding: 12 } as const;
+
+type Tab = 'pipeline' | 'graph' | 'events' | 'builds' | 'statuses' | 'deployments' | 'io';
+
+/** Whether the runtime behind the console starts runs by hand (`/api/runtime` answers its repositories). */
+function useRunnable(): boolean {
+  const [runnable, setRunnable] = useState(false);
+  useEffect(() => {
+    void runs.repositories().then((r) => setRunnable(r !== null));
+  }, []);
+  return runnable;
+}
 
 export function ExecutionPage({ arn }: { arn: string }) {
   const [execution, setExecution] = useState<ExecutionDetail | null>(null);
@@ -69,12 +90,16 @@ export function ExecutionPage({ arn }: { arn: string }) {
   const [definition, setDefinition] = useState<unknown>(undefined);
   const [sections, setSections] = useState<Sections | null>(null);
   const [approvals, setApprovals] = useState<ApprovalView[]>([]);
-  const [builds, setBuilds] = useState<BuildSummary[]>([]);
-  const [statuses, setStatuses] = useState<CommitStatusView[]>([]);
-  const [deployments, setDeployments] = useState<DeploymentView[]>([]);
+  // null until loaded: a tab shows no count (rather than 0) before it knows.
+  const [builds, setBuilds] = useState<BuildSummary[] | null>(null);
+  const [statuses, setStatuses] = useState<CommitStatusView[] | null>(null);
+  const [deployments, setDeployments] = useState<DeploymentView[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [picked, setPicked] = useState(false);
-  const [tab, setTab] = useState<Tab>('graph');
+  const [tab, setTab] = useState<Tab>('pipeline');
+  const [catches, setCatches] = useState(false);
+  const runnable = useRunnable();
+  const by = useIdentity();
   const [openBuild, setOpenBuild] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -146,10 +171,26 @@ export function ExecutionPage({ arn }: { arn: string }) {
     return () => clearInterval(t);
   }, [execution?.status]);
 
-  const layout = useMemo(() => (definition ? layoutGraph(graphOf(definition)) : null), [definition]);
   // Read once the execution's status is known: before, every open state would look running.
   const status = execution?.status;
   const view = useMemo(() => readHistory(status ? history.events : [], status ?? 'RUNNING'), [history.events, status]);
+  const graph = useMemo(() => (definition ? graphOf(definition) : null), [definition]);
+  // Compact by default: the Catch transitions (and the states only they lead to) are drawn on demand, except those
+  // this run took. The key changes only when a new Catch is taken, so the layout is not redone at every event.
+  const takenCatches = [...view.transitions].filter((t) => t.endsWith('|catch')).join(',');
+  const layout = useMemo(() => {
+    if (!graph) return null;
+    if (catches) return layoutGraph(graph, GRAPH_SPACING);
+    const taken = new Set(takenCatches.split(','));
+    return layoutGraph(
+      withoutCatches(graph, (from, to) => taken.has(`${from}->${to}|catch`)),
+      GRAPH_SPACING,
+    );
+  }, [graph, catches, takenCatches]);
+  const stages = useMemo(
+    () => (execution ? pipelineStages(execution.input, view, execution.status) : []),
+    [execution?.input, view, execution?.status],
+  );
   // Until the reader picks a state, show the one that matters: the failed one, else the one running now.
   const focus = useMemo(() => {
     if (view.failedRun) return view.failedRun.name;
@@ -178,6 +219,31 @@ export function ExecutionPage({ arn }: { arn: string }) {
     setPicked(true);
     setSelected(name);
   };
+  const rerun = async (from: 'start' | 'failed'): Promise<void> => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const started = await runs.rerun(arn, from, by);
+      navigate(executionPath(started.executionArn));
+    } catch (e) {
+      setActionError((e as Error).message);
+      setBusy(false);
+    }
+  };
+  const open = (link: JobLink): void => {
+    if (link.kind === 'build') {
+      const build = [...(builds ?? [])]
+        .reverse()
+        .find((b) => buildStep(b.step) === link.step && (link.suite === undefined || b.suite === link.suite));
+      setOpenBuild(build?.id ?? null);
+      setTab('builds');
+    } else if (link.kind === 'deployment') setTab('deployments');
+    else if (link.kind === 'approval') document.getElementById('run-approvals')?.scrollIntoView();
+    else {
+      select(link.name);
+      setTab('graph');
+    }
+  };
   const act = async (what: 'stop' | 'redrive'): Promise<void> => {
     if (what === 'stop' && !confirm(`Stop ${execution?.name}? The run ends ABORTED.`)) return;
     setBusy(true);
@@ -196,14 +262,21 @@ export function ExecutionPage({ arn }: { arn: string }) {
   }
   if (!execution) return html`<p class="muted">Loading…</p>`;
 
+  const counted = (list: readonly unknown[] | null): { count?: number } => (list ? { count: list.length } : {});
   const tabs: { id: Tab; label: string; count?: number }[] = [
+    ...(stages.length ? [{ id: 'pipeline' as Tab, label: 'Pipeline' }] : []),
     { id: 'graph', label: 'Graph' },
-    { id: 'events', label: 'Events', count: history.events.length },
-    ...(sections?.builds ? [{ id: 'builds' as Tab, label: 'Builds', count: builds.length }] : []),
-    ...(sections?.deployments ? [{ id: 'deployments' as Tab, label: 'Deployments', count: deployments.length }] : []),
-    ...(sections?.statuses ? [{ id: 'statuses' as Tab, label: 'Statuses', count: statuses.length }] : []),
+    { id: 'events', label: 'Events', ...(history.loaded ? { count: history.events.length } : {}) },
+    ...(sections?.builds ? [{ id: 'builds' as Tab, label: 'Builds', ...counted(builds) }] : []),
+    ...(sections?.deployments ? [{ id: 'deployments' as Tab, label: 'Deployments', ...counted(deployments) }] : []),
+    ...(sections?.statuses
+      ? [{ id: 'statuses' as Tab, label: 'Statuses', ...counted(statuses ? latestStatuses(statuses) : null) }]
+      : []),
     { id: 'io', label: 'Input and output' },
   ];
+  // A run that is not a pipeline run (another state machine) opens on its graph.
+  const shownTab: Tab = tab === 'pipeline' && !stages.length ? 'graph' : tab;
+  const failedIn = execution.status === 'SUCCEEDED' ? null : failedEnvironmentOf(execution.cause);
   const tabKey = (e: KeyboardEvent, i: number): void => {
     const n =
       e.key === 'ArrowRight'
@@ -231,6 +304,12 @@ export function ExecutionPage({ arn }: { arn: string }) {
       <div class="actions">
         ${e.status === 'RUNNING' ? html`<button class="danger" disabled=${busy} onClick=${() => act('stop')}>Stop execution</button>` : null}
         ${e.redriveStatus === 'REDRIVABLE' ? html`<button class="primary" disabled=${busy} onClick=${() => act('redrive')}>Redrive</button>` : null}
+        ${
+          runnable && e.status !== 'RUNNING' && stages.length
+            ? html`<button disabled=${busy} onClick=${() => rerun('start')} title="A new execution for the same commit">Re-run</button>
+              ${failedIn ? html`<button disabled=${busy} onClick=${() => rerun('failed')}>Re-run from ${failedIn}</button>` : null}`
+            : null
+        }
       </div>
     </div>
     ${actionError ? html`<p class="error" role="alert">${actionError}</p>` : null}
@@ -238,16 +317,16 @@ export function ExecutionPage({ arn }: { arn: string }) {
       <div><dt>Repository</dt><dd>${e.repositoryUrl ? html`<a href=${e.repositoryUrl} rel="noreferrer">${e.repository}</a>` : (e.repository ?? '–')}</dd></div>
       <div><dt>Branch / PR</dt><dd><${RefCell} e=${e} /></dd></div>
       <div><dt>Commit</dt><dd><${CommitCell} e=${e} />${e.commitMessage ? html` <span class="muted">${e.commitMessage.split('\n')[0]}</span>` : null}</dd></div>
+      ${e.sender ? html`<div><dt>By</dt><dd>${e.sender}</dd></div>` : null}
       <div><dt>Started</dt><dd>${formatTime(e.startDate)}</dd></div>
       <div><dt>Duration</dt><dd>${duration(e.startDate, e.stopDate, now)}</dd></div>
       ${e.redriveCount ? html`<div><dt>Redrives</dt><dd>${e.redriveCount}</dd></div>` : null}
       <div class="wide"><dt>ARN</dt><dd class="mono small">${e.executionArn}</dd></div>
     </dl>
-    ${
-      e.error || e.cause
-        ? html`<div class="failure" role="alert"><strong>${e.error ?? 'Failed'}</strong>${e.cause ? html`<pre>${pretty(e.cause)}</pre>` : null}</div>`
-        : null
-    }
+    <${FailureBanner} execution=${e} builds=${builds ?? []} onOpenBuild=${(id: string) => {
+      setOpenBuild(id);
+      setTab('builds');
+    }} />
     ${
       sections?.approvals
         ? html`<${RunApprovals} list=${approvals} decisions=${!!sections.decisions} onDecided=${() => {
@@ -261,18 +340,29 @@ export function ExecutionPage({ arn }: { arn: string }) {
         (
           t,
           i,
-        ) => html`<button type="button" role="tab" id=${`tab-${t.id}`} aria-selected=${tab === t.id} aria-controls=${`panel-${t.id}`}
-          tabindex=${tab === t.id ? 0 : -1} onClick=${() => setTab(t.id)} onKeyDown=${(ev: KeyboardEvent) => tabKey(ev, i)}>
+        ) => html`<button type="button" role="tab" id=${`tab-${t.id}`} aria-selected=${shownTab === t.id} aria-controls=${`panel-${t.id}`}
+          tabindex=${shownTab === t.id ? 0 : -1} onClick=${() => setTab(t.id)} onKeyDown=${(ev: KeyboardEvent) => tabKey(ev, i)}>
           ${t.label}${t.count !== undefined ? html` <span class="count">${t.count}</span>` : null}</button>`,
       )}
     </div>
-    <div role="tabpanel" id=${`panel-${tab}`} aria-labelledby=${`tab-${tab}`} class="tab-panel">
+    <div role="tabpanel" id=${`panel-${shownTab}`} aria-labelledby=${`tab-${shownTab}`} class="tab-panel">
       ${
-        tab === 'graph'
+        shownTab === 'pipeline'
+          ? html`<${PipelineView} stages=${stages} now=${now} onOpen=${open} approvals=${approvals} />
+              <p class="muted small">The state machine that runs it: <button type="button" class="link" onClick=${() => setTab('graph')}>Graph</button>.</p>`
+          : null
+      }
+      ${
+        shownTab === 'graph'
           ? html`<div class="graph-layout" id="graph">
-              ${layout ? html`<${WorkflowGraph} layout=${layout} states=${view.states} transitions=${view.transitions} selected=${selected} onSelect=${select} />` : html`<p class="muted">${definition === null ? 'The definition is not available.' : 'Loading the definition…'}</p>`}
+              ${
+                layout
+                  ? html`<${WorkflowGraph} layout=${layout} states=${view.states} transitions=${view.transitions} selected=${selected} onSelect=${select}
+                  catches=${catches} catchCount=${graph ? catchCount(graph) : 0} onCatches=${setCatches} />`
+                  : html`<p class="muted">${definition === null ? 'The definition is not available.' : 'Loading the definition…'}</p>`
+              }
               <${StatePanel} name=${selected} summary=${selected ? view.states.get(selected) : undefined}
-                builds=${selected ? builds.filter((b) => b.step === selected) : []}
+                builds=${selected ? (builds ?? []).filter((b) => b.step === selected) : []}
                 onOpenBuild=${(id: string) => {
                   setOpenBuild(id);
                   setTab('builds');
@@ -281,18 +371,18 @@ export function ExecutionPage({ arn }: { arn: string }) {
           : null
       }
       ${
-        tab === 'events'
+        shownTab === 'events'
           ? html`<${HistoryTable} rows=${view.rows} events=${history.events} onStep=${(s: string) => {
               select(s);
               setTab('graph');
             }} />`
           : null
       }
-      ${tab === 'builds' ? html`<${Builds} builds=${builds} logs=${!!sections?.logs} open=${openBuild} />` : null}
-      ${tab === 'deployments' ? html`<${Deployments} list=${deployments} />` : null}
-      ${tab === 'statuses' ? html`<${Statuses} list=${statuses} now=${now} />` : null}
+      ${shownTab === 'builds' ? html`<${Builds} key=${openBuild ?? ''} builds=${builds ?? []} logs=${!!sections?.logs} open=${openBuild} />` : null}
+      ${shownTab === 'deployments' ? html`<${Deployments} list=${deployments ?? []} />` : null}
+      ${shownTab === 'statuses' ? html`<${Statuses} list=${statuses ?? []} now=${now} />` : null}
       ${
-        tab === 'io'
+        shownTab === 'io'
           ? html`<div class="io"><div class="block"><h4>Input</h4><pre tabindex="0">${pretty(e.input)}</pre></div>
               ${e.output ? html`<div class="block"><h4>Output</h4><pre tabindex="0">${pretty(e.output)}</pre></div>` : null}</div>`
           : null

@@ -100,6 +100,9 @@ export interface GraphProps {
   readonly onCatches?: (on: boolean) => void;
 }
 
+/** The width of one character of an edge's label (11 px sans-serif), a little over, so that estimates cover it. */
+const LABEL_CHAR_WIDTH = 6.2;
+
 /** Up to `lines` lines of at most `width` characters, cut at spaces where it can; the rest ends in an ellipsis. */
 export function wrapLabel(text: string, width = 34, lines = 2): string[] {
   const out: string[] = [];
@@ -155,6 +158,19 @@ export function WorkflowGraph({
     const right = (node.x + node.width) * scale;
     if (left < el.scrollLeft || right > el.scrollLeft + el.clientWidth) el.scrollLeft = Math.max(0, left - 40);
   }, [selected, layout, scale]);
+  // Room for the labels that reach past the layout's edges (a Choice's condition written leftwards from its
+  // arrow), so that none is cut by the drawing's border.
+  const { left, right } = useMemo(() => {
+    let l = 0;
+    let r = 0;
+    for (const e of layout.edges) {
+      if (!e.label || !e.labelAt || e.label === 'States.ALL') continue;
+      const width = Math.max(...wrapLabel(e.label).map((line) => line.length)) * LABEL_CHAR_WIDTH;
+      if (leftward(e)) l = Math.max(l, width - (e.labelAt.x - 4) + 4);
+      else r = Math.max(r, e.labelAt.x + 4 + width - layout.width + 4);
+    }
+    return { left: Math.ceil(l), right: Math.ceil(r) };
+  }, [layout]);
   const zoom = (f: number): void => setScale((s) => Math.min(2, Math.max(0.3, Math.round(s * f * 10) / 10)));
   return html`<div class="graph">
     <div class="graph-tools" role="toolbar" aria-label="Graph zoom">
@@ -174,7 +190,8 @@ export function WorkflowGraph({
       </span>
     </div>
     <div class="graph-scroll" ref=${scroller}>
-      <svg width=${layout.width * scale} height=${layout.height * scale} viewBox=${`0 0 ${layout.width} ${layout.height}`}
+      <svg width=${(layout.width + left + right) * scale} height=${layout.height * scale}
+        viewBox=${`${-left} 0 ${layout.width + left + right} ${layout.height}`}
         role="group" aria-label="Workflow graph: select a state to see its input, output and error">
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

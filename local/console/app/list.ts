@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ExecutionSummary } from '../source';
 import { api, onChanges, type Sections } from './api';
 import { PendingApprovals } from './panels';
+import { RunButton } from './run';
 import { ago, duration, executionPath, follow, STATUS_LABEL, statusClass } from './util';
 
 /** The executions list: filters, newest first, live. */
@@ -103,7 +104,7 @@ export function ExecutionsPage() {
   return html`
     <section aria-labelledby="executions-title">
       <div class="page-head">
-        <h1 id="executions-title">Executions</h1>
+        <div class="title-run"><h1 id="executions-title">Executions</h1><${RunButton} /></div>
         <form class="filters" role="search" aria-label="Filter executions" onSubmit=${(e: Event) => e.preventDefault()}>
           <label>Status
             <select value=${status} onChange=${(e: Event) => setStatus((e.target as HTMLSelectElement).value)}>
@@ -132,7 +133,7 @@ export function ExecutionsPage() {
                 <table class="executions" aria-describedby="executions-title">
                   <thead><tr>
                     <th scope="col">Name</th><th scope="col">Status</th><th scope="col" class="opt">Repository</th>
-                    <th scope="col">Branch / PR</th><th scope="col" class="opt">Commit</th>
+                    <th scope="col">Branch / PR</th><th scope="col" class="opt">Commit</th><th scope="col" class="opt">By</th>
                     <th scope="col">Started</th><th scope="col" class="opt">Duration</th>
                   </tr></thead>
                   <tbody>
@@ -142,7 +143,12 @@ export function ExecutionsPage() {
                         <td><${StatusBadge} status=${e.status} /></td>
                         <td class="opt">${e.repository ?? html`<span class="muted">–</span>`}</td>
                         <td><${RefCell} e=${e} /></td>
-                        <td class="opt"><${CommitCell} e=${e} /></td>
+                        <td class="opt commit"><${CommitCell} e=${e} />${
+                          e.commitMessage
+                            ? html` <span class="message" title=${e.commitMessage}>${e.commitMessage.split('\n')[0]}</span>`
+                            : null
+                        }</td>
+                        <td class="opt">${e.sender ?? html`<span class="muted">–</span>`}</td>
                         <td title=${e.startDate}>${ago(e.startDate, now)}</td>
                         <td class="opt num">${duration(e.startDate, e.stopDate, now)}</td>
                       </tr>`,

@@ -4,6 +4,7 @@ import { CODEBUILD_PHASES } from '../../../core/status/phases';
 import type { StateRun, StateSummary } from '../model/status';
 import type { ApprovalView, BuildSummary, CommitStatusView, DeploymentView } from '../source';
 import { api, onChanges } from './api';
+import { CauseBlock } from './failure';
 import { useIdentity } from './identity';
 import { ago, executionPath, follow, formatDuration, formatTime, pretty, STATUS_LABEL, statusClass } from './util';
 
@@ -90,7 +91,7 @@ export function StatePanel({ summary, name, builds = [], onOpenBuild }: StatePan
         : null
     }
     ${run.error !== undefined ? html`<div class="block error-block"><h4>Error</h4><p class="state-error">${run.error}</p></div>` : null}
-    <${Block} title="Cause" text=${run.cause} kind="error-block" />
+    <${CauseBlock} cause=${run.cause} />
     <${Block} title="Input" text=${run.input} />
     <${Block} title="Output" text=${run.output} />
   </aside>`;
@@ -267,13 +268,22 @@ export function Builds({ builds, logs, open }: { builds: BuildSummary[]; logs: b
   </div>`;
 }
 
-export function Statuses({ list, now }: { list: CommitStatusView[]; now: number }) {
-  if (list.length === 0) return html`<p class="muted">No statuses posted yet.</p>`;
+/**
+ * The latest status of each context, in the order the contexts first appeared: what the Git host shows on the
+ * commit (the tab counts these, not every update posted).
+ */
+export function latestStatuses(list: readonly CommitStatusView[]): CommitStatusView[] {
   const latest = new Map<string, CommitStatusView>();
   for (const s of list) latest.set(s.context, s);
+  return [...latest.values()];
+}
+
+export function Statuses({ list, now }: { list: CommitStatusView[]; now: number }) {
+  if (list.length === 0) return html`<p class="muted">No statuses posted yet.</p>`;
+  const latest = latestStatuses(list);
   return html`<div class="table-wrap"><table class="statuses">
     <thead><tr><th scope="col">Context</th><th scope="col">State</th><th scope="col">Description</th><th scope="col" class="opt">Posted</th></tr></thead>
-    <tbody>${[...latest.values()].map(
+    <tbody>${latest.map(
       (
         s,
       ) => html`<tr><td>${s.targetUrl ? html`<a href=${s.targetUrl} rel="noreferrer">${s.context}</a>` : s.context}</td>

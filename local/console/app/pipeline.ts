@@ -22,8 +22,8 @@ const LABEL: Readonly<Record<JobStatus, string>> = {
 /** A glyph beside the word, so that the status does not rest on colour alone. */
 const ICON: Readonly<Record<JobStatus, string>> = {
   pending: '○',
-  running: '◔',
-  waiting: '⏸',
+  running: '◐',
+  waiting: '‖',
   succeeded: '✓',
   failed: '✕',
   skipped: '–',

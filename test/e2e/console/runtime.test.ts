@@ -78,6 +78,7 @@ describe.skipIf(!HAS_CHROMIUM)(`console on the local runtime${HAS_CHROMIUM ? '' 
     await row.getByText('Succeeded').waitFor({ timeout: 60_000 });
     const rowText = await row.textContent();
     await page.getByRole('link', { name }).click();
+    await page.getByRole('tab', { name: /Graph/ }).click();
     await page.locator('[data-state="Build"][data-status="succeeded"]').waitFor();
     await page.getByRole('tab', { name: /Builds/ }).click();
     await page
