@@ -25,7 +25,7 @@ export const DEFINITION_PATH = 'statemachines/pipeline.asl.json';
 
 /** The functions (`functions/<name>/index.ts`) each construct bundles: all of them are part of the app. */
 export const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
-  StatusReporter: ['status', 'build-events', 'execution-events'],
+  StatusReporter: ['status', 'build-events', 'execution-events', 'status/run-link'],
   WebhookIntake: ['webhook', 'replay'],
   Approvals: ['approval'],
   EksDeployer: ['deploy', 'rollout', 'rollback'],
@@ -103,13 +103,18 @@ export class SteplineStack extends Stack {
       projectRoot,
       configFile: props.configFile,
       stateMachineArn,
+      stateMachineName,
+      gitHostTokens: this.status.tokensSecret,
     });
+    // Short links to runs for the hosts that limit a status link's length (GitLab: 255), docs/adr/0090.
+    this.status.addRunLinks(this.intake.api);
     this.approvals = new Approvals(this, 'Approvals', {
       projectRoot,
       httpApi: this.intake.api,
       stateMachineArn,
       gitHostTokens: this.status.tokensSecret,
       commandSource: this.intake.webhookFunction,
+      runLinkUrl: this.intake.api.apiEndpoint,
     });
     this.deployer = new EksDeployer(this, 'EksDeployer', {
       projectRoot,

@@ -162,6 +162,7 @@ describe('the Stepline app', () => {
     expect((thrown as MissingFilesError).missing).toEqual([
       { file: 'functions/build-events/index.ts', neededBy: 'StatusReporter' },
       { file: 'functions/execution-events/index.ts', neededBy: 'StatusReporter' },
+      { file: 'functions/status/run-link/index.ts', neededBy: 'StatusReporter' },
       { file: 'functions/deploy/index.ts', neededBy: 'EksDeployer' },
       { file: 'functions/rollout/index.ts', neededBy: 'EksDeployer' },
       { file: 'functions/rollback/index.ts', neededBy: 'EksDeployer' },
@@ -169,7 +170,8 @@ describe('the Stepline app', () => {
     ]);
     expect((thrown as Error).message).toBe(
       "Stepline's AWS app cannot be synthesized: functions/build-events/index.ts (StatusReporter), " +
-        'functions/execution-events/index.ts (StatusReporter), functions/deploy/index.ts (EksDeployer), ' +
+        'functions/execution-events/index.ts (StatusReporter), functions/status/run-link/index.ts (StatusReporter), ' +
+        'functions/deploy/index.ts (EksDeployer), ' +
         'functions/rollout/index.ts (EksDeployer), functions/rollback/index.ts (EksDeployer), ' +
         `statemachines/pipeline.asl.json (PipelineWorkflow) do not exist under ${root}. Every function's entry ` +
         'point and the workflow definition are part of the app.',

@@ -1,21 +1,39 @@
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../core/contracts';
+import { STATUS_ENV } from '../../core/status/contracts';
 import { WebhookIntake } from '../../infra/constructs/WebhookIntake';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
+const EXECUTIONS = 'arn:aws:states:eu-west-1:123456789012:execution:Test-pipeline:*';
 
-function synth(functions = ['webhook', 'replay']) {
+function synth(functions = ['webhook', 'replay'], options: { tokens?: boolean } = {}) {
   const root = scratchProject(functions, { 'stepline.config.json': '{"version":1}' });
   const stack = testStack();
+  const tokens = options.tokens
+    ? new secretsmanager.Secret(stack, 'GitHostTokens', { description: 'the status functions’ tokens' })
+    : undefined;
   const intake = new WebhookIntake(stack, 'Intake', {
     projectRoot: root,
     configFile: path.join(root, 'stepline.config.json'),
     stateMachineArn: STATE_MACHINE,
+    stateMachineName: 'Test-pipeline',
+    ...(tokens ? { gitHostTokens: tokens } : {}),
   });
   return { stack, intake, template: Template.fromStack(stack) };
+}
+
+/** The statements of the role policies of `fn`'s role, evaluated (see helpers' `evaluate`). */
+function statementsOf(json: never, roleLogicalId: string) {
+  return resourcesOfType(json, 'AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Roles).includes(roleLogicalId))
+    .flatMap(
+      ([, p]) =>
+        (evaluate(p.PolicyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
 }
 
 describe('WebhookIntake', () => {
@@ -104,19 +122,47 @@ describe('WebhookIntake', () => {
     });
   });
 
-  it('lets both functions start executions of the pipeline state machine and nothing else in Step Functions', () => {
+  it('lets both functions start executions of the pipeline, and the webhook describe its executions, nothing more', () => {
     // Act
-    const sfnGrants = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) =>
-      (
-        evaluate(p.PolicyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }
-      ).Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith('states:'))),
+    const sfn = (role: string) =>
+      statementsOf(json, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('states:')));
+
+    // Assess
+    expect(sfn(logicalId(shared.intake.webhookFunction.role))).toEqual([
+      expect.objectContaining({ Action: 'states:DescribeExecution', Resource: EXECUTIONS }),
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: STATE_MACHINE }),
+    ]);
+    expect(sfn(logicalId(shared.intake.replayFunction.role))).toEqual([
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: STATE_MACHINE }),
+    ]);
+  });
+
+  it('gives the webhook function the Git host tokens secret and read on it, when given one', () => {
+    // Prepare
+    const { intake, template } = synth(['webhook', 'replay'], { tokens: true });
+    const withTokens = template.toJSON() as never;
+    const variablesOf = (document: never, id: string) =>
+      evaluate(
+        (
+          resourcesOfType(document, 'AWS::Lambda::Function').find(([logical]) => logical === id)![1].Environment as {
+            Variables: unknown;
+          }
+        ).Variables,
+      ) as Record<string, string>;
+
+    // Act
+    const variables = variablesOf(withTokens, logicalId(intake.webhookFunction.function));
+    const reads = statementsOf(withTokens, logicalId(intake.webhookFunction.role)).filter((s) =>
+      [s.Action].flat().includes('secretsmanager:GetSecretValue'),
     );
 
     // Assess
-    expect(sfnGrants).toEqual([
-      expect.objectContaining({ Action: 'states:StartExecution', Resource: STATE_MACHINE }),
-      expect.objectContaining({ Action: 'states:StartExecution', Resource: STATE_MACHINE }),
-    ]);
+    expect(variables[STATUS_ENV.tokensSecret]).toMatch(/^ref:GitHostTokens/);
+    expect(reads.map((s) => s.Resource)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ref:IntakeWebhookSecret/), variables[STATUS_ENV.tokensSecret]]),
+    );
+    const without = variablesOf(json, logicalId(shared.intake.webhookFunction.function));
+    expect(without).not.toHaveProperty(STATUS_ENV.tokensSecret);
   });
 
   it('fails synth naming the entry point that does not exist yet', () => {
@@ -127,5 +173,8 @@ describe('WebhookIntake', () => {
 
   it('raises no cdk-nag finding that it does not acknowledge', () => {
     expect(nagFindings(synth().stack.node.root)).toEqual([]);
+    // With the tokens secret (the test's own secret aside: the stack's acknowledges its rotation where it is made).
+    const withTokens = nagFindings(synth(['webhook', 'replay'], { tokens: true }).stack.node.root);
+    expect(withTokens.filter((finding) => finding.path.startsWith('Test/Intake/'))).toEqual([]);
   });
 });

@@ -53,6 +53,11 @@ export interface ApprovalsProps {
    * (`STEPLINE_APPROVAL_COMMANDS_QUEUE_URL`). @default - no comment commands
    */
   readonly commandSource?: SteplineFunction;
+  /**
+   * The base URL of the run-link route (StatusReporter.addRunLinks): the task's statuses link through it where the
+   * console link is longer than the host takes (GitLab: 255 characters, docs/adr/0090). @default - no short links
+   */
+  readonly runLinkUrl?: string;
   /** Other URLs for a host's sign-in (GitHub Enterprise Server, self-managed GitLab). @default - the hosts' own */
   readonly signInUrls?: Partial<Record<Provider, SignInHostUrls>>;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -154,7 +159,11 @@ export class Approvals extends Construct {
       handler: 'taskHandler',
       serviceName: 'stepline-approval',
       description: 'Stepline: opens an approval request and posts its link as the commit status',
-      environment: { ...environment, [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn },
+      environment: {
+        ...environment,
+        [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn,
+        ...(props.runLinkUrl ? { [STATUS_ENV.runLinkUrl]: props.runLinkUrl } : {}),
+      },
     });
     this.httpFunction = new SteplineFunction(this, 'Pages', {
       ...common,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -12,7 +12,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../../core/contracts';
 import { WEBHOOK_ROUTE } from '../../../core/contracts/webhook';
-import { acknowledge } from '../../nag/acknowledge';
+import { STATUS_ENV } from '../../../core/status/contracts';
+import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
 
 /** Access log fields: who called which route and how it went. Never the path (it can carry ids), a header or a body. */
@@ -38,6 +39,14 @@ export interface WebhookIntakeProps {
   readonly configFile: string;
   /** ARN of the pipeline state machine that deliveries start. */
   readonly stateMachineArn: string;
+  /** Its name: GitHub's "Re-run" on a check run reads the input of one of its executions (docs/adr/0091). */
+  readonly stateMachineName: string;
+  /**
+   * The Git host tokens (JSON, core/status/contracts STATUS_ENV.tokensSecret; StatusReporter.tokensSecret): the
+   * webhook asks a Git host's commit API with them for the full hash of a Bitbucket pull request's abbreviated
+   * commit (docs/adr/0090). @default - none: only public repositories' commits can be resolved
+   */
+  readonly gitHostTokens?: secretsmanager.ISecret;
   /** Steady-state requests per second across the API. @default 50 */
   readonly rateLimit?: number;
   /** Burst of requests across the API. @default 100 */
@@ -55,8 +64,9 @@ export interface WebhookIntakeProps {
 
 /**
  * The front door: an HTTP API with `POST /webhooks/{provider}` (throttled, JSON access logs) in front of the webhook
- * function; the webhook secret; the parking queue (KMS-encrypted, TLS only, with a dead-letter queue) where
- * deliveries that could not start wait, and the replay function that starts them again.
+ * function; the webhook secret; the parking queue (SSE-SQS, TLS only, with a dead-letter queue) where
+ * deliveries that could not start wait, and the replay function that starts them again. The webhook function also
+ * reads the Git host tokens (to resolve abbreviated commits) and describes the pipeline's executions (to re-run one).
  */
 export class WebhookIntake extends Construct {
   public readonly api: apigw.HttpApi;
@@ -122,11 +132,30 @@ export class WebhookIntake extends Construct {
         [ENV.stateMachineArn]: props.stateMachineArn,
         [ENV.webhookSecretArn]: this.secret.secretArn,
         [ENV.parkingQueueUrl]: this.parkingQueue.queueUrl,
+        ...(props.gitHostTokens ? { [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn } : {}),
       },
       logRetention: retention,
     });
     this.secret.grantRead(this.webhookFunction.role);
     this.parkingQueue.grantSendMessages(this.webhookFunction.role);
+    props.gitHostTokens?.grantRead(this.webhookFunction.role);
+
+    // "Re-run" on a check run starts the input of the execution the check run names again (adapters/aws/rerun.ts).
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.webhookFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+    );
+    acknowledgeWildcardResource(
+      this.webhookFunction.role,
+      executions,
+      'DescribeExecution of the run a GitHub check run names, to start its input again: execution ARNs are only ' +
+        'known at run time, so the grant covers the executions of the pipeline state machine only.',
+    );
 
     this.replayFunction = new SteplineFunction(this, 'Replay', {
       projectRoot: props.projectRoot,
