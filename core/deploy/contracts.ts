@@ -1,5 +1,6 @@
 import type { CommitInfo, RefInfo, RepositoryInfo, RouteEnvironment } from '../intake/types';
-import type { ObjectRef } from './types';
+import type { StepInfo } from './strategies/contracts';
+import type { KubernetesObject, ObjectRef } from './types';
 
 /**
  * The contract between the workflow and the three deploy functions (`functions/deploy`, `functions/rollout`,
@@ -62,6 +63,8 @@ export const DEPLOY_ERROR_NAMES = {
   rolloutFailed: 'RolloutFailed',
   /** The rollout is still in progress (rollout with `onWaiting: 'throw'`): wait and check again. */
   rolloutInProgress: 'Stepline.RolloutInProgress',
+  /** A canary or blue-green step's replicas are ready (rollout with `step`): measure and hold the step. */
+  stepReady: 'Stepline.StepReady',
   /** Rollback found no revision of the environment that ever completed its rollout. */
   noPreviousRevision: 'NoPreviousRevision',
   /** A stored revision record cannot be decoded. */
@@ -170,6 +173,35 @@ export interface DeployResult {
   /** Workloads and custom resources to watch: pass to the rollout function. */
   readonly watch: readonly WatchedObject[];
   readonly rollout: RolloutSchedule;
+  /**
+   * With a canary or blue-green strategy (ADR 0067): the step this result set, or null when it promoted (or
+   * deployed directly). Absent for a rolling update.
+   */
+  readonly step?: StepInfo | null;
+  /** What the rollout check does once the promotion has rolled out: the canary or preview removed. */
+  readonly finalize?: Finalize | null;
+  /** With a strategy: `steps`, or `direct` with the reason (the first deploy: nothing to compare with). */
+  readonly strategy?: {
+    readonly type: 'canary' | 'blueGreen';
+    readonly mode: 'steps' | 'direct';
+    readonly reason: string;
+  };
+}
+
+/** Objects a promotion applies and removes once its rollout is done (the rollout function does it). */
+export interface Finalize {
+  readonly apply: readonly KubernetesObject[];
+  readonly delete: readonly ObjectRef[];
+}
+
+/** Event of the deploy function's `step` action: set step `index` of the pending revision (steps.length: promote). */
+export interface StepEvent {
+  readonly action: 'step';
+  readonly executionName: string;
+  readonly environment: RouteEnvironment;
+  /** The revision the deploy recorded (`revision` of its result). */
+  readonly revision: number;
+  readonly index: number;
 }
 
 /** Event of the rollout function: one check. */
@@ -189,6 +221,13 @@ export interface RolloutEvent {
    * `Stepline.RolloutInProgress`, which the workflow catches to wait and check again.
    */
   readonly onWaiting?: 'return' | 'throw';
+  /**
+   * The step being checked (`step` of the deploy or step result): when done, the revision is not marked and
+   * `Stepline.StepReady` is thrown for the workflow to measure the step. Null or absent: the final rollout.
+   */
+  readonly step?: StepInfo | null;
+  /** Applied and removed once the final rollout is done (`finalize` of the promotion's result). */
+  readonly finalize?: Finalize | null;
 }
 
 export type RolloutState = 'done' | 'waiting' | 'failed';

@@ -184,6 +184,17 @@ export class RolloutInProgress extends SteplineError {
   }
 }
 
+/**
+ * A canary or blue-green step's replicas are ready (thrown by the rollout function for a check of a step): the
+ * workflow's cue to measure and hold the step, not a failure. ADR 0067.
+ */
+export class StepReady extends SteplineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'Stepline.StepReady';
+  }
+}
+
 /** Rollback found no revision of this environment that completed its rollout. */
 export class NoPreviousRevision extends SteplineError {
   public constructor(message: string, options?: ErrorOptions) {

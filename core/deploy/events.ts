@@ -1,4 +1,4 @@
-import type { DeployEvent, RollbackEvent, RolloutEvent } from './contracts';
+import type { DeployEvent, RollbackEvent, RolloutEvent, StepEvent } from './contracts';
 import { DeployEventInvalid } from './errors';
 import { isRecord } from './types';
 
@@ -76,4 +76,23 @@ export function parseRollbackEvent(value: unknown): RollbackEvent {
   requireFields(value, ENVIRONMENT_FIELDS, 'rollback');
   const event = value as RollbackEvent;
   return { ...event, failedRevision: Number.isInteger(event.failedRevision) ? event.failedRevision : null };
+}
+
+/** The deploy function's `step` action (ADR 0067): the revision the deploy recorded and the step to set. */
+export function parseStepEvent(value: unknown): StepEvent {
+  requireFields(
+    value,
+    [...ENVIRONMENT_FIELDS, ['revision', 'number'], ['index', 'number'], ['environment.strategy', 'object']],
+    'step',
+  );
+  const event = value as StepEvent;
+  if (!Number.isInteger(event.index) || event.index < 0) {
+    throw new DeployEventInvalid("The step event's index must be a whole number, 0 or more");
+  }
+  return event;
+}
+
+/** Whether a deploy function event asks for a step rather than a deploy. */
+export function isStepEvent(value: unknown): boolean {
+  return isRecord(value) && value['action'] === 'step';
 }

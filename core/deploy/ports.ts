@@ -31,6 +31,10 @@ export interface ClusterClient {
   apply(object: KubernetesObject, options: ApplyOptions): Promise<ApplyOutcome>;
   /** Reads one object; null when it does not exist. */
   get(ref: ObjectRef): Promise<KubernetesObject | null>;
+  /** The objects of a kind in a namespace that match a label selector (empty when the kind is not served). */
+  list(apiVersion: string, kind: string, namespace: string, labelSelector: string): Promise<KubernetesObject[]>;
+  /** Deletes one object; nothing when it does not exist. */
+  delete(ref: ObjectRef): Promise<void>;
 }
 
 /** Where revision records are kept (per environment, in the environment's namespace). */

@@ -8,9 +8,17 @@ import type {
   RollbackResult,
   RolloutEvent,
   RolloutResult,
+  StepEvent,
   WatchedObject,
 } from './contracts';
-import { KubernetesError, NoPreviousRevision, RevisionUnreadable, RolloutFailed, RolloutInProgress } from './errors';
+import {
+  KubernetesError,
+  NoPreviousRevision,
+  RevisionUnreadable,
+  RolloutFailed,
+  RolloutInProgress,
+  StepReady,
+} from './errors';
 import { builtinNamespaced, isWatched } from './kinds';
 import { parseManifests } from './manifests';
 import { applyOrder } from './order';
@@ -18,6 +26,14 @@ import type { Clock, ClusterClient, ManifestSource, RevisionStore } from './port
 import { renderObjects } from './render';
 import { lastGoodRevision, nextRevisionNumber, type RevisionRecord, revisionsToPrune } from './revision';
 import { combineRollouts, decideRollout, type RolloutDecision } from './rollout';
+import {
+  finishPromotion,
+  removeTracks,
+  type StrategyStart,
+  scaleDownTracks,
+  setStep,
+  startStrategy,
+} from './strategies/service';
 import { FIELD_MANAGER, groupOf, type KubernetesObject, type ObjectRef, objectKey, refOf } from './types';
 import { scopesFromCrds, validateDocuments } from './validate';
 
@@ -103,11 +119,21 @@ export async function deploy(event: DeployEvent, ports: DeployPorts): Promise<De
     executionName: event.executionName,
     environment: environment.name,
   });
-  const ordered = applyOrder(rendered);
   const revisions = await ports.revisions.list(environment.namespace, environment.name);
   const number = nextRevisionNumber(revisions);
+  const strategy = environment.strategy;
+  let ordered = applyOrder(rendered);
+  let toApply = ordered;
+  let started: StrategyStart | null = null;
+  if (strategy) {
+    started = await startStrategy(strategy, environment, ordered, revisions, ports);
+    ordered = [...started.objects];
+    toApply = [...started.apply];
+  } else {
+    await removeTracks(ports.cluster, environment);
+  }
 
-  const { applied, watch } = await applyAll(ports.cluster, ordered, event.force ?? false);
+  const { applied, watch } = await applyAll(ports.cluster, toApply, event.force ?? false);
 
   const image = `${event.image.repository}@${event.image.digest}`;
   const record: RevisionRecord = {
@@ -143,7 +169,22 @@ export async function deploy(event: DeployEvent, ports: DeployPorts): Promise<De
     changed: applied.filter((a) => a.change !== 'unchanged').length,
     watch,
     rollout: { deadline: deadlineFrom(ports.clock, environment), pollSeconds: environment.rollout.pollSeconds },
+    ...(strategy && started
+      ? {
+          step: started.plan?.step ?? null,
+          finalize: null,
+          strategy: { type: strategy.type, mode: started.mode, reason: started.reason },
+        }
+      : {}),
   };
+}
+
+/** The deploy function's `step` action: one step of a canary or blue-green rollout, or its promotion (ADR 0067). */
+export async function step(
+  event: StepEvent,
+  ports: Pick<DeployPorts, 'cluster' | 'revisions' | 'clock'>,
+): Promise<DeployResult> {
+  return setStep(event, ports, (objects) => applyAll(ports.cluster, objects, false));
 }
 
 /** One rollout check of the watched objects. */
@@ -169,6 +210,11 @@ export async function checkRollout(
       reason: `The rollout did not complete by its deadline ${event.deadline}: ${overall.reason}`,
     };
   }
+  const step = event.step ?? null;
+  if (overall.state === 'done' && step !== null) {
+    throw new StepReady(`${step.label} in ${event.environment.name}: ${overall.reason}`);
+  }
+  if (overall.state === 'done' && event.finalize) await finishPromotion(ports.cluster, event.finalize);
   let recordedRevision: number | null = null;
   if (overall.state === 'done' && event.revision !== null) {
     await ports.revisions.setStatus(event.environment.namespace, event.environment.name, event.revision, 'deployed');
@@ -214,7 +260,12 @@ export async function rollback(
   if (!record) {
     throw new RevisionUnreadable(`Revision ${target.number} of ${environment.name} was listed but could not be read`);
   }
-  const { applied, watch } = await applyAll(ports.cluster, record.objects, false);
+  const restored = await applyAll(ports.cluster, record.objects, false);
+  const { watch } = restored;
+  // An abort: the canary or preview scaled to 0; the stable Deployment is back at N with the record above.
+  const applied = environment.strategy
+    ? [...restored.applied, ...(await scaleDownTracks(ports.cluster, environment))]
+    : restored.applied;
 
   let leftover: ObjectRef[] = [];
   if (failed !== null) {

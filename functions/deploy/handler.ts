@@ -1,14 +1,15 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ClusterHandle } from '../../adapters/kubernetes/access';
 import type { Cluster } from '../../core/config/schema';
 import { DEPLOY_METRICS, type DeployResult } from '../../core/deploy/contracts';
-import { parseDeployEvent } from '../../core/deploy/events';
+import { isStepEvent, parseDeployEvent, parseStepEvent } from '../../core/deploy/events';
 import type { Clock, ManifestSource } from '../../core/deploy/ports';
-import { deploy } from '../../core/deploy/service';
+import { deploy, step } from '../../core/deploy/service';
 import { createLogger, createMetrics, type Observability } from '../shared/observability';
 import { observeFailures } from '../shared/observe-failures';
 import { deployFailures } from './observe';
@@ -44,6 +45,7 @@ export function createDeployHandler(deps: DeployDependencies & Observability): D
     .use(logMetrics(metrics))
     .use(observeFailures(deployFailures(logger, metrics)))
     .handler(async function deployHandler(raw) {
+      if (isStepEvent(raw)) return stepHandler(raw, deps, logger, metrics);
       const event = parseDeployEvent(raw);
       logger.appendKeys({
         executionName: event.executionName,
@@ -65,4 +67,29 @@ export function createDeployHandler(deps: DeployDependencies & Observability): D
       });
       return result;
     });
+}
+
+/** The `step` action: one step of a canary or blue-green rollout, or its promotion (ADR 0067). */
+async function stepHandler(
+  raw: unknown,
+  deps: DeployDependencies,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<DeployResult> {
+  const event = parseStepEvent(raw);
+  logger.appendKeys({
+    executionName: event.executionName,
+    environment: event.environment.name,
+    revision: event.revision,
+  });
+  metrics.addDimension('environment', event.environment.name);
+  const { cluster, revisions } = await deps.open(event.environment.cluster);
+  const result = await step(event, { cluster, revisions, clock: deps.clock });
+  metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
+  logger.info(result.step ? 'step set' : 'promoted', {
+    step: result.step?.label ?? 'promotion',
+    canary: result.step?.replicas.canary,
+    stable: result.step?.replicas.stable,
+  });
+  return result;
 }

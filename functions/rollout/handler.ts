@@ -12,7 +12,11 @@ import { createLogger, createMetrics, type Observability } from '../shared/obser
 import { observeFailures } from '../shared/observe-failures';
 
 /** A rollout still in progress (`onWaiting: 'throw'`) is the workflow's cue to wait, not a failure. */
-const IN_PROGRESS = { [DEPLOY_ERROR_NAMES.rolloutInProgress]: 'rollout in progress' };
+const IN_PROGRESS = {
+  [DEPLOY_ERROR_NAMES.rolloutInProgress]: 'rollout in progress',
+  // A canary or blue-green step whose replicas are ready: the workflow measures it next (ADR 0067).
+  [DEPLOY_ERROR_NAMES.stepReady]: 'step ready',
+};
 
 /**
  * The rollout function: one check of the objects a deploy or rollback applied (a `RolloutEvent`). It answers
