@@ -9,7 +9,7 @@ let api: KubernetesObjectApi;
 type Json = Record<string, unknown>;
 const status = (object: Json | null) => (object?.['status'] ?? {}) as Json;
 const annotations = (object: Json | null) =>
-  (((object ?? {})['metadata'] as Json)['annotations'] ?? {}) as Record<string, string>;
+  ((object?.['metadata'] as Json | undefined)?.['annotations'] ?? {}) as Record<string, string>;
 
 function workload(kind: string, name: string, image: string, spec: Json = {}): KubernetesObject {
   return {

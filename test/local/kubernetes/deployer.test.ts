@@ -27,10 +27,9 @@ let cluster: TestCluster;
 
 type Json = Record<string, unknown>;
 const containers = (object: Json | null) =>
-  (((((object ?? {})['spec'] as Json)['template'] as Json)['spec'] as Json)['containers'] as {
-    name: string;
-    image: string;
-  }[]) ?? [];
+  ((((object?.['spec'] as Json | undefined)?.['template'] as Json | undefined)?.['spec'] as Json | undefined)?.[
+    'containers'
+  ] as { name: string; image: string }[] | undefined) ?? [];
 
 function rolloutEvent(result: Pick<DeployResult, 'watch' | 'rollout'> & { revision: number }): RolloutEvent {
   return {
@@ -259,7 +258,9 @@ describe('deploy against the simulated API server', () => {
     );
     expect(error.message).toContain('Field manager "hpa-controller" owns these fields');
     expect(forced.applied.find((a) => a.kind === 'Deployment')?.change).toBe('configured');
-    expect(((cluster.server.object('apps/v1', 'Deployment', 'shop', 'api') ?? {})['spec'] as Json)['replicas']).toBe(2);
+    expect(
+      (cluster.server.object('apps/v1', 'Deployment', 'shop', 'api')?.['spec'] as Json | undefined)?.['replicas'],
+    ).toBe(2);
   });
 
   it('keeps its connection to the API server across the requests of a deploy and the next deploy', async () => {
