@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -57,7 +57,9 @@ import {
 } from './pipeline';
 import { ManualRuns } from './runs';
 import { RuntimeWorkflowStarter } from './starter';
+import { createPrivateFile, lockStateFolder, makeStateFolder, tightenStateFolder } from './state-folder';
 import { StatesService } from './states';
+import { checkWebhookSecret } from './webhook-secret';
 
 export { ApprovalDesk, type ApprovalView } from './approvals';
 export { checkpointFromHistory } from './checkpoint';
@@ -217,33 +219,6 @@ function loadConfig(
   return parseConfig(readFileSync(path, 'utf8'), path);
 }
 
-/** One runtime per state folder: a pid file, refused while its process lives. */
-function lock(stateDir: string): () => void {
-  const file = join(stateDir, 'runtime.pid');
-  if (existsSync(file)) {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    let alive = false;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch {
-        alive = false;
-      }
-    }
-    if (alive)
-      throw new Error(`another Stepline runtime (pid ${pid}) uses ${stateDir}: stop it, or give another state folder`);
-  }
-  writeFileSync(file, String(process.pid));
-  return () => {
-    try {
-      if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file);
-    } catch {
-      // Gone already.
-    }
-  };
-}
-
 /** What an answer acknowledges is committed before the answer leaves (its headers, then its end). */
 function commitBeforeAnswering(res: ServerResponse, db: Db): void {
   const writeHead = res.writeHead;
@@ -321,10 +296,16 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${String(port)}`);
+  // An empty secret is refused (ADR 0089).
+  const givenSecret =
+    checkWebhookSecret(options.webhookSecret, 'the webhookSecret option') ??
+    checkWebhookSecret(env['WEBHOOK_SECRET'], 'WEBHOOK_SECRET');
   const stateDir = resolve(options.stateDir ?? env['STEPLINE_STATE_DIR'] ?? '.stepline');
-  mkdirSync(stateDir, { recursive: true });
+  // The state folder is the runtime's alone: 0700, its files 0600, one runtime at a time (ADR 0089).
+  makeStateFolder(stateDir);
   const config = loadConfig(options.config, env);
-  const unlock = lock(stateDir);
+  const unlock = lockStateFolder(stateDir);
+  createPrivateFile(stateFileOf(stateDir));
   const db = openStateDb(stateFileOf(stateDir));
   // The stores' writes of one event-loop turn share one transaction; every HTTP answer and the close commit first
   // (store/db.ts, docs/adr/0086).
@@ -411,9 +392,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     // Secrets and keys.
     const webhookSecret =
-      options.webhookSecret ??
-      env['WEBHOOK_SECRET'] ??
-      secretFile(join(stateDir, 'webhook-secret'), () => randomBytes(24).toString('base64url'));
+      givenSecret ?? secretFile(join(stateDir, 'webhook-secret'), () => randomBytes(24).toString('base64url'));
     const keys = env['STEPLINE_APPROVAL_KEYS']
       ? approvalKeysFromEnv(env['STEPLINE_APPROVAL_KEYS'])
       : approvalKeyFile(join(stateDir, 'approval-keys'));
@@ -425,6 +404,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       region: REGION,
       accountId: ACCOUNT,
       onInvoke: (info) => {
+        // What a deploy or a rollback applied is on disk before its answer is recorded: a kill -9 right after it
+        // loses nothing the history says was done (ADR 0089).
+        if (
+          info.functionName === LOCAL_RESOURCES.functions.deploy ||
+          info.functionName === LOCAL_RESOURCES.functions.rollback
+        ) {
+          cluster?.save();
+        }
         const outcome = info.errorType ? 'error' : 'ok';
         metrics.inc('stepline_function_invocations_total', { function: info.functionName, outcome });
         metrics.observe('stepline_function_duration_seconds', { function: info.functionName }, info.durationMs / 1000);
@@ -873,6 +860,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       db.close();
       unlock();
     });
+    tightenStateFolder(stateDir);
     return runtime;
   } catch (error) {
     for (const cleanup of cleanups.reverse()) {
