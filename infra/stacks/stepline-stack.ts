@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { PROVIDERS, type SteplineConfig } from '../../core/config';
 import { Approvals } from '../constructs/Approvals';
 import { BuildProjects } from '../constructs/BuildProjects';
-import { type AuthenticationMode, deployTargets, EksDeployer } from '../constructs/EksDeployer';
+import { type AuthenticationMode, deployTargets, EksDeployer, prometheusWorkspaces } from '../constructs/EksDeployer';
 import { Observability } from '../constructs/Observability';
 import { PipelineWorkflow } from '../constructs/PipelineWorkflow';
 import { RunCoordination } from '../constructs/RunCoordination';
@@ -28,7 +28,7 @@ export const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
   StatusReporter: ['status', 'build-events', 'execution-events', 'status/run-link'],
   WebhookIntake: ['webhook', 'replay'],
   Approvals: ['approval'],
-  EksDeployer: ['deploy', 'rollout', 'rollback'],
+  EksDeployer: ['deploy', 'rollout', 'rollback', 'analysis'],
   RunCoordination: ['coordination'],
 };
 
@@ -120,6 +120,7 @@ export class SteplineStack extends Stack {
       projectRoot,
       targets: deployTargets(config),
       grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
+      prometheusWorkspaces: prometheusWorkspaces(config),
       ...(props.eksAuthenticationModes ? { authenticationModes: props.eksAuthenticationModes } : {}),
       ...(props.eksAwsAuthClusters ? { awsAuthClusters: props.eksAwsAuthClusters } : {}),
       ...(props.deployerVpcId ? { vpcPlacement: this.deployerPlacement(props.deployerVpcId) } : {}),
@@ -142,6 +143,7 @@ export class SteplineStack extends Stack {
         deployFunction: this.deployer.deployFunction.function,
         rolloutFunction: this.deployer.rolloutFunction.function,
         rollbackFunction: this.deployer.rollbackFunction.function,
+        analysisFunction: this.deployer.analysisFunction.function,
         coordinationFunction: this.coordination.function.function,
       },
     });

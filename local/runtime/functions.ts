@@ -11,6 +11,7 @@ import { StaticWebhookSecrets } from '../../adapters/local/secrets';
 import type { ApprovalStore } from '../../core/approval/contracts';
 import type { Provider, SteplineConfig } from '../../core/config/schema';
 import { Coordinator } from '../../core/coordination/service';
+import type { MetricProvider } from '../../core/deploy/analysis/contracts';
 import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
 import type { WorkflowStarter } from '../../core/intake/ports';
@@ -23,6 +24,8 @@ import { createApprovalKeeperHandler } from '../../functions/approval/keeper';
 import { createApprovalTaskHandler } from '../../functions/approval/task';
 import { createBuildEventsHandler } from '../../functions/build-events/handler';
 import { createCoordinationHandler } from '../../functions/coordination/handler';
+import { createAnalysisHandler } from '../../functions/analysis/handler';
+import { prometheusProvider } from '../../functions/analysis/prometheus';
 import { createDeployHandler } from '../../functions/deploy/handler';
 import { createExecutionEventsHandler } from '../../functions/execution-events/handler';
 import { createRollbackHandler } from '../../functions/rollback/handler';
@@ -67,9 +70,16 @@ export interface FunctionDependencies {
   /** JSON lines (default), or readable lines for a terminal. */
   readonly logFormat?: LogFormat;
   readonly onMetrics: (metrics: EmittedMetric[]) => void;
+  /** How the analysis function queries Prometheus (default: over HTTP, as on AWS; ADR 0068). */
+  readonly prometheus?: MetricProvider;
   /** Per-function timeouts in seconds (defaults below). */
   readonly timeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
 }
+
+/** The local runtime signs nothing: an analysis that asks for SigV4 fails its measurement, naming why. */
+const noCredentials = async (): Promise<never> => {
+  throw new Error('the local runtime has no AWS credentials to sign Amazon Managed Prometheus queries with');
+};
 
 const DEFAULT_TIMEOUTS: Record<keyof typeof LOCAL_RESOURCES.functions, number> = {
   status: 30,
@@ -78,6 +88,7 @@ const DEFAULT_TIMEOUTS: Record<keyof typeof LOCAL_RESOURCES.functions, number> =
   rollout: 60,
   rollback: 300,
   coordination: 30,
+  analysis: 60,
   webhook: 10,
   approvalHttp: 10,
   approvalKeeper: 60,
@@ -213,6 +224,15 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
   register('deploy', createDeployHandler({ ...deploy, ...o('stepline-deploy') }) as unknown as LambdaHandler);
   register('rollout', createRolloutHandler({ ...deploy, ...o('stepline-rollout') }) as unknown as LambdaHandler);
   register('rollback', createRollbackHandler({ ...deploy, ...o('stepline-rollback') }) as unknown as LambdaHandler);
+  register(
+    'analysis',
+    createAnalysisHandler({
+      ...deploy,
+      prometheus:
+        deps.prometheus ?? prometheusProvider({ fetch: (url, init) => fetch(url, init), credentials: noCredentials }),
+      ...o('stepline-analysis'),
+    }) as unknown as LambdaHandler,
+  );
   register(
     'coordination',
     createCoordinationHandler({

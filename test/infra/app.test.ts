@@ -166,6 +166,7 @@ describe('the Stepline app', () => {
       { file: 'functions/deploy/index.ts', neededBy: 'EksDeployer' },
       { file: 'functions/rollout/index.ts', neededBy: 'EksDeployer' },
       { file: 'functions/rollback/index.ts', neededBy: 'EksDeployer' },
+      { file: 'functions/analysis/index.ts', neededBy: 'EksDeployer' },
       { file: 'statemachines/pipeline.asl.json', neededBy: 'PipelineWorkflow' },
     ]);
     expect((thrown as Error).message).toBe(
@@ -173,6 +174,7 @@ describe('the Stepline app', () => {
         'functions/execution-events/index.ts (StatusReporter), functions/status/run-link/index.ts (StatusReporter), ' +
         'functions/deploy/index.ts (EksDeployer), ' +
         'functions/rollout/index.ts (EksDeployer), functions/rollback/index.ts (EksDeployer), ' +
+        'functions/analysis/index.ts (EksDeployer), ' +
         `statemachines/pipeline.asl.json (PipelineWorkflow) do not exist under ${root}. Every function's entry ` +
         'point and the workflow definition are part of the app.',
     );

@@ -7,6 +7,7 @@ import {
   EksDeployer,
   type EksDeployerProps,
   parseAuthenticationModes,
+  prometheusWorkspaces,
 } from '../../infra/constructs/EksDeployer';
 import { InfraError } from '../../infra/errors';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
@@ -51,7 +52,7 @@ const config = validateConfig(
 function synth(props: Partial<EksDeployerProps> = {}, env = true) {
   const stack = testStack(env ? {} : { agnostic: true });
   const deployer = new EksDeployer(stack, 'Deployer', {
-    projectRoot: scratchProject(['deploy', 'rollout', 'rollback']),
+    projectRoot: scratchProject(['deploy', 'rollout', 'rollback', 'analysis']),
     targets: deployTargets(config),
     ...props,
   });
@@ -131,9 +132,70 @@ describe('EksDeployer', () => {
     );
   });
 
-  it('runs the deploy, rollout and rollback functions as that one role', () => {
+  it('runs the deploy, rollout, rollback and analysis functions as that one role', () => {
     const roles = resourcesOfType(json, 'AWS::Lambda::Function').map(([, fn]) => evaluate(fn.Role));
-    expect(roles).toEqual(Array(3).fill(`getatt:${logicalIdOf(shared.deployer.role)}.Arn`));
+    expect(roles).toEqual(Array(4).fill(`getatt:${logicalIdOf(shared.deployer.role)}.Arn`));
+  });
+
+  it('lets the role query the Amazon Managed Prometheus workspaces the analyses name, and no other', () => {
+    // Prepare
+    const workspaces = prometheusWorkspaces(
+      validateConfig(
+        {
+          version: 1,
+          repositories: [
+            {
+              provider: 'github',
+              name: 'acme/shop',
+              build: { imageRepository: 'acme/shop' },
+              environments: {
+                production: {
+                  cluster: { type: 'eks', name: 'acme-production' },
+                  namespace: 'shop',
+                  manifests: 'k8s',
+                  strategy: {
+                    type: 'canary',
+                    steps: [{ weight: 20 }],
+                    analysis: {
+                      metrics: [
+                        {
+                          name: 'errors',
+                          provider: {
+                            prometheus: {
+                              address: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1234abcd',
+                              query: 'sum(rate(errors[1m]))',
+                              sigv4: { region: 'eu-west-1' },
+                            },
+                          },
+                          successCondition: 'result[0] < 1',
+                        },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+        'test',
+      ),
+    );
+
+    // Act
+    const { template } = synth({ prometheusWorkspaces: workspaces });
+    const statements = resourcesOfType(template.toJSON() as never, 'AWS::IAM::Policy').flatMap(
+      ([, p]) =>
+        (evaluate(p.PolicyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+    );
+
+    // Assess
+    expect(workspaces).toEqual([{ region: 'eu-west-1', workspaceId: 'ws-1234abcd' }]);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('aps:'))).toEqual([
+      expect.objectContaining({
+        Action: 'aps:QueryMetrics',
+        Resource: 'arn:aws:aps:eu-west-1:123456789012:workspace/ws-1234abcd',
+      }),
+    ]);
   });
 
   it('lets the role describe the configured clusters and nothing else in EKS', () => {
@@ -191,7 +253,7 @@ describe('EksDeployer', () => {
 
     // Act
     new EksDeployer(stack, 'Deployer', {
-      projectRoot: scratchProject(['deploy', 'rollout', 'rollback']),
+      projectRoot: scratchProject(['deploy', 'rollout', 'rollback', 'analysis']),
       targets: deployTargets(config),
       authenticationModes: { '*': 'API' },
       vpcPlacement: { vpc },

@@ -145,6 +145,11 @@ describe('permissionsForTask', () => {
       ],
     },
     {
+      case: 'aws-sdk:cloudwatch:getMetricData gets exactly cloudwatch:GetMetricData, which has no resource ARN',
+      task: task('arn:aws:states:::aws-sdk:cloudwatch:getMetricData', { MetricDataQueries: '{% $queries %}' }),
+      expected: [{ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }],
+    },
+    {
       case: 'Arguments written as one JSONata object: the project of its ProjectName field, a choice of two',
       task: expressionTask('arn:aws:states:::codebuild:startBuild.sync', BUILD_ARGUMENTS),
       expected: [

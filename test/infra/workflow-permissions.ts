@@ -43,6 +43,9 @@ const DOCUMENTED: Record<string, (args: Record<string, unknown>) => Grant[]> = {
       `events:DescribeRule on ${CODEBUILD_RULE}`,
     ];
   },
+  // The AWS SDK integrations need the API's own action ("Call other AWS services", IAM policies); GetMetricData on
+  // classic metrics has no resource type in the Service Authorization Reference.
+  'arn:aws:states:::aws-sdk:cloudwatch:getMetricData': () => ['cloudwatch:GetMetricData on *'],
 };
 
 /** Statements Step Functions itself needs for logging to CloudWatch Logs and for X-Ray: no resource scoping exists. */

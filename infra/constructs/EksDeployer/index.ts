@@ -120,6 +120,39 @@ export interface EksDeployerProps {
    * entry; the stack outputs the mapRoles item, the eksctl command and the RoleBindings to add. @default - none
    */
   readonly awsAuthClusters?: readonly string[];
+  /**
+   * Amazon Managed Prometheus workspaces the canary analyses query (see `prometheusWorkspaces`): the role may
+   * `aps:QueryMetrics` on them and nothing else in AMP. @default - none
+   */
+  readonly prometheusWorkspaces?: readonly { readonly region: string; readonly workspaceId: string }[];
+}
+
+/**
+ * The Amazon Managed Prometheus workspaces that a configuration's analyses query with SigV4 (an `address` of
+ * `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>`), for `aps:QueryMetrics` on exactly those.
+ */
+export function prometheusWorkspaces(config: SteplineConfig): { region: string; workspaceId: string }[] {
+  const found = new Map<string, { region: string; workspaceId: string }>();
+  for (const repository of config.repositories) {
+    for (const environment of Object.values(repository.environments)) {
+      const strategy = environment.strategy;
+      if (!strategy || strategy.type === 'rolling') continue;
+      const analyses =
+        strategy.type === 'canary'
+          ? [strategy.analysis]
+          : [strategy.prePromotionAnalysis, strategy.postPromotionAnalysis];
+      for (const metric of analyses.flatMap((a) => a?.metrics ?? [])) {
+        if (!('prometheus' in metric.provider) || !metric.provider.prometheus.sigv4) continue;
+        const id = /\/workspaces\/(ws-[A-Za-z0-9-]+)/.exec(metric.provider.prometheus.address)?.[1];
+        if (!id) continue;
+        const region = metric.provider.prometheus.sigv4.region;
+        found.set(`${region}/${id}`, { region, workspaceId: id });
+      }
+    }
+  }
+  return [...found.values()].sort((a, b) =>
+    `${a.region}/${a.workspaceId}`.localeCompare(`${b.region}/${b.workspaceId}`),
+  );
 }
 
 /**
@@ -135,6 +168,8 @@ export class EksDeployer extends Construct {
   public readonly deployFunction: SteplineFunction;
   public readonly rolloutFunction: SteplineFunction;
   public readonly rollbackFunction: SteplineFunction;
+  /** One measurement of a canary or blue-green step's analysis (Prometheus, Kubernetes Jobs; ADR 0068). */
+  public readonly analysisFunction: SteplineFunction;
   public readonly accessEntries: readonly eks.CfnAccessEntry[];
   /** The deploy-time check of clusters whose authentication mode is not declared, when there is one. */
   private modeCheck?: AuthenticationModeCheck;
@@ -172,6 +207,18 @@ export class EksDeployer extends Construct {
       description: 'Stepline: re-applies the last good revision of an environment',
       timeout: Duration.minutes(5),
     });
+    this.analysisFunction = new SteplineFunction(this, 'Analysis', {
+      ...common,
+      name: 'analysis',
+      description: 'Stepline: measures a canary or blue-green step (Prometheus, Kubernetes Jobs, CloudWatch results)',
+      timeout: Duration.minutes(1),
+    });
+    const workspaces = (props.prometheusWorkspaces ?? []).map((w) =>
+      stack.formatArn({ service: 'aps', region: w.region, resource: 'workspace', resourceName: w.workspaceId }),
+    );
+    if (workspaces.length > 0) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['aps:QueryMetrics'], resources: workspaces }));
+    }
     props.grantReadManifests?.(this.role);
 
     const entries: eks.CfnAccessEntry[] = [];

@@ -49,6 +49,8 @@ export interface WorkflowResources {
   readonly rollbackFunction?: lambda.IFunction;
   /** `${CoordinationFunctionArn}`: run registration, supersede and environment locks. @default - none */
   readonly coordinationFunction?: lambda.IFunction;
+  /** `${AnalysisFunctionArn}`: one measurement of a canary or blue-green step's analysis. @default - none */
+  readonly analysisFunction?: lambda.IFunction;
   /** `${ArtifactsBucketName}`: where builds put the rendered manifests. @default - none */
   readonly artifactsBucket?: s3.IBucket;
   /** `${EcrRegistry}`: the registry host images are pushed to. @default `<account>.dkr.ecr.<region>.<url suffix>` */
@@ -68,6 +70,7 @@ export const SUBSTITUTIONS = {
   RolloutFunctionArn: 'the EksDeployer construct (functions/rollout/index.ts)',
   RollbackFunctionArn: 'the EksDeployer construct (functions/rollback/index.ts)',
   CoordinationFunctionArn: 'the RunCoordination construct (functions/coordination/index.ts)',
+  AnalysisFunctionArn: 'the EksDeployer construct (functions/analysis/index.ts)',
   ArtifactsBucketName: 'the BuildProjects construct (cache and artifacts bucket)',
   EcrRegistry: 'always provided',
   AwsRegion: 'always provided',
@@ -113,6 +116,7 @@ export function substitutionValues(
     ['RolloutFunctionArn', resources.rolloutFunction?.functionArn],
     ['RollbackFunctionArn', resources.rollbackFunction?.functionArn],
     ['CoordinationFunctionArn', resources.coordinationFunction?.functionArn],
+    ['AnalysisFunctionArn', resources.analysisFunction?.functionArn],
     ['ArtifactsBucketName', resources.artifactsBucket?.bucketName],
   ];
   for (const [name, value] of optional) if (value !== undefined) values[name] = value;
@@ -200,17 +204,24 @@ export class PipelineWorkflow extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
 
+    const readsMetrics = this.taskPermissions.some((t) =>
+      t.permissions.some((p) => p.actions.includes('cloudwatch:GetMetricData')),
+    );
     acknowledge(
       this.role,
       'AwsSolutions-IAM5[Resource::*]',
       'Step Functions logging and X-Ray: logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, ' +
         'DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups and ' +
         'xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets support no resource-level ' +
-        'permissions (Step Functions developer guide, "IAM policies for logging to CloudWatch Logs" and X-Ray).',
+        'permissions (Step Functions developer guide, "IAM policies for logging to CloudWatch Logs" and X-Ray).' +
+        (readsMetrics
+          ? " cloudwatch:GetMetricData (a canary step's metrics) reads classic metrics, which have no ARN: the Service " +
+            'Authorization Reference lists no required resource type for it.'
+          : ''),
     );
     for (const permission of mergePermissions(this.taskPermissions)) {
       for (const resource of permission.resources) {
-        if (!resource.includes('*')) continue;
+        if (!resource.includes('*') || resource === '*') continue;
         acknowledgeWildcardResource(
           this.role,
           resource,

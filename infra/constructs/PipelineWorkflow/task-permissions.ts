@@ -185,6 +185,12 @@ export function permissionsForTask(task: TaskState, context: PermissionContext):
           { actions: ['states:StopExecution'], resources: [arn('states', `execution:${context.stateMachineName}:*`)] },
         ];
       }
+      // A canary step's CloudWatch metrics (ADR 0068). GetMetricData reads classic metrics, which have no ARN: the
+      // Service Authorization Reference ("Actions, resources, and condition keys for Amazon CloudWatch") lists no
+      // required resource type for it (only an optional `dataset`, for OTLP data), so the statement names "*".
+      if (rest === 'cloudwatch:getMetricData') {
+        return [{ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }];
+      }
       throw unsupported(task);
     }
     default:

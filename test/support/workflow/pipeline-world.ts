@@ -28,6 +28,7 @@ import {
   type TaskRequest,
 } from '../../../local/engine';
 import { lambdaContext } from '../githost/lambda';
+import { type MetricsScript, StrategyStandIn } from './strategy-world';
 
 /**
  * The pipeline workflow (`statemachines/pipeline.asl.json`) on the local engine, with its Task resources answered
@@ -51,6 +52,7 @@ export const SUBSTITUTIONS: Readonly<Record<string, string>> = {
   RolloutFunctionArn: functionArn('stepline-rollout'),
   RollbackFunctionArn: functionArn('stepline-rollback'),
   CoordinationFunctionArn: functionArn('stepline-coordination'),
+  AnalysisFunctionArn: functionArn('stepline-analysis'),
   ArtifactsBucketName: 'stepline-artifacts',
   EcrRegistry: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
   AwsRegion: REGION,
@@ -110,6 +112,10 @@ export interface Scenario {
    * runtime puts in the payload, or `Lambda.Unknown`, when the payload carries no error type. Default the first.
    */
   readonly functionTimeout?: FunctionTimeoutError;
+  /** What the canary and blue-green analyses measure (strategy-world.ts). Default healthy. */
+  readonly metrics?: MetricsScript;
+  /** With `metrics: 'failing'`: the measurement from which the metric fails. Default 1. */
+  readonly failFrom?: number;
 }
 
 export type FunctionTimeoutError = 'Sandbox.Timedout' | 'Lambda.Unknown';
@@ -204,9 +210,12 @@ export class PipelineWorld {
   private revision = 0;
   private readonly checks = new Map<string, number>();
   private readonly watchers: { predicate: (entry: string) => boolean; resolve: () => void }[] = [];
+  /** The canary and blue-green stand-ins: steps, analyses, GetMetricData. */
+  public readonly strategy: StrategyStandIn;
 
   public constructor(private readonly scenario: Scenario = {}) {
     this.engine = new Engine({ clock: 'virtual', region: REGION, accountId: ACCOUNT });
+    this.strategy = new StrategyStandIn(scenario.metrics, scenario.failFrom);
     const stopper: RunStopper = {
       stop: async (executionArn, error, cause) => {
         if (this.scenario.stopSuperseded === false) return false;
@@ -230,9 +239,16 @@ export class PipelineWorld {
       [SUBSTITUTIONS.DeployFunctionArn as string]: async (payload, request) => this.deploy(payload, request),
       [SUBSTITUTIONS.RolloutFunctionArn as string]: async (payload, request) => this.rollout(payload, request),
       [SUBSTITUTIONS.RollbackFunctionArn as string]: async (payload, request) => this.rollback(payload, request),
+      [SUBSTITUTIONS.AnalysisFunctionArn as string]: async (payload, request) => {
+        this.record(`analysis:${nameOf(request)}`);
+        return this.strategy.analyze(payload);
+      },
     };
     this.engine.registerHandler('arn:aws:states:::lambda:invoke', (request) => this.invoke(request));
     this.engine.registerHandler('arn:aws:states:::codebuild:startBuild.sync', (request) => this.build(request));
+    this.engine.registerHandler('arn:aws:states:::aws-sdk:cloudwatch:getMetricData', (request) =>
+      this.strategy.getMetricData(request),
+    );
   }
 
   /** Starts a run; with `continueFrom`, continues one from its recorded history, as the runtime does after a restart. */
@@ -365,6 +381,11 @@ export class PipelineWorld {
   }
 
   private async deploy(payload: Record<string, unknown>, request: TaskRequest): Promise<DeployResult> {
+    if (payload['action'] === 'step') {
+      this.record(`step:${nameOf(request)}:${String(payload['index'])}`);
+      const base = this.deployed(payload['environment'] as DeployEvent['environment'], `x@${IMAGE_DIGEST}`, 0);
+      return this.strategy.step(payload, base);
+    }
     const event = parseDeployEvent(payload);
     this.calls.deploys.push(event);
     this.record(`deploy:${nameOf(request)}:${event.environment.name}`);
@@ -372,10 +393,18 @@ export class PipelineWorld {
       throw functionTimedOut(this.scenario.functionTimeout ?? 'Sandbox.Timedout', DEPLOY_FUNCTION_SECONDS);
     }
     this.revision += 1;
+    return this.strategy.started(
+      event,
+      this.deployed(event.environment, `${event.image.repository}@${event.image.digest}`, this.revision),
+    );
+  }
+
+  private deployed(environment: DeployEvent['environment'], image: string, revision: number): DeployResult {
+    const event = { environment, image: { repository: image.split('@')[0] ?? '', digest: image.split('@')[1] ?? '' } };
     return {
       environment: event.environment.name,
       namespace: event.environment.namespace,
-      revision: this.revision,
+      revision,
       image: `${event.image.repository}@${event.image.digest}`,
       applied: [
         {
@@ -423,6 +452,10 @@ export class PipelineWorld {
       throw Object.assign(new Error('Deployment shop exceeded its progress deadline (ProgressDeadlineExceeded)'), {
         name: 'RolloutFailed',
       });
+    }
+    if (event.step) {
+      this.checks.delete(key);
+      throw Object.assign(new Error(`${event.step.label}: rolled out`), { name: 'Stepline.StepReady' });
     }
     return { state: 'done', reason: 'rolled out', objects: [], recordedRevision: event.revision };
   }

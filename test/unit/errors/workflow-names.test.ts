@@ -22,6 +22,7 @@ import {
   RevisionUnreadable,
   RolloutFailed,
   RolloutInProgress,
+  StepReady,
 } from '../../../core/deploy/errors';
 import { SteplineError } from '../../../core/errors';
 
@@ -76,6 +77,7 @@ const thrown: SteplineError[] = [
   ...kubernetesErrors.map((error) => error.withApplied([])),
   new RolloutFailed('exceeded its progress deadline'),
   new RolloutInProgress('1 of 3 updated replicas are available'),
+  new StepReady('canary 10%: 2 object(s) rolled out'),
   new NoPreviousRevision('no revision completed its rollout'),
   new RevisionUnreadable('revision 3 is not JSON'),
   new DeployEventInvalid('lacks image.digest'),
