@@ -55,6 +55,7 @@ import {
   loadDefinition,
   localSubstitutions,
 } from './pipeline';
+import { LocalMetricsSource, metricsRoutes } from './metrics-source';
 import { ManualRuns } from './runs';
 import { RuntimeWorkflowStarter } from './starter';
 import { createPrivateFile, lockStateFolder, makeStateFolder, tightenStateFolder } from './state-folder';
@@ -170,6 +171,8 @@ export interface Runtime {
   readonly codebuild: CodeBuildService;
   readonly lambda: LambdaService;
   readonly metrics: MetricsRegistry;
+  /** What services "expose" to canary analyses: error ratios by track, Prometheus text and queries (ADR 0068). */
+  readonly metricsSource: LocalMetricsSource;
   readonly approvals: ApprovalDesk;
   readonly stores: {
     readonly db: Db;
@@ -602,6 +605,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     engine.registerHandler('arn:aws:lambda:*:*:function:*', lambdaTaskHandler(lambda));
     engine.registerHandler('arn:aws:states:::codebuild:startBuild', codeBuildTaskHandler(codebuild));
     engine.registerHandler('arn:aws:states:::codebuild:startBuild.sync', codeBuildTaskHandler(codebuild));
+    // A canary step's CloudWatch metrics, answered by the local metrics source (ADR 0068).
+    const metricsSource = new LocalMetricsSource();
+    engine.registerHandler('arn:aws:states:::aws-sdk:cloudwatch:getMetricData', async (request) =>
+      metricsSource.getMetricData(request.input as { MetricDataQueries?: Record<string, unknown>[] }),
+    );
 
     // The pipeline state machine.
     const stateMachineArn = states.stateMachineArnOf(stateMachineName);
@@ -654,6 +662,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sfn,
       stateMachineArn,
       workflow: starter,
+      prometheus: metricsSource.provider(),
       config,
       webhookSecret: { current: webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
       maxBodyBytes,
@@ -742,6 +751,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       replayed: null,
     };
     const runtime: Runtime = {
+      metricsSource,
       url,
       port: actualPort,
       host,
@@ -820,7 +830,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       },
       webhook: { functionName: LOCAL_RESOURCES.functions.webhook, maxBodyBytes },
       approvalPages: { functionName: LOCAL_RESOURCES.functions.approvalHttp },
-      ...(options.extend ? { extend: (r: Router) => options.extend?.(r, runtime) } : {}),
+      extend: (r: Router) => {
+        metricsRoutes(r, metricsSource);
+        options.extend?.(r, runtime);
+      },
     });
 
     // Recovery: what the previous run left.

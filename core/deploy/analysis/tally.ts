@@ -30,7 +30,9 @@ export function addRound(tally: Tally, round: Readonly<Record<string, Measuremen
     const before = metrics[name] ?? EMPTY_METRIC;
     const { phase } = measurement;
     metrics[name] = {
-      count: before.count + 1,
+      // An error run is no measurement: it does not count toward `count` (Argo Rollouts' analysis.go), so a
+      // provider that is down never passes a step; only its errors in a row are limited.
+      count: before.count + (phase === 'error' ? 0 : 1),
       successful: before.successful + (phase === 'successful' ? 1 : 0),
       failed: before.failed + (phase === 'failed' ? 1 : 0),
       inconclusive: before.inconclusive + (phase === 'inconclusive' ? 1 : 0),

@@ -139,6 +139,26 @@ describe('an analysis', () => {
     expect(results.at(-1)?.reason).toContain('ECONNREFUSED');
   });
 
+  it('never passes on errors: an error run does not count toward count, as in Argo Rollouts', async () => {
+    // Prepare: a limit of 3 errors in a row and a count of 3, then the provider answers again
+    const down: Measured = { kind: 'error', message: 'connect ECONNREFUSED 10.0.0.1:9090' };
+    const patient = { ...ANALYSIS, consecutiveErrorLimit: 3 };
+
+    // Act
+    const results = await run([down, down, down, value(0.01), value(0.01), value(0.01)], patient);
+
+    // Assess: three errors leave the step measuring; it passes after three measurements that were taken
+    expect(results.map((r) => r.verdict)).toEqual([
+      'continue',
+      'continue',
+      'continue',
+      'continue',
+      'continue',
+      'passed',
+    ]);
+    expect(results[2]?.description).toBe('canary 10% · 0/3 checks passed · 3 errors');
+  });
+
   it('is inconclusive when neither condition holds more often than inconclusiveLimit', async () => {
     const both = {
       ...ANALYSIS,
