@@ -1,6 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type Database from 'better-sqlite3';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
+import { StepFunctionsRerunStarter } from '../../adapters/aws/rerun';
 import { stepFunctionsStopper } from '../../adapters/aws/stopper';
 import { describeExecutionReader } from '../../adapters/githost/execution-input';
 import type { ClusterAccess } from '../../adapters/kubernetes/access';
@@ -14,9 +15,11 @@ import { Coordinator } from '../../core/coordination/service';
 import type { MetricProvider } from '../../core/deploy/analysis/contracts';
 import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
-import type { WorkflowStarter } from '../../core/intake/ports';
+import type { CommitResolver, WorkflowStarter } from '../../core/intake/ports';
 import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
+import { createAnalysisHandler } from '../../functions/analysis/handler';
+import { prometheusProvider } from '../../functions/analysis/prometheus';
 import { createApprovalCommandHandler } from '../../functions/approval/command';
 import { createApprovalHttpHandler } from '../../functions/approval/http';
 import type { IdentityMode } from '../../functions/approval/identity';
@@ -24,14 +27,13 @@ import { createApprovalKeeperHandler } from '../../functions/approval/keeper';
 import { createApprovalTaskHandler } from '../../functions/approval/task';
 import { createBuildEventsHandler } from '../../functions/build-events/handler';
 import { createCoordinationHandler } from '../../functions/coordination/handler';
-import { createAnalysisHandler } from '../../functions/analysis/handler';
-import { prometheusProvider } from '../../functions/analysis/prometheus';
 import { createDeployHandler } from '../../functions/deploy/handler';
 import { createExecutionEventsHandler } from '../../functions/execution-events/handler';
 import { createRollbackHandler } from '../../functions/rollback/handler';
 import { createRolloutHandler } from '../../functions/rollout/handler';
 import { createStatusHandler } from '../../functions/status/handler';
 import { createWebhookHandler } from '../../functions/webhook/handler';
+import { localCommitResolver } from '../services/githost';
 import type { LambdaHandler, LambdaService } from '../services/lambda';
 import { type EmittedMetric, type FunctionLogLevel, functionObservability, type LogFormat } from './observability';
 import { LOCAL_RESOURCES } from './pipeline';
@@ -49,6 +51,12 @@ export interface FunctionDependencies {
   readonly stateMachineArn: string;
   /** How the webhook starts executions: the runtime's one starter (starter.ts), which answers redeliveries. */
   readonly workflow: WorkflowStarter;
+  /**
+   * The Git host's commit API (githost.ts, `localGitHost(...).commits`): the webhook asks it for the full hash of an
+   * abbreviated commit (ADR 0090) of a repository that is not on this machine; one that is answers with git itself.
+   * Without it, such a delivery is answered 503.
+   */
+  readonly commitHost?: CommitResolver;
   readonly config: SteplineConfig;
   readonly webhookSecret: { current: string; previous: string | null };
   readonly maxBodyBytes: number;
@@ -160,6 +168,11 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
           void deps.lambda.invoke(names.approvalCommands, event).catch(() => {});
         },
       },
+      // An abbreviated commit (a Bitbucket pull request's) is resolved before its run starts (ADR 0090).
+      commits: localCommitResolver(deps.commitHost ?? null),
+      // "Re-run" on a check run (ADR 0091): the run's input again, through the runtime's own Step Functions API and
+      // its one starter, which answers a redelivery of the press as a duplicate even while the re-run still runs.
+      reruns: new StepFunctionsRerunStarter(deps.sfn, deps.stateMachineArn, deps.workflow),
       maxBodyBytes: deps.maxBodyBytes,
       ...o('stepline-webhook'),
     }) as unknown as LambdaHandler,

@@ -2,12 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StepFunctionsWorkflowStarter } from '../../../adapters/aws/workflow';
 import { validateConfig } from '../../../core/config/parse';
-import { Intake } from '../../../core/intake/intake';
-import { receive } from '../../../core/intake/receive';
 import type { Runtime } from '../../../local/runtime';
-import { localCommitResolver } from '../../../local/services/githost';
 import type { ExecutionRecord } from '../../../local/store';
 import { bitbucketDelivery, fixture, gitlabDelivery, type Loose } from '../../unit/intake/support';
 import { sampleFiles } from './sample';
@@ -17,9 +13,8 @@ import { deliver, gitRepository, removeDir, SECRET, startTestRuntime, waitFor } 
  * A Bitbucket pull request and a GitLab merge request from a fork, end to end on the local runtime (issue 21): the
  * delivery, the run, its builds, and the statuses the real status functions post to the local Git host sink.
  *
- * - Bitbucket gives the pull request's commit abbreviated: the intake resolves it before the run starts, here
- *   with the local resolver (git, in the repository the builds clone). The runtime's own webhook route passes no
- *   resolver yet, so this test hands the delivery to the intake's `receive` with one, and the run to the runtime.
+ * - Bitbucket gives the pull request's commit abbreviated: the runtime's webhook route resolves it before the run
+ *   starts, with the local resolver (git, in the repository the builds clone).
  * - GitLab's merge request from a fork goes through the runtime's webhook route; its statuses go to the fork, a
  *   project in a group, through the sink's URL-encoded project paths.
  */
@@ -70,7 +65,14 @@ interface Run {
   readonly execution: ExecutionRecord;
 }
 
-/** The Bitbucket pull request, handed to the intake with the local commit resolver; its run on the runtime. */
+/** Only the headers a delivery carries, as fetch takes them. */
+function headersOf(signed: { headers: Readonly<Record<string, string | undefined>> }): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(signed.headers).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** The Bitbucket pull request, through the runtime's webhook route; its run. */
 async function bitbucketPullRequest(): Promise<Run> {
   // A repository with the pull request's branch; Bitbucket's clone URL is the repository's page and ".git".
   const repo = gitRepository(sampleFiles());
@@ -81,14 +83,14 @@ async function bitbucketPullRequest(): Promise<Run> {
   const payload = fixture('bitbucket/pullrequest-created.json') as Loose;
   payload.repository.links.html.href = pathToFileURL(repo.dir).href;
   payload.pullrequest.source.commit.hash = sha.slice(0, 12);
-  const receipt = await receive(new Intake(CONFIG), bitbucketDelivery('pullrequest:created', payload), {
-    secrets: { get: async () => ({ current: 'the current webhook secret', previous: null }) },
-    workflow: new StepFunctionsWorkflowStarter(runtime.sfn, runtime.stateMachineArn),
-    parking: { park: async () => Promise.reject(new Error('nothing is parked here')) },
-    commits: localCommitResolver(null),
-  });
-  expect(receipt).toMatchObject({ status: 202, body: { status: 'started' } });
-  return { sha, execution: await ended((receipt.body as { executionArn: string }).executionArn) };
+  const signed = bitbucketDelivery('pullrequest:created', payload, { secret: SECRET });
+  const answer = await deliver(
+    runtime,
+    { headers: headersOf(signed), body: signed.body.toString('utf8') },
+    'bitbucket',
+  );
+  expect(answer).toMatchObject({ status: 202, body: { status: 'started' } });
+  return { sha, execution: await ended(answer.body['executionArn'] as string) };
 }
 
 /** The GitLab merge request from a fork, through the runtime's webhook route; its run. */
@@ -105,10 +107,7 @@ async function gitlabForkMergeRequest(): Promise<Run> {
   attributes.source = { ...attributes.source, path_with_namespace: FORK, git_http_url: repo.dir };
   attributes.last_commit.id = sha;
   const signed = gitlabDelivery('Merge Request Hook', payload, { secret: SECRET });
-  const headers = Object.fromEntries(
-    Object.entries(signed.headers).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-  const answer = await deliver(runtime, { headers, body: signed.body.toString('utf8') }, 'gitlab');
+  const answer = await deliver(runtime, { headers: headersOf(signed), body: signed.body.toString('utf8') }, 'gitlab');
   expect(answer).toMatchObject({ status: 202, body: { status: 'started' } });
   return { sha, execution: await ended(answer.body['executionArn'] as string) };
 }
@@ -132,6 +131,7 @@ describe('a Bitbucket pull request', () => {
   it('runs at the full commit SHA to SUCCEEDED', () => {
     const { execution } = bitbucket;
     expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.input).request.commit.sha).toBe(bitbucket.sha);
   });
 
   it('posts its statuses to the full commit, each one passed, with the source branch', () => {
