@@ -35,6 +35,12 @@ export class LocalMetricsSource {
     this.services.set(`${namespace}/${name}`, { namespace, name });
   }
 
+  /** A query that names a namespace and a Deployment finds it exposed: every service has metrics, 1% errors. */
+  private exposeNamed(labels: Readonly<Record<string, string>>): void {
+    const { namespace, deployment } = labels;
+    if (namespace && deployment) this.expose(namespace, deployment);
+  }
+
   /** The error ratio of one track of a Deployment (0-1). */
   public setErrorRatio(namespace: string, name: string, track: string, ratio: number): void {
     this.expose(namespace, name);
@@ -96,6 +102,7 @@ export class LocalMetricsSource {
         }),
       };
     }
+    this.exposeNamed(selector.labels);
     const now = Date.now() / 1000;
     const result = this.samples()
       .filter((s) => s.name === selector.name && Object.entries(selector.labels).every(([k, v]) => s.labels[k] === v))
@@ -138,6 +145,7 @@ export class LocalMetricsSource {
           | undefined;
         const name = stat?.Metric?.MetricName ?? '';
         const labels = Object.fromEntries((stat?.Metric?.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+        this.exposeNamed(labels);
         const values = this.samples()
           .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
           .map((s) => s.value);

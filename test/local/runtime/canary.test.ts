@@ -45,6 +45,7 @@ const CANARY = {
                   Metric: {
                     MetricName: 'stepline_demo_http_error_ratio',
                     Dimensions: [
+                      { Name: 'namespace', Value: NAME },
                       { Name: 'deployment', Value: NAME },
                       { Name: 'track', Value: 'canary' },
                     ],
@@ -80,8 +81,6 @@ beforeAll(async () => {
     },
   });
   runtime = await startTestRuntime({ config: config as never, clock: 'virtual' });
-  // The service's metrics, as the demo's sample exposes them: 1% errors on every track.
-  runtime.metricsSource.expose(NAME, NAME);
   repo = gitRepository(sampleFiles());
 });
 
