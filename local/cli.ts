@@ -8,7 +8,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  * The `stepline` command line.
  *
  *   stepline start [--port N] [--host H] [--state-dir DIR] [--config FILE] [--kubeconfig FILE [--context NAME]]
- *                  [--as LOGIN] [--no-resume] [--no-console] [--log-format text|json] [--json]
+ *                  [--as LOGIN] [--no-resume] [--no-console] [--log-format text|json] [--listen-public] [--json]
  *   stepline executions list [--status S] [--repository R] [--limit N] [--json]
  *   stepline executions show <execution> [--json]
  *   stepline executions history <execution> [--json]
@@ -42,7 +42,8 @@ const USAGE = `usage: stepline <command> [options]
 
   start                         run the local runtime (one process, one HTTP server); --as LOGIN: whom the
                                 console and the CLI decide as (default: git config user.email's login, $USER);
-                                --log-format text|json (default: text on a terminal, else JSON lines)
+                                --log-format text|json (default: text on a terminal, else JSON lines);
+                                --listen-public: allow a --host beyond loopback (the AWS APIs then need SigV4)
   executions list|show|history  read executions and their history
   approve|reject <id|execution> decide an approval gate, as the runtime's identity or --as LOGIN
   approvals                     list approval requests
@@ -142,6 +143,7 @@ const start: Command = async (_args, flags) => {
   const options: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = { log, logFormat: format };
   if (typeof flags['port'] === 'string') options.port = Number(flags['port']);
   if (typeof flags['host'] === 'string') options.host = flags['host'];
+  if (flags['listen-public']) options.listenPublic = true;
   if (typeof flags['state-dir'] === 'string') options.stateDir = flags['state-dir'];
   if (typeof flags['config'] === 'string') options.config = flags['config'];
   if (typeof flags['kubeconfig'] === 'string') {
@@ -426,6 +428,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         simulated: { type: 'boolean' },
         'no-resume': { type: 'boolean' },
         'no-console': { type: 'boolean' },
+        'listen-public': { type: 'boolean' },
         definition: { type: 'string' },
         status: { type: 'string' },
         repository: { type: 'string' },

@@ -1,4 +1,6 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody as readRequestBody } from '../server/http';
 import { type ConsoleBundle, consoleBundle } from './bundle';
 import { ConsoleActionError, HttpError } from './errors';
 import {
@@ -28,9 +30,12 @@ import {
  * | `GET <api>/identity` · `POST <api>/identity` `{ login }` | `{ login }`: whom the console decides as |
  * | `GET <api>/events` | `text/event-stream`: `event: changes`, `data: [ConsoleChange, ...]` |
  *
- * POSTs must send `content-type: application/json` and `x-stepline-console: 1` (and, when the browser sends an
- * Origin, the same host): a page of another site cannot make the browser send those without a CORS preflight,
- * which this server never grants, so it cannot stop or approve runs behind the user's back.
+ * POSTs must send `content-type: application/json` and `x-stepline-console` (a page of another site cannot make the
+ * browser send those without a CORS preflight, which this server never grants), must not come from another origin
+ * (`Origin`, `Sec-Fetch-Site`), and, for a console that decides as a person (the runtime's, whose source has an
+ * `identity`), must carry the token of the page: its `stepline-token` meta and its SameSite=Strict cookie, which a
+ * page of another site can neither read nor make the browser send. The approver is the source's identity; a `by`
+ * that names someone else is refused (docs/adr/0087).
  */
 
 export interface ConsoleRouteOptions {
@@ -42,6 +47,11 @@ export interface ConsoleRouteOptions {
   readonly coalesceMs?: number;
   /** Keep-alive comment period of the event stream, in ms (default 15,000). */
   readonly keepAliveMs?: number;
+  /**
+   * Whether actions need the page's token. Default: when the source decides as a person (`source.identity`), as the
+   * runtime's does; a console over a bare engine (tests, embedding) takes the header alone.
+   */
+  readonly requireToken?: boolean;
 }
 
 export type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse) => boolean) & {
@@ -52,6 +62,8 @@ export type ConsoleHandler = ((req: IncomingMessage, res: ServerResponse) => boo
 };
 
 const MAX_BODY = 16 * 1024;
+/** The cookie that carries the page's token (HttpOnly, SameSite=Strict, on the API's path). */
+const TOKEN_COOKIE = 'stepline-console';
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -77,13 +89,13 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(title: string, apiBase: string, version: string): string {
+function page(title: string, apiBase: string, version: string, token: string | null): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="stepline-api" content="${escapeHtml(apiBase)}">
+<meta name="stepline-api" content="${escapeHtml(apiBase)}">${token ? `\n<meta name="stepline-token" content="${escapeHtml(token)}">` : ''}
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/ui/app.css?v=${version}">
 <script type="module" src="/ui/app.js?v=${version}"></script>
@@ -107,14 +119,9 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, 'body_too_large', `the body is larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const { body, truncated } = await readRequestBody(req, MAX_BODY);
+  if (truncated) throw new HttpError(413, 'body_too_large', `the body is larger than ${MAX_BODY} bytes`);
+  const text = body.toString('utf8').trim();
   if (text === '') return {};
   let value: unknown;
   try {
@@ -136,25 +143,51 @@ function optionalText(body: Record<string, unknown>, name: string, max: number):
   return value;
 }
 
-function checkAction(req: IncomingMessage): void {
+function cookie(req: IncomingMessage, name: string): string | null {
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+function sameSecret(given: string | null | undefined, token: string): boolean {
+  if (typeof given !== 'string' || given.length !== token.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+}
+
+/** An action's request: JSON, the console's header, this origin, and the page's token where one is required. */
+function checkAction(req: IncomingMessage, token: string | null): void {
   const type = String(req.headers['content-type'] ?? '');
   if (!type.toLowerCase().startsWith('application/json')) {
     throw new HttpError(415, 'unsupported_media_type', 'send the action as application/json');
   }
-  if (req.headers['x-stepline-console'] !== '1') {
-    throw new HttpError(403, 'missing_header', 'console actions must send the header x-stepline-console: 1');
+  const header = req.headers['x-stepline-console'];
+  if (typeof header !== 'string' || header === '') {
+    throw new HttpError(403, 'missing_header', 'console actions must send the header x-stepline-console');
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new HttpError(403, 'cross_origin', `actions are accepted from this console only, not from a ${site} page`);
   }
   const origin = req.headers.origin;
-  if (origin && origin !== 'null') {
-    let host: string;
+  if (origin !== undefined && !(origin === 'null' && site === 'same-origin')) {
+    let host: string | null = null;
     try {
       host = new URL(origin).host;
     } catch {
-      throw new HttpError(403, 'cross_origin', 'the Origin header is not a URL');
+      host = null;
     }
-    if (host !== req.headers.host) {
+    if (host === null || host !== req.headers.host) {
       throw new HttpError(403, 'cross_origin', `actions are accepted from this console only, not from ${origin}`);
     }
+  }
+  if (token && !sameSecret(header, token) && !sameSecret(cookie(req, TOKEN_COOKIE), token)) {
+    throw new HttpError(
+      403,
+      'missing_token',
+      "the action does not carry this console's token: reload the page (the runtime may have restarted since)",
+    );
   }
 }
 
@@ -184,6 +217,8 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   const ready = consoleBundle();
   ready.catch(() => {});
+  const token =
+    (options.requireToken ?? typeof source.identity === 'function') ? randomBytes(24).toString('base64url') : null;
   const streams = new Set<ServerResponse>();
 
   const sections = {
@@ -223,8 +258,9 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     } catch {
       // The asset request will say what failed.
     }
-    send(res, 200, page(title, apiBase, version), 'text/html; charset=utf-8', {
+    send(res, 200, page(title, apiBase, version, token), 'text/html; charset=utf-8', {
       'cache-control': 'no-store',
+      ...(token ? { 'set-cookie': `${TOKEN_COOKIE}=${token}; Path=${apiBase}; HttpOnly; SameSite=Strict` } : {}),
       'content-security-policy':
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     });
@@ -274,7 +310,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     if (first === 'identity' && id === undefined) {
       if (get) return json(res, 200, { login: source.identity?.() ?? null });
       if (method === 'POST') {
-        checkAction(req);
+        checkAction(req, token);
         if (!source.setIdentity) throw new HttpError(404, 'not_found', 'this runtime has no identity to change');
         const login = optionalText(await readBody(req), 'login', 100);
         if (!login) throw new HttpError(400, 'invalid_body', 'give {"login": "…"}');
@@ -323,7 +359,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
       if (sub === 'approvals' && get)
         return json(res, 200, { approvals: (await source.listApprovals?.({ executionArn: arn })) ?? [] });
       if (sub === 'stop' && method === 'POST') {
-        checkAction(req);
+        checkAction(req, token);
         const body = await readBody(req);
         const error = optionalText(body, 'error', 256);
         const cause = optionalText(body, 'cause', 32_768);
@@ -334,7 +370,7 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
         return json(res, 200, { execution: await execution(arn) });
       }
       if (sub === 'redrive' && method === 'POST') {
-        checkAction(req);
+        checkAction(req, token);
         await readBody(req);
         await source.redriveExecution(arn);
         return json(res, 200, { execution: await execution(arn) });
@@ -358,14 +394,23 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     }
 
     if (first === 'approvals' && id !== undefined && (sub === 'approve' || sub === 'reject') && method === 'POST') {
-      checkAction(req);
+      checkAction(req, token);
       if (!source.decideApproval) throw new HttpError(404, 'not_found', 'this runtime takes no approval decisions');
       const body = await readBody(req);
       const by = optionalText(body, 'by', 200)?.trim();
       const reason = optionalText(body, 'reason', 2000);
+      // A console that decides as a person decides as that identity, never as a name the request gives.
+      const identity = source.identity?.() ?? null;
+      if (identity !== null && by && by !== identity) {
+        throw new HttpError(
+          409,
+          'identity_changed',
+          `this console decides as ${identity} now, not ${by}: the identity was changed elsewhere; check the header and decide again`,
+        );
+      }
       const approval = await source.decideApproval(id, {
         decision: sub,
-        by: by || null,
+        by: identity ?? (by || null),
         ...(reason ? { reason } : {}),
       });
       return json(res, 200, { approval });
@@ -404,14 +449,18 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
       }
     } else return false;
     work.catch((error: unknown) => {
-      if (res.headersSent) {
+      try {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        if (error instanceof HttpError) json(res, error.status, { error: error.code, message: error.message });
+        else if (error instanceof ConsoleActionError)
+          json(res, error.status, { error: error.code, message: error.message });
+        else json(res, 500, { error: 'internal', message: 'the console failed to answer: see the runtime log' });
+      } catch {
         res.destroy();
-        return;
       }
-      if (error instanceof HttpError) json(res, error.status, { error: error.code, message: error.message });
-      else if (error instanceof ConsoleActionError)
-        json(res, error.status, { error: error.code, message: error.message });
-      else json(res, 500, { error: 'internal', message: 'the console failed to answer: see the runtime log' });
     });
     return true;
   }) as ConsoleHandler;

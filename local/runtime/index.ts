@@ -20,6 +20,7 @@ import { signInHosts } from '../../functions/approval/sign-in';
 import { type ClockMode, Engine, type HistoryEvent } from '../engine';
 import {
   type AwsApiAnswer,
+  allowedHosts,
   awsApiAnswer,
   buildRouter,
   inProcessAwsHandler,
@@ -44,6 +45,7 @@ import {
 } from '../store';
 import { ApprovalDesk } from './approvals';
 import { executionStatusEvent } from './execution-event';
+import { awsKeyPair, checkListenAddress, extraHosts } from './exposure';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
@@ -142,6 +144,13 @@ export interface RuntimeOptions {
    * --as`). Default: the login part of `git config user.email`, else `$USER`.
    */
   readonly identity?: string;
+  /**
+   * Listen on a `host` beyond loopback (`stepline start --listen-public`); refused without it. The AWS APIs then
+   * require SigV4 with the key pair of `<state>/aws-credentials` (ADR 0087).
+   */
+  readonly listenPublic?: boolean;
+  /** More Host names the server answers (besides its address and `publicUrl`'s); also `STEPLINE_ALLOWED_HOSTS`. */
+  readonly allowedHosts?: readonly string[];
   /** Function timeouts in seconds, by local function key (see LOCAL_RESOURCES.functions). */
   readonly functionTimeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
 }
@@ -299,7 +308,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const port = options.port ?? (env['PORT'] ? Number(env['PORT']) : 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${String(port)}`);
-  // An empty secret is refused (ADR 0089).
+  // Beyond loopback only when asked (ADR 0087); an empty secret never (ADR 0089).
+  checkListenAddress(host, options.listenPublic === true);
   const givenSecret =
     checkWebhookSecret(options.webhookSecret, 'the webhookSecret option') ??
     checkWebhookSecret(env['WEBHOOK_SECRET'], 'WEBHOOK_SECRET');
@@ -833,6 +843,17 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       extend: (r: Router) => {
         metricsRoutes(r, metricsSource);
         options.extend?.(r, runtime);
+      },
+      // Only requests for this server's names; beyond loopback, SigV4 on the AWS APIs (ADR 0087).
+      security: {
+        allowedHosts: allowedHosts({
+          listenHost: host,
+          port: actualPort,
+          ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+          extra: [...(options.allowedHosts ?? []), ...extraHosts(env)],
+        }),
+        ...(options.listenPublic ? { awsKeys: awsKeyPair(stateDir, log) } : {}),
+        log,
       },
     });
 

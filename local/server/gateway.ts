@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LambdaService } from '../services/lambda';
-import { gatewayHeaders, type RouteContext, readBody } from './http';
+import { gatewayHeaders, HttpError, type RouteContext, readBody } from './http';
 
 /**
  * API Gateway HTTP API (payload format 2.0) in front of an in-process function: the request becomes the event
@@ -16,9 +16,20 @@ export interface GatewayRoute {
   readonly functionName: string;
   /** Largest body read; longer bodies are passed truncated to limit + 1 bytes (the function refuses them). */
   readonly maxBodyBytes: number;
+  /**
+   * A body longer than `maxBodyBytes`: `pass` it truncated to the function, which refuses it in its own words (the
+   * webhook's 413 `body_too_large`), or `refuse` it here with 413, as API Gateway refuses a payload over its limit.
+   * Default `pass`.
+   */
+  readonly oversize?: 'pass' | 'refuse';
 }
 
-export function gatewayEvent(ctx: RouteContext, route: GatewayRoute, body: Buffer): APIGatewayProxyEventV2 {
+export function gatewayEvent(
+  ctx: RouteContext,
+  route: GatewayRoute,
+  body: Buffer,
+  sourceIp: string = ctx.req.socket?.remoteAddress ?? '127.0.0.1',
+): APIGatewayProxyEventV2 {
   const { req, url, params } = ctx;
   const headers = gatewayHeaders(req);
   const now = Date.now();
@@ -38,7 +49,7 @@ export function gatewayEvent(ctx: RouteContext, route: GatewayRoute, body: Buffe
         method,
         path: url.pathname,
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp,
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
@@ -79,8 +90,13 @@ export function writeGatewayResult(
 /** A route handler that serves requests through a function registered with the in-process Lambda service. */
 export function gatewayHandler(lambda: LambdaService, route: GatewayRoute): (ctx: RouteContext) => Promise<void> {
   return async function serveThroughGateway(ctx) {
-    const { body } = await readBody(ctx.req, route.maxBodyBytes);
-    const outcome = await lambda.invoke(route.functionName, gatewayEvent(ctx, route, body));
+    // Read before the body: a connection can be gone by the time the body is.
+    const sourceIp = ctx.req.socket?.remoteAddress ?? '127.0.0.1';
+    const { body, truncated } = await readBody(ctx.req, route.maxBodyBytes);
+    if (truncated && route.oversize === 'refuse') {
+      throw new HttpError(413, 'body_too_large', `the body is larger than ${route.maxBodyBytes} bytes`);
+    }
+    const outcome = await lambda.invoke(route.functionName, gatewayEvent(ctx, route, body, sourceIp));
     if (!outcome.ok) {
       const text = JSON.stringify({ message: 'Internal Server Error' });
       ctx.res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { buildStep, failedEnvironmentOf } from '../model/failure';
 import { catchCount, graphOf, withoutCatches } from '../model/graph';
 import { layoutGraph } from '../model/layout';
+import { safeHref } from '../model/links';
 import type { JobLink } from '../model/stages';
 import { pipelineStages } from '../model/stages';
 import { readHistory } from '../model/status';
@@ -314,7 +315,7 @@ export function ExecutionPage({ arn }: { arn: string }) {
     </div>
     ${actionError ? html`<p class="error" role="alert">${actionError}</p>` : null}
     <dl class="summary">
-      <div><dt>Repository</dt><dd>${e.repositoryUrl ? html`<a href=${e.repositoryUrl} rel="noreferrer">${e.repository}</a>` : (e.repository ?? '–')}</dd></div>
+      <div><dt>Repository</dt><dd>${safeHref(e.repositoryUrl) ? html`<a href=${safeHref(e.repositoryUrl)} rel="noreferrer">${e.repository}</a>` : (e.repository ?? '–')}</dd></div>
       <div><dt>Branch / PR</dt><dd><${RefCell} e=${e} /></dd></div>
       <div><dt>Commit</dt><dd><${CommitCell} e=${e} />${e.commitMessage ? html` <span class="muted">${e.commitMessage.split('\n')[0]}</span>` : null}</dd></div>
       ${e.sender ? html`<div><dt>By</dt><dd>${e.sender}</dd></div>` : null}

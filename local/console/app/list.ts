@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { safeHref } from '../model/links';
 import type { ExecutionSummary } from '../source';
 import { api, onChanges, type Sections } from './api';
 import { PendingApprovals } from './panels';
@@ -27,7 +28,7 @@ export function RefCell({ e }: { e: ExecutionSummary }) {
   if (e.pullRequest) {
     const label = `PR #${e.pullRequest.number}`;
     return html`<span title=${`${e.pullRequest.title} (${e.ref ?? ''})`}>${
-      e.pullRequest.url ? html`<a href=${e.pullRequest.url} rel="noreferrer">${label}</a>` : label
+      safeHref(e.pullRequest.url) ? html`<a href=${safeHref(e.pullRequest.url)} rel="noreferrer">${label}</a>` : label
     } <span class="muted">${e.ref ?? ''}</span></span>`;
   }
   if (!e.ref) return html`<span class="muted">–</span>`;
@@ -38,8 +39,9 @@ export function CommitCell({ e }: { e: ExecutionSummary }) {
   if (!e.commit) return html`<span class="muted">–</span>`;
   const short = e.commit.slice(0, 7);
   const title = e.commitMessage ?? e.commit;
-  return e.commitUrl
-    ? html`<a class="mono" href=${e.commitUrl} title=${title} rel="noreferrer">${short}</a>`
+  const href = safeHref(e.commitUrl);
+  return href
+    ? html`<a class="mono" href=${href} title=${title} rel="noreferrer">${short}</a>`
     : html`<span class="mono" title=${title}>${short}</span>`;
 }
 

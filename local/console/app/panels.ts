@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { CODEBUILD_PHASES } from '../../../core/status/phases';
+import { safeHref } from '../model/links';
 import type { StateRun, StateSummary } from '../model/status';
 import type { ApprovalView, BuildSummary, CommitStatusView, DeploymentView } from '../source';
 import { api, onChanges } from './api';
@@ -154,7 +155,7 @@ function ApprovalItem({
                 aria-label=${`Reject the deploy to ${approval.environment}`}>Reject</button>`
                 : null
             }
-            ${approval.url ? html`<a href=${approval.url} target="_blank" rel="noreferrer">Approval page</a>` : null}
+            ${safeHref(approval.url) ? html`<a href=${safeHref(approval.url)} target="_blank" rel="noreferrer">Approval page</a>` : null}
           </div>`
         : html`<${Badge} status=${approval.status} label=${`${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`} />`
     }
@@ -286,7 +287,7 @@ export function Statuses({ list, now }: { list: CommitStatusView[]; now: number 
     <tbody>${latest.map(
       (
         s,
-      ) => html`<tr><td>${s.targetUrl ? html`<a href=${s.targetUrl} rel="noreferrer">${s.context}</a>` : s.context}</td>
+      ) => html`<tr><td>${safeHref(s.targetUrl) ? html`<a href=${safeHref(s.targetUrl)} rel="noreferrer">${s.context}</a>` : s.context}</td>
         <td><${Badge} status=${s.state} /></td><td>${s.description ?? ''}</td><td class="opt" title=${s.createdAt}>${ago(s.createdAt, now)}</td></tr>`,
     )}</tbody>
   </table></div>`;
@@ -297,13 +298,13 @@ export function Deployments({ list }: { list: DeploymentView[] }) {
   return html`<ul class="deployments">${list.map(
     (d) => html`<li>
       <div><strong>${d.environment}</strong> <${Badge} status=${d.status} />
-        ${d.url ? html` <a href=${d.url} rel="noreferrer">${d.url}</a>` : null}</div>
+        ${safeHref(d.url) ? html` <a href=${safeHref(d.url)} rel="noreferrer">${d.url}</a>` : d.url ? html` <span>${d.url}</span>` : null}</div>
       <div class="muted small">${[d.cluster && `cluster ${d.cluster}`, d.namespace && `namespace ${d.namespace}`].filter(Boolean).join(' · ')}</div>
       ${
         d.objects.length
           ? html`<ul class="objects">${d.objects.map(
               (o) =>
-                html`<li class="mono small">${o.link ? html`<a href=${o.link} rel="noreferrer">${o.kind}/${o.name}</a>` : `${o.kind}/${o.name}`}</li>`,
+                html`<li class="mono small">${safeHref(o.link) ? html`<a href=${safeHref(o.link)} rel="noreferrer">${o.kind}/${o.name}</a>` : `${o.kind}/${o.name}`}</li>`,
             )}</ul>`
           : null
       }

@@ -12,11 +12,23 @@ import { startRuntime } from '../../../local/runtime';
 interface ChildOptions {
   readonly options: Record<string, unknown>;
   readonly killAfter?: { readonly type: string; readonly state: string };
+  /** Mount the web console, as `stepline start` does. */
+  readonly console?: boolean;
 }
 
 async function main(): Promise<void> {
   const given = JSON.parse(process.env['STEPLINE_TEST_OPTIONS'] ?? '{}') as ChildOptions;
-  const runtime = await startRuntime({ log: () => {}, ...given.options });
+  const web = given.console ? await import('../../../local/console') : null;
+  let routes: { method: string; pattern: string }[] = [];
+  const runtime = await startRuntime({
+    // The runtime's own lines (failed requests among them) go to standard error, where the test reads them.
+    log: (line) => process.stderr.write(`${line}\n`),
+    ...given.options,
+    extend: (router, started) => {
+      if (web) web.mountConsole(router, web.createConsoleRoutes(web.runtimeConsoleSource(started)));
+      routes = router.list();
+    },
+  });
   const kill = given.killAfter;
   if (kill) {
     runtime.events.on(
@@ -33,7 +45,7 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(
-    `${JSON.stringify({ url: runtime.url, port: runtime.port, pid: process.pid, stateDir: runtime.stateDir })}\n`,
+    `${JSON.stringify({ url: runtime.url, port: runtime.port, pid: process.pid, stateDir: runtime.stateDir, routes })}\n`,
   );
   process.once('SIGTERM', () => {
     void runtime.stop().then(() => process.exit(0));

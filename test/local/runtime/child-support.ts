@@ -8,6 +8,8 @@ export interface ChildRuntime {
   readonly port: number;
   readonly pid: number;
   readonly stateDir: string;
+  /** The server's routes (its router's list, the console's included when mounted). */
+  readonly routes: readonly { readonly method: string; readonly pattern: string }[];
   readonly process: ChildProcess;
   /** Everything it wrote to standard error so far. */
   stderr(): string;
@@ -30,6 +32,7 @@ export async function startChildRuntime(
   more: {
     readonly env?: Record<string, string>;
     readonly killAfter?: { readonly type: string; readonly state: string };
+    readonly console?: boolean;
   } = {},
 ): Promise<ChildRuntime> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
@@ -37,7 +40,11 @@ export async function startChildRuntime(
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/root',
       ...more.env,
-      STEPLINE_TEST_OPTIONS: JSON.stringify({ options, ...(more.killAfter ? { killAfter: more.killAfter } : {}) }),
+      STEPLINE_TEST_OPTIONS: JSON.stringify({
+        options,
+        ...(more.killAfter ? { killAfter: more.killAfter } : {}),
+        ...(more.console ? { console: true } : {}),
+      }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -48,11 +55,10 @@ export async function startChildRuntime(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  const ready = await new Promise<{ url: string; port: number; pid: number; stateDir: string }>((resolve, reject) => {
+  type Ready = Pick<ChildRuntime, 'url' | 'port' | 'pid' | 'stateDir' | 'routes'>;
+  const ready = await new Promise<Ready>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once('line', (line) =>
-      resolve(JSON.parse(line) as { url: string; port: number; pid: number; stateDir: string }),
-    );
+    lines.once('line', (line) => resolve(JSON.parse(line) as Ready));
     void exited.then(({ code, signal }) =>
       reject(new Error(`the child runtime ended before it listened (${code ?? signal}): ${stderr}`)),
     );

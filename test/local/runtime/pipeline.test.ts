@@ -261,14 +261,19 @@ describe('an approval gate', () => {
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
-    // Act
-    const refused = await cli('approve', name, '--as', 'mallory');
-    const approved = await cli('approve', name, '--as', 'alice', '--reason', 'looks good');
+    // Act: the CLI decides as the runtime's identity (ADR 0087): as mallory, then as alice; never as a name it sends.
+    runtime.approvals.setIdentity('mallory');
+    const refused = await cli('approve', name);
+    const impersonated = await cli('approve', name, '--as', 'alice');
+    runtime.approvals.setIdentity('alice');
+    const approved = await cli('approve', name, '--reason', 'looks good');
     const execution = await ended(executionArn);
     // Assess
     expect(stillWaiting).toBe('RUNNING');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('stepline: not approved: mallory is not among the approvers of production (alice)\n');
+    expect(impersonated.code).toBe(1);
+    expect(impersonated.stderr).toContain('this runtime decides as mallory, not alice');
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('approved: production (as alice)');
     expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
