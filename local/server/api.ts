@@ -67,8 +67,38 @@ function strings(value: unknown, name: string): string[] | undefined {
   return list.map((v) => v.trim()).filter(Boolean);
 }
 
+/**
+ * Runs by hand take JSON only: a page of another site cannot send `application/json` to the runtime without asking
+ * first (a CORS preflight the runtime does not answer), so a form or a link elsewhere starts no run.
+ */
+function requireJson(req: { headers: Record<string, string | string[] | undefined> }): void {
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== 'application/json')
+    throw new HttpError(415, 'unsupported_media_type', 'send the run as JSON (content-type: application/json)');
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+/**
+ * Who starts a run by hand: the runtime's one identity, as for a decision (ADR 0087). The run's sender may not
+ * approve its gates, so a name the request gives could open a gate to its own author: `by` may only say who the
+ * caller believes the identity is, and is refused when it is someone else.
+ */
+function starter(body: Record<string, unknown>, identity: string): string {
+  const by = text(body['by']);
+  if (by && by !== identity) {
+    throw new HttpError(
+      403,
+      'forbidden',
+      `this runtime starts runs as ${identity}, not ${by}: start it with --as ${by}, or change the identity in the console's header`,
+    );
+  }
+  return identity;
 }
 
 function iso(ms: number | null | undefined): string | null {
@@ -253,20 +283,9 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
     if (body.decision !== 'approve' && body.decision !== 'reject') {
       throw new HttpError(400, 'invalid_decision', 'decision must be "approve" or "reject"');
     }
-    // The approver is the runtime's one identity, never a name the request gives (ADR 0087): `by` may only say who
-    // the caller believes that is, and is refused when it is someone else.
-    const identity = deps.approvals.identity;
-    const by = typeof body.by === 'string' ? body.by.trim() : '';
-    if (by && by !== identity) {
-      sendJson(res, 403, {
-        outcome: 'forbidden',
-        message: `this runtime decides as ${identity}, not ${by}: start it with --as ${by}, or change the identity in the console's header`,
-      });
-      return;
-    }
     const result = await deps.approvals.decide(params['id'] ?? '', {
       action: body.decision,
-      as: identity,
+      as: typeof body.by === 'string' && body.by.trim() ? body.by.trim() : null,
       ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
     });
     const status =
@@ -319,6 +338,7 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
   router.add('POST', '/api/runs', async ({ req, res }) => {
     const runs = deps.runs;
     if (!runs) throw new HttpError(404, 'not_found', 'this runtime starts no runs by hand');
+    requireJson(req);
     const body = (await readJson(req, 16 * 1024)) as Record<string, unknown>;
     const repository = text(body['repository']);
     const ref = text(body['ref']);
@@ -332,7 +352,7 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
       runs.run({
         repository,
         ref,
-        by: text(body['by']) ?? deps.approvals.identity,
+        by: starter(body, deps.approvals.identity),
         ...(environments ? { environments } : {}),
         ...(sha ? { sha } : {}),
         ...(routeAs ? { routeAs } : {}),
@@ -345,10 +365,11 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
   router.add('POST', '/api/executions/:arn/rerun', async ({ req, res, params }) => {
     const runs = deps.runs;
     if (!runs) throw new HttpError(404, 'not_found', 'this runtime starts no runs by hand');
+    requireJson(req);
     const body = (await readJson(req, 4 * 1024)) as Record<string, unknown>;
     const answer = await startedRun(() =>
       runs.rerun(params['arn'] ?? '', {
-        by: text(body['by']) ?? deps.approvals.identity,
+        by: starter(body, deps.approvals.identity),
         fromFailed: body['from'] === 'failed',
       }),
     );

@@ -117,21 +117,46 @@ describe('stepline run and rerun', () => {
     });
   });
 
+  it("starts runs only as the runtime's identity, and only from JSON", async () => {
+    // Act
+    const someoneElse = await cli('run', REPOSITORY, 'main', '--as', 'mallory');
+    const form = await fetch(`${runtime.url}/api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ repository: REPOSITORY, ref: 'main' }),
+    });
+
+    // Assess
+    expect(someoneElse).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "stepline: this runtime starts runs as carol, not mallory: start it with --as mallory, or change the identity in the console's header\n",
+    });
+    expect(form.status).toBe(415);
+  });
+
   it('starts a finished run again for the same commit, as a new execution', async () => {
     // Prepare
     const first = runtime.stores.executions.listExecutions({}, 10).items.find((e) => e.name.includes('-manual-'));
 
     // Act
     const again = await cli('rerun', first?.name as string, '--json');
-    const body = JSON.parse(again.stdout) as { status: string; name: string };
-    const record = await ended(body.name);
+    const body = JSON.parse(again.stdout) as { status: string; name: string; executionArn: string };
+    const record = runtime.stores.executions.getExecution(body.executionArn);
+    if (record?.status === 'RUNNING') runtime.states.stopExecution({ executionArn: body.executionArn });
 
     // Assess
     expect(again.code).toBe(0);
     expect(body.status).toBe('started');
     expect(body.name).toMatch(new RegExp(`^acme-hello-${repo.sha.slice(0, 7)}-rerun-[0-9a-f]{8}$`));
-    expect(record.status).toBe('SUCCEEDED');
-    expect((JSON.parse(record.input) as ExecutionInput).request.commit.sha).toBe(repo.sha);
+    const input = JSON.parse(record?.input ?? '{}') as ExecutionInput;
+    expect(input.request).toMatchObject({
+      commit: { sha: repo.sha },
+      ref: { name: 'main' },
+      sender: { login: 'carol' },
+    });
+    expect(input.route.environments.map((e) => e.name)).toEqual(['staging']);
   }, 90_000);
 
   it('says why a build whose git clone failed failed, in executions show', async () => {
