@@ -21,7 +21,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *   stepline run <repository> <ref> --sha SHA --aws [--config FILE]   the `aws stepfunctions start-execution` command
  *   stepline rerun <execution> [--from-failed] [--as LOGIN] [--json]
  *   stepline statuses [--repository R] [--sha SHA] [--json]
- *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]   (local/demo)
+ *   stepline demo [--port N] [--keep] [--manual-approval] [--canary] [--break build|test|metrics] [--json]
  *
  * Every command but `start` talks to a running runtime over HTTP: `--url`, else `STEPLINE_URL`, else
  * `http://127.0.0.1:$PORT` (8080). `<execution>` is an execution name or ARN. Exit codes: 0 done, 1 the runtime
@@ -55,7 +55,8 @@ const USAGE = `usage: stepline <command> [options]
   statuses                      commit statuses the local Git host sink received
   demo                          run the sample pipeline end to end: a signed push to a sample service,
                                 built, tested and deployed here (--keep, --port N, --manual-approval,
-                                --break build|test, --json)
+                                --break build|test, --json; --canary: staging as a canary gated by
+                                metrics, --canary --break metrics: one the analysis aborts)
 
 Options: --url URL (default $STEPLINE_URL or http://127.0.0.1:8080), --json for machine-readable output.`;
 
@@ -438,6 +439,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         reason: { type: 'string' },
         keep: { type: 'boolean' },
         'manual-approval': { type: 'boolean' },
+        canary: { type: 'boolean' },
         break: { type: 'string' },
         'log-format': { type: 'string' },
         environments: { type: 'string' },

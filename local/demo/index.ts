@@ -5,7 +5,7 @@ import { type BreakStep, type DemoOptions, runDemo } from './run';
  * `stepline demo` (issue 7): the whole pipeline on this machine, from a signed push to a sample service to its
  * deployment on the simulated cluster. See run.ts for what it does and ADRs 0080-0085 for why.
  *
- *   stepline demo [--port N] [--keep] [--manual-approval] [--break build|test] [--json]
+ *   stepline demo [--port N] [--keep] [--manual-approval] [--canary] [--break build|test|metrics] [--json]
  */
 
 export { type Decision, decideApproval } from './approvals';
@@ -28,7 +28,7 @@ export { deliver, githubPush, githubSignature } from './webhook';
 
 type Flags = Record<string, string | boolean | undefined>;
 
-const BREAK_STEPS: readonly BreakStep[] = ['build', 'test'];
+const BREAK_STEPS: readonly BreakStep[] = ['build', 'test', 'metrics'];
 
 /** The options of `stepline demo` from its command-line flags; throws `DemoError` naming a bad one. */
 export function demoOptions(
@@ -57,6 +57,10 @@ export function demoOptions(
     }
     options.breakStep = flags['break'] as BreakStep;
   }
+  if (flags['canary']) options.canary = true;
+  if (options.breakStep === 'metrics' && !options.canary) {
+    throw new DemoError("--break metrics breaks a canary's analysis: use it with --canary");
+  }
   if (flags['keep']) options.keep = true;
   if (flags['json']) options.json = true;
   if (flags['manual-approval']) options.manualApproval = true;
@@ -74,6 +78,7 @@ function npmTookFlags(env: Readonly<Record<string, string | undefined>>, args: r
     ['manual-approval', false],
     ['break', true],
     ['json', false],
+    ['canary', false],
   ] as const) {
     const value = env[`npm_config_${flag.replace(/-/g, '_')}`];
     if (value === undefined || value === '') continue;

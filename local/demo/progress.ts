@@ -411,6 +411,11 @@ export class RunProgress {
         return;
       }
       this.stopWatching(env);
+      if (error === 'Stepline.StepReady') {
+        // A canary or blue-green step's replicas are ready: it is measured next (ADR 0067).
+        this.line(env, this.ok(`ready: ${errorMessage(result)}`));
+        return;
+      }
       if (error) {
         this.line(env, this.failed(`rollout: ${errorMessage(result)}`));
         return;
@@ -419,6 +424,16 @@ export class RunProgress {
       const reasons = rollout.objects.map((o) => o.reason).join('; ');
       if (rollout.state === 'done') this.line(env, this.ok(`rolled out: ${reasons || rollout.reason}`));
       else this.line(env, `rollout ${rollout.state}: ${rollout.reason}`);
+      return;
+    }
+    if (fn === 'stepline-analysis' && env && !error) {
+      // "canary 25% · 1/2 checks passed", and the verdict when it ends the step.
+      const measured = record(result);
+      const verdict = String(measured['verdict'] ?? '');
+      const text = `analysis: ${String(measured['description'] ?? '')}`;
+      if (verdict === 'failed' || verdict === 'error')
+        this.line(env, this.failed(`${text}: ${String(measured['reason'] ?? '')}`));
+      else this.line(env, verdict === 'passed' ? this.ok(text) : text);
       return;
     }
     if (fn === 'stepline-rollback' && env) {

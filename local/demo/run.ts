@@ -6,6 +6,7 @@ import { awsCommand, steplineCommand } from '../bin/hints';
 import type { Runtime, RuntimeOptions } from '../runtime';
 import { buildahAvailable } from '../services/codebuild';
 import { decideApproval } from './approvals';
+import { canaryConfig, prepareCanary } from './canary';
 import { DemoError } from './errors';
 import { RunProgress, type RuntimeEvent } from './progress';
 import { collectSummary, type DemoSummary, printHistory, printSummary, summaryJson } from './report';
@@ -21,7 +22,7 @@ import { deliver, githubPing, githubPush } from './webhook';
  * Without `keep`, it stops the runtime and removes the folder.
  */
 
-export type BreakStep = 'build' | 'test';
+export type BreakStep = 'build' | 'test' | 'metrics';
 
 export interface DemoOptions {
   /** The runtime's port. Default: a free one. */
@@ -32,8 +33,10 @@ export interface DemoOptions {
   readonly json?: boolean;
   /** Wait for a person to approve production (`stepline approve`, or the link) instead of approving it. */
   readonly manualApproval?: boolean;
-  /** Commit a change that breaks this step, to see how a failure is reported. */
+  /** Commit a change that breaks this step, to see how a failure is reported (`metrics`: the canary's, with `canary`). */
   readonly breakStep?: BreakStep;
+  /** Roll staging out as a canary gated by the runtime's metrics (after a first, direct deploy). ADR 0067. */
+  readonly canary?: boolean;
   /** Where the demo writes. Default: standard output and standard error. */
   readonly output?: Output;
   readonly errors?: Output;
@@ -63,7 +66,9 @@ export function demoHints(env: Readonly<Record<string, string | undefined>> = pr
 }
 
 /** The change each `--break` commits: a file, what in it to replace, and with what. */
-const BREAKS: Readonly<Record<BreakStep, { file: string; find: string; replace: string; message: string }>> = {
+const BREAKS: Readonly<
+  Record<Exclude<BreakStep, 'metrics'>, { file: string; find: string; replace: string; message: string }>
+> = {
   build: {
     file: 'src/server.js',
     find: 'server.listen(port, host, () => resolve(server));',
@@ -107,7 +112,8 @@ export function demoEnvironment(
 /** Writes the sample repository into `dir` and commits the `breakStep` change on top when asked. */
 export async function prepareRepository(dir: string, breakStep?: BreakStep): Promise<SampleRepository> {
   const repository = await createSampleRepository(dir);
-  if (!breakStep) return repository;
+  // `metrics` breaks no file: the canary's error ratio goes up (canary.ts).
+  if (!breakStep || breakStep === 'metrics') return repository;
   const change = BREAKS[breakStep];
   const text = readFileSync(join(dir, change.file), 'utf8');
   if (!text.includes(change.find))
@@ -148,10 +154,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       ),
     );
     terminal.line();
-    const repository = await prepareRepository(join(root, 'hello-service'), options.breakStep);
+    let repository = await prepareRepository(join(root, 'hello-service'), options.breakStep);
     say('repository', `${repository.name}: a git repository in ${repository.dir}`);
     say('', `commit ${repository.head.slice(0, 7)} "${repository.message}" on ${repository.branch}`);
-    if (options.breakStep)
+    if (options.breakStep && options.breakStep !== 'metrics')
       say(
         '',
         terminal.paint('warn', `(--break ${options.breakStep}: this commit breaks the ${options.breakStep} step)`),
@@ -167,7 +173,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       port: options.port ?? 0,
       host: '127.0.0.1',
       stateDir: join(root, 'state'),
-      config: readConfig(repository),
+      config: options.canary ? canaryConfig(readConfig(repository)) : readConfig(repository),
       webhookSecret: randomBytes(24).toString('base64url'),
       kubernetes: 'simulated',
       identity: approver,
@@ -222,6 +228,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       `${started.url}/webhooks/github answers GitHub's signed ping: ${ping.status} ${String(ping.body['status'])}`,
     );
     terminal.line();
+    if (options.canary) {
+      repository = await prepareCanary(started, repository, { breakMetrics: options.breakStep === 'metrics', say });
+      terminal.line();
+    }
 
     // Follow the run from before the webhook is sent: its first events come before the webhook answers.
     const sentAt = Date.now();
