@@ -34,17 +34,31 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
+/**
+ * How much older than the call a start date must be for the answer to be the original execution's: Step Functions
+ * answers a StartExecution with the name and input of an *open* execution with success (the calls are idempotent,
+ * StartExecution's API reference), and the answer is that execution's own (its ARN and start date). A redelivery
+ * comes seconds to days after the first delivery; clock skew between Lambda and Step Functions is well under this.
+ */
+export const REDELIVERY_START_DATE_SLACK_MS = 5_000;
+
 export class StepFunctionsWorkflowStarter implements WorkflowStarter {
   public constructor(
     private readonly client: SFNClient,
     private readonly stateMachineArn: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   public async start({ name, input, inputJson }: StartRequest): Promise<StartResult> {
     const request = { stateMachineArn: this.stateMachineArn, name, input: inputJson ?? JSON.stringify(input) };
+    const calledAt = this.now();
     try {
       const output = await this.client.send(new StartExecutionCommand(request));
-      return { outcome: 'started', executionArn: output.executionArn ?? executionArnOf(this.stateMachineArn, name) };
+      const executionArn = output.executionArn ?? executionArnOf(this.stateMachineArn, name);
+      // A redelivery while the run is open: the answer is the running execution's, started before this call.
+      const started = output.startDate instanceof Date ? output.startDate.getTime() : Number.NaN;
+      if (started < calledAt - REDELIVERY_START_DATE_SLACK_MS) return { outcome: 'duplicate', executionArn };
+      return { outcome: 'started', executionArn };
     } catch (error) {
       if (isAwsError(error, EXECUTION_ALREADY_EXISTS)) {
         return { outcome: 'duplicate', executionArn: executionArnOf(this.stateMachineArn, name) };

@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { githubPush } from '../../local/demo/webhook';
+import type { SampleRepository } from '../../local/demo/repository';
+import { type Delivery, githubPush, githubSignature } from '../../local/demo/webhook';
+import { motoClientConfig } from '../support/moto/clients';
+import { githubExample } from '../unit/intake/support';
 import { deployedImage, heldLocks, imageDigest, refusals, status, statuses } from './support/checks';
 import { commitComment, forkPullRequest } from './support/deliveries';
 import { type Page, Person } from './support/person';
@@ -34,6 +39,7 @@ beforeAll(async () => {
       'slow-deploy',
       'rejected',
       'lost',
+      'canary',
     ].flatMap((name) => [`${name}-staging`, `${name}-production`]),
   });
 }, 600_000);
@@ -280,21 +286,25 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
   it('HappyPathTest: built, two suites, staging, then production after an approval given through the deployed route', async ({
     expect,
   }) => {
-    // Prepare: while the gate waits, the keeper's schedule runs once; then the approver follows the link in the
-    // commit status, signs in with GitHub and approves.
+    // Prepare: while the gate waits, GitHub redelivers the push, the keeper's schedule runs once, then the approver
+    // follows the link in the commit status, signs in with GitHub and approves.
     const repository = await serviceRepository('happy-path', ['staging', 'production']);
+    const delivery = githubPush(repository, world.webhookSecret);
     const pages: Page[] = [];
+    let redelivered: Awaited<ReturnType<AwsWorld['deliver']>> | undefined;
     const keeperRule = world.values.resourcesOf('AWS::Events::Rule').find((id) => id.startsWith('ApprovalsKeeper'));
     const off = world.onTask('ApprovalsTask', async ({ payload, running }) => {
       if (!isFor(payload, repository.name)) return;
       await running;
+      redelivered = await world.deliver('github', delivery);
       world.events.runSchedule(keeperRule!);
       await world.events.settled();
       pages.push(...(await decide(repository.name, repository.head, 'production', { decision: 'approve' })));
     });
 
     // Act
-    const { record } = await push(repository);
+    const answer = await world.deliver('github', delivery);
+    const record = await world.ended(String(answer.body['executionArn']));
     off();
 
     // Assess
@@ -302,6 +312,10 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
       'SUCCEEDED',
     );
     expect(pages.at(-1)?.status).toBe(200);
+    expect(redelivered, 'the redelivery while the run is open').toMatchObject({
+      status: 200,
+      body: { status: 'duplicate', executionArn: answer.body['executionArn'] },
+    });
     expect(statuses(world, repository.name, repository.head)).toMatchObject({
       stepline: 'success',
       'stepline/build': 'success',
@@ -380,6 +394,77 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
     expect(JSON.stringify(replies)).toMatch(/approved/i);
   });
 
+  it('CheckRunRerunTest: “Re-run” on a check run starts the finished run again through the deployed webhook, once', async ({
+    expect,
+  }) => {
+    // Prepare: a run that ends in two transitions (a push outside the repository's path filter): what is at stake
+    // here is the webhook's role, environment and bundle (DescribeExecution, then StartExecution), not the builds.
+    const created = await serviceRepository('rerun', []);
+    const repository = await change(created, { 'docs/notes.md': 'Notes only\n' }, 'Notes, outside the path filter');
+    const pushed = await world.deliver('github', githubPush(repository, world.webhookSecret));
+    expect(pushed.body, JSON.stringify(pushed.body)).toMatchObject({ status: 'skipped' });
+    const original = String(pushed.body['executionArn']);
+    expect((await world.ended(original)).status).toBe('SUCCEEDED');
+    const press = checkRunRerequested(repository, world.webhookSecret, original);
+
+    // Act: the press, and GitHub's redelivery of it once the re-run has ended.
+    const first = await world.deliver('github', press);
+    const rerun = await world.ended(String(first.body['executionArn']));
+    const again = await world.deliver('github', press);
+
+    // Assess
+    expect(first, JSON.stringify(first.body)).toMatchObject({ status: 202, body: { status: 'started' } });
+    expect(rerun.status, `${rerun.error}: ${rerun.cause}`).toBe('SUCCEEDED');
+    expect(again).toMatchObject({ status: 200, body: { status: 'duplicate', name: first.body['name'] } });
+    const runs = world.states
+      .listExecutions({ stateMachineArn: world.stateMachineArn, maxResults: 1000 })
+      .items.filter((e) => e.input.includes(repository.head));
+    expect(runs.map((e) => e.arn).sort()).toEqual([original, String(first.body['executionArn'])].sort());
+    expect(new Set(runs.map((e) => e.input)).size, 'the re-run ran the same input').toBe(1);
+    const described = world.iam.calls.filter(
+      (c) =>
+        c.principal.startsWith('WebhookIntakeWebhookRole') && c.authorization.action === 'states:DescribeExecution',
+    );
+    expect(described.length).toBeGreaterThan(0);
+    expect(described.every((c) => c.allowed)).toBe(true);
+  });
+
+  it('CanaryAbortedByCloudWatchTest: a canary whose CloudWatch metric (moto GetMetricData) fails is aborted, the stable image kept', async ({
+    expect,
+  }) => {
+    // Prepare: a first deploy (direct: there is nothing to compare a canary with), then errors on the canary's
+    // CloudWatch metric, put in moto as an application would.
+    const first = await serviceRepository('canary', ['staging']);
+    expect((await push(first)).record.status).toBe('SUCCEEDED');
+    const good = imageDigest(first);
+    const cloudwatch = new CloudWatchClient(motoClientConfig(world.moto.endpoint));
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'Stepline/E2E',
+        MetricData: [
+          { MetricName: 'Errors', Dimensions: [{ Name: 'track', Value: 'canary' }], Value: 9, Timestamp: new Date() },
+        ],
+      }),
+    );
+    const second = await change(first, { 'src/greeting.txt': 'canary\n' }, 'A change that errs on its canary');
+
+    // Act
+    const { arn, record } = await push(second);
+
+    // Assess: aborted at its first measurement, the stable Deployment back on the good image
+    expect(record.status).toBe('FAILED');
+    expect(record.cause).toContain('the canary 50% analysis failed: metric errors failed');
+    expect(deployedImage(world, 'canary-staging'), `${record.error}: ${record.cause}`).toMatch(new RegExp(`@${good}$`));
+    const measured = world
+      .history(arn)
+      .filter((e) => e.type === 'TaskSucceeded' && JSON.stringify(e).includes('MetricDataResults'));
+    expect(measured.length).toBeGreaterThan(0);
+    // The workflow's own GetMetricData, signed with the state machine role and allowed by exactly its statement.
+    const calls = world.iam.calls.filter((c) => c.authorization.action === 'cloudwatch:GetMetricData');
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((c) => c.allowed && c.principal.startsWith('PipelineWorkflowRole'))).toBe(true);
+  });
+
   it('ApprovalLostTest: a gate whose request no keeper heartbeats ends “approval lost”, reported, nothing deployed', async ({
     expect,
   }) => {
@@ -399,6 +484,31 @@ describe.concurrent('the platform as synthesized, end to end', { timeout: SCENAR
     expect(deployedImage(world, 'lost-production')).toBeUndefined();
   });
 });
+
+/**
+ * GitHub's `check_run` `rerequested` ("Re-run", @octokit/webhooks-examples) on the check run a GitHub App made for
+ * the execution `executionArn` (its `external_id`), at the repository's head, signed.
+ */
+function checkRunRerequested(repository: SampleRepository, secret: string, executionArn: string): Delivery {
+  const payload = githubExample('check_run', (p) => p.action === 'rerequested');
+  payload.check_run.external_id = executionArn;
+  payload.check_run.head_sha = repository.head;
+  payload.repository.full_name = repository.name;
+  const body = JSON.stringify(payload);
+  const id = randomUUID();
+  return {
+    id,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/stepline-e2e',
+      'x-github-event': 'check_run',
+      'x-github-delivery': id,
+      'x-github-hook-id': '1',
+      'x-hub-signature-256': githubSignature(body, secret),
+    },
+  };
+}
 
 /** Whether an approval task's payload is for a run of this repository. */
 function isFor(payload: unknown, repository: string): boolean {

@@ -56,7 +56,11 @@ export function requestTimeout(timeoutMs = 2000): StubAnswer {
 /** Step Functions' answer to a StartExecution: the ARN its state machine and name give. */
 export function startedExecution(request: StubbedRequest): StubAnswer {
   const arn = String(request.body['stateMachineArn']).replace(':stateMachine:', ':execution:');
-  return { status: 200, body: { executionArn: `${arn}:${String(request.body['name'])}`, startDate: 1795662000.123 } };
+  // A new execution starts as the call is answered.
+  return {
+    status: 200,
+    body: { executionArn: `${arn}:${String(request.body['name'])}`, startDate: Date.now() / 1000 },
+  };
 }
 
 function bodyText(request: HttpRequest): string {

@@ -88,6 +88,21 @@ describe('the Step Functions starter against moto', () => {
     expect(again).toEqual({ outcome: 'started', executionArn: first.executionArn });
   });
 
+  it('answers duplicate for a redelivery that comes while the execution runs, later than the first start', async () => {
+    // Prepare: the redelivery comes a minute after the delivery (the starter's clock says so).
+    let now = Date.now();
+    const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn, () => now);
+    const first = await starter.start({ name: 'run-5', input: INPUT });
+    now += 60_000;
+
+    // Act
+    const again = await starter.start({ name: 'run-5', input: INPUT });
+
+    // Assess: Step Functions answers the running execution's own start date, a minute before this call.
+    expect(first.outcome).toBe('started');
+    expect(again).toEqual({ outcome: 'duplicate', executionArn: first.executionArn });
+  });
+
   it('answers duplicate (ExecutionAlreadyExists) for a redelivery once the execution has closed', async () => {
     // Prepare
     const starter = new StepFunctionsWorkflowStarter(sfn, stateMachineArn);
