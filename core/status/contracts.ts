@@ -93,6 +93,8 @@ export interface FinishedStep {
   readonly state: 'success' | 'failure';
   readonly phase?: string;
   readonly exitCode?: number;
+  /** Why it failed, where no exit status says it (a source CodeBuild could not fetch). */
+  readonly reason?: string;
   readonly logUrl?: string;
 }
 

@@ -316,6 +316,7 @@ function settled(event: StatusEvent, prefix: string, links: ConsoleLinks | null)
     const detail = {
       ...(step.phase ? { phase: step.phase } : {}),
       ...(step.exitCode !== undefined ? { exitCode: step.exitCode } : {}),
+      ...(step.reason ? { reason: step.reason } : {}),
     };
     const targetUrl = step.logUrl ?? (event.executionArn && links ? links.execution(event.executionArn) : null);
     const shorterUrls = shorterUrlsOf(event.executionArn, links, targetUrl);

@@ -56,6 +56,7 @@ const StepDetail = z
           state: z.enum(['success', 'failure']),
           phase: z.string().optional(),
           exitCode: z.number().int().optional(),
+          reason: z.string().max(1000).optional(),
           logUrl: z.string().optional(),
         }),
       )

@@ -296,6 +296,21 @@ describe('pipeline workflow', () => {
     expect(world.calls.deploys).toHaveLength(0);
   });
 
+  it('SourceFailsTest: a build that cannot fetch its source reports the phase’s message as the reason', async () => {
+    // Prepare: CodeBuild's DOWNLOAD_SOURCE fails with its message, and no command ran (no exit status).
+    const message = 'CLIENT_ERROR: repository not found for primary source and source version 0123abc';
+    const world = new PipelineWorld({ failBuild: { phase: 'DOWNLOAD_SOURCE', message } });
+
+    // Act
+    const result = await world.start(input(), 'run-1').done;
+
+    // Assess
+    expect(result.status).toBe('FAILED');
+    expect(world.calls.status.at(-1)?.detail?.finished).toEqual([
+      expect.objectContaining({ step: 'build', state: 'failure', phase: 'DOWNLOAD_SOURCE', reason: message }),
+    ]);
+  });
+
   it('TestSuiteFailsTest: runs every suite, names the failed one and deploys nothing', async () => {
     // Prepare
     const world = new PipelineWorld({ failingSuites: ['e2e'] });

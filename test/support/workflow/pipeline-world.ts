@@ -83,7 +83,7 @@ export const IMAGE_DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 export interface Scenario {
   /** The image build fails in this phase with this exit code. */
-  readonly failBuild?: { readonly phase: string; readonly exitCode: number };
+  readonly failBuild?: { readonly phase: string; readonly exitCode?: number; readonly message?: string };
   /** These test suites fail. */
   readonly failingSuites?: readonly string[];
   /** Every status report fails (the status function throws). */
@@ -535,10 +535,12 @@ export class PipelineWorld {
             PhaseType: failing.phase,
             PhaseStatus: 'FAILED',
             Contexts: [
-              {
-                StatusCode: 'COMMAND_EXECUTION_ERROR',
-                Message: `Error while executing command: make. Reason: exit status ${failing.exitCode}`,
-              },
+              'message' in failing && failing.message
+                ? { StatusCode: 'CLIENT_ERROR', Message: failing.message }
+                : {
+                    StatusCode: 'COMMAND_EXECUTION_ERROR',
+                    Message: `Error while executing command: make. Reason: exit status ${failing.exitCode}`,
+                  },
             ],
           },
         ],

@@ -360,3 +360,25 @@ describe('console links', () => {
     expect(() => new ConsoleLinks({ kind: 'local', baseUrl: 'localhost:8080' })).toThrow(/http/);
   });
 });
+
+describe('the final report settling the build it knows', () => {
+  it('gives the build context the reason of a failure that has no exit status (a source that could not be fetched)', () => {
+    // Prepare
+    const reason = 'CLIENT_ERROR: repository not found for primary source and source version 0123abc';
+
+    // Act
+    const plan = planStatus(
+      event({
+        step: 'pipeline',
+        state: 'failure',
+        detail: { reason, finished: [{ step: 'build', state: 'failure', phase: 'DOWNLOAD_SOURCE', reason }] },
+      }),
+      { links },
+    );
+
+    // Assess
+    expect(plan.settle?.find((u) => u.context === 'stepline/build')?.description).toBe(
+      `build failed in phase DOWNLOAD_SOURCE; ${reason}`,
+    );
+  });
+});
