@@ -41,7 +41,8 @@ export interface AwsEndpointOptions {
   readonly implied?: (decoded: Decoded) => Authorization[];
 }
 
-const MOTO_SERVICES = new Set(['dynamodb', 'sqs', 's3', 'secretsmanager', 'sts']);
+/** Signing names forwarded to moto; `monitoring` is CloudWatch (its metrics, for a canary's analysis). */
+const MOTO_SERVICES = new Set(['dynamodb', 'sqs', 's3', 'secretsmanager', 'sts', 'monitoring']);
 
 /** An unsigned or unknown-key request: what the suite saw, for the test's failure message. */
 export interface Refusal {

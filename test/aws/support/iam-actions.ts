@@ -80,6 +80,10 @@ const TARGET_PREFIX: Readonly<Record<string, string>> = {
   codebuild: 'CodeBuild_20161006.',
   kms: 'TrentService.',
   logs: 'Logs_20140328.',
+  // CloudWatch, signing name `monitoring`: the SDK (client-cloudwatch 3.1142) speaks AWS JSON 1.0 with
+  // `X-Amz-Target: GraniteServiceVersion20100801.<Operation>` (its awsQueryCompatible setting keeps the query
+  // protocol's error codes), not the query protocol nor rpcv2-cbor; moto answers it.
+  monitoring: 'GraniteServiceVersion20100801.',
 };
 
 export class UnknownOperationError extends Error {
@@ -176,6 +180,10 @@ async function jsonAuthorizations(
       const projects = ids.length ? ids.map((id) => id.split(':')[0]!) : [String(input['projectName'] ?? '*')];
       return [...new Set(projects)].map((name) => ({ action, resource: arn(`project/${name}`) }));
     }
+    case 'monitoring':
+      // The IAM prefix is `cloudwatch`; GetMetricData and PutMetricData have no required resource type (Service
+      // Authorization Reference, "Actions, resources, and condition keys for Amazon CloudWatch").
+      return [{ action: await checked(`cloudwatch:${operation}`), resource: '*' }];
     default:
       return [{ action: await checked(`${service}:${operation}`), resource: '*' }];
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { Engine, type HistoryEvent, TaskFailure, type TaskHandler } from '../../../local/engine';
 import { executionStatusEvent } from '../../../local/runtime/execution-event';
 import { StatesService } from '../../../local/runtime/states';
@@ -157,6 +158,10 @@ export class Workflow {
     this.engine.registerHandler('arn:aws:states:::lambda:invoke', lambdaTask);
     this.engine.registerHandler('arn:aws:states:::lambda:invoke.waitForTaskToken', lambdaTask);
     this.engine.registerHandler('arn:aws:states:::codebuild:startBuild.sync', buildTask);
+    this.engine.registerHandler(
+      'arn:aws:states:::aws-sdk:cloudwatch:getMetricData',
+      getMetricDataTask(this.deps.endpointUrl, values.region, machineRole),
+    );
 
     const definition = this.definition(machine);
     const name = values.string(machine['StateMachineName']);
@@ -309,6 +314,42 @@ export class Workflow {
       this.deps.serviceSide(principal, call.operation, call.authorizations);
     }
   }
+}
+
+/**
+ * The AWS SDK integration `aws-sdk:cloudwatch:getMetricData` as Step Functions runs it: the call made with the state
+ * machine role's credentials, through the suite's endpoint (so it is signed, decoded and IAM-checked like every
+ * other call) to moto's CloudWatch; the answer in the API's PascalCase; a failure named `CloudWatch.<exception>`
+ * ("Call other AWS services" in the Step Functions guide: errors are the service name and the exception's).
+ */
+function getMetricDataTask(endpointUrl: string, region: string, role: Principal): TaskHandler {
+  const client = new CloudWatchClient({
+    endpoint: endpointUrl,
+    region,
+    credentials: { accessKeyId: role.accessKeyId, secretAccessKey: role.secretAccessKey },
+    maxAttempts: 1,
+  });
+  return async (request) => {
+    const input = request.input as unknown as {
+      MetricDataQueries: MetricDataQuery[];
+      StartTime: string;
+      EndTime: string;
+    };
+    try {
+      const output = await client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: input.MetricDataQueries,
+          StartTime: new Date(input.StartTime),
+          EndTime: new Date(input.EndTime),
+        }),
+      );
+      const { $metadata: _metadata, ...result } = output;
+      return JSON.parse(JSON.stringify(result));
+    } catch (error) {
+      const e = error as Error;
+      throw new TaskFailure(`CloudWatch.${e.name}`, e.message);
+    }
+  };
 }
 
 function stateDetails(event: HistoryEvent): { name?: string } | undefined {
