@@ -49,6 +49,7 @@ import { awsKeyPair, checkListenAddress, extraHosts } from './exposure';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
+import { LocalMetricsSource, metricsRoutes } from './metrics-source';
 import type { FunctionLogLevel, LogFormat } from './observability';
 import {
   DEFAULT_STATE_MACHINE_NAME,
@@ -57,7 +58,6 @@ import {
   loadDefinition,
   localSubstitutions,
 } from './pipeline';
-import { LocalMetricsSource, metricsRoutes } from './metrics-source';
 import { ManualRuns } from './runs';
 import { RuntimeWorkflowStarter } from './starter';
 import { createPrivateFile, lockStateFolder, makeStateFolder, tightenStateFolder } from './state-folder';
