@@ -233,10 +233,12 @@ describe.skipIf(!HAS_CHROMIUM)(`the pipeline view, Run and Re-run${HAS_CHROMIUM 
       .locator('.edge.choice text')
       .evaluateAll((els) => els.map((e) => [...e.querySelectorAll('tspan')].map((t) => t.textContent).join(' ')));
     // Every label inside the drawing: none is cut by its border.
+    type Box = { x: number; width: number };
     const outside = await page.locator('.graph svg').evaluate((svg) => {
-      const box = (svg as SVGSVGElement).viewBox.baseVal;
+      // Structural types: the tests compile without the DOM library.
+      const box = (svg as unknown as { viewBox: { baseVal: Box } }).viewBox.baseVal;
       return [...svg.querySelectorAll('.edge text')]
-        .map((t) => (t as SVGTextElement).getBBox())
+        .map((t) => (t as unknown as { getBBox(): Box }).getBBox())
         .filter((b) => b.x < box.x || b.x + b.width > box.x + box.width).length;
     });
     const shot = screenshotPath('graph');
