@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   TransactionCanceledException,
+  TransactionConflictException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
   UpdateItemCommand,
@@ -84,11 +85,7 @@ export class DynamoCoordinationStore implements CoordinationStore {
         await this.commit([...writes, ...checks]);
         return write.result;
       } catch (error) {
-        const conflict =
-          error instanceof ConditionalCheckFailedException ||
-          (error instanceof TransactionCanceledException &&
-            (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
-        if (!conflict) throw error;
+        if (!isConflict(error)) throw error;
         if (attempt >= MAX_ATTEMPTS) {
           throw new CoordinationContention(`coordination items changed ${attempt} times while deciding`, {
             cause: error,
@@ -130,6 +127,22 @@ export class DynamoCoordinationStore implements CoordinationStore {
     }
     await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
   }
+}
+
+/**
+ * What reading again and deciding again resolves: the condition on the version read failed, or another transaction
+ * was writing one of the items at the same moment. DynamoDB reports the latter as a cancelled transaction whose
+ * reasons name `TransactionConflict`, or, for a single-item PutItem, as TransactionConflictException (DynamoDB API
+ * reference: TransactWriteItems, TransactionCanceledException; "Transaction conflict handling").
+ */
+const RETRIED_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
+
+function isConflict(error: unknown): boolean {
+  if (error instanceof ConditionalCheckFailedException || error instanceof TransactionConflictException) return true;
+  return (
+    error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((r) => RETRIED_REASONS.has(r.Code ?? ''))
+  );
 }
 
 function toKey(item: Item): KeyState {

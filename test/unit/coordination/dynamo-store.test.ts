@@ -65,11 +65,9 @@ describe('DynamoCoordinationStore: what only DynamoDB itself produces', () => {
     dynamo.on(GetItemCommand, { Key: { pk: { S: 'env#e' } } }).resolves({});
   });
 
-  // BUG adapters/aws/coordination.ts:87-91: a transaction cancelled with reason TransactionConflict (two runs
-  // entering or leaving locks on the same items at once) is not taken as a conflict: the store rethrows
-  // TransactionCanceledException instead of reading again and deciding again (or ending CoordinationContention,
-  // which the workflow retries), so the Enter/Release task fails and the run ends failed. Remove `.fails` once fixed.
-  it.fails('reads again and decides again when DynamoDB cancels the transaction for a concurrent one', async () => {
+  // A transaction cancelled with reason TransactionConflict (two runs entering or leaving locks on the same items at
+  // once) is a conflict like a failed condition: read again and decide again, never fail the Enter/Release task.
+  it('reads again and decides again when DynamoDB cancels the transaction for a concurrent one', async () => {
     // Prepare
     dynamo.on(TransactWriteItemsCommand).rejectsOnce(transactionConflict()).resolves({});
     const coordinator = new Coordinator(new DynamoCoordinationStore(TABLE, new DynamoDBClient({})), () => 1000);
@@ -82,10 +80,9 @@ describe('DynamoCoordinationStore: what only DynamoDB itself produces', () => {
     expect(dynamo.commandCalls(TransactWriteItemsCommand)).toHaveLength(2);
   });
 
-  // BUG adapters/aws/coordination.ts:87-91 (the same, on the single-item path): a PutItem on an item that a
-  // transaction is writing fails with TransactionConflictException ("Operation was rejected because there is an
-  // ongoing transaction for the item"), which the store rethrows instead of trying again. Remove `.fails` once fixed.
-  it.fails('tries a conditional put again when the item is part of an ongoing transaction', async () => {
+  // The same on the single-item path: a PutItem on an item that a transaction is writing fails with
+  // TransactionConflictException ("Operation was rejected because there is an ongoing transaction for the item").
+  it('tries a conditional put again when the item is part of an ongoing transaction', async () => {
     // Prepare
     dynamo.on(UpdateItemCommand).resolves({ Attributes: { value: { N: '6' } } });
     dynamo
