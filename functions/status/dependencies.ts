@@ -1,8 +1,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDeploymentStore } from '../../adapters/aws/deployments-dynamodb';
+import { hostCommitLog } from '../../adapters/githost/commit-log';
 import { type GitHostSettings, transportFor } from '../../adapters/githost/settings';
 import { StaticTokenSource, type TokenSource } from '../../adapters/githost/tokens';
 import { SecretsManagerTokenSource } from '../../adapters/githost/tokens-secrets-manager';
 import type { Provider } from '../../core/config/schema';
+import { DeploymentRecorder } from '../../core/insight/service';
 import type { HostTransport } from '../../core/status/hosts';
 import type { StatusDependencies } from './observe';
 import { type StatusSettings, statusSettings } from './settings';
@@ -32,6 +35,20 @@ export function statusHandlerDependencies(status: StatusEnvironment): StatusDepe
     transportFor: status.transportFor,
     links: status.settings.links,
     contextPrefix: status.settings.contextPrefix,
+  };
+}
+
+/**
+ * The status function's delivery insight (ADR 0097): its records in the DynamoDB table, the commits each deploy
+ * carried from the Git host's compare API through the statuses' own transport. No table: nothing is recorded.
+ */
+export function insightDependencies(
+  insight: { readonly table: string | null },
+  status: StatusEnvironment,
+): Pick<StatusDependencies, 'deployments'> {
+  if (!insight.table) return {};
+  return {
+    deployments: new DeploymentRecorder(new DynamoDeploymentStore(insight.table), hostCommitLog(status.transportFor)),
   };
 }
 

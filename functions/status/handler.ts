@@ -6,6 +6,7 @@ import type { EventResult } from '../../core/status/contracts';
 import { reportStatus } from '../../core/status/report';
 import { parseStatusEvent } from '../../core/status/validate';
 import { createLogger, createMetrics } from '../shared/observability';
+import { recordDeployment } from './insight';
 import { observe, observeIgnored, type StatusDependencies } from './observe';
 
 /**
@@ -41,6 +42,10 @@ export function createStatusHandler(deps: StatusDependencies): StatusHandler {
       const transport = await deps.transportFor(event.request.provider);
       const result = await reportStatus(event, { transport, links: deps.links, contextPrefix: deps.contextPrefix });
       observe(result, logger, metrics);
+      // An environment's end is also its deployment record (ADR 0097): one write, never a failed status.
+      if (deps.deployments) {
+        await recordDeployment(event, deps.deployments, deps.recordedAt?.() ?? new Date(), logger, metrics);
+      }
       return result;
     });
 }

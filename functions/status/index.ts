@@ -1,6 +1,10 @@
-import { statusDependencies, statusHandlerDependencies } from './dependencies';
+import { insightDependencies, statusDependencies, statusHandlerDependencies } from './dependencies';
 import { createStatusHandler } from './handler';
-import { statusSettings } from './settings';
+import { insightSettings, statusSettings } from './settings';
 
 /** Lambda entry point of the status function: its settings and AWS adapters, composed at cold start. */
-export const handler = createStatusHandler(statusHandlerDependencies(statusDependencies(statusSettings(process.env))));
+const status = statusDependencies(statusSettings(process.env));
+export const handler = createStatusHandler({
+  ...statusHandlerDependencies(status),
+  ...insightDependencies(insightSettings(process.env), status),
+});

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Provider } from '../../core/config/schema';
+import type { DeploymentRecorder } from '../../core/insight/service';
 import { STATUS_METRICS, type StatusResult } from '../../core/status/contracts';
 import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
@@ -15,6 +16,13 @@ export interface StatusDependencies {
   readonly transportFor: (provider: Provider) => Promise<HostTransport | null>;
   readonly links: ConsoleLinks | null;
   readonly contextPrefix: string;
+  /**
+   * Delivery insight (ADR 0097): records each environment's end the status function is told of. Absent: none are
+   * recorded (the build and execution event functions never are told of one).
+   */
+  readonly deployments?: DeploymentRecorder;
+  /** When a deployment record is made (tests). Default: now. */
+  readonly recordedAt?: () => Date;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }

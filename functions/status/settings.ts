@@ -1,5 +1,6 @@
 import { GITHOST_DEFAULTS, type GitHostSettings, gitHostSettings } from '../../adapters/githost/settings';
 import type { TokenValues } from '../../adapters/githost/tokens';
+import { INSIGHT_ENV } from '../../core/insight/contracts';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { type Environment, oneOf, optional, url, wholeNumber } from '../shared/settings';
 
@@ -48,4 +49,9 @@ export function statusSettings(env: Environment): StatusSettings {
           },
         },
   };
+}
+
+/** The status function's delivery insight (ADR 0097): the table its deployment records go to, or none. */
+export function insightSettings(env: Environment): { readonly table: string | null } {
+  return { table: optional(env, INSIGHT_ENV.table) };
 }
