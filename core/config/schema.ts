@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Delivery } from './delivery';
 import { PROVIDERS } from './providers';
 import { Strategy } from './strategy';
 
@@ -115,6 +116,9 @@ export const Environment = z
     rollout: Rollout.default({ timeoutSeconds: 600, pollSeconds: 10 }),
     strategy: Strategy.optional().describe(
       'How a new version rolls out: rolling (default), canary (steps gated by metrics) or blueGreen (docs/adr/0067).',
+    ),
+    delivery: Delivery.optional().describe(
+      'How a release reaches the cluster. Default: Stepline applies it. gitops: written to a configuration repository for Argo CD or Flux (docs/adr/0102).',
     ),
   })
   .strict();

@@ -52,6 +52,7 @@ export function routeEnvironment(name: string, environment: Environment): RouteE
         : null,
     rollout: { timeoutSeconds: environment.rollout.timeoutSeconds, pollSeconds: environment.rollout.pollSeconds },
     ...strategyOf(environment),
+    ...(environment.delivery ? { delivery: environment.delivery } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { GitOpsDelivery } from '../config/delivery';
 import type { Cluster, Provider, TestSuite } from '../config/schema';
 import type { RouteStrategy } from '../deploy/strategies/plan';
 
@@ -94,6 +95,8 @@ export interface RouteEnvironment {
   readonly rollout: { readonly timeoutSeconds: number; readonly pollSeconds: number };
   /** Absent for a rolling update (the default); a canary or blue-green rollout otherwise (ADR 0067). */
   readonly strategy?: RouteStrategy;
+  /** Absent: Stepline applies. `gitops`: written to a configuration repository for Argo CD or Flux (ADR 0102). */
+  readonly delivery?: GitOpsDelivery;
 }
 
 export type TriggerKind = 'branch' | 'tag' | 'pull_request';
@@ -128,4 +131,23 @@ export interface ExecutionInput {
    * route declares as passed ("skipped: no changes under …"), so required checks never wait, and ends.
    */
   readonly skip?: { readonly reason: string };
+  /**
+   * Set to promote an image built before instead of building (a re-run from the failed environment, ADR 0106):
+   * the workflow goes from registering the run to the route's environments, deploying this image by digest.
+   */
+  readonly prebuilt?: Prebuilt;
+}
+
+/** An image built before, and what the run that built it reported of its build and tests. */
+export interface Prebuilt {
+  /** As the build exported it: the repository URI and the digest the environments deploy. */
+  readonly image: { readonly repository: string; readonly digest: string };
+  /** Where that build put the rendered manifests, or null. */
+  readonly manifestsLocation: string | null;
+  /** That build's id and log, reported again on the build context; null when not known. */
+  readonly build: { readonly id: string | null; readonly logUrl: string | null } | null;
+  /** That run's test results, reported again on their contexts. */
+  readonly tests: readonly { readonly suite: string; readonly state: string; readonly logUrl?: string | null }[];
+  /** The execution that built it. */
+  readonly from: string;
 }
