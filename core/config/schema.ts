@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Delivery } from './delivery';
+import { Handoffs, handoffIssues } from './handoff';
 import { PROVIDERS } from './providers';
 import { Strategy } from './strategy';
 
@@ -242,9 +243,11 @@ export const SteplineConfig = z
     $schema: z.string().optional(),
     version: z.literal(1).describe('Version of this configuration format.'),
     repositories: z.array(Repository).min(1, { message: 'must name at least one repository' }),
+    handoffs: Handoffs.optional().describe('Other CI systems that may hand off an image they built (docs/adr/0100).'),
   })
   .strict()
   .superRefine((config, ctx) => {
+    for (const issue of handoffIssues(config.handoffs, config.repositories)) ctx.addIssue({ code: 'custom', ...issue });
     const seen = new Map<string, number>();
     config.repositories.forEach((repo, i) => {
       const key = `${repo.provider}:${repo.name.toLowerCase()}`;
