@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DemoError } from './errors';
 
@@ -104,7 +104,8 @@ export async function createSampleRepository(dir: string): Promise<SampleReposit
 }
 
 /**
- * Commits a change to the repository: `files` written (paths relative to it), then one commit with `message`.
+ * Commits a change to the repository: `files` written (paths relative to it, folders made as needed), then one
+ * commit with `message`.
  * Answers the repository as it is after the commit.
  */
 export async function commitChange(
@@ -112,7 +113,11 @@ export async function commitChange(
   files: Readonly<Record<string, string>>,
   message: string,
 ): Promise<SampleRepository> {
-  for (const [path, text] of Object.entries(files)) writeFileSync(join(repository.dir, path), text);
+  for (const [path, text] of Object.entries(files)) {
+    const file = join(repository.dir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
   await git(repository.dir, 'add', '--all');
   await git(repository.dir, 'commit', '--quiet', '--no-gpg-sign', '--allow-empty', '-m', message);
   return describeHead(repository.dir, repository.branch, repository.configFile);
