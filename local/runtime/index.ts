@@ -752,6 +752,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
         const input = record ? inputOf(record) : null;
         return record && input ? { input, status: record.status, cause: record.cause } : undefined;
       },
+      historyOf: (arn) => executions.history(arn),
     });
 
     const recovered: { resumed: string[]; failed: string[]; builds: string[]; replayed: DrainSummary | null } = {

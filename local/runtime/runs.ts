@@ -8,7 +8,8 @@ import { SteplineError } from '../../core/errors';
 import { Intake } from '../../core/intake/intake';
 import { executionName } from '../../core/intake/name';
 import type { StartResult, WorkflowStarter } from '../../core/intake/ports';
-import type { ExecutionInput, PipelineRequest, RefKind, Route } from '../../core/intake/types';
+import { type HistoryEventLike, prebuiltOf } from '../../core/intake/prebuilt';
+import type { ExecutionInput, PipelineRequest, Prebuilt, RefKind, Route } from '../../core/intake/types';
 import { failedEnvironmentOf } from '../console/model/failure';
 
 /**
@@ -314,6 +315,8 @@ export interface RunHistory {
   inputOf(
     executionArn: string,
   ): { readonly input: ExecutionInput; readonly status: string; readonly cause: string | null } | undefined;
+  /** The history events of one execution, oldest first (for the image it built). */
+  historyOf(executionArn: string): readonly HistoryEventLike[];
 }
 
 export interface StartedRun {
@@ -373,7 +376,8 @@ export class ManualRuns {
 
   /**
    * "Re-run": a new execution for the same commit and route as a finished one, started as `by`; `fromFailed`
-   * promotes from the environment the run failed in (its build and tests run again: the image is the commit's).
+   * promotes the image that run built (by digest, read from its history) from the environment it failed in: no
+   * build, no tests, none of the environments before (ADR 0106).
    */
   public async rerun(
     executionArn: string,
@@ -386,14 +390,24 @@ export class ManualRuns {
     const { request, route } = found.input;
     if (!request || !route) throw new RunRefusedError('invalid', 'this execution is not a Stepline pipeline run');
     let environments = route.environments;
+    let prebuilt: Prebuilt | null = null;
     if (options.fromFailed) {
       const failed = failedEnvironmentOf(found.cause);
       const index = failed ? environments.findIndex((e) => e.name === failed) : -1;
       if (index < 0) throw new RunRefusedError('invalid', 'the run did not fail in an environment: re-run all of it');
       environments = environments.slice(index);
+      prebuilt = prebuiltOf(executionArn, this.history.historyOf(executionArn), found.input.prebuilt?.from);
+      if (!prebuilt) {
+        throw new RunRefusedError('invalid', 'the image this run built is not in its history: re-run all of it');
+      }
     }
     const again: PipelineRequest = { ...request, deliveryId: manualDeliveryId('rerun'), sender: { login: options.by } };
-    return this.start({ name: executionName(again), input: { request: again, route: { ...route, environments } } });
+    const input: ExecutionInput = {
+      request: again,
+      route: { ...route, environments },
+      ...(prebuilt ? { prebuilt } : {}),
+    };
+    return this.start({ name: executionName(again), input });
   }
 
   private async start(planned: PlannedRun): Promise<StartedRun> {

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../../local/runtime';
+import type { ExecutionRecord } from '../../../local/store';
+import { manifests, sampleFiles } from './sample';
+import { deliver, githubPush, gitRepository, pipelineConfig, removeDir, startTestRuntime, waitFor } from './support';
+
+/**
+ * "Re-run from the failed environment" on the local runtime (issue 17, ADR 0106): a push deploys staging and fails
+ * in production (a sidecar there never becomes ready); once production is fixed, the re-run starts at production,
+ * builds nothing and runs no test, and deploys the image the first run built, by digest.
+ */
+
+const REPOSITORY = 'acme/hello';
+
+/** A Namespace and a Deployment called `namespace`, whose container `hello` runs the image the build made. */
+const manifestsIn = (namespace: string) => manifests(namespace).replace(`- name: ${namespace}`, '- name: hello');
+
+/** production's Deployment has a sidecar whose image the test makes never ready, then ready. */
+const PRODUCTION = manifestsIn('prod').replace(
+  '          ports:\n',
+  '          ports:\n            - containerPort: 8080\n        - name: probe\n          image: registry.example/probe:1\n          ports:\n',
+);
+
+let runtime: Runtime;
+let repo: ReturnType<typeof gitRepository>;
+
+function environment(namespace: string, manifestsDir: string): Record<string, unknown> {
+  return {
+    cluster: { type: 'kubeconfig' },
+    namespace,
+    clusterScopedKinds: ['Namespace'],
+    manifests: manifestsDir,
+    rollout: { timeoutSeconds: 30, pollSeconds: 2 },
+  };
+}
+
+beforeAll(async () => {
+  const config = pipelineConfig({
+    repository: REPOSITORY,
+    environments: { staging: environment('stage', 'staging'), production: environment('prod', 'production') },
+    tests: [{ name: 'unit', buildspec: 'ci/unit.yml' }],
+  });
+  runtime = await startTestRuntime({ config: config as never, clock: 'virtual' });
+  repo = gitRepository({
+    ...sampleFiles(),
+    'deploy/staging/app.yaml': manifestsIn('stage'),
+    'deploy/production/app.yaml': PRODUCTION,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await runtime?.stop();
+  if (runtime) removeDir(runtime.stateDir);
+  if (repo) removeDir(repo.dir);
+});
+
+async function ended(executionArn: string): Promise<ExecutionRecord> {
+  return waitFor(
+    `the end of ${executionArn}`,
+    () => {
+      const e = runtime.stores.executions.getExecution(executionArn);
+      return e && e.status !== 'RUNNING' ? e : undefined;
+    },
+    100_000,
+  );
+}
+
+const entered = (arn: string) =>
+  runtime.stores.executions
+    .history(arn)
+    .filter((e) => e.type.endsWith('StateEntered'))
+    .map((e) => String((e['stateEnteredEventDetails'] as { name?: string } | undefined)?.name));
+
+function imageIn(namespace: string): string | undefined {
+  const live = runtime.cluster?.object('apps/v1', 'Deployment', namespace, namespace) as
+    | { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }
+    | undefined;
+  return live?.spec.template.spec.containers.find((c) => c.name === 'hello')?.image;
+}
+
+describe('re-run from the failed environment', () => {
+  it('starts at production with the first run’s image: no build, no test, staging left alone', {
+    timeout: 200_000,
+  }, async () => {
+    // Prepare: staging deploys, production's sidecar never becomes ready
+    runtime.cluster?.setImageReadiness((image) => !image.includes('probe'));
+    const answer = await deliver(runtime, githubPush({ repository: REPOSITORY, cloneUrl: repo.dir, sha: repo.sha }));
+    const first = await ended(String(answer.body['executionArn']));
+    const stagingImage = imageIn('stage');
+    const stagingGeneration = (
+      runtime.cluster?.object('apps/v1', 'Deployment', 'stage', 'stage') as {
+        metadata: { generation: number };
+      }
+    ).metadata.generation;
+    runtime.cluster?.setImageReadiness(() => true);
+
+    // Act
+    const rerun = await runtime.runs.rerun(first.arn, { by: 'alice', fromFailed: true });
+    const second = await ended(rerun.executionArn);
+
+    // Assess
+    expect(first).toMatchObject({ status: 'FAILED', error: 'Stepline.DeployFailed' });
+    expect(JSON.parse(first.cause ?? '{}')).toMatchObject({ environment: 'production' });
+    expect(stagingImage).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(rerun.input.route.environments.map((e) => e.name)).toEqual(['production']);
+    expect(rerun.input.prebuilt).toMatchObject({ image: { digest: stagingImage?.split('@')[1] }, from: first.arn });
+    expect(second.status).toBe('SUCCEEDED');
+    const states = entered(second.arn);
+    expect(states).not.toContain('Build');
+    expect(states).not.toContain('RunSuite');
+    expect(states.filter((s) => s === 'Deploy')).toHaveLength(1);
+    expect(runtime.stores.builds.list({ executionArn: first.arn })).toHaveLength(2);
+    expect(runtime.stores.builds.list({ executionArn: second.arn })).toEqual([]);
+    // production runs the very image staging got from the first run; staging was not touched again.
+    expect(imageIn('prod')).toBe(stagingImage);
+    expect(
+      (runtime.cluster?.object('apps/v1', 'Deployment', 'stage', 'stage') as { metadata: { generation: number } })
+        .metadata.generation,
+    ).toBe(stagingGeneration);
+    const latest = Object.fromEntries(
+      runtime.stores.statuses.latest('github', REPOSITORY, repo.sha).map((s) => [s.context, s.state]),
+    );
+    expect(latest).toMatchObject({
+      stepline: 'success',
+      'stepline/build': 'success',
+      'stepline/test/unit': 'success',
+      'stepline/deploy/production': 'success',
+    });
+  });
+
+  it('refuses --from-failed for a run that did not fail in an environment', async () => {
+    // Prepare: a run that succeeds
+    const second = repo.commit({ 'service.txt': 'hello, again\n' });
+    const answer = await deliver(runtime, githubPush({ repository: REPOSITORY, cloneUrl: repo.dir, sha: second }));
+    const done = await ended(String(answer.body['executionArn']));
+
+    // Act
+    const refused = runtime.runs.rerun(done.arn, { by: 'alice', fromFailed: true });
+
+    // Assess
+    expect(done.status).toBe('SUCCEEDED');
+    await expect(refused).rejects.toThrow(/did not fail in an environment/);
+  }, 200_000);
+});
