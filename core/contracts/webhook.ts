@@ -1,4 +1,5 @@
 import type { Provider } from '../config/schema';
+import type { HandoffRejectCode } from './handoff';
 
 /**
  * The webhook endpoint's contract: its route, its limits and the JSON bodies it answers with. The HTTP API
@@ -22,7 +23,8 @@ export type RejectCode =
   | 'missing_header'
   | 'unsupported_media_type'
   | 'invalid_signature'
-  | 'malformed_body';
+  | 'malformed_body'
+  | HandoffRejectCode;
 
 /** Why a verified delivery starts nothing (202 `ignored` / `skipped`). */
 export type IgnoreCode =

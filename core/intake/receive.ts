@@ -67,13 +67,14 @@ export interface Receipt {
   readonly outcomes: readonly Outcome[];
 }
 
-interface Answer {
+/** One execution's answer (exported for the hand-off intake, core/intake/handoff). */
+export interface Answer {
   readonly status: number;
   readonly body: WebhookResponseBody;
   readonly outcome: Outcome;
 }
 
-function answerStop(stop: Stop, provider: Provider | undefined): Answer {
+export function answerStop(stop: Stop, provider: Provider | undefined): Answer {
   switch (stop.kind) {
     case 'rejected':
       return {
@@ -106,7 +107,10 @@ function describe(error: unknown): string {
   return String(error).slice(0, 500);
 }
 
-async function start(planned: Planned, ports: ReceivePorts): Promise<Answer> {
+export async function start(
+  planned: Planned,
+  ports: Pick<ReceivePorts, 'workflow' | 'parking' | 'now'>,
+): Promise<Answer> {
   const { name, input, inputJson } = planned;
   let reason: string;
   try {
@@ -165,7 +169,7 @@ function combine(answers: readonly Answer[]): { status: number; body: WebhookRes
   return { status, body: { status: 'multiple', results: answers.map((a) => a.body) } };
 }
 
-function finish(keys: DeliveryKeys, answers: readonly Answer[]): Receipt {
+export function finish(keys: DeliveryKeys, answers: readonly Answer[]): Receipt {
   if (answers.length === 1) {
     const only = answers[0]!;
     return { status: only.status, body: only.body, keys, outcomes: [only.outcome] };

@@ -136,6 +136,11 @@ export interface ExecutionInput {
    * the workflow goes from registering the run to the route's environments, deploying this image by digest.
    */
   readonly prebuilt?: Prebuilt;
+  /**
+   * Set when another CI built the image and handed it off (`POST /webhooks/generic`, docs/adr/0100); `prebuilt`
+   * then carries its image. With `tests`, the route's suites run before the promotion; without, none do.
+   */
+  readonly handoff?: { readonly source: string; readonly tests: boolean };
 }
 
 /** An image built before, and what the run that built it reported of its build and tests. */

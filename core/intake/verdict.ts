@@ -20,7 +20,8 @@ export type Stop = Rejected | Pong | Ignored | Skipped;
 export interface Rejected {
   readonly continue: false;
   readonly kind: 'rejected';
-  readonly status: 400 | 401 | 404 | 413 | 415;
+  /** 403: a hand-off from a known source that asks for what its configuration does not allow (docs/adr/0100). */
+  readonly status: 400 | 401 | 403 | 404 | 413 | 415;
   readonly code: RejectCode;
   /** Safe to return to the sender: names what is wrong, never echoes a secret or the body. */
   readonly message: string;

@@ -5,8 +5,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { SteplineConfig } from '../../core/config/schema';
+import { HANDOFF_PROVIDER, HANDOFF_ROUTE } from '../../core/contracts/handoff';
 import { REJECTED_REASON_DIMENSION, WEBHOOK_METRICS } from '../../core/contracts/metrics';
 import { WEBHOOK_PATH_PARAMETER } from '../../core/contracts/webhook';
+import { type HandoffSecretSource, receiveHandoff } from '../../core/intake/handoff';
 import { Intake } from '../../core/intake/intake';
 import type {
   ApprovalCommandQueue,
@@ -41,6 +43,11 @@ export interface WebhookDependencies {
   readonly commits?: CommitResolver;
   /** Starts the re-runs GitHub's "Re-run" on a check run asks for (docs/adr/0091); without it they start nothing. */
   readonly reruns?: RerunStarter;
+  /**
+   * The secrets of the hand-off sources (`POST /webhooks/generic`, docs/adr/0100); without it every hand-off is
+   * refused 401.
+   */
+  readonly handoffSecrets?: HandoffSecretSource;
   /** Largest body accepted, in bytes. Default 4 MiB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -107,6 +114,9 @@ function report(receipt: Receipt, logger: Logger, metrics: Metrics): void {
   }
 }
 
+/** Without hand-off secrets, no source can sign: every hand-off is refused 401. */
+const NO_HANDOFF_SECRETS: HandoffSecretSource = { get: async () => null };
+
 export function createWebhookHandler(dependencies: WebhookDependencies): WebhookHandler {
   const intake = new Intake(dependencies.config, { maxBodyBytes: dependencies.maxBodyBytes });
   const logger = dependencies.logger ?? createLogger('stepline-webhook');
@@ -123,11 +133,16 @@ export function createWebhookHandler(dependencies: WebhookDependencies): Webhook
 
   const webhook = async function webhook(event: WebhookEvent): Promise<WebhookResult> {
     const { body, byteLength } = rawBody(event, intake.maxBodyBytes);
-    const receipt = await receive(
-      intake,
-      { provider: event.pathParameters?.[WEBHOOK_PATH_PARAMETER], headers: event.headers ?? {}, body, byteLength },
-      ports,
-    );
+    const provider = event.pathParameters?.[WEBHOOK_PATH_PARAMETER];
+    const receipt =
+      event.routeKey === HANDOFF_ROUTE || provider === HANDOFF_PROVIDER
+        ? await receiveHandoff(
+            dependencies.config,
+            { headers: event.headers ?? {}, body, byteLength },
+            { ...ports, secrets: dependencies.handoffSecrets ?? NO_HANDOFF_SECRETS },
+            intake.maxBodyBytes,
+          )
+        : await receive(intake, { provider, headers: event.headers ?? {}, body, byteLength }, ports);
     report(receipt, logger, metrics);
     if (dependencies.onReceipt !== undefined) {
       try {

@@ -1,0 +1,3 @@
+export { type CheckedHandoff, checkHandoff, parseImage } from './check';
+export { type HandoffBody, readHandoffBody } from './payload';
+export { type HandoffPorts, type HandoffSecretSource, planHandoff, receiveHandoff } from './receive';
