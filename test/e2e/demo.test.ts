@@ -330,6 +330,6 @@ describe('stepline demo with a bad option', () => {
     const outcome = await demo('--break', 'deploy');
     // Assess
     expect(outcome.code).toBe(2);
-    expect(outcome.stderr).toContain('--break takes build or test, got "deploy"');
+    expect(outcome.stderr).toContain('--break takes build or test or metrics, got "deploy"');
   });
 });

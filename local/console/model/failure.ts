@@ -108,6 +108,17 @@ export function failureOf(
     else if (typeof trace === 'string') detail = trace;
   }
   const failed = step === 'build' || step === 'test' ? failedBuildOf(builds, step, suite) : null;
+  // A build that failed before any command: the workflow gives its failed phase's message as the reason; the phase
+  // says where.
+  const phaseOf = failed ? failed.build.phases.find((p) => p.name === failed.phase) : undefined;
+  if (
+    reason &&
+    failed?.phase &&
+    phaseOf?.messages.some((m) => m.trim() === reason) &&
+    !reason.startsWith(failed.phase)
+  ) {
+    reason = `${failed.phase}: ${reason}`;
+  }
   if (!reason && failed) {
     const phase = failed.build.phases.find((p) => p.name === failed.phase);
     const message = phase?.messages.find((m) => m.trim());

@@ -166,7 +166,9 @@ describe('the local Git host sink in process', () => {
     server = createServer((req, res) => void router.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     mount = `http://127.0.0.1:${(server.address() as AddressInfo).port}/githost`;
-    inProcess = inProcessSinkFetch(new GitHostSink(store), mount, () => {
+    // Its own store: every case sends each request both ways, and a GitLab status is a transition that a second
+    // identical request may not repeat (running → running is refused), so the two sinks keep step, not share.
+    inProcess = inProcessSinkFetch(new GitHostSink(new StatusStore(openStateDb(':memory:'))), mount, () => {
       throw new Error('the in-process sink sent a request over the network');
     });
   });

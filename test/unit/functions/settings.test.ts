@@ -103,7 +103,15 @@ describe('functions/status settings (status, build-events, execution-events, app
 
     // Assess
     expect(settings.tokens).toEqual({
-      values: { github: 'ghp_1', gitlab: null, bitbucket: null, bitbucketUsername: 'ci', bitbucketAppPassword: 'app' },
+      values: {
+        github: 'ghp_1',
+        gitlab: null,
+        bitbucket: null,
+        bitbucketUsername: 'ci',
+        bitbucketAppPassword: 'app',
+        githubAppId: null,
+        githubAppPrivateKey: null,
+      },
     });
     expect(settings.gitHost.baseUrls.github).toBe('https://github.example.com/api/v3');
     expect(settings.gitHost.baseUrls.gitlab).toBe('https://gitlab.com/api/v4');
