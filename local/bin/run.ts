@@ -43,6 +43,14 @@ function said(io: RunIo, flags: Flags, body: Record<string, unknown>): number {
     return 0;
   }
   io.out(`${body['status'] === 'duplicate' ? 'already started' : 'started'}: ${name}`);
+  const prebuilt = (body['input'] as { prebuilt?: { image?: { digest?: string }; from?: string } } | undefined)
+    ?.prebuilt;
+  if (prebuilt?.image?.digest) {
+    // A re-run from the failed environment deploys the image an earlier run built (ADR 0106).
+    io.out(
+      `  image    ${prebuilt.image.digest}, built by ${String(prebuilt.from).split(':').pop()} (no build, no tests)`,
+    );
+  }
   io.out(`  console  ${io.baseUrl()}/executions/${encodeURIComponent(arn)}`);
   io.out(`  follow   ${steplineCommand()} executions show ${name}${flags['url'] ? ` --url ${io.baseUrl()}` : ''}`);
   return 0;
