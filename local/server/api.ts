@@ -283,9 +283,20 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
     if (body.decision !== 'approve' && body.decision !== 'reject') {
       throw new HttpError(400, 'invalid_decision', 'decision must be "approve" or "reject"');
     }
+    // The approver is the runtime's one identity, never a name the request gives (ADR 0087): `by` may only say who
+    // the caller believes that is, and is refused when it is someone else.
+    const identity = deps.approvals.identity;
+    const by = typeof body.by === 'string' ? body.by.trim() : '';
+    if (by && by !== identity) {
+      sendJson(res, 403, {
+        outcome: 'forbidden',
+        message: `this runtime decides as ${identity}, not ${by}: start it with --as ${by}, or change the identity in the console's header`,
+      });
+      return;
+    }
     const result = await deps.approvals.decide(params['id'] ?? '', {
       action: body.decision,
-      as: typeof body.by === 'string' && body.by.trim() ? body.by.trim() : null,
+      as: identity,
       ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
     });
     const status =

@@ -55,8 +55,16 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * The loopback names. `sync-localhost`: the AWS SDKs and CLI send StartSyncExecution and TestState to the endpoint's
+ * host with the `sync-` prefix (the operations' `hostPrefix` in the Step Functions model). Under `.localhost`, which
+ * resolves to loopback only (RFC 6761), no other site can own that name; a public name's `sync-` form is not added,
+ * since anyone may register it.
+ */
+const LOOPBACK_NAMES = ['localhost', 'sync-localhost', '127.0.0.1', '::1'];
+
+/**
  * The Host values the server answers: `listenHost:port` (every address of the machine when it listens on all of
- * them), `localhost`, `127.0.0.1` and `[::1]` on that port for a loopback server, the public URL's host, and
+ * them), the loopback names on that port for a loopback server, the public URL's host, and
  * `extra` (`name`, `name:port`; a name without a port is taken on the listening port and on 80/443).
  */
 export function allowedHosts(options: {
@@ -67,10 +75,10 @@ export function allowedHosts(options: {
 }): Set<string> {
   const { port } = options;
   const names = new Set<string>([options.listenHost]);
-  if (isLoopback(options.listenHost)) for (const n of ['localhost', '127.0.0.1', '::1']) names.add(n);
+  if (isLoopback(options.listenHost)) for (const n of LOOPBACK_NAMES) names.add(n);
   if (options.listenHost === '0.0.0.0' || options.listenHost === '::') {
     names.add(hostname());
-    for (const n of ['localhost', '127.0.0.1', '::1']) names.add(n);
+    for (const n of LOOPBACK_NAMES) names.add(n);
     for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(a.address);
   }
   const allowed = new Set<string>();
