@@ -111,8 +111,9 @@ describe('pipeline workflow', () => {
       ],
     );
     // Billed state transitions: build, 2 suites, 2 environments, each rollout in progress at its first check
-    // (26 when every rollout is done at the first check; each further check adds 2).
-    expect(entered(result.history)).toBe(30);
+    // (27 when every rollout is done at the first check; each further check adds 2). ImageGiven, the Choice that
+    // lets a re-run skip the build (ADR 0106), is one of them.
+    expect(entered(result.history)).toBe(31);
   });
 
   it('PathsUnchangedTest: a run the path filter skipped marks its contexts skipped and builds nothing', async () => {
