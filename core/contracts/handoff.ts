@@ -48,6 +48,8 @@ export interface HandoffPayload {
   readonly tests?: boolean;
   /** The clone URL the test suites check out; default the Git host's `https://<host>/<repository>.git`. */
   readonly cloneUrl?: string;
+  /** The other CI's build page: the build context links it. */
+  readonly buildUrl?: string;
 }
 
 /** Why a hand-off was refused (the `error` field), beside the webhook's own codes. */

@@ -65,8 +65,11 @@ describe('a hand-off from another CI', () => {
     // Prepare
     const world = new PipelineWorld();
 
+    const given = input(true);
+    const build = { id: null, logUrl: 'https://jenkins.example.com/job/shop/42/' };
+
     // Act
-    const result = await world.start(input(true), 'handoff-2').done;
+    const result = await world.start({ ...given, prebuilt: { ...given.prebuilt!, build } }, 'handoff-2').done;
 
     // Assess
     expect(result.status).toBe('SUCCEEDED');
@@ -76,6 +79,12 @@ describe('a hand-off from another CI', () => {
     const states = stateNames(result.history);
     expect(states.slice(0, 5)).toEqual(['PathsChanged', 'ReportPending', 'Register', 'ImageGiven', 'Test']);
     expect(states).not.toContain('Build');
+    // The build context is settled as built, with a link to the other CI's build.
+    expect(world.calls.status.at(-1)?.detail?.finished?.[0]).toEqual({
+      step: 'build',
+      state: 'success',
+      logUrl: build.logUrl,
+    });
   });
 
   it('HandoffSuiteFailsTest: a failing suite stops the hand-off before any environment', async () => {

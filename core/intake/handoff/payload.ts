@@ -19,6 +19,8 @@ export interface HandoffBody {
   readonly environments: readonly string[] | null;
   readonly tests: boolean;
   readonly cloneUrl: string | null;
+  /** The other CI's build page, linked from the build context. */
+  readonly buildUrl: string | null;
 }
 
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -65,6 +67,9 @@ export function readHandoffBody(parsed: unknown): HandoffBody {
   const cloneUrl = optionalString(body, 'cloneUrl', 'cloneUrl');
   if (cloneUrl !== null && !/^https:\/\/\S+$/.test(cloneUrl))
     throw new MalformedPayloadError('cloneUrl', 'an https URL');
+  const buildUrl = optionalString(body, 'buildUrl', 'buildUrl');
+  if (buildUrl !== null && !/^https?:\/\/\S+$/.test(buildUrl))
+    throw new MalformedPayloadError('buildUrl', 'an http(s) URL');
   return {
     repository: string(body, 'repository', 'repository'),
     provider: provider as Provider | null,
@@ -75,5 +80,6 @@ export function readHandoffBody(parsed: unknown): HandoffBody {
     environments: readEnvironments(body),
     tests: tests === true,
     cloneUrl,
+    buildUrl,
   };
 }

@@ -73,7 +73,14 @@ export function planHandoff(
   const input: ExecutionInput = {
     request,
     route,
-    prebuilt: { image, manifestsLocation, build: null, tests: [], from: `handoff:${source}` },
+    // The build context is settled as built, linking the other CI's build when it gave one.
+    prebuilt: {
+      image,
+      manifestsLocation,
+      build: parsed.buildUrl === null ? null : { id: null, logUrl: parsed.buildUrl },
+      tests: [],
+      from: `handoff:${source}`,
+    },
     handoff: { source, tests: parsed.tests },
   };
   return { name, input, inputJson: JSON.stringify(input) };
