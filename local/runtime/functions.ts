@@ -15,6 +15,7 @@ import { Coordinator } from '../../core/coordination/service';
 import type { MetricProvider } from '../../core/deploy/analysis/contracts';
 import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
+import type { HandoffSecretSource } from '../../core/intake/handoff';
 import type { CommitResolver, WorkflowStarter } from '../../core/intake/ports';
 import type { HostTransport } from '../../core/status/hosts';
 import type { ConsoleLinks } from '../../core/status/links';
@@ -59,6 +60,8 @@ export interface FunctionDependencies {
   readonly commitHost?: CommitResolver;
   readonly config: SteplineConfig;
   readonly webhookSecret: { current: string; previous: string | null };
+  /** The hand-off sources' secrets (handoff-secrets.ts); without them every hand-off is refused 401. */
+  readonly handoffSecrets?: HandoffSecretSource;
   readonly maxBodyBytes: number;
   readonly parking: SqliteParkingStore;
   readonly db: Database.Database;
@@ -159,6 +162,7 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
     createWebhookHandler({
       config: deps.config,
       secrets: new StaticWebhookSecrets(deps.webhookSecret),
+      ...(deps.handoffSecrets ? { handoffSecrets: deps.handoffSecrets } : {}),
       workflow: deps.workflow,
       parking: deps.parking,
       // A comment command goes on to its function as a queue would take it: answered now, decided after.

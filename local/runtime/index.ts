@@ -48,6 +48,7 @@ import { executionStatusEvent } from './execution-event';
 import { awsKeyPair, checkListenAddress, extraHosts } from './exposure';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
+import { localHandoffSecrets } from './handoff-secrets';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
 import { LocalMetricsSource, metricsRoutes } from './metrics-source';
 import type { FunctionLogLevel, LogFormat } from './observability';
@@ -675,6 +676,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       prometheus: metricsSource.provider(),
       config,
       webhookSecret: { current: webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
+      handoffSecrets: localHandoffSecrets(stateDir, config),
       maxBodyBytes,
       parking,
       db,
