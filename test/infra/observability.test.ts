@@ -5,7 +5,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { Observability, PIPELINE_OUTCOME_ERRORS, PLATFORM_FAILURE_ERRORS } from '../../infra/constructs/Observability';
 import { SteplineFunction } from '../../infra/constructs/SteplineFunction';
-import { logicalIdOf, nagFindings, REPO_ROOT, resourcesOfType, scratchProject, testStack } from './helpers';
+import { evaluate, logicalIdOf, nagFindings, REPO_ROOT, resourcesOfType, scratchProject, testStack } from './helpers';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
 
@@ -179,6 +179,67 @@ describe('Observability', () => {
     const known = new Set<string>([...PIPELINE_OUTCOME_ERRORS, ...PLATFORM_FAILURE_ERRORS]);
     expect(failErrors.filter((error) => !known.has(error))).toEqual([]);
     for (const error of PIPELINE_OUTCOME_ERRORS) expect(named.has(error), error).toBe(true);
+  });
+
+  it("charts DORA's four keys per environment from the status function's delivery insight metrics", () => {
+    // Prepare: the dashboard's widgets, as CloudWatch reads them
+    const widgets = (
+      JSON.parse(evaluate(resourcesOfType(json, 'AWS::CloudWatch::Dashboard')[0]![1].DashboardBody) as string) as {
+        widgets: { type: string; properties: { title?: string; metrics?: unknown[][] } }[];
+      }
+    ).widgets;
+    const titled = (title: string) => widgets.find((w) => w.properties.title === title)!.properties.metrics!;
+    /** A metric row: [namespace, name, dim, value, dim, value, { stat, id, visible }]. */
+    const rows = (title: string) =>
+      titled(title)
+        .filter((row) => row[0] === 'Stepline')
+        .map((row) => [
+          row[1],
+          Object.fromEntries([
+            [row[2], row[3]],
+            [row[4], row[5]],
+          ]),
+          (row[6] as { stat: string }).stat,
+        ]);
+
+    // Assess: per environment, the status function's metrics with the statistic each key is
+    expect(rows('Deployment frequency (successful deploys per day)')).toEqual(
+      ['production', 'staging'].map((environment) => [
+        'DeploySucceeded',
+        { environment, service: 'stepline-status' },
+        'Sum',
+      ]),
+    );
+    expect(rows('Lead time for changes, p50 (hours)').map((r) => [r[0], r[2]])).toEqual([
+      ['LeadTimeForChanges', 'p50'],
+      ['LeadTimeForChanges', 'p50'],
+    ]);
+    expect(rows('Time to restore, p50 (hours)').map((r) => [r[0], r[2]])).toEqual([
+      ['TimeToRestore', 'p50'],
+      ['TimeToRestore', 'p50'],
+    ]);
+    const rate = titled('Change failure rate (%)');
+    expect(rate.filter((row) => typeof (row[0] as { expression?: string }).expression === 'string')).toEqual([
+      [expect.objectContaining({ expression: 'IF(deploys_0 > 0, 100 * failures_0 / deploys_0)', label: 'production' })],
+      [expect.objectContaining({ expression: 'IF(deploys_1 > 0, 100 * failures_1 / deploys_1)', label: 'staging' })],
+    ]);
+    expect(rows('Change failure rate (%)').map((r) => r[0])).toEqual([
+      'ChangeFailure',
+      'Deploy',
+      'ChangeFailure',
+      'Deploy',
+    ]);
+    // The figures over the dashboard's time range, one widget per environment
+    const figures = widgets.filter((w) => w.type === 'metric' && w.properties.title?.endsWith('over the time range'));
+    expect(
+      figures.map((w) => [
+        w.properties.title,
+        (w.properties as { setPeriodToTimeRange?: boolean }).setPeriodToTimeRange,
+      ]),
+    ).toEqual([
+      ['production: the four keys over the time range', true],
+      ['staging: the four keys over the time range', true],
+    ]);
   });
 
   it('notifies a TLS-only SNS topic', () => {

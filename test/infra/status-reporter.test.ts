@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { INSIGHT_ENV } from '../../core/insight/contracts';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { StatusReporter } from '../../infra/constructs/StatusReporter';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
@@ -81,6 +82,49 @@ describe('StatusReporter', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
     });
+  });
+
+  it('keeps deployment records in a retained table with point-in-time recovery, keyed by pk and sk', () => {
+    shared.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+  });
+
+  it('names the table to the status function only, which may Query it and PutItem and nothing else', () => {
+    // Prepare
+    const table = `ref:${logicalIdOf(shared.reporter.deploymentsTable)}`;
+    const tableArn = `getatt:${logicalIdOf(shared.reporter.deploymentsTable)}.Arn`;
+    const statusId = logicalIdOf(shared.reporter.statusFunction.function);
+
+    // Act
+    const functions = resourcesOfType(json, 'AWS::Lambda::Function');
+    const variables = Object.fromEntries(
+      functions.map(([id, fn]) => [id, evaluate((fn.Environment as { Variables: unknown }).Variables)]),
+    ) as Record<string, Record<string, string>>;
+    const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) =>
+      (evaluate(p.PolicyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.map(
+        (s) => ({ ...s, roles: evaluate(p.Roles) }),
+      ),
+    );
+    const onTable = statements.filter((s) => JSON.stringify(s.Resource).includes(tableArn));
+
+    // Assess
+    expect(
+      Object.entries(variables)
+        .filter(([, v]) => v[INSIGHT_ENV.table] === table)
+        .map(([id]) => id),
+    ).toEqual([statusId]);
+    expect(onTable.map((s) => [s.Action, s.Resource])).toEqual([[['dynamodb:Query', 'dynamodb:PutItem'], tableArn]]);
+    expect(JSON.stringify(onTable[0]!.roles)).toContain(`ref:${logicalIdOf(shared.reporter.statusFunction.role)}`);
+    expect(JSON.stringify(statements)).not.toContain('dynamodb:Scan');
   });
 
   it('fails naming the entry point that does not exist', () => {

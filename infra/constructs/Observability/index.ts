@@ -7,8 +7,10 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, REPLAY_METRICS, WEBHOOK_METRICS } from '../../../core/contracts';
 import { DEPLOY_METRICS } from '../../../core/deploy/contracts';
 import type { SteplineFunction } from '../SteplineFunction';
+import { fourKeysWidgets } from './four-keys';
 import { PlatformFailures } from './platform-failures';
 
+export { fourKeysWidgets, STATUS_SERVICE } from './four-keys';
 export {
   DELIBERATE_STOP_PREFIX,
   PIPELINE_OUTCOME_ERRORS,
@@ -53,7 +55,7 @@ export interface ObservabilityProps {
 
 /**
  * A dashboard (runs started, succeeded, failed, failed by the platform; run duration p50 and p90; deploys and
- * rollbacks per environment; webhook outcomes; parked deliveries; the alarms' states) and alarms on the platform's
+ * rollbacks per environment; DORA's four keys per environment; webhook outcomes; parked deliveries; the alarms' states) and alarms on the platform's
  * own failures, all notifying one SNS topic: runs the platform failed (not a red build or test, which are the
  * pipeline's outcomes: charted, never alarmed; docs/adr/0048), each function's errors and throttles, parked
  * deliveries waiting too long or dead-lettered, replay failures, deliveries answered 503, approval keeper runs that
@@ -175,6 +177,8 @@ export class Observability extends Construct {
           left: perEnvironment(SERVICES.rollback, DEPLOY_METRICS.rollback),
         }),
       );
+      // Delivery insight: DORA's four keys per environment (ADR 0097).
+      this.dashboard.addWidgets(...fourKeysWidgets(environments));
     }
 
     // A label makes an alarm's metric a metric-math entry: alarms get the metric without one.

@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INSIGHT_ENV } from '../../../core/insight/contracts';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
@@ -47,6 +49,11 @@ export class StatusReporter extends Construct {
   public readonly statusFunction: SteplineFunction;
   public readonly buildEventsFunction: SteplineFunction;
   public readonly executionEventsFunction: SteplineFunction;
+  /**
+   * Delivery insight's deployment records and incidents (ADR 0097): partition key `pk` (a record's stream, or
+   * `incident`), sort key `sk` (`<deployedAt>#<executionArn>#<result>`, or the incident's id), both strings.
+   */
+  public readonly deploymentsTable: dynamodb.Table;
   /** The run-link route's function, once `addRunLinks` has added it. */
   public runLinkFunction: SteplineFunction | undefined;
   readonly #props: StatusReporterProps;
@@ -116,6 +123,8 @@ export class StatusReporter extends Construct {
       true,
     );
 
+    this.deploymentsTable = this.recordDeployments(this.statusFunction);
+
     const executions = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -159,6 +168,26 @@ export class StatusReporter extends Construct {
           'grant covers the executions of the pipeline state machine only.',
       );
     }
+  }
+
+  /**
+   * The status function records each environment's end (ADR 0097): one Query of the stream's newest records, one
+   * PutItem. It never scans (listing every record, `DynamoDeploymentStore.list`, takes an operator's credentials).
+   */
+  private recordDeployments(fn: SteplineFunction): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Deployments', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The history the four keys are computed from: kept when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    fn.function.addEnvironment(INSIGHT_ENV.table, table.tableName);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:PutItem'], resources: [table.tableArn] }),
+    );
+    return table;
   }
 
   /**
