@@ -20,6 +20,8 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *   stepline run <repository> <branch|tag|sha> [--environments a,b] [--sha SHA] [--as LOGIN] [--json]   (bin/run.ts)
  *   stepline run <repository> <ref> --sha SHA --aws [--config FILE]   the `aws stepfunctions start-execution` command
  *   stepline rerun <execution> [--from-failed] [--as LOGIN] [--json]
+ *   stepline deploy --image REPO@sha256:… --commit SHA --ref REF --repository R [--environments a,b] [--tests]
+ *                   [--manifests LOC] [--build-url URL] [--source NAME] [--secret-file F] [--delivery ID]   (bin/deploy.ts)
  *   stepline statuses [--repository R] [--sha SHA] [--json]
  *   stepline demo [--port N] [--keep] [--manual-approval] [--canary] [--break build|test|metrics] [--json]
  *
@@ -52,6 +54,8 @@ const USAGE = `usage: stepline <command> [options]
   run <repository> <ref>        start a pipeline for a branch, tag or commit, as a push would (--environments a,b
                                 narrows the environments; --sha SHA --aws prints the AWS CLI command instead)
   rerun <execution>             start a finished run again for its commit (--from-failed: from the failed environment)
+  deploy --image REPO@sha256:…  deploy an image another CI built: --commit SHA --ref REF --repository R
+                                [--environments a,b] [--tests] [--manifests LOC] [--source NAME] [--secret-file F]
   statuses                      commit statuses the local Git host sink received
   demo                          run the sample pipeline end to end: a signed push to a sample service,
                                 built, tested and deployed here (--keep, --port N, --manual-approval,
@@ -350,6 +354,7 @@ function cliIo(flags: Flags): CliIo {
 export const COMMANDS: Record<string, Command> = {
   run: async (args, flags) => (await import('./bin/run')).runCommand(args, flags, cliIo(flags)),
   rerun: async (args, flags) => (await import('./bin/run')).rerunCommand(args, flags, cliIo(flags)),
+  deploy: async (args, flags) => (await import('./bin/deploy')).deployCommand(args, flags, cliIo(flags)),
   start,
   executions: async (args, flags) => (await import('./bin/read')).executionsCommand(args, flags, cliIo(flags)),
   approve: decide('approve'),
@@ -393,6 +398,14 @@ export function positionalIds(argv: readonly string[]): string[] {
     '--environments',
     '--route-as',
     '--clone-url',
+    '--image',
+    '--commit',
+    '--ref',
+    '--manifests',
+    '--build-url',
+    '--source',
+    '--secret-file',
+    '--delivery',
     '--stack-name',
   ]);
   const end = argv.indexOf('--');
@@ -445,6 +458,15 @@ export async function main(argv: readonly string[]): Promise<number> {
         environments: { type: 'string' },
         'route-as': { type: 'string' },
         'clone-url': { type: 'string' },
+        image: { type: 'string' },
+        commit: { type: 'string' },
+        ref: { type: 'string' },
+        manifests: { type: 'string' },
+        tests: { type: 'boolean' },
+        'build-url': { type: 'string' },
+        source: { type: 'string' },
+        'secret-file': { type: 'string' },
+        delivery: { type: 'string' },
         'stack-name': { type: 'string' },
         aws: { type: 'boolean' },
         'from-failed': { type: 'boolean' },
