@@ -1,3 +1,4 @@
+import type { GitOpsWatch } from '../gitops/contracts';
 import type { CommitInfo, RefInfo, RepositoryInfo, RouteEnvironment } from '../intake/types';
 import type { StepInfo } from './strategies/contracts';
 import type { KubernetesObject, ObjectRef } from './types';
@@ -148,6 +149,8 @@ export interface AppliedObject extends ObjectRef {
 /** An object whose rollout the rollout function watches, with the generation the apply produced. */
 export interface WatchedObject extends ObjectRef {
   readonly generation: number | null;
+  /** A GitOps delivery's controller (Argo CD Application, Flux Kustomization): what it must converge on (ADR 0103). */
+  readonly gitops?: GitOpsWatch;
 }
 
 /** When and how often the workflow checks the rollout. */
