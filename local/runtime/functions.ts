@@ -3,9 +3,11 @@ import type Database from 'better-sqlite3';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
 import { StepFunctionsRerunStarter } from '../../adapters/aws/rerun';
 import { stepFunctionsStopper } from '../../adapters/aws/stopper';
+import { hostCommitLog } from '../../adapters/githost/commit-log';
 import { describeExecutionReader } from '../../adapters/githost/execution-input';
 import type { ClusterAccess } from '../../adapters/kubernetes/access';
 import { FileManifestSource } from '../../adapters/local/artifacts';
+import { localCommitLog } from '../../adapters/local/commit-log';
 import { SqliteCoordinationStore } from '../../adapters/local/coordination';
 import type { SqliteParkingStore } from '../../adapters/local/parking';
 import { StaticWebhookSecrets } from '../../adapters/local/secrets';
@@ -15,6 +17,8 @@ import { Coordinator } from '../../core/coordination/service';
 import type { MetricProvider } from '../../core/deploy/analysis/contracts';
 import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
+import type { DeploymentStore } from '../../core/insight/contracts';
+import { DeploymentRecorder } from '../../core/insight/service';
 import type { HandoffSecretSource } from '../../core/intake/handoff';
 import type { CommitResolver, WorkflowStarter } from '../../core/intake/ports';
 import type { HostTransport } from '../../core/status/hosts';
@@ -77,6 +81,11 @@ export interface FunctionDependencies {
     readonly contextPrefix: string;
   };
   readonly kubeconfig: { readonly path: string; readonly context?: string };
+  /**
+   * Where the status function records each environment's end (delivery insight, ADR 0097; insight.ts), the commits
+   * each deploy carried read with git for a repository on this machine, else from the Git host. Without it, none.
+   */
+  readonly deployments?: DeploymentStore;
   readonly logLevel: FunctionLogLevel;
   /** JSON lines (default), or readable lines for a terminal. */
   readonly logFormat?: LogFormat;
@@ -181,7 +190,15 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       ...o('stepline-webhook'),
     }) as unknown as LambdaHandler,
   );
-  register('status', createStatusHandler({ ...statusDeps, ...o('stepline-status') }) as unknown as LambdaHandler);
+  const deployments = deps.deployments
+    ? {
+        deployments: new DeploymentRecorder(deps.deployments, localCommitLog(hostCommitLog(deps.status.transportFor))),
+      }
+    : {};
+  register(
+    'status',
+    createStatusHandler({ ...statusDeps, ...deployments, ...o('stepline-status') }) as unknown as LambdaHandler,
+  );
   register(
     'buildEvents',
     createBuildEventsHandler({

@@ -50,6 +50,7 @@ import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
 import { localHandoffSecrets } from './handoff-secrets';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
+import { localInsight } from './insight';
 import { LocalMetricsSource, metricsRoutes } from './metrics-source';
 import type { FunctionLogLevel, LogFormat } from './observability';
 import {
@@ -339,6 +340,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     };
     const metrics = new MetricsRegistry();
     declareMetrics(metrics);
+    const insight = localInsight({ db, metrics, executions });
 
     // Listen first: the port is part of every URL the functions are given.
     let router: Router | null = null;
@@ -680,6 +682,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       maxBodyBytes,
       parking,
       db,
+      deployments: insight.store,
       approvals: {
         store: approvalStore,
         keys: approvalKeys,
@@ -845,6 +848,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       approvalPages: { functionName: LOCAL_RESOURCES.functions.approvalHttp },
       extend: (r: Router) => {
         metricsRoutes(r, metricsSource);
+        insight.routes(r);
         options.extend?.(r, runtime);
       },
       // Only requests for this server's names; beyond loopback, SigV4 on the AWS APIs (ADR 0087).
