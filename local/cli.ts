@@ -23,6 +23,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *   stepline deploy --image REPO@sha256:… --commit SHA --ref REF --repository R [--environments a,b] [--tests]
  *                   [--manifests LOC] [--build-url URL] [--source NAME] [--secret-file F] [--delivery ID]   (bin/deploy.ts)
  *   stepline statuses [--repository R] [--sha SHA] [--json]
+ *   stepline metrics dora [--environment E] [--repository R] [--since 30d] [--json] [--backfill]   (bin/metrics.ts)
  *   stepline demo [--port N] [--keep] [--manual-approval] [--canary] [--break build|test|metrics] [--json]
  *
  * Every command but `start` talks to a running runtime over HTTP: `--url`, else `STEPLINE_URL`, else
@@ -57,6 +58,8 @@ const USAGE = `usage: stepline <command> [options]
   deploy --image REPO@sha256:…  deploy an image another CI built: --commit SHA --ref REF --repository R
                                 [--environments a,b] [--tests] [--manifests LOC] [--source NAME] [--secret-file F]
   statuses                      commit statuses the local Git host sink received
+  metrics dora                  DORA's four keys per environment from the recorded deploys (--environment E,
+                                --repository R, --since 30d; --backfill: first record the runs held before)
   demo                          run the sample pipeline end to end: a signed push to a sample service,
                                 built, tested and deployed here (--keep, --port N, --manual-approval,
                                 --break build|test, --json; --canary: staging as a canary gated by
@@ -363,6 +366,7 @@ export const COMMANDS: Record<string, Command> = {
   replay,
   redrive,
   statuses: async (args, flags) => (await import('./bin/read')).statusesCommand(args, flags, cliIo(flags)),
+  metrics: async (args, flags) => (await import('./bin/metrics')).metricsCommand(args, flags, cliIo(flags)),
   demo: async (args, flags) => {
     const code = await (await import('./demo')).demoCommand(args, flags);
     // Timers of the stopped runtime's executions would keep the process alive; exit once the output is written.
@@ -407,6 +411,8 @@ export function positionalIds(argv: readonly string[]): string[] {
     '--secret-file',
     '--delivery',
     '--stack-name',
+    '--environment',
+    '--since',
   ]);
   const end = argv.indexOf('--');
   const head = end === -1 ? [...argv] : argv.slice(0, end);
@@ -468,6 +474,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         'secret-file': { type: 'string' },
         delivery: { type: 'string' },
         'stack-name': { type: 'string' },
+        environment: { type: 'string' },
+        since: { type: 'string' },
+        backfill: { type: 'boolean' },
         aws: { type: 'boolean' },
         'from-failed': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
