@@ -65,3 +65,10 @@ export interface ConfigRepository {
   findPullRequest(head: string): Promise<PullRequestInfo | null>;
   closePullRequest(number: number, comment: string): Promise<void>;
 }
+
+/** How the deploy functions reach configuration repositories: the Git host adapters on AWS, a bare repository locally. */
+export interface GitOpsAccess {
+  open(repository: { readonly provider: string; readonly name: string }): ConfigRepository;
+  /** The run's link (the platform's short link, or the console's page); null when there is none. */
+  runLink(executionName: string): string | null;
+}

@@ -26,7 +26,7 @@ import {
   TRAILERS,
   targetFiles,
 } from './plan';
-import type { ConfigRepository, FileWrite, PullRequestInfo } from './ports';
+import type { ConfigRepository, FileWrite, GitOpsAccess, PullRequestInfo } from './ports';
 
 /**
  * The GitOps delivery's three operations, in the shape of the deployer's (core/deploy/service.ts) so that the
@@ -40,6 +40,16 @@ export interface GitOpsPorts {
   readonly clock: Clock;
   /** The run's link for commit messages and pull requests; null: the execution name. */
   readonly runLink: (executionName: string) => string | null;
+}
+
+/** The ports of a GitOps operation; `GitOpsNotConfigured` when this deployment reaches no configuration repository. */
+export function gitopsPorts(access: GitOpsAccess | undefined, delivery: GitOpsDelivery, clock: Clock): GitOpsPorts {
+  if (!access) {
+    throw new GitOpsNotConfigured(
+      `No access to configuration repositories here: ${delivery.repository.provider}:${delivery.repository.name} cannot be written`,
+    );
+  }
+  return { repository: access.open(delivery.repository), clock, runLink: (name) => access.runLink(name) };
 }
 
 export function deliveryOf(environment: RouteEnvironment): GitOpsDelivery | null {

@@ -10,6 +10,8 @@ import { DEPLOY_METRICS, type DeployResult } from '../../core/deploy/contracts';
 import { isStepEvent, parseDeployEvent, parseStepEvent } from '../../core/deploy/events';
 import type { Clock, ManifestSource } from '../../core/deploy/ports';
 import { deploy, step } from '../../core/deploy/service';
+import type { GitOpsAccess } from '../../core/gitops/ports';
+import { deliver, deliveryOf, gitopsPorts } from '../../core/gitops/service';
 import { createLogger, createMetrics, type Observability } from '../shared/observability';
 import { observeFailures } from '../shared/observe-failures';
 import { deployFailures } from './observe';
@@ -22,6 +24,8 @@ import { deployFailures } from './observe';
 export interface ClusterDependencies {
   readonly open: (cluster: Cluster) => Promise<ClusterHandle>;
   readonly clock: Clock;
+  /** Configuration repositories, for environments with a GitOps delivery (ADR 0103). Absent: such a delivery fails. */
+  readonly gitops?: GitOpsAccess;
 }
 
 /** What the deploy function needs besides: where the rendered manifests are read from. */
@@ -54,6 +58,17 @@ export function createDeployHandler(deps: DeployDependencies & Observability): D
         sha: event.request.commit.sha,
       });
       metrics.addDimension('environment', event.environment.name);
+      const delivery = deliveryOf(event.environment);
+      if (delivery) {
+        const delivered = await deliver(event, gitopsPorts(deps.gitops, delivery, deps.clock));
+        const { commit, pullRequest } = delivered.watch[0]?.gitops ?? {};
+        logger.info('delivered to GitOps', {
+          repository: delivery.repository.name,
+          commit,
+          pullRequest: pullRequest?.url,
+        });
+        return delivered;
+      }
       const { cluster, revisions } = await deps.open(event.environment.cluster);
       const result = await deploy(event, { cluster, revisions, manifests: deps.manifests, clock: deps.clock });
       metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);

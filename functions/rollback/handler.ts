@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { DEPLOY_METRICS, type RollbackResult } from '../../core/deploy/contracts';
 import { parseRollbackEvent } from '../../core/deploy/events';
 import { rollback } from '../../core/deploy/service';
+import { deliveryOf, gitopsPorts, revertDelivery } from '../../core/gitops/service';
 import type { ClusterDependencies } from '../deploy/handler';
 import { deployFailures } from '../deploy/observe';
 import { createLogger, createMetrics, type Observability } from '../shared/observability';
@@ -34,8 +35,10 @@ export function createRollbackHandler(deps: ClusterDependencies & Observability)
         failedRevision: event.failedRevision ?? undefined,
       });
       metrics.addDimension('environment', event.environment.name);
-      const { cluster, revisions } = await deps.open(event.environment.cluster);
-      const result = await rollback(event, { cluster, revisions, clock: deps.clock });
+      const delivery = deliveryOf(event.environment);
+      const result = delivery
+        ? await revertDelivery(event, gitopsPorts(deps.gitops, delivery, deps.clock))
+        : await rollback(event, { ...(await deps.open(event.environment.cluster)), clock: deps.clock });
       metrics.addMetric(DEPLOY_METRICS.rollback, MetricUnit.Count, 1);
       metrics.addMetric(DEPLOY_METRICS.objectsApplied, MetricUnit.Count, result.applied.length);
       logger.warn('rolled back', {

@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { DEPLOY_ERROR_NAMES, DEPLOY_METRICS, type RolloutResult } from '../../core/deploy/contracts';
 import { parseRolloutEvent } from '../../core/deploy/events';
 import { checkRollout } from '../../core/deploy/service';
+import { checkConvergence, deliveryOf } from '../../core/gitops/service';
 import type { ClusterDependencies } from '../deploy/handler';
 import { deployFailures } from '../deploy/observe';
 import { createLogger, createMetrics, type Observability } from '../shared/observability';
@@ -41,7 +42,14 @@ export function createRolloutHandler(deps: ClusterDependencies & Observability):
       });
       metrics.addDimension('environment', event.environment.name);
       const { cluster, revisions } = await deps.open(event.environment.cluster);
-      const result = await checkRollout(event, { cluster, revisions, clock: deps.clock });
+      const delivery = deliveryOf(event.environment);
+      const result = event.watch.some((w) => w.gitops)
+        ? await checkConvergence(event, {
+            cluster,
+            clock: deps.clock,
+            repository: delivery && deps.gitops ? deps.gitops.open(delivery.repository) : null,
+          })
+        : await checkRollout(event, { cluster, revisions, clock: deps.clock });
       if (result.state === 'done') metrics.addMetric(DEPLOY_METRICS.rolloutDone, MetricUnit.Count, 1);
       if (result.state === 'failed') metrics.addMetric(DEPLOY_METRICS.rolloutFailed, MetricUnit.Count, 1);
       logger.info('rollout checked', { state: result.state, reason: result.reason });
