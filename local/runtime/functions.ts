@@ -17,6 +17,7 @@ import { Coordinator } from '../../core/coordination/service';
 import type { MetricProvider } from '../../core/deploy/analysis/contracts';
 import { ManifestsNotFound } from '../../core/deploy/errors';
 import { type ManifestSource, systemClock } from '../../core/deploy/ports';
+import type { GitOpsAccess } from '../../core/gitops/ports';
 import type { DeploymentStore } from '../../core/insight/contracts';
 import { DeploymentRecorder } from '../../core/insight/service';
 import type { HandoffSecretSource } from '../../core/intake/handoff';
@@ -92,6 +93,8 @@ export interface FunctionDependencies {
   readonly onMetrics: (metrics: EmittedMetric[]) => void;
   /** How the analysis function queries Prometheus (default: over HTTP, as on AWS; ADR 0068). */
   readonly prometheus?: MetricProvider;
+  /** Configuration repositories of environments with a GitOps delivery (ADR 0103; gitops.ts). */
+  readonly gitops?: GitOpsAccess;
   /** Per-function timeouts in seconds (defaults below). */
   readonly timeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
 }
@@ -161,6 +164,7 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
     open: async (cluster: Parameters<ClusterAccess['open']>[0]) => (await accessOnce()).open(cluster),
     manifests,
     clock: systemClock,
+    ...(deps.gitops ? { gitops: deps.gitops } : {}),
   };
   const register = (key: keyof typeof names, handler: LambdaHandler): void => {
     deps.lambda.register({ name: names[key], handler, timeoutSeconds: timeout(key) });

@@ -48,6 +48,7 @@ import { executionStatusEvent } from './execution-event';
 import { awsKeyPair, checkListenAddress, extraHosts } from './exposure';
 import { registerFunctions } from './functions';
 import { localGitHost } from './githost';
+import { startLocalGitOps } from './gitops';
 import { localHandoffSecrets } from './handoff-secrets';
 import { defaultLocalIdentity, localSignInConfig } from './identity';
 import { localInsight } from './insight';
@@ -670,7 +671,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       new StepFunctionsWorkflowStarter(sfn, stateMachineArn),
       (name) => executions.getExecution(executionArnOf(stateMachineArn, name))?.arn,
     );
+    const gitops = startLocalGitOps(stateDir, cluster, url);
+    cleanups.push(() => gitops.stop());
     const functions = registerFunctions({
+      gitops: gitops.access,
       lambda,
       sfn,
       stateMachineArn,
