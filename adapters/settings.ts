@@ -6,6 +6,7 @@ import { validateConfig } from '../core/config/parse';
 import type { SteplineConfig } from '../core/config/schema';
 import { isSealedConfigDocument, openSealedConfig } from '../core/config/sealed';
 import { ENV } from '../core/contracts/environment';
+import { HANDOFF_ENV } from '../core/contracts/handoff';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';
 import { STATUS_ENV } from '../core/status/contracts';
@@ -110,6 +111,8 @@ export interface WebhookSettings {
   readonly commandQueueUrl: string | null;
   /** How an abbreviated commit (a Bitbucket pull request's) is asked of its Git host (docs/adr/0090). */
   readonly commits: CommitLookupSettings;
+  /** The hand-off sources' secret (`HANDOFF_SECRET_ARN`, docs/adr/0100); null: every hand-off is refused 401. */
+  readonly handoffSecretId: string | null;
 }
 
 /**
@@ -189,5 +192,6 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
       fail(ENV.parkingQueueUrl, 'is not set; it must hold the URL of the parking queue'),
     commandQueueUrl: url(env, APPROVAL_ENV.commandQueueUrl),
     commits: commitLookupSettings(env),
+    handoffSecretId: optional(env, HANDOFF_ENV.secretArn),
   };
 }

@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerHandoffSecrets } from '../../adapters/aws/handoff-secrets';
 import { StepFunctionsRerunStarter } from '../../adapters/aws/rerun';
 import { createSecretsManagerClient, SecretsManagerWebhookSecrets } from '../../adapters/aws/secrets';
 import { createSfnClient, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
@@ -8,6 +9,7 @@ import { StaticTokenSource, type TokenSource } from '../../adapters/githost/toke
 import { SecretsManagerTokenSource } from '../../adapters/githost/tokens-secrets-manager';
 import { webhookSettings } from '../../adapters/settings';
 import type { ParkedDelivery } from '../../core/contracts/parking';
+import { DEFAULT_SECRET_TTL_SECONDS } from '../../core/contracts/webhook';
 import type { CommentCommand } from '../../core/intake/comments';
 import type { ApprovalCommandQueue, CommitResolver, ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
 import { StaticWebhookSecrets } from '../../core/intake/secrets';
@@ -98,4 +100,14 @@ export const handler = createWebhookHandler({
   commits: commitResolver(),
   reruns: new StepFunctionsRerunStarter(sfn, settings.stateMachineArn, workflow),
   maxBodyBytes: settings.maxBodyBytes,
+  // The hand-off sources' secrets (POST /webhooks/generic, docs/adr/0100), cached like the webhook secret.
+  ...(settings.handoffSecretId
+    ? {
+        handoffSecrets: new SecretsManagerHandoffSecrets(
+          secretsManagerClient(),
+          settings.handoffSecretId,
+          DEFAULT_SECRET_TTL_SECONDS * 1000,
+        ),
+      }
+    : {}),
 });

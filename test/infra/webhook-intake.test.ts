@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../core/contracts';
+import { HANDOFF_ENV } from '../../core/contracts/handoff';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { WebhookIntake } from '../../infra/constructs/WebhookIntake';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
@@ -41,12 +42,13 @@ describe('WebhookIntake', () => {
   const json = shared.template.toJSON() as never;
   const logicalId = logicalIdOf;
 
-  it('routes POST /webhooks/{provider} to the webhook function', () => {
+  it('routes POST /webhooks/{provider} and the hand-off, POST /webhooks/generic, to the webhook function', () => {
     // Act
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, p]) => p.RouteKey);
 
     // Assess
-    expect(routes).toEqual(['POST /webhooks/{provider}']);
+    expect(routes.sort()).toEqual(['POST /webhooks/generic', 'POST /webhooks/{provider}']);
+    expect(resourcesOfType(json, 'AWS::ApiGatewayV2::Integration')).toHaveLength(1);
     shared.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       IntegrationUri: { 'Fn::GetAtt': [logicalId(shared.intake.webhookFunction.function), 'Arn'] },
@@ -87,6 +89,7 @@ describe('WebhookIntake', () => {
     expect(variables).toMatchObject({
       [ENV.stateMachineArn]: STATE_MACHINE,
       [ENV.webhookSecretArn]: expect.stringMatching(/^ref:IntakeWebhookSecret/),
+      [HANDOFF_ENV.secretArn]: expect.stringMatching(/^ref:IntakeHandoffSecret/),
       [ENV.parkingQueueUrl]: expect.stringMatching(/^ref:IntakeParking(?!DeadLetters)/),
       [ENV.config]: '/var/task/stepline.config.json',
       [ENV.serviceName]: 'stepline-webhook',

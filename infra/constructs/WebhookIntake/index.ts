@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../../core/contracts';
+import { HANDOFF_ENV, HANDOFF_ROUTE } from '../../../core/contracts/handoff';
 import { WEBHOOK_ROUTE } from '../../../core/contracts/webhook';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
@@ -58,6 +59,12 @@ export interface WebhookIntakeProps {
    * @default - a new secret with a generated 40-character value, to copy into each Git host's webhook settings
    */
   readonly webhookSecret?: secretsmanager.ISecret;
+  /**
+   * The secrets other CI systems sign hand-offs with (`POST /webhooks/generic`, docs/adr/0100): JSON
+   * `{ "<source>": "<secret>" }`, one entry per source under `handoffs.sources`.
+   * @default - a new secret `{"default": "<generated>"}`: add an entry per source (or rename that one)
+   */
+  readonly handoffSecret?: secretsmanager.ISecret;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -73,6 +80,8 @@ export class WebhookIntake extends Construct {
   public readonly stage: apigw.HttpStage;
   public readonly accessLogs: logs.LogGroup;
   public readonly secret: secretsmanager.ISecret;
+  /** The hand-off sources' secrets (docs/adr/0100). */
+  public readonly handoffSecret: secretsmanager.ISecret;
   public readonly parkingQueue: sqs.Queue;
   public readonly parkingDeadLetterQueue: sqs.Queue;
   public readonly webhookFunction: SteplineFunction;
@@ -97,6 +106,28 @@ export class WebhookIntake extends Construct {
           'a manual two-step change ({"current","previous"} keeps both valid meanwhile, see core/contracts ENV).',
       );
       this.secret = secret;
+    }
+
+    if (props.handoffSecret) {
+      this.handoffSecret = props.handoffSecret;
+    } else {
+      const handoff = new secretsmanager.Secret(this, 'HandoffSecret', {
+        description: 'Stepline: the secrets other CI systems sign hand-offs with, {"<source>": "<secret>"}',
+        generateSecretString: {
+          secretStringTemplate: '{}',
+          generateStringKey: 'default',
+          passwordLength: 40,
+          excludePunctuation: true,
+        },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(
+        handoff,
+        'AwsSolutions-SMG4',
+        'Each source secret is also configured in the other CI (Jenkins, CircleCI credentials), which Secrets ' +
+          'Manager cannot update: rotation is manual ({"current","previous"} keeps both valid meanwhile).',
+      );
+      this.handoffSecret = handoff;
     }
 
     this.parkingDeadLetterQueue = new sqs.Queue(this, 'ParkingDeadLetters', {
@@ -132,11 +163,13 @@ export class WebhookIntake extends Construct {
         [ENV.stateMachineArn]: props.stateMachineArn,
         [ENV.webhookSecretArn]: this.secret.secretArn,
         [ENV.parkingQueueUrl]: this.parkingQueue.queueUrl,
+        [HANDOFF_ENV.secretArn]: this.handoffSecret.secretArn,
         ...(props.gitHostTokens ? { [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn } : {}),
       },
       logRetention: retention,
     });
     this.secret.grantRead(this.webhookFunction.role);
+    this.handoffSecret.grantRead(this.webhookFunction.role);
     this.parkingQueue.grantSendMessages(this.webhookFunction.role);
     props.gitHostTokens?.grantRead(this.webhookFunction.role);
 
@@ -199,11 +232,13 @@ export class WebhookIntake extends Construct {
       },
     });
     const [method, routePath] = WEBHOOK_ROUTE.split(' ') as [string, string];
-    const routes = this.api.addRoutes({
-      path: routePath,
-      methods: [method as apigw.HttpMethod],
-      integration: new HttpLambdaIntegration('Webhook', this.webhookFunction.function),
-    });
+    const integration = new HttpLambdaIntegration('Webhook', this.webhookFunction.function);
+    const routes = this.api.addRoutes({ path: routePath, methods: [method as apigw.HttpMethod], integration });
+    // The hand-off's literal route, which API Gateway matches before `{provider}` (docs/adr/0100).
+    const [handoffMethod, handoffPath] = HANDOFF_ROUTE.split(' ') as [string, string];
+    routes.push(
+      ...this.api.addRoutes({ path: handoffPath, methods: [handoffMethod as apigw.HttpMethod], integration }),
+    );
     for (const route of routes) {
       acknowledge(
         route,
