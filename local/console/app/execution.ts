@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { buildStep, failedEnvironmentOf } from '../model/failure';
+import { foldLayout, separateLabels } from '../model/fold';
 import { catchCount, graphOf, withoutCatches } from '../model/graph';
 import { layoutGraph } from '../model/layout';
 import { safeHref } from '../model/links';
@@ -72,7 +73,7 @@ function useHistory(arn: string, status: string | undefined) {
 }
 
 /** Tighter than the layout's defaults: states two lines high, ranks close (a Choice's label takes two lines). */
-const GRAPH_SPACING = { nodeHeight: 40, rankGap: 32, header: 28, padding: 12 } as const;
+const GRAPH_SPACING = { nodeHeight: 40, rankGap: 28, header: 28, padding: 12 } as const;
 
 type Tab = 'pipeline' | 'graph' | 'events' | 'builds' | 'statuses' | 'deployments' | 'io';
 
@@ -183,9 +184,14 @@ export function ExecutionPage({ arn }: { arn: string }) {
     if (!graph) return null;
     if (catches) return layoutGraph(graph, GRAPH_SPACING);
     const taken = new Set(takenCatches.split(','));
-    return layoutGraph(
-      withoutCatches(graph, (from, to) => taken.has(`${from}->${to}|catch`)),
-      GRAPH_SPACING,
+    // Folded into columns when taller than a screen (model/fold.ts, ADR 0107).
+    return foldLayout(
+      separateLabels(
+        layoutGraph(
+          withoutCatches(graph, (from, to) => taken.has(`${from}->${to}|catch`)),
+          GRAPH_SPACING,
+        ),
+      ),
     );
   }, [graph, catches, takenCatches]);
   const stages = useMemo(

@@ -104,7 +104,7 @@ export interface GraphProps {
 const LABEL_CHAR_WIDTH = 6.2;
 
 /** Up to `lines` lines of at most `width` characters, cut at spaces where it can; the rest ends in an ellipsis. */
-export function wrapLabel(text: string, width = 34, lines = 2): string[] {
+export function wrapLabel(text: string, width = 34, lines = 3): string[] {
   const out: string[] = [];
   let rest = text.trim();
   while (rest && out.length < lines) {

@@ -228,6 +228,7 @@ describe.skipIf(!HAS_CHROMIUM)(`the pipeline view, Run and Re-run${HAS_CHROMIUM 
     const compact = {
       catches: await page.locator('.edge.catch').count(),
       height: await page.locator('.graph svg').getAttribute('height'),
+      states: await page.locator('.graph [data-state]').count(),
     };
     const label = await page
       .locator('.edge.choice text')
@@ -253,6 +254,9 @@ describe.skipIf(!HAS_CHROMIUM)(`the pipeline view, Run and Re-run${HAS_CHROMIUM 
     expect(compact.catches).toBe(0);
     expect(all.catches).toBeGreaterThan(10);
     expect(Number(compact.height)).toBeLessThan(Number(all.height));
+    // Folded into columns (ADR 0107): 1,424 px tall before, 804 px now, every state still drawn.
+    expect(Number(compact.height)).toBeLessThanOrEqual(820);
+    expect(compact.states).toBeGreaterThanOrEqual(20);
     expect(label).toContain('$states.input.environment.approval != null');
     expect(label.every((l) => !l.includes('…'))).toBe(true);
     expect(outside).toBe(0);
