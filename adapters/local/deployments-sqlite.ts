@@ -48,8 +48,10 @@ export class SqliteDeploymentStore implements DeploymentStore {
          ON CONFLICT (id) DO UPDATE SET opened_at = excluded.opened_at, resolved_at = excluded.resolved_at,
            document = excluded.document`,
       ),
-      incidents: db.prepare<[string], { document: string }>(
-        `SELECT document FROM deployment_incidents WHERE opened_at >= ?1 OR resolved_at IS NULL OR resolved_at >= ?1
+      // Named: better-sqlite3 refuses one value for a `?1` used twice ("Too many parameter values were provided").
+      incidents: db.prepare<[{ since: string }], { document: string }>(
+        `SELECT document FROM deployment_incidents
+         WHERE opened_at >= @since OR resolved_at IS NULL OR resolved_at >= @since
          ORDER BY opened_at`,
       ),
     };
@@ -84,6 +86,6 @@ export class SqliteDeploymentStore implements DeploymentStore {
   }
 
   public async incidents(since?: string): Promise<readonly Incident[]> {
-    return this.statements.incidents.all(since ?? '').map((row) => JSON.parse(row.document) as Incident);
+    return this.statements.incidents.all({ since: since ?? '' }).map((row) => JSON.parse(row.document) as Incident);
   }
 }
