@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../local/cli';
 import type { Runtime } from '../../../local/runtime';
@@ -16,6 +18,7 @@ import { pipelineConfig, removeDir, startTestRuntime, tempDir, waitFor } from '.
  * build. The source's secret is the one the runtime generated into its state folder.
  */
 
+const run = promisify(execFile);
 const REPOSITORY = 'acme/hello';
 const COMMIT = '3'.repeat(40);
 const IMAGE = `registry.example.com/acme/hello@sha256:${'e'.repeat(64)}`;
@@ -162,6 +165,41 @@ describe('a hand-off on the local runtime', () => {
     // Assess
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.out)).toMatchObject({ httpStatus: 400, error: 'image_not_by_digest' });
+  });
+
+  it('docs/handoff/handoff.sh (curl and openssl) hands off as stepline deploy does', { timeout: 60_000 }, async () => {
+    // Prepare
+    const secrets = JSON.parse(readFileSync(handoffSecretsPath(runtime.stateDir), 'utf8')) as Record<string, string>;
+    const script = join(__dirname, '..', '..', '..', 'docs', 'handoff', 'handoff.sh');
+    const env = {
+      PATH: process.env['PATH'],
+      STEPLINE_URL: runtime.url,
+      STEPLINE_HANDOFF_SOURCE: 'jenkins',
+      STEPLINE_HANDOFF_SECRET: secrets['jenkins'],
+      REPOSITORY,
+      COMMIT,
+      REF: 'refs/heads/main',
+      IMAGE: `registry.example.com/acme/hello@sha256:${'9'.repeat(64)}`,
+      MANIFESTS: `file://${artifacts}/build-7`,
+      ENVIRONMENTS: 'staging',
+    };
+
+    // Act
+    const { stdout } = await run('sh', [script], { env });
+    const answer = JSON.parse(stdout) as Record<string, unknown>;
+    const again = JSON.parse((await run('sh', [script], { env })).stdout) as Record<string, unknown>;
+    const refused = await run('sh', [script], { env: { ...env, ENVIRONMENTS: 'production' } }).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+
+    // Assess
+    expect(answer).toMatchObject({ status: 'started' });
+    expect(again).toMatchObject({ status: expect.stringMatching(/^(started|duplicate)$/), name: answer['name'] });
+    expect(refused).toMatchObject({ code: 22 });
+    expect(JSON.parse((refused as { stdout: string }).stdout)).toMatchObject({ error: 'environment_not_allowed' });
+    const execution = await ended(String(answer['executionArn']));
+    expect(execution.status, execution.cause ?? '').toBe('SUCCEEDED');
+    expect(imageIn('handoff')).toBe(env.IMAGE);
   });
 
   it('takes a signed POST as the README’s curl sends it; a forged one is 401', async () => {
