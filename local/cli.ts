@@ -24,7 +24,7 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *                   [--manifests LOC] [--build-url URL] [--source NAME] [--secret-file F] [--delivery ID]   (bin/deploy.ts)
  *   stepline statuses [--repository R] [--sha SHA] [--json]
  *   stepline metrics dora [--environment E] [--repository R] [--since 30d] [--json] [--backfill]   (bin/metrics.ts)
- *   stepline demo [--port N] [--keep] [--manual-approval] [--canary] [--break build|test|metrics] [--json]
+ *   stepline demo [--port N] [--keep] [--manual-approval] [--canary | --gitops] [--break build|test|metrics] [--json]
  *
  * Every command but `start` talks to a running runtime over HTTP: `--url`, else `STEPLINE_URL`, else
  * `http://127.0.0.1:$PORT` (8080). `<execution>` is an execution name or ARN. Exit codes: 0 done, 1 the runtime
@@ -63,7 +63,8 @@ const USAGE = `usage: stepline <command> [options]
   demo                          run the sample pipeline end to end: a signed push to a sample service,
                                 built, tested and deployed here (--keep, --port N, --manual-approval,
                                 --break build|test, --json; --canary: staging as a canary gated by
-                                metrics, --canary --break metrics: one the analysis aborts)
+                                metrics, --canary --break metrics: one the analysis aborts; --gitops:
+                                staging handed to Argo CD through a git repository)
 
 Options: --url URL (default $STEPLINE_URL or http://127.0.0.1:8080), --json for machine-readable output.`;
 
@@ -459,6 +460,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         keep: { type: 'boolean' },
         'manual-approval': { type: 'boolean' },
         canary: { type: 'boolean' },
+        gitops: { type: 'boolean' },
         break: { type: 'string' },
         'log-format': { type: 'string' },
         environments: { type: 'string' },

@@ -5,7 +5,7 @@ import { type BreakStep, type DemoOptions, runDemo } from './run';
  * `stepline demo` (issue 7): the whole pipeline on this machine, from a signed push to a sample service to its
  * deployment on the simulated cluster. See run.ts for what it does and ADRs 0080-0085 for why.
  *
- *   stepline demo [--port N] [--keep] [--manual-approval] [--canary] [--break build|test|metrics] [--json]
+ *   stepline demo [--port N] [--keep] [--manual-approval] [--canary | --gitops] [--break build|test|metrics] [--json]
  */
 
 export { type Decision, decideApproval } from './approvals';
@@ -58,6 +58,8 @@ export function demoOptions(
     options.breakStep = flags['break'] as BreakStep;
   }
   if (flags['canary']) options.canary = true;
+  if (flags['gitops']) options.gitops = true;
+  if (options.gitops && options.canary) throw new DemoError('--gitops and --canary each change staging: use one');
   if (options.breakStep === 'metrics' && !options.canary) {
     throw new DemoError("--break metrics breaks a canary's analysis: use it with --canary");
   }
@@ -79,6 +81,7 @@ function npmTookFlags(env: Readonly<Record<string, string | undefined>>, args: r
     ['break', true],
     ['json', false],
     ['canary', false],
+    ['gitops', false],
   ] as const) {
     const value = env[`npm_config_${flag.replace(/-/g, '_')}`];
     if (value === undefined || value === '') continue;

@@ -8,6 +8,7 @@ import { buildahAvailable } from '../services/codebuild';
 import { decideApproval } from './approvals';
 import { canaryConfig, prepareCanary } from './canary';
 import { DemoError } from './errors';
+import { gitopsConfig, gitopsOutcome, prepareGitOps } from './gitops';
 import { RunProgress, type RuntimeEvent } from './progress';
 import { collectSummary, type DemoSummary, printHistory, printSummary, summaryJson } from './report';
 import { commitChange, createSampleRepository, readConfig, type SampleRepository } from './repository';
@@ -37,6 +38,8 @@ export interface DemoOptions {
   readonly breakStep?: BreakStep;
   /** Roll staging out as a canary gated by the runtime's metrics (after a first, direct deploy). ADR 0067. */
   readonly canary?: boolean;
+  /** Hand staging to GitOps: a configuration repository and an Argo CD Application on the simulated cluster. ADR 0103. */
+  readonly gitops?: boolean;
   /** Where the demo writes. Default: standard output and standard error. */
   readonly output?: Output;
   readonly errors?: Output;
@@ -173,7 +176,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       port: options.port ?? 0,
       host: '127.0.0.1',
       stateDir: join(root, 'state'),
-      config: options.canary ? canaryConfig(readConfig(repository)) : readConfig(repository),
+      config: options.canary
+        ? canaryConfig(readConfig(repository))
+        : options.gitops
+          ? gitopsConfig(readConfig(repository))
+          : readConfig(repository),
       webhookSecret: randomBytes(24).toString('base64url'),
       kubernetes: 'simulated',
       identity: approver,
@@ -228,6 +235,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       `${started.url}/webhooks/github answers GitHub's signed ping: ${ping.status} ${String(ping.body['status'])}`,
     );
     terminal.line();
+    const gitops = options.gitops ? await prepareGitOps(started, repository, say) : null;
     if (options.canary) {
       repository = await prepareCanary(started, repository, { breakMetrics: options.breakStep === 'metrics', say });
       terminal.line();
@@ -337,6 +345,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     }
 
     const summary: DemoSummary = await collectSummary(started, arn, sentAt);
+    if (gitops && !options.json) say('gitops', await gitopsOutcome(gitops));
     if (options.json) {
       output.write(`${JSON.stringify({ ...summaryJson(summary), keep: options.keep === true, url: started.url })}\n`);
     } else {
