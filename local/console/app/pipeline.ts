@@ -1,5 +1,6 @@
 import { html } from 'htm/preact';
 import type { Job, JobLink, JobStatus, Stage } from '../model/stages';
+import type { RolloutStep } from '../model/steps';
 import type { ApprovalView } from '../source';
 import { formatDuration } from './util';
 
@@ -58,6 +59,7 @@ function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (link: J
       <span class="job-meta"><span class="job-status">${LABEL[job.status]}</span>${time ? html` · <span class="num">${time}</span>` : null}${
         job.note ? html` · <span class="job-note">${job.note}</span>` : null
       }</span>
+      ${job.steps?.length ? html`<${StepList} steps=${job.steps} />` : null}
     </span>
     ${
       opens
@@ -66,6 +68,43 @@ function JobCard({ job, now, onOpen }: { job: Job; now: number; onOpen: (link: J
         : null
     }
   </li>`;
+}
+
+/** "3 passed · 1 failed · 0 inconclusive" of a step's analysis (with errors when there were any). */
+function analysisText(a: NonNullable<RolloutStep['analysis']>): string {
+  const counts = `${a.passed} passed · ${a.failed} failed · ${a.inconclusive} inconclusive${a.error ? ` · ${a.error} errors` : ''}`;
+  return `${a.count === null ? `${a.rounds} measured` : `${a.rounds}/${a.count} measured`}: ${counts}`;
+}
+
+const STEP_LABEL: Readonly<Record<RolloutStep['status'], string>> = {
+  running: 'holding',
+  waiting: 'a person decides',
+  succeeded: 'promoted',
+  failed: 'aborted',
+  cancelled: 'stopped',
+};
+
+/** A canary's or blue-green's steps: each one's weight, pause, analysis counts and what became of it (issue 18). */
+function StepList({ steps }: { steps: readonly RolloutStep[] }) {
+  return html`<ol class="steps" aria-label="Steps">${steps.map(
+    (s) => html`<li class=${`step j-${s.status}`} data-step=${s.index} data-status=${s.status}
+        title=${s.analysis?.metrics.map((m) => `${m.name}: ${m.summary}`).join('\n') ?? ''}>
+      <span class="job-icon" aria-hidden="true">${ICON[s.status]}</span>
+      <span class="step-main">
+        <span><span class="step-name">${s.label}</span> <span class="step-outcome">${STEP_LABEL[s.status]}</span></span>
+        <span class="job-meta">weight <span class="num">${s.weight}%</span> · pause <span class="num">${formatDuration(
+          s.pauseSeconds * 1000,
+        )}</span></span>
+        ${
+          s.analysis
+            ? html`<span class="job-meta step-analysis">${analysisText(s.analysis)}${
+                s.analysis.verdict && s.analysis.verdict !== 'continue' ? ` · analysis ${s.analysis.verdict}` : ''
+              }</span>`
+            : null
+        }
+      </span>
+    </li>`,
+  )}</ol>`;
 }
 
 export interface PipelineViewProps {

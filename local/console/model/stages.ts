@@ -1,4 +1,5 @@
 import type { ExecutionView, StateRun } from './status';
+import { type RolloutStep, rolloutSteps } from './steps';
 
 /**
  * A pipeline run as stages, left to right, the way GitHub Actions and GitLab draw a pipeline (issue 17, ADR 0077):
@@ -27,6 +28,8 @@ export interface Job {
   /** A few words: "rejected by alice", "exit 2", "rolled back". */
   readonly note: string | null;
   readonly link: JobLink;
+  /** A canary or blue-green rollout's steps, with their analyses (model/steps.ts); absent for a rolling one. */
+  readonly steps?: readonly RolloutStep[];
 }
 
 export interface Stage {
@@ -192,9 +195,10 @@ export function pipelineStages(input: unknown, view: ExecutionView, executionSta
       },
     );
     // A rollout whose check was caught (it failed or missed its deadline) failed, even though the state was left.
-    jobs.push(
-      rollback.length > 0 && rolloutJob.status === 'succeeded' ? { ...rolloutJob, status: 'failed' } : rolloutJob,
-    );
+    const checked: Job =
+      rollback.length > 0 && rolloutJob.status === 'succeeded' ? { ...rolloutJob, status: 'failed' } : rolloutJob;
+    const steps = rolloutSteps(runs, ended);
+    jobs.push(steps.length > 0 ? { ...checked, ...stepsJob(steps) } : checked);
     if (rollback.length > 0) {
       jobs.push(
         jobOf(
@@ -214,4 +218,20 @@ export function pipelineStages(input: unknown, view: ExecutionView, executionSta
     stages.push({ id: `env:${name}`, title: name, kind: 'environment', status, jobs });
   });
   return stages;
+}
+
+/** A canary or blue-green rollout's job: its steps, its name after the strategy, its status from its last step. */
+function stepsJob(steps: readonly RolloutStep[]): Partial<Job> {
+  const strategy = steps[0]?.strategy === 'blueGreen' ? 'Blue-green' : 'Canary';
+  // A step ready to be measured leaves the rollout check caught (Stepline.StepReady): while the steps go on, the
+  // rollout is theirs to tell.
+  const last = steps.at(-1)?.status;
+  const status: JobStatus | undefined = last === 'succeeded' ? undefined : last;
+  const total = steps.at(-1)?.total ?? steps.length;
+  return {
+    name: strategy,
+    steps,
+    ...(status ? { status } : {}),
+    note: `${total} step${total === 1 ? '' : 's'}`,
+  };
 }

@@ -33,6 +33,8 @@ export interface StateRun {
   /** JSON text. */
   input?: string;
   output?: string;
+  /** The variables its exit assigned (`assignedVariables`: names to JSON texts), when it assigned any. */
+  assigned?: Readonly<Record<string, string>>;
   error?: string;
   cause?: string;
   /** Attempts after the first (TaskScheduled, LambdaFunctionScheduled again after a failure). */
@@ -206,6 +208,8 @@ export function readHistory(events: readonly HistoryEventLike[], executionStatus
         run.exitedAt = time;
         const output = str(details?.['output']);
         if (output !== undefined) run.output = output;
+        const assigned = details?.['assignedVariables'];
+        if (assigned && typeof assigned === 'object') run.assigned = assigned as Record<string, string>;
       } else if (isAttempt(type)) {
         if (run.failing) run.retries++;
         run.failing = false;
