@@ -12,7 +12,7 @@ import {
 } from './source';
 
 /**
- * The console's HTTP side: the page (`GET /`, `GET /executions/<arn>`), its bundle (`GET /ui/*`), the JSON API under
+ * The console's HTTP side: the page (`GET /`, `GET /executions/<arn>`, `GET /insight`), its bundle (`GET /ui/*`), the JSON API under
  * `apiBase` (default `/api/console`) and the live changes as Server-Sent Events (`<apiBase>/events`).
  *
  * | route | answer |
@@ -430,7 +430,8 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     const method = (req.method ?? 'GET').toUpperCase();
     const get = method === 'GET' || method === 'HEAD';
     let work: Promise<void> | undefined;
-    if (get && (path === '/' || path === '/executions' || path.startsWith('/executions/'))) work = servePage(res);
+    const page = path === '/' || path === '/executions' || path.startsWith('/executions/') || path === '/insight';
+    if (get && page) work = servePage(res);
     else if (path.startsWith('/ui/')) {
       work = get
         ? serveAsset(res, path.slice(4))
@@ -482,6 +483,7 @@ export const CONSOLE_ROUTES: readonly { readonly method: 'GET' | '*'; readonly p
   { method: 'GET', pattern: '/' },
   { method: 'GET', pattern: '/executions' },
   { method: 'GET', pattern: '/executions/*rest' },
+  { method: 'GET', pattern: '/insight' },
   { method: 'GET', pattern: '/ui/*rest' },
   { method: '*', pattern: '/api/console' },
   { method: '*', pattern: '/api/console/*rest' },

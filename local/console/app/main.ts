@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Connection, onConnection } from './api';
 import { ExecutionPage } from './execution';
 import { IdentityBadge } from './identity';
+import { InsightPage } from './insight';
 import { ExecutionsPage } from './list';
 import { follow } from './util';
 
@@ -31,19 +32,21 @@ function App() {
   const path = usePath();
   const match = /^\/executions\/(.+)$/.exec(path.split('?')[0] ?? '');
   const arn = match?.[1] ? decodeURIComponent(match[1]) : null;
+  const insight = path.split('?')[0] === '/insight';
   useEffect(() => {
-    if (!arn) document.title = 'Executions · Stepline';
-  }, [arn]);
+    if (!arn && !insight) document.title = 'Executions · Stepline';
+  }, [arn, insight]);
   return html`
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
       <a class="brand" href="/" onClick=${follow}>Stepline</a>
-      <nav aria-label="Console"><a href="/" onClick=${follow} aria-current=${arn ? undefined : 'page'}>Executions</a></nav>
+      <nav aria-label="Console"><a href="/" onClick=${follow} aria-current=${arn || insight ? undefined : 'page'}>Executions</a>
+        <a href="/insight" onClick=${follow} aria-current=${insight ? 'page' : undefined}>Delivery insight</a></nav>
       <${IdentityBadge} />
       <${Live} />
     </header>
     <main id="main" tabindex="-1">
-      ${arn ? html`<${ExecutionPage} key=${arn} arn=${arn} />` : html`<${ExecutionsPage} />`}
+      ${arn ? html`<${ExecutionPage} key=${arn} arn=${arn} />` : insight ? html`<${InsightPage} />` : html`<${ExecutionsPage} />`}
     </main>
   `;
 }
