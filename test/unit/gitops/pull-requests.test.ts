@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubConfigRepository } from '../../../adapters/githost/gitops-github';
+import { GitLabConfigRepository } from '../../../adapters/githost/gitops-gitlab';
 import { HttpHostTransport } from '../../../adapters/githost/http';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
@@ -11,7 +12,7 @@ import { systemClock } from '../../../core/deploy/ports';
 import type { KubernetesObject } from '../../../core/deploy/types';
 import { checkConvergence, deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
 import { DIGEST_V1, DIGEST_V2, deployEvent, environment, REPOSITORY } from '../../local/kubernetes/support';
-import { GitHubGitOpsStandIn } from '../../support/githost/gitops-host';
+import { GitOpsHostStandIn } from '../../support/githost/gitops-host';
 
 const KUSTOMIZATION = 'resources:\n  - deployment.yaml\nimages:\n  - name: shop/api # the API\n    newTag: v1\n';
 const TOKEN = 'ghp_standin_token_0123456789';
@@ -28,7 +29,7 @@ const delivery: GitOpsDelivery = {
 const env = environment({ delivery });
 
 let dir: string;
-let host: GitHubGitOpsStandIn;
+let host: GitOpsHostStandIn;
 let local: LocalGitRepository;
 let ports: GitOpsPorts;
 
@@ -36,7 +37,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stepline-gitops-pr-'));
   const gitDir = join(dir, 'deploy.git');
   local = await LocalGitRepository.create(gitDir, 'main', { 'apps/shop/kustomization.yaml': KUSTOMIZATION });
-  host = new GitHubGitOpsStandIn(gitDir, 'acme/deploy', TOKEN);
+  host = new GitOpsHostStandIn(gitDir, 'acme/deploy', TOKEN);
   await host.start();
   const transport = new HttpHostTransport({
     provider: 'github',
@@ -185,5 +186,100 @@ describe('pullRequest mode against a GitHub stand-in on 127.0.0.1', () => {
     expect((error as Error).name).toBe('GitOpsRepositoryFailed');
     expect((error as Error).message).toBe('github:acme/deploy: GET /pulls answered 401');
     expect((error as Error).message).not.toContain('wrong-token-value');
+  });
+});
+
+describe('merge-request mode against a GitLab stand-in on 127.0.0.1', () => {
+  it('opens a merge request per change with one commit of actions, converges on the merge, reverts with another', async () => {
+    const transport = new HttpHostTransport({
+      provider: 'gitlab',
+      baseUrl: `${host.url}/api/v4`,
+      credential: { scheme: 'private-token', token: TOKEN },
+      retries: 0,
+    });
+    const gitlab: GitOpsPorts = { ...ports, repository: new GitLabConfigRepository(transport, 'acme/deploy') };
+    const gitlabEnv = environment({
+      delivery: { ...delivery, repository: { provider: 'gitlab', name: 'acme/deploy' } },
+    });
+    const main = await local.head('main');
+
+    // Act
+    const result = await deliver(deployEvent({ executionName: 'shop-main-1111111', environment: gitlabEnv }), gitlab);
+
+    // Assess: main untouched, one merge request from its own branch, the file spliced there.
+    expect(await local.head('main')).toBe(main);
+    expect(host.pulls.map((p) => [p.number, p.head, p.base, p.state])).toEqual([
+      [1, 'stepline/production/shop-main-1111111', 'main', 'open'],
+    ]);
+    expect(
+      await local.readFile('refs/heads/stepline/production/shop-main-1111111', 'apps/shop/kustomization.yaml'),
+    ).toBe(KUSTOMIZATION.replace('    newTag: v1\n', `    newName: ${REPOSITORY}\n    digest: ${DIGEST_V1}\n`));
+    expect(result.watch[0]?.gitops?.pullRequest?.url).toBe(
+      'https://gitlab.example.test/acme/deploy/-/merge_requests/1',
+    );
+    const merge = await host.merge(1);
+    const check = await checkConvergence(
+      {
+        executionName: 'x',
+        environment: gitlabEnv,
+        watch: result.watch,
+        deadline: new Date(Date.now() + 600_000).toISOString(),
+        revision: 0,
+      },
+      { cluster: argo, clock: systemClock, repository: gitlab.repository },
+    );
+    expect(check.objects[0]?.reason).toBe(
+      `Application "shop-production" is Synced and Healthy at ${merge.slice(0, 12)}`,
+    );
+
+    const reverted = await revertDelivery(
+      {
+        executionName: 'shop-main-1111111',
+        environment: gitlabEnv,
+        failedRevision: 0,
+        reason: 'RolloutFailed: Degraded',
+      },
+      gitlab,
+    );
+    expect(reverted.watch[0]?.gitops?.pullRequest?.number).toBe(2);
+    expect(
+      await local.readFile('refs/heads/stepline/production/shop-main-1111111-revert', 'apps/shop/kustomization.yaml'),
+    ).toBe(KUSTOMIZATION);
+  });
+
+  it('commit mode: a file changed since it was read is a conflict that GitLab refuses, and the delivery reads again', async () => {
+    const transport = new HttpHostTransport({
+      provider: 'gitlab',
+      baseUrl: `${host.url}/api/v4`,
+      credential: { scheme: 'private-token', token: TOKEN },
+      retries: 0,
+    });
+    const repository = new GitLabConfigRepository(transport, 'acme/deploy');
+    const parent = await local.head('main');
+    // Someone else changes the file after Stepline read main at `parent`.
+    await local.commit({
+      branch: 'main',
+      parent,
+      files: [{ path: 'apps/shop/kustomization.yaml', content: `${KUSTOMIZATION}# edited\n` }],
+      message: 'edit',
+    });
+    await expect(
+      repository.commit({
+        branch: 'main',
+        parent,
+        files: [{ path: 'apps/shop/kustomization.yaml', content: 'x: 1\n' }],
+        message: 'stale',
+      }),
+    ).rejects.toThrow(/gitlab:acme\/deploy: main changed while Stepline wrote to it/);
+
+    const gitlabEnv = environment({
+      delivery: { ...delivery, mode: 'commit', repository: { provider: 'gitlab', name: 'acme/deploy' } },
+    });
+    const result = await deliver(deployEvent({ environment: gitlabEnv }), { ...ports, repository });
+    const commit = result.watch[0]?.gitops?.commit ?? '';
+    expect(await local.head('main')).toBe(commit);
+    expect(await local.readFile(commit, 'apps/shop/kustomization.yaml')).toBe(
+      `${KUSTOMIZATION.replace('    newTag: v1\n', `    newName: ${REPOSITORY}\n    digest: ${DIGEST_V1}\n`)}# edited\n`,
+    );
   });
 });
