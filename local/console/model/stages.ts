@@ -130,18 +130,35 @@ export function pipelineStages(input: unknown, view: ExecutionView, executionSta
   };
   const stages: Stage[] = [];
 
-  const build = jobOf('build', 'Build image', top('Build'), ended, { kind: 'build', step: 'build' });
+  // A run that promotes an image built before (a re-run from the failed environment, ADR 0106) builds nothing: its
+  // build and the tests that did not run again are those of the run that built the image.
+  const prebuilt = obj(parse(input)?.['prebuilt']);
+  const builtBy = typeof prebuilt?.['from'] === 'string' ? String(prebuilt['from']).split(':').at(-1) : null;
+  const reused = (job: Job): Job =>
+    prebuilt && job.startedAt === null
+      ? {
+          ...job,
+          status: 'succeeded',
+          note: builtBy ? `reused from ${builtBy}` : 'reused',
+          link: { kind: 'state', name: 'ImageGiven' },
+        }
+      : job;
+  const build = reused(jobOf('build', 'Build image', top('Build'), ended, { kind: 'build', step: 'build' }));
   stages.push({ id: 'build', title: 'Build', kind: 'build', status: stageStatus([build]), jobs: [build] });
 
   const suites = Array.isArray(route['tests']) ? (route['tests'] as unknown[]) : [];
   if (suites.length > 0) {
     const jobs = suites.map((raw, index) => {
       const name = String(obj(raw)?.['name'] ?? `suite ${index + 1}`);
-      return jobOf(`test:${name}`, name, inside('Test', 'RunSuite', index), ended, {
+      const job = jobOf(`test:${name}`, name, inside('Test', 'RunSuite', index), ended, {
         kind: 'build',
         step: 'test',
         suite: name,
       });
+      const passed = Array.isArray(prebuilt?.['tests'])
+        ? (prebuilt['tests'] as unknown[]).some((t) => obj(t)?.['suite'] === name && obj(t)?.['state'] === 'success')
+        : false;
+      return passed ? reused(job) : job;
     });
     stages.push({ id: 'tests', title: 'Tests', kind: 'tests', status: stageStatus(jobs), jobs });
   }
