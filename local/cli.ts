@@ -208,6 +208,9 @@ const start: Command = async (_args, flags) => {
       `  webhooks        ${runtime.url}/webhooks/{github,gitlab,bitbucket}  (secret: WEBHOOK_SECRET, else ${runtime.stateDir}/webhook-secret)`,
     );
     out(
+      `  hand-offs       ${runtime.url}/webhooks/generic  (stepline deploy; secrets per source: ${runtime.stateDir}/handoff-secrets.json)`,
+    );
+    out(
       `  Step Functions  ${awsCommand(runtime.url)} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`,
     );
     out(
