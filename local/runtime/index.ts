@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { stepFunctionsCallbacks } from '../../adapters/aws/approvals-sfn';
 import { executionArnOf, StepFunctionsWorkflowStarter } from '../../adapters/aws/workflow';
+import { hostedConfigRepositories } from '../../adapters/githost/gitops';
 import { approvalKeyFile, approvalKeysFromEnv } from '../../adapters/local/approvals-keys';
 import { SqliteApprovalStore } from '../../adapters/local/approvals-sqlite';
 import { SqliteParkingStore } from '../../adapters/local/parking';
@@ -671,7 +672,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       new StepFunctionsWorkflowStarter(sfn, stateMachineArn),
       (name) => executions.getExecution(executionArnOf(stateMachineArn, name))?.arn,
     );
-    const gitops = startLocalGitOps(stateDir, cluster, url);
+    const gitops = startLocalGitOps(stateDir, cluster, url, {
+      hosts: hostedConfigRepositories(gitHost.settings, gitHost.tokens),
+    });
     cleanups.push(() => gitops.stop());
     const functions = registerFunctions({
       gitops: gitops.access,

@@ -2,9 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hostedConfigRepositories } from '../../../adapters/githost/gitops';
 import { GitHubConfigRepository } from '../../../adapters/githost/gitops-github';
 import { GitLabConfigRepository } from '../../../adapters/githost/gitops-gitlab';
 import { HttpHostTransport } from '../../../adapters/githost/http';
+import { gitHostSettings } from '../../../adapters/githost/settings';
+import { StaticTokenSource } from '../../../adapters/githost/tokens';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
 import type { WatchedObject } from '../../../core/deploy/contracts';
@@ -280,6 +283,20 @@ describe('merge-request mode against a GitLab stand-in on 127.0.0.1', () => {
     expect(await local.head('main')).toBe(commit);
     expect(await local.readFile(commit, 'apps/shop/kustomization.yaml')).toBe(
       `${KUSTOMIZATION.replace('    newTag: v1\n', `    newName: ${REPOSITORY}\n    digest: ${DIGEST_V1}\n`)}# edited\n`,
+    );
+  });
+});
+
+describe('configuration repositories on the Git hosts, with the status settings and tokens', () => {
+  it('opens GitHub and GitLab repositories at the configured base URLs, none for Bitbucket, and says when a token is missing', async () => {
+    const settings = gitHostSettings({ baseUrls: { github: host.url, gitlab: `${host.url}/api/v4` } });
+    const open = hostedConfigRepositories(settings, new StaticTokenSource({ github: TOKEN, gitlab: TOKEN }));
+    expect(await open('github', 'acme/deploy')?.head('main')).toBe(await local.head('main'));
+    expect(await open('gitlab', 'acme/deploy')?.head('main')).toBe(await local.head('main'));
+    expect(open('bitbucket', 'acme/deploy')).toBeNull();
+    const none = hostedConfigRepositories(settings, new StaticTokenSource({}));
+    await expect(none('github', 'acme/deploy')?.head('main')).rejects.toThrow(
+      'No github credential: acme/deploy cannot be written',
     );
   });
 });
