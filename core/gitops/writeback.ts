@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, type Node, parseDocument, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { WriteBackError } from './errors';
 
 /**
  * The write-back: a configuration file before → the same file after, with the image digest written where the
@@ -27,10 +28,7 @@ export interface WriteResult {
   readonly changes: readonly ValueChange[];
 }
 
-/** The file cannot take the write: not YAML, no marker, a value that is not a scalar. Nothing is written. */
-export class WriteBackError extends Error {
-  override readonly name = 'GitOpsWriteBackFailed';
-}
+export { WriteBackError };
 
 interface Splice {
   readonly start: number;
