@@ -66,3 +66,24 @@ export function prebuiltOf(
     from: builtBy ?? executionArn,
   };
 }
+
+/**
+ * The environment GitHub's "Re-run" on a check run asks to start from (ADR 0106): the one of a deploy check run
+ * (`<prefix>/deploy/<environment>`) when its run failed in that environment (the execution's cause names it); else
+ * null, and the whole run starts again.
+ */
+export function environmentToRerun(
+  checkName: string,
+  status: string | undefined,
+  cause: string | null | undefined,
+): string | null {
+  if (status !== 'FAILED' || !cause) return null;
+  const named = /\/deploy\/([^/]+)$/.exec(checkName)?.[1];
+  if (!named) return null;
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    return isObject(parsed) && parsed['environment'] === named ? named : null;
+  } catch {
+    return null;
+  }
+}

@@ -55,10 +55,13 @@ describe('the stack wires the intake to the status functions', () => {
     // Act
     const described = allows(stack.intake.webhookFunction, 'states:DescribeExecution');
     const started = allows(stack.intake.webhookFunction, 'states:StartExecution');
+    const read = allows(stack.intake.webhookFunction, 'states:GetExecutionHistory');
 
     // Assess
     expect(started).toEqual(['arn:aws:states:eu-west-1:123456789012:stateMachine:Stepline-pipeline']);
     expect(described).toEqual(['arn:aws:states:eu-west-1:123456789012:execution:Stepline-pipeline:*']);
+    // The history: a re-run from the failed environment reads the image the run built (ADR 0106).
+    expect(read).toEqual(['arn:aws:states:eu-west-1:123456789012:execution:Stepline-pipeline:*']);
   });
 
   it('serves the run links on the HTTP API of the webhook, and every function that posts statuses links there', () => {

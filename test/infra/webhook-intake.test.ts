@@ -132,7 +132,10 @@ describe('WebhookIntake', () => {
 
     // Assess
     expect(sfn(logicalId(shared.intake.webhookFunction.role))).toEqual([
-      expect.objectContaining({ Action: 'states:DescribeExecution', Resource: EXECUTIONS }),
+      expect.objectContaining({
+        Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        Resource: EXECUTIONS,
+      }),
       expect.objectContaining({ Action: 'states:StartExecution', Resource: STATE_MACHINE }),
     ]);
     expect(sfn(logicalId(shared.intake.replayFunction.role))).toEqual([

@@ -181,12 +181,16 @@ export class WebhookIntake extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.webhookFunction.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [executions],
+      }),
     );
     acknowledgeWildcardResource(
       this.webhookFunction.role,
       executions,
-      'DescribeExecution of the run a GitHub check run names, to start its input again: execution ARNs are only ' +
+      'DescribeExecution and GetExecutionHistory of the run a GitHub check run names, to start its input again (from ' +
+        'the failed environment, with the image its history names): execution ARNs are only ' +
         'known at run time, so the grant covers the executions of the pipeline state machine only.',
     );
 

@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionInput } from '../../../core/intake/types';
 import type { Runtime } from '../../../local/runtime';
 import type { ExecutionRecord } from '../../../local/store';
+import { githubDelivery, githubExample, type Loose } from '../../unit/intake/support';
 import { manifests, sampleFiles } from './sample';
-import { deliver, githubPush, gitRepository, pipelineConfig, removeDir, startTestRuntime, waitFor } from './support';
+import {
+  deliver,
+  githubPush,
+  gitRepository,
+  pipelineConfig,
+  removeDir,
+  SECRET,
+  startTestRuntime,
+  waitFor,
+} from './support';
 
 /**
  * "Re-run from the failed environment" on the local runtime (issue 17, ADR 0106): a push deploys staging and fails
@@ -23,6 +34,22 @@ const PRODUCTION = manifestsIn('prod').replace(
 
 let runtime: Runtime;
 let repo: ReturnType<typeof gitRepository>;
+/** The run that failed in production (the first test's). */
+let failedArn = '';
+
+/** GitHub's "Re-run" pressed on the check run `name` of `executionArn` (@octokit/webhooks-examples). */
+function press(executionArn: string, name: string, deliveryId: string) {
+  const payload = githubExample('check_run', (p: Loose) => p.action === 'rerequested');
+  payload.check_run.external_id = executionArn;
+  payload.check_run.head_sha = repo.sha;
+  payload.check_run.name = name;
+  payload.repository.full_name = REPOSITORY;
+  const signed = githubDelivery('check_run', payload, { secret: SECRET, deliveryId });
+  const headers = Object.fromEntries(
+    Object.entries(signed.headers).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  return { headers, body: signed.body.toString('utf8') };
+}
 
 function environment(namespace: string, manifestsDir: string): Record<string, unknown> {
   return {
@@ -93,6 +120,7 @@ describe('re-run from the failed environment', () => {
     runtime.cluster?.setImageReadiness((image) => !image.includes('probe'));
     const answer = await deliver(runtime, githubPush({ repository: REPOSITORY, cloneUrl: repo.dir, sha: repo.sha }));
     const first = await ended(String(answer.body['executionArn']));
+    failedArn = first.arn;
     const stagingImage = imageIn('stage');
     const stagingGeneration = generationIn('stage');
     runtime.cluster?.setImageReadiness(() => true);
@@ -127,6 +155,31 @@ describe('re-run from the failed environment', () => {
       'stepline/test/unit': 'success',
       'stepline/deploy/production': 'success',
     });
+  });
+
+  it('answers GitHub\'s "Re-run" on the failed environment\'s check run the same way, through Step Functions', {
+    timeout: 200_000,
+  }, async () => {
+    // Act: through the webhook, the AWS RerunStarter over the runtime's Step Functions API (DescribeExecution,
+    // GetExecutionHistory, StartExecution)
+    const deploy = await deliver(
+      runtime,
+      press(failedArn, 'stepline/deploy/production', 'e1e2e3e4-0000-4000-8000-00000000d001'),
+    );
+    const build = await deliver(runtime, press(failedArn, 'stepline/build', 'e1e2e3e4-0000-4000-8000-00000000d002'));
+    const fromFailed = await ended(String(deploy.body['executionArn']));
+    const whole = await ended(String(build.body['executionArn']));
+
+    // Assess
+    expect(deploy).toMatchObject({ status: 202, body: { status: 'started' } });
+    const input = JSON.parse(fromFailed.input) as ExecutionInput;
+    expect(input.route.environments.map((e) => e.name)).toEqual(['production']);
+    expect(input.prebuilt).toMatchObject({ image: { digest: expect.stringMatching(/^sha256:/) }, from: failedArn });
+    expect(fromFailed.status).toBe('SUCCEEDED');
+    expect(entered(fromFailed.arn)).not.toContain('Build');
+    // "Re-run" on another check run starts the whole run again.
+    expect(JSON.parse(whole.input)).toEqual(JSON.parse(runtime.stores.executions.getExecution(failedArn)?.input ?? ''));
+    expect(entered(whole.arn)).toContain('Build');
   });
 
   it('refuses --from-failed for a run that did not fail in an environment', async () => {
