@@ -116,6 +116,22 @@ function chooseEnvironments(
   return proceed(body.environments);
 }
 
+/**
+ * Whether a location means what it says, so that a prefix check on its text holds: the readers parse it as a URL
+ * (adapters/*\/artifacts.ts), which resolves `..` and `%2e%2e` segments (WHATWG URL) and so could leave the prefix.
+ * A location whose parsed form differs from its text, or that has a dot segment or a backslash, is refused.
+ */
+function settledLocation(location: string): boolean {
+  if (/\\|%2e/i.test(location) || location.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return false;
+  }
+  try {
+    return new URL(location).href === location;
+  } catch {
+    return false;
+  }
+}
+
 function chooseManifests(source: string, allowed: HandoffSource, body: HandoffBody): Verdict<string> {
   if (body.manifests === null) {
     if (allowed.defaultManifests !== undefined)
@@ -127,7 +143,7 @@ function chooseManifests(source: string, allowed: HandoffSource, body: HandoffBo
     );
   }
   const location = body.manifests;
-  if (location.includes('/../') || location.endsWith('/..') || !allowed.manifests.some((p) => location.startsWith(p))) {
+  if (!settledLocation(location) || !allowed.manifests.some((p) => location.startsWith(p))) {
     return reject(
       403,
       'manifests_not_allowed',

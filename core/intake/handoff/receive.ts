@@ -130,8 +130,13 @@ export async function receiveHandoff(
   const signature = headers.get(HANDOFF_HEADERS.signature.toLowerCase());
   if (secrets === null || !verifyHmacSha256(signature, raw.body, secretList(secrets))) {
     const answer = answerStop(INVALID_SIGNATURE, undefined);
-    const detail =
-      secrets === null ? `no hand-off secret is configured for source ${source.slice(0, 40)}` : 'invalid signature';
+    // A header's value reaches the log only once it is known to be a configured source's name.
+    const known = SOURCE.test(source) && config.handoffs?.sources[source] !== undefined;
+    const detail = !known
+      ? 'unknown hand-off source'
+      : secrets === null
+        ? `no hand-off secret is configured for source ${source}`
+        : 'invalid signature';
     return one({ ...answer, outcome: { kind: 'rejected', code: 'invalid_signature', detail } }, keys);
   }
 

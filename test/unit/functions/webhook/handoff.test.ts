@@ -230,6 +230,16 @@ describe('a hand-off to the webhook function', () => {
     });
   });
 
+  it('never logs the value of an unknown source’s header', async () => {
+    // Act
+    const { status, output } = await invoke(handoff(BODY, { source: 'header-marker-7b2e' }));
+
+    // Assess
+    expect(status).toBe(401);
+    expect(output).toContain('unknown hand-off source');
+    expect(output).not.toContain('header-marker-7b2e');
+  });
+
   describe('dedup by X-Stepline-Delivery', () => {
     it('starts one execution for the same delivery id twice, and answers 200 duplicate once it has ended', async () => {
       // Prepare
@@ -304,6 +314,20 @@ describe('a hand-off to the webhook function', () => {
       [
         'manifests that climb out',
         { manifests: 's3://acme-artifacts/jenkins/../secret' },
+        403,
+        'manifests_not_allowed',
+        'manifests:',
+      ],
+      [
+        'manifests that climb out, percent-encoded (a URL parser resolves %2e%2e)',
+        { manifests: 's3://acme-artifacts/jenkins/%2e%2E/secret' },
+        403,
+        'manifests_not_allowed',
+        'manifests:',
+      ],
+      [
+        'manifests that climb out of a folder, percent-encoded',
+        { manifests: 's3://acme-artifacts/jenkins/.%2e/secret' },
         403,
         'manifests_not_allowed',
         'manifests:',
