@@ -397,9 +397,13 @@ export class RunProgress {
       }
       const deployed = result as DeployResult;
       this.revisions.set(env, deployed.revision);
+      // A GitOps delivery (ADR 0103) applies nothing: it names the commit or pull request it made.
+      const gitops = deployed.watch[0]?.gitops;
       this.line(
         env,
-        `applied revision ${deployed.revision} to namespace ${deployed.namespace}: ${applied(deployed.applied)}`,
+        gitops
+          ? `handed to GitOps: ${gitops.pullRequest ? `pull request ${gitops.pullRequest.url}` : `commit ${gitops.commit?.slice(0, 12)}`} on ${gitops.repository} ${gitops.branch}`
+          : `applied revision ${deployed.revision} to namespace ${deployed.namespace}: ${applied(deployed.applied)}`,
       );
       this.watch(env, deployed.watch);
       return;
