@@ -314,7 +314,7 @@ export function ExecutionPage({ arn }: { arn: string }) {
         ${
           runnable && e.status !== 'RUNNING' && stages.length
             ? html`<button disabled=${busy} onClick=${() => rerun('start')} title="A new execution for the same commit">Re-run</button>
-              ${failedIn ? html`<button disabled=${busy} onClick=${() => rerun('failed')}>Re-run from ${failedIn}</button>` : null}`
+              ${failedIn ? html`<button disabled=${busy} onClick=${() => rerun('failed')} title=${`A new execution that deploys this run's image from ${failedIn} on: no build, no tests`}>Re-run from ${failedIn}</button>` : null}`
             : null
         }
       </div>
