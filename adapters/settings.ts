@@ -113,6 +113,8 @@ export interface WebhookSettings {
   readonly commits: CommitLookupSettings;
   /** The hand-off sources' secret (`HANDOFF_SECRET_ARN`, docs/adr/0100); null: every hand-off is refused 401. */
   readonly handoffSecretId: string | null;
+  /** The artifacts bucket's name (`HANDOFF_ARTIFACTS_BUCKET`), for `{artifactsBucket}` in hand-off locations. */
+  readonly handoffArtifactsBucket: string | null;
 }
 
 /**
@@ -193,5 +195,6 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
     commandQueueUrl: url(env, APPROVAL_ENV.commandQueueUrl),
     commits: commitLookupSettings(env),
     handoffSecretId: optional(env, HANDOFF_ENV.secretArn),
+    handoffArtifactsBucket: optional(env, HANDOFF_ENV.artifactsBucket),
   };
 }

@@ -23,8 +23,8 @@ const RegistryPrefix = z
   });
 
 /** `s3://bucket/prefix/` or `file:///abs/path/`: where the rendered manifests of a hand-off may be read from. */
-const LocationPrefix = z.string().regex(/^(s3:\/\/[a-z0-9.-]{3,63}\/|file:\/\/\/)\S*$/, {
-  message: 'must be an s3://bucket/prefix/ or file:///path/ location',
+const LocationPrefix = z.string().regex(/^(s3:\/\/([a-z0-9.-]{3,63}|\{artifactsBucket\})\/|file:\/\/\/)\S*$/, {
+  message: 'must be an s3://bucket/prefix/ (or s3://{artifactsBucket}/prefix/) or file:///path/ location',
 });
 
 const HandoffRepository = z
@@ -58,11 +58,13 @@ export const HandoffSource = z
       .default([])
       .describe(
         'Locations its rendered manifests may be read from (prefixes). A hand-off that names none deploys the ' +
-          'manifests of "defaultManifests".',
+          'manifests of "defaultManifests". On AWS, "{artifactsBucket}" stands for the stack\'s artifacts bucket.',
       ),
     defaultManifests: z
       .string()
-      .regex(/^(s3:\/\/[a-z0-9.-]{3,63}\/|file:\/\/\/)\S*$/, { message: 'must be an s3:// or file:/// location' })
+      .regex(/^(s3:\/\/([a-z0-9.-]{3,63}|\{artifactsBucket\})\/|file:\/\/\/)\S*$/, {
+        message: 'must be an s3:// or file:/// location',
+      })
       .optional()
       .describe('Where the manifests are when a hand-off names no location; "{commit}" is replaced by its commit.'),
   })

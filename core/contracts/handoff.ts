@@ -26,7 +26,15 @@ export const HANDOFF_ENV = {
    * `{ "<source>": { "current": "...", "previous": "..." } }` while rotating. Unset: every hand-off is refused 401.
    */
   secretArn: 'HANDOFF_SECRET_ARN',
+  /**
+   * The artifacts bucket's name, which CloudFormation generates: `{artifactsBucket}` in a source's `manifests` and
+   * `defaultManifests` stands for it (the deploy function reads manifests from that bucket only).
+   */
+  artifactsBucket: 'HANDOFF_ARTIFACTS_BUCKET',
 } as const;
+
+/** The placeholder for the artifacts bucket in `handoffs.sources.*.manifests` and `defaultManifests`. */
+export const ARTIFACTS_BUCKET_PLACEHOLDER = '{artifactsBucket}';
 
 /** The body of a hand-off, as JSON. */
 export interface HandoffPayload {

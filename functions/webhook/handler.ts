@@ -48,6 +48,8 @@ export interface WebhookDependencies {
    * refused 401.
    */
   readonly handoffSecrets?: HandoffSecretSource;
+  /** The artifacts bucket's name, for `{artifactsBucket}` in the hand-off sources' manifests locations. */
+  readonly handoffArtifactsBucket?: string;
   /** Largest body accepted, in bytes. Default 4 MiB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -139,7 +141,11 @@ export function createWebhookHandler(dependencies: WebhookDependencies): Webhook
         ? await receiveHandoff(
             dependencies.config,
             { headers: event.headers ?? {}, body, byteLength },
-            { ...ports, secrets: dependencies.handoffSecrets ?? NO_HANDOFF_SECRETS },
+            {
+              ...ports,
+              secrets: dependencies.handoffSecrets ?? NO_HANDOFF_SECRETS,
+              ...(dependencies.handoffArtifactsBucket ? { artifactsBucket: dependencies.handoffArtifactsBucket } : {}),
+            },
             intake.maxBodyBytes,
           )
         : await receive(intake, { provider, headers: event.headers ?? {}, body, byteLength }, ports);

@@ -110,4 +110,5 @@ export const handler = createWebhookHandler({
         ),
       }
     : {}),
+  ...(settings.handoffArtifactsBucket ? { handoffArtifactsBucket: settings.handoffArtifactsBucket } : {}),
 });

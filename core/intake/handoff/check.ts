@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import type { HandoffSource } from '../../config/handoff';
 import type { Repository, SteplineConfig } from '../../config/schema';
+import { ARTIFACTS_BUCKET_PLACEHOLDER } from '../../contracts/handoff';
 import { routeEnvironment } from '../route';
 import type { PipelineRequest, Route } from '../types';
 import { type Continue, proceed, type Rejected, reject } from '../verdict';
@@ -132,10 +133,23 @@ function settledLocation(location: string): boolean {
   }
 }
 
-function chooseManifests(source: string, allowed: HandoffSource, body: HandoffBody): Verdict<string> {
+/** `{artifactsBucket}` replaced by the bucket's name; left as is (and so matching no real location) without one. */
+function withBucket(location: string, artifactsBucket: string | undefined): string {
+  return artifactsBucket ? location.replaceAll(ARTIFACTS_BUCKET_PLACEHOLDER, artifactsBucket) : location;
+}
+
+function chooseManifests(
+  source: string,
+  allowed: HandoffSource,
+  body: HandoffBody,
+  artifactsBucket: string | undefined,
+): Verdict<string> {
   if (body.manifests === null) {
-    if (allowed.defaultManifests !== undefined)
-      return proceed(allowed.defaultManifests.replaceAll('{commit}', body.commit));
+    const fallback = allowed.defaultManifests && withBucket(allowed.defaultManifests, artifactsBucket);
+    // Without the bucket's name (locally), a default in the artifacts bucket names nothing this runtime can read.
+    if (fallback && !fallback.includes(ARTIFACTS_BUCKET_PLACEHOLDER)) {
+      return proceed(fallback.replaceAll('{commit}', body.commit));
+    }
     return reject(
       400,
       'malformed_body',
@@ -143,7 +157,8 @@ function chooseManifests(source: string, allowed: HandoffSource, body: HandoffBo
     );
   }
   const location = body.manifests;
-  if (!settledLocation(location) || !allowed.manifests.some((p) => location.startsWith(p))) {
+  const prefixes = allowed.manifests.map((p) => withBucket(p, artifactsBucket));
+  if (!settledLocation(location) || !prefixes.some((p) => location.startsWith(p))) {
     return reject(
       403,
       'manifests_not_allowed',
@@ -159,6 +174,8 @@ export function checkHandoff(
   source: string,
   deliveryId: string,
   body: HandoffBody,
+  /** The artifacts bucket's name, for `{artifactsBucket}` in the source's locations (AWS). */
+  artifactsBucket?: string,
 ): Verdict<CheckedHandoff> {
   const allowed = config.handoffs?.sources[source];
   if (allowed === undefined) return reject(401, 'invalid_signature', 'the request signature is missing or wrong');
@@ -176,7 +193,7 @@ export function checkHandoff(
   const { repo } = found.value;
   const environments = chooseEnvironments(source, repo, found.value.environments, body);
   if (!environments.continue) return environments;
-  const manifests = chooseManifests(source, allowed, body);
+  const manifests = chooseManifests(source, allowed, body, artifactsBucket);
   if (!manifests.continue) return manifests;
 
   const request: PipelineRequest = {

@@ -42,6 +42,8 @@ export interface HandoffPorts {
   readonly workflow: WorkflowStarter;
   readonly parking: ParkingQueue;
   readonly now?: () => Date;
+  /** The artifacts bucket's name, for `{artifactsBucket}` in the sources' manifests locations (AWS). */
+  readonly artifactsBucket?: string;
 }
 
 const SOURCE = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -56,6 +58,7 @@ export function planHandoff(
   source: string,
   deliveryId: string,
   body: unknown,
+  artifactsBucket?: string,
 ): Planned | Answer {
   let parsed: ReturnType<typeof readHandoffBody>;
   try {
@@ -65,7 +68,7 @@ export function planHandoff(
       return answerStop(reject(400, 'malformed_body', error.message), undefined);
     throw error;
   }
-  const checked = checkHandoff(config, source, deliveryId, parsed);
+  const checked = checkHandoff(config, source, deliveryId, parsed, artifactsBucket);
   if (!checked.continue) return answerStop(checked, undefined);
   const { request, route, image, manifestsLocation } = checked.value;
   // Two sources may use the same delivery ids: the source is part of the name, so they never collide.
@@ -142,7 +145,7 @@ export async function receiveHandoff(
 
   const body = decodeBody(raw.body, 'application/json');
   if (!body.continue) return one(answerStop(body, undefined), keys);
-  const planned = planHandoff(config, source, deliveryId, body.value);
+  const planned = planHandoff(config, source, deliveryId, body.value, ports.artifactsBucket);
   if ('status' in planned) return one(planned, keys);
   keys.provider = planned.input.request.provider;
   keys.repository = planned.input.request.repository.fullName;

@@ -196,6 +196,52 @@ describe('a hand-off to the webhook function', () => {
     expect(only!.input.request.provider).toBe('bitbucket');
   });
 
+  it('reads {artifactsBucket} in the source’s locations as the bucket the function is given', async () => {
+    // Prepare
+    const config = validateConfig(
+      {
+        ...CONFIG_INPUT,
+        handoffs: {
+          sources: {
+            jenkins: {
+              repositories: [{ name: 'Codertocat/Hello-World', environments: ['staging'] }],
+              registries: ['ghcr.io/codertocat'],
+              manifests: ['s3://{artifactsBucket}/handoffs/'],
+              defaultManifests: 's3://{artifactsBucket}/handoffs/{commit}',
+            },
+          },
+        },
+      },
+      'bucket test configuration',
+    );
+    const h = (bucket?: string) =>
+      createWebhookHandler({
+        config,
+        secrets: new StaticWebhookSecrets(SECRETS),
+        handoffSecrets: { get: async () => ({ current: HANDOFF_SECRET, previous: null }) },
+        workflow: new StepFunctionsWorkflowStarter(sfn, STATE_MACHINE_ARN),
+        parking: new SqsParkingQueue(sqs, queueUrl),
+        ...(bucket ? { handoffArtifactsBucket: bucket } : {}),
+      });
+    const named = { ...BODY, manifests: 's3://stack-artifacts-1a2b/handoffs/42' };
+    const { manifests: _, ...unnamed } = BODY;
+
+    // Act
+    const given = await captureStdout(() => h('stack-artifacts-1a2b')(handoff(named, { delivery: 'b-1' }), CONTEXT));
+    const byDefault = await captureStdout(() =>
+      h('stack-artifacts-1a2b')(handoff(unnamed, { delivery: 'b-2' }), CONTEXT),
+    );
+    const noBucket = await captureStdout(() => h()(handoff(named, { delivery: 'b-3' }), CONTEXT));
+
+    // Assess
+    expect([given.result.statusCode, byDefault.result.statusCode, noBucket.result.statusCode]).toEqual([202, 202, 403]);
+    const locations = (await executions()).map((e) => e.input.prebuilt?.manifestsLocation).sort();
+    expect(locations).toEqual([
+      's3://stack-artifacts-1a2b/handoffs/42',
+      `s3://stack-artifacts-1a2b/handoffs/${COMMIT}`,
+    ]);
+  });
+
   describe('signature', () => {
     it.each([
       ['a forged signature (another secret)', { secret: 'not the secret' }],
