@@ -115,7 +115,8 @@ export class LocalGitRepository implements ConfigRepository {
   private async stage(indexFile: string, path: string, content: string | null): Promise<void> {
     const env = { GIT_INDEX_FILE: indexFile };
     if (content === null) {
-      await this.git(['update-index', '--force-remove', '--', path], { env });
+      // `--force-remove` needs a work tree; mode 0 through `--index-info` removes the entry in a bare repository.
+      await this.git(['update-index', '--index-info'], { env, input: `0 ${'0'.repeat(40)}\t${path}\n` });
       return;
     }
     const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: content })).trim();

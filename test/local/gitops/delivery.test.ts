@@ -295,3 +295,64 @@ describe('a GitOps delivery to Flux with image-policy markers', () => {
     expect(converged.objects.map((o) => o.kind)).toEqual(['Kustomization', 'Deployment']);
   });
 });
+
+describe("a GitOps delivery through Argo CD's .argocd-source-<app>.yaml", () => {
+  it('creates the override file, which the stand-in merges as Argo CD does, and the Deployment runs the digest', async () => {
+    const files = {
+      'apps/shop/kustomization.yaml': KUSTOMIZATION,
+      'apps/shop/namespace.yaml': NAMESPACE,
+      'apps/shop/deployment.yaml': deployment('shop/api'),
+    };
+    const { gitDir, repository, ports, gitops } = await setUp(files, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'argocd' },
+    } as KubernetesObject);
+    await ports.cluster.apply(
+      {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name: 'shop-production', namespace: 'argocd' },
+        spec: {
+          source: { repoURL: `file://${gitDir}`, targetRevision: 'main', path: 'apps/shop' },
+          destination: { namespace: 'shop' },
+        },
+      } as KubernetesObject,
+      { fieldManager: 'test', force: true },
+    );
+    const env = environment({
+      delivery: {
+        type: 'gitops',
+        repository: { provider: 'local', name: 'deploy' },
+        branch: 'main',
+        path: 'apps/shop',
+        format: { type: 'argocdSource', image: 'shop/api' },
+        mode: 'commit',
+        controller: { kind: 'Application', name: 'shop-production' },
+      },
+    });
+
+    const result = await deliver(deployEvent({ environment: env }), gitops);
+    const commit = result.watch[0]?.gitops?.commit ?? '';
+    expect(await repository.readFile(commit, 'apps/shop/.argocd-source-shop-production.yaml')).toBe(
+      `kustomize:\n  images:\n  - shop/api=${REPOSITORY}@${DIGEST_V1}\n`,
+    );
+    expect(await repository.readFile(commit, 'apps/shop/kustomization.yaml')).toBe(KUSTOMIZATION);
+
+    const converged = await settle(rolloutEvent(env, result.watch, new Date(Date.now() + 60_000).toISOString()), {
+      ...ports,
+      repository,
+    });
+    expect(converged.state).toBe('done');
+    expect(
+      liveImage(await ports.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' })),
+    ).toBe(`${REPOSITORY}@${DIGEST_V1}`);
+
+    // The revert deletes the file the write created.
+    const reverted = await revertDelivery(
+      { executionName: 'shop-main-3f78685', environment: env, failedRevision: 0, reason: 'test' },
+      gitops,
+    );
+    expect(await repository.readFile(reverted.commit, 'apps/shop/.argocd-source-shop-production.yaml')).toBeNull();
+  });
+});

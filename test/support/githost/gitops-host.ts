@@ -177,7 +177,7 @@ export class GitOpsHostStandIn {
       try {
         await git(d, ['read-tree', String(body['base_tree'])], undefined, env);
         for (const e of body['tree'] as { path: string; sha?: null; content?: string }[]) {
-          if (e.sha === null) await git(d, ['update-index', '--force-remove', '--', e.path], undefined, env);
+          if (e.sha === null) await git(d, ['update-index', '--index-info'], `0 ${'0'.repeat(40)}\t${e.path}\n`, env);
           else {
             const blob = (await git(d, ['hash-object', '-w', '--stdin'], e.content ?? '')).trim();
             await git(d, ['update-index', '--add', '--cacheinfo', `100644,${blob},${e.path}`], undefined, env);
@@ -358,7 +358,7 @@ export class GitOpsHostStandIn {
             });
           }
           if (a.action === 'delete')
-            await git(d, ['update-index', '--force-remove', '--', a.file_path], undefined, env);
+            await git(d, ['update-index', '--index-info'], `0 ${'0'.repeat(40)}\t${a.file_path}\n`, env);
           else {
             const blob = (await git(d, ['hash-object', '-w', '--stdin'], a.content ?? '')).trim();
             await git(d, ['update-index', '--add', '--cacheinfo', `100644,${blob},${a.file_path}`], undefined, env);
