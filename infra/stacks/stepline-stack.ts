@@ -105,6 +105,8 @@ export class SteplineStack extends Stack {
       stateMachineArn,
       stateMachineName,
       gitHostTokens: this.status.tokensSecret,
+      // `{artifactsBucket}` in a hand-off source's manifests locations (docs/adr/0100).
+      artifactsBucketName: this.build.artifactsBucket.bucketName,
     });
     // Short links to runs for the hosts that limit a status link's length (GitLab: 255), docs/adr/0090.
     this.status.addRunLinks(this.intake.api);

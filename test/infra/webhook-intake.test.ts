@@ -11,7 +11,7 @@ import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, te
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
 const EXECUTIONS = 'arn:aws:states:eu-west-1:123456789012:execution:Test-pipeline:*';
 
-function synth(functions = ['webhook', 'replay'], options: { tokens?: boolean } = {}) {
+function synth(functions = ['webhook', 'replay'], options: { tokens?: boolean; bucket?: string } = {}) {
   const root = scratchProject(functions, { 'stepline.config.json': '{"version":1}' });
   const stack = testStack();
   const tokens = options.tokens
@@ -23,6 +23,7 @@ function synth(functions = ['webhook', 'replay'], options: { tokens?: boolean } 
     stateMachineArn: STATE_MACHINE,
     stateMachineName: 'Test-pipeline',
     ...(tokens ? { gitHostTokens: tokens } : {}),
+    ...(options.bucket ? { artifactsBucketName: options.bucket } : {}),
   });
   return { stack, intake, template: Template.fromStack(stack) };
 }
@@ -169,6 +170,26 @@ describe('WebhookIntake', () => {
     );
     const without = variablesOf(json, logicalId(shared.intake.webhookFunction.function));
     expect(without).not.toHaveProperty(STATUS_ENV.tokensSecret);
+  });
+
+  it('gives the webhook function read on the hand-off secret, and the artifacts bucket when given it', () => {
+    // Prepare
+    const { intake, template } = synth(['webhook', 'replay'], { bucket: 'stack-artifacts-1a2b' });
+    const document = template.toJSON() as never;
+    const [, fn] = resourcesOfType(document, 'AWS::Lambda::Function').find(
+      ([id]) => id === logicalId(intake.webhookFunction.function),
+    )!;
+
+    // Act
+    const variables = evaluate((fn.Environment as { Variables: unknown }).Variables) as Record<string, string>;
+    const reads = statementsOf(document, logicalId(intake.webhookFunction.role)).filter((s) =>
+      [s.Action].flat().includes('secretsmanager:GetSecretValue'),
+    );
+
+    // Assess
+    expect(variables[HANDOFF_ENV.artifactsBucket]).toBe('stack-artifacts-1a2b');
+    expect(reads.map((s) => s.Resource)).toContainEqual(variables[HANDOFF_ENV.secretArn]);
+    expect(variables[HANDOFF_ENV.secretArn]).toMatch(/^ref:IntakeHandoffSecret/);
   });
 
   it('fails synth naming the entry point that does not exist yet', () => {

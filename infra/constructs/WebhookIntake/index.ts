@@ -65,6 +65,11 @@ export interface WebhookIntakeProps {
    * @default - a new secret `{"default": "<generated>"}`: add an entry per source (or rename that one)
    */
   readonly handoffSecret?: secretsmanager.ISecret;
+  /**
+   * The artifacts bucket's name (BuildProjects.artifactsBucket): `{artifactsBucket}` in a hand-off source's manifests
+   * locations stands for it. @default - none: such locations are refused
+   */
+  readonly artifactsBucketName?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -164,6 +169,7 @@ export class WebhookIntake extends Construct {
         [ENV.webhookSecretArn]: this.secret.secretArn,
         [ENV.parkingQueueUrl]: this.parkingQueue.queueUrl,
         [HANDOFF_ENV.secretArn]: this.handoffSecret.secretArn,
+        ...(props.artifactsBucketName ? { [HANDOFF_ENV.artifactsBucket]: props.artifactsBucketName } : {}),
         ...(props.gitHostTokens ? { [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn } : {}),
       },
       logRetention: retention,
