@@ -1,5 +1,6 @@
 import type { ClusterAccessSettings } from '../../adapters/kubernetes/access';
 import { DEPLOY_ENVIRONMENT_VARIABLES as VARIABLES } from '../../core/deploy/contracts';
+import { STATUS_ENV } from '../../core/status/contracts';
 import { type Environment, optional, required, wholeNumber } from '../shared/settings';
 
 /** The settings of the deploy, rollout and rollback functions: the one reader the three use. */
@@ -7,6 +8,15 @@ export interface DeploySettings {
   /** The region the function runs in: where an EKS cluster that names no region is looked up. */
   readonly region: string;
   readonly cluster: ClusterAccessSettings;
+  /**
+   * Configuration repositories for GitOps environments (ADR 0103): the Git host tokens secret and the status
+   * functions' host settings, set by infra only when the configuration has such an environment. Null: none.
+   */
+  readonly gitops: {
+    readonly tokensSecret: string;
+    readonly baseUrls: { readonly github?: string; readonly gitlab?: string };
+    readonly runLinkUrl: string | null;
+  } | null;
 }
 
 /** Default milliseconds a request to the API server may take. */
@@ -22,5 +32,18 @@ export function deploySettings(env: Environment): DeploySettings {
       kubeconfigOverride: path ? { path, ...(context ? { context } : {}) } : null,
       requestTimeoutMs: wholeNumber(env, VARIABLES.requestTimeoutMs, DEFAULT_KUBE_TIMEOUT_MS, 1),
     },
+    gitops: gitopsSettings(env),
+  };
+}
+
+function gitopsSettings(env: Environment): DeploySettings['gitops'] {
+  const tokensSecret = optional(env, STATUS_ENV.tokensSecret);
+  if (!tokensSecret) return null;
+  const github = optional(env, STATUS_ENV.githubApiUrl);
+  const gitlab = optional(env, STATUS_ENV.gitlabApiUrl);
+  return {
+    tokensSecret,
+    baseUrls: { ...(github ? { github } : {}), ...(gitlab ? { gitlab } : {}) },
+    runLinkUrl: optional(env, STATUS_ENV.runLinkUrl) ?? null,
   };
 }

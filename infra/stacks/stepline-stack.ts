@@ -6,7 +6,13 @@ import type { Construct } from 'constructs';
 import { PROVIDERS, type SteplineConfig } from '../../core/config';
 import { Approvals } from '../constructs/Approvals';
 import { BuildProjects } from '../constructs/BuildProjects';
-import { type AuthenticationMode, deployTargets, EksDeployer, prometheusWorkspaces } from '../constructs/EksDeployer';
+import {
+  type AuthenticationMode,
+  deployTargets,
+  EksDeployer,
+  hasGitOpsDelivery,
+  prometheusWorkspaces,
+} from '../constructs/EksDeployer';
 import { Observability } from '../constructs/Observability';
 import { PipelineWorkflow } from '../constructs/PipelineWorkflow';
 import { RunCoordination } from '../constructs/RunCoordination';
@@ -123,6 +129,10 @@ export class SteplineStack extends Stack {
       targets: deployTargets(config),
       grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
       prometheusWorkspaces: prometheusWorkspaces(config),
+      // GitOps environments write to configuration repositories with the Git host tokens (ADR 0103); only then.
+      ...(hasGitOpsDelivery(config)
+        ? { gitHostTokens: this.status.tokensSecret, runLinkUrl: this.intake.api.apiEndpoint }
+        : {}),
       ...(props.eksAuthenticationModes ? { authenticationModes: props.eksAuthenticationModes } : {}),
       ...(props.eksAwsAuthClusters ? { awsAuthClusters: props.eksAwsAuthClusters } : {}),
       ...(props.deployerVpcId ? { vpcPlacement: this.deployerPlacement(props.deployerVpcId) } : {}),

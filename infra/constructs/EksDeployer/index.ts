@@ -2,8 +2,10 @@ import { Annotations, ArnFormat, Aws, CfnCondition, type CfnResource, Duration, 
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SteplineConfig } from '../../../core/config';
+import { STATUS_ENV } from '../../../core/status/contracts';
 import { InfraError } from '../../errors';
 import { SteplineFunction, type SteplineFunctionVpcPlacement } from '../SteplineFunction';
 
@@ -125,6 +127,19 @@ export interface EksDeployerProps {
    * `aps:QueryMetrics` on them and nothing else in AMP. @default - none
    */
   readonly prometheusWorkspaces?: readonly { readonly region: string; readonly workspaceId: string }[];
+  /**
+   * The Git host tokens, for environments with a GitOps delivery (ADR 0103): the deploy, rollout and rollback
+   * functions may read the secret and write to configuration repositories with it. Give it only when the
+   * configuration has such an environment (`hasGitOpsDelivery`). @default - none: a GitOps environment fails
+   */
+  readonly gitHostTokens?: secretsmanager.ISecret;
+  /** The platform's run links (`<url>/runs/<execution>`), named in the commits it makes. @default - none */
+  readonly runLinkUrl?: string;
+}
+
+/** Whether any environment of the configuration hands its releases to GitOps. */
+export function hasGitOpsDelivery(config: SteplineConfig): boolean {
+  return config.repositories.some((r) => Object.values(r.environments).some((e) => e.delivery?.type === 'gitops'));
 }
 
 /**
@@ -220,6 +235,13 @@ export class EksDeployer extends Construct {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['aps:QueryMetrics'], resources: workspaces }));
     }
     props.grantReadManifests?.(this.role);
+    if (props.gitHostTokens) {
+      props.gitHostTokens.grantRead(this.role);
+      for (const fn of [this.deployFunction, this.rolloutFunction, this.rollbackFunction]) {
+        fn.function.addEnvironment(STATUS_ENV.tokensSecret, props.gitHostTokens.secretArn);
+        if (props.runLinkUrl) fn.function.addEnvironment(STATUS_ENV.runLinkUrl, props.runLinkUrl);
+      }
+    }
 
     const entries: eks.CfnAccessEntry[] = [];
     const clusterArns: string[] = [];

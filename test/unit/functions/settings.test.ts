@@ -47,6 +47,21 @@ describe('functions/deploy settings (deploy, rollout, rollback)', () => {
     expect(settings).toEqual({
       region: 'eu-west-1',
       cluster: { kubeconfigOverride: { path: '/tmp/kubeconfig', context: 'simulated' }, requestTimeoutMs: 5000 },
+      gitops: null,
+    });
+  });
+
+  it('reads the Git host tokens secret, base URLs and run links for GitOps environments when infra sets them', () => {
+    expect(
+      deploySettings({
+        AWS_REGION: 'eu-west-1',
+        STEPLINE_GITHOST_TOKENS_SECRET: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tokens',
+        STEPLINE_RUN_LINK_URL: 'https://api.example.test',
+      }).gitops,
+    ).toEqual({
+      tokensSecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tokens',
+      baseUrls: {},
+      runLinkUrl: 'https://api.example.test',
     });
   });
 
