@@ -73,6 +73,8 @@ const KINDS: readonly (readonly [RegExp, Kind])[] = [
     /^AWS_DEFAULT_REGION=\S+ AWS_ACCESS_KEY_ID=\S+ AWS_SECRET_ACCESS_KEY=\S+ aws --endpoint-url http:\/\/127\.0\.0\.1:8080 /,
     { run: 'with-runtime' },
   ],
+  // The commands that read a running runtime: asked of README's `npm start`, at its URL.
+  [/^npx stepline metrics /, { run: 'with-runtime' }],
   [/^npx stepline /, { run: 'shell' }],
   [/^npm run bench:/, { skip: 'a benchmark: minutes of work, never part of npm test' }],
   [/^npx vitest run test\//, { skip: 'a part of npm test, which runs it' }],
@@ -250,8 +252,19 @@ describe('README.md', () => {
     it.each(
       command === 'npm start' ? COMMANDS.filter((c) => (kindOf(c) as { run?: string })?.run === 'with-runtime') : [],
     )(
-      'answers %s (awscli 2 of Debian, and the aws the PATH finds first)',
+      // An AWS CLI command runs with awscli 2 of Debian, and with the aws the PATH finds first.
+      'answers %s',
       async (aws) => {
+        if (aws.startsWith('npx stepline ')) {
+          // Act: the CLI finds the runtime through STEPLINE_URL, as README's `--url` note says.
+          const done = await shell(aws, freshEnv({ STEPLINE_URL: started.url }));
+          // Assess
+          expect(done.stderr).toBe('');
+          expect(done.code).toBe(0);
+          expect(done.stdout).toMatch(/\S/);
+          if (aws.includes('--json')) expect(() => JSON.parse(done.stdout)).not.toThrow();
+          return;
+        }
         // Prepare: where README says 8080, the port this runtime has.
         const line = aws.replaceAll('http://127.0.0.1:8080', started.url);
 
