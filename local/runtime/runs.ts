@@ -11,6 +11,7 @@ import type { StartResult, WorkflowStarter } from '../../core/intake/ports';
 import { type HistoryEventLike, prebuiltOf } from '../../core/intake/prebuilt';
 import type { ExecutionInput, PipelineRequest, Prebuilt, RefKind, Route } from '../../core/intake/types';
 import { failedEnvironmentOf } from '../console/model/failure';
+import type { ExecutionRecord, ExecutionStore } from '../store';
 
 /**
  * Runs started by hand (issue 17, ADR 0076): `stepline run <repository> <branch|tag|sha>`, the console's Run and
@@ -317,6 +318,30 @@ export interface RunHistory {
   ): { readonly input: ExecutionInput; readonly status: string; readonly cause: string | null } | undefined;
   /** The history events of one execution, oldest first (for the image it built). */
   historyOf(executionArn: string): readonly HistoryEventLike[];
+}
+
+/** The run history of the execution store: the inputs of its recorded executions. */
+export function storedRunHistory(executions: ExecutionStore): RunHistory {
+  const inputOf = (record: ExecutionRecord): ExecutionInput | null => {
+    try {
+      return JSON.parse(record.input) as ExecutionInput;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    inputsOf: (provider, repository) =>
+      executions
+        .listExecutions({ repository }, 50)
+        .items.map(inputOf)
+        .filter((i): i is ExecutionInput => i?.request?.provider === provider),
+    inputOf: (arn) => {
+      const record = executions.getExecution(arn);
+      const input = record ? inputOf(record) : null;
+      return record && input ? { input, status: record.status, cause: record.cause } : undefined;
+    },
+    historyOf: (arn) => executions.history(arn),
+  };
 }
 
 export interface StartedRun {
