@@ -22,13 +22,12 @@ import { makeStateFolder, tightenStateFolder } from './state-folder';
 import { createPipeline, registerTaskHandlers, statesService } from './step-functions';
 import { eventStream, openStores } from './stores';
 
+export { checkpointFromHistory, StatesService } from '../services/stepfunctions';
 export { ApprovalDesk, type ApprovalView } from './approvals';
-export { checkpointFromHistory } from './checkpoint';
 export type { FunctionLogLevel, LogFormat } from './observability';
 export type { KubernetesTarget, Runtime, RuntimeOptions } from './options';
 export { DEFAULT_STATE_MACHINE_NAME, LOCAL_RESOURCES, localSubstitutions } from './pipeline';
 export { ManualRuns, RunRefusedError, type RunRequest, type StartedRun } from './runs';
-export { StatesService } from './states';
 
 /**
  * Stepline on one machine: one process, one HTTP server. `startRuntime` opens the state file, starts the

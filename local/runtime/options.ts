@@ -8,13 +8,13 @@ import type { MetricsRegistry, Router } from '../server';
 import type { CodeBuildService } from '../services/codebuild';
 import type { SimulatedKubernetes } from '../services/kubernetes';
 import type { LambdaService } from '../services/lambda';
+import type { StatesService } from '../services/stepfunctions';
 import type { BuildStore, Db, ExecutionStore, StatusStore } from '../store';
 import type { ApprovalDesk } from './approvals';
 import type { LocalMetricsSource } from './metrics-source';
 import type { FunctionLogLevel, LogFormat } from './observability';
 import type { LOCAL_RESOURCES } from './pipeline';
 import type { ManualRuns } from './runs';
-import type { StatesService } from './states';
 
 /**
  * What `startRuntime` takes and what it gives back: the runtime's options, the Kubernetes target it chose, and the

@@ -3,6 +3,7 @@ import type { Engine } from '../engine';
 import { eventJson, executionSummary } from '../server/api';
 import { type CodeBuildService, codeBuildTaskHandler } from '../services/codebuild';
 import { type LambdaService, lambdaTaskHandler } from '../services/lambda';
+import { StatesService } from '../services/stepfunctions';
 import type { ExecutionStore } from '../store';
 import { executionStatusEvent } from './execution-event';
 import type { ExecutionMetrics } from './metrics';
@@ -11,7 +12,6 @@ import { ACCOUNT, REGION } from './options';
 import { defaultDefinitionFile, LOCAL_RESOURCES, loadDefinition, localSubstitutions } from './pipeline';
 import type { InvokeLater } from './services';
 import type { Cleanups } from './shutdown';
-import { StatesService } from './states';
 import type { Emit } from './stores';
 
 /**

@@ -1,10 +1,10 @@
 import type { HistoryEvent } from '../engine';
-import type { MachineView, MapRunView, StatesService } from '../runtime/states';
+import type { MachineView, MapRunView, StatesService } from '../services/stepfunctions';
 import type { ExecutionRecord } from '../store/executions';
 
 /**
  * The Step Functions operations of the local server (AWS JSON 1.0), each a function from the request's members to
- * the response's, over the local Step Functions service (runtime/states.ts). Shapes follow the API reference;
+ * the response's, over the local Step Functions service (services/stepfunctions/states.ts). Shapes follow the API reference;
  * timestamps are epoch seconds, as the protocol sends them.
  */
 

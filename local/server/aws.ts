@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EngineApiError } from '../engine';
-import type { StatesService } from '../runtime/states';
 import { CodeBuildError, type CodeBuildService } from '../services/codebuild';
+import type { StatesService } from '../services/stepfunctions';
 import type { BuildStore } from '../store/builds';
 import { codeBuildOperations } from './aws-codebuild';
 import { stepFunctionsOperations } from './aws-sfn';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionInput } from '../../../core/intake/types';
 import type { StateMachineDefinition } from '../../../local/engine';
-import { checkpointFromHistory } from '../../../local/runtime/checkpoint';
+import { checkpointFromHistory } from '../../../local/services/stepfunctions';
 import { environment, pipelineRequest, route } from '../../support/githost/fixtures';
 import { PipelineWorld, pipelineDefinition } from '../../support/workflow/pipeline-world';
 

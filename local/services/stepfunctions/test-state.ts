@@ -9,8 +9,8 @@ import {
   parseExecutionInput,
   TaskFailure,
   type TaskHandler,
-} from '../engine';
-import { detailsOf } from '../store';
+} from '../../engine';
+import { detailsOf } from '../../store';
 import { InvalidArnError, ValidationError } from './states-errors';
 import { enumValue, required } from './states-input';
 

@@ -1,5 +1,5 @@
-import type { HistoryEvent } from '../engine';
-import { decodeCursor, detailsOf, type ExecutionRecord, encodeCursor } from '../store';
+import type { HistoryEvent } from '../../engine';
+import { decodeCursor, detailsOf, type ExecutionRecord, encodeCursor } from '../../store';
 
 /**
  * Distributed Map runs, as ListMapRuns and DescribeMapRun see them, read from the execution's recorded history:

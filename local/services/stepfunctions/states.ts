@@ -13,7 +13,7 @@ import {
   type ScopeCheckpoint,
   type StateMachineDefinition,
   validExecutionName,
-} from '../engine';
+} from '../../engine';
 import {
   detailsOf,
   type ExecutionRecord,
@@ -21,7 +21,7 @@ import {
   InvalidCursorError,
   MachineDetailsStore,
   type StateMachineRecord,
-} from '../store';
+} from '../../store';
 import { checkpointFromHistory } from './checkpoint';
 import { executionOfMapRun, type MapRunView, mapRunsOf, pageOf } from './map-runs';
 import { type CreateStateMachineInput, type MachineView, StateMachines } from './state-machines';

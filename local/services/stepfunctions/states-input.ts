@@ -1,5 +1,5 @@
-import { EngineApiError } from '../engine';
-import type { JsonObject, Tag } from '../store';
+import { EngineApiError } from '../../engine';
+import type { JsonObject, Tag } from '../../store';
 import { InvalidArnError, InvalidLoggingConfigurationError, TooManyTagsError, ValidationError } from './states-errors';
 
 /**

@@ -7,7 +7,7 @@ import {
   InvalidDefinitionError,
   InvalidNameError,
   validExecutionName,
-} from '../engine';
+} from '../../engine';
 import {
   type ExecutionStore,
   InvalidCursorError,
@@ -16,7 +16,7 @@ import {
   type StateMachineRecord,
   type Tag,
   type VersionRecord,
-} from '../store';
+} from '../../store';
 import {
   ConflictError,
   InvalidArnError,

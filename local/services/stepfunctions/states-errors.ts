@@ -1,4 +1,4 @@
-import { EngineApiError } from '../engine';
+import { EngineApiError } from '../../engine';
 
 /**
  * The Step Functions API errors that the local service answers besides the engine's own (engine/errors.ts). Each

@@ -7,8 +7,8 @@ import {
   type JsonValue,
   parseExecutionInput,
   validExecutionName,
-} from '../engine';
-import type { StateMachineRecord } from '../store';
+} from '../../engine';
+import type { StateMachineRecord } from '../../store';
 import { StateMachineTypeNotSupportedError, ValidationError } from './states-errors';
 import { MOCK_RESOURCE_PATTERN, type Mock, mockHandler, type TestStateOutput, testState } from './test-state';
 

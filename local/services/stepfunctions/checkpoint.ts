@@ -1,5 +1,5 @@
-import type { HistoryEvent, JsonObject, JsonValue, ScopeCheckpoint, StateMachineDefinition } from '../engine';
-import { detailsOf } from '../store/executions';
+import type { HistoryEvent, JsonObject, JsonValue, ScopeCheckpoint, StateMachineDefinition } from '../../engine';
+import { detailsOf } from '../../store/executions';
 
 /**
  * Where an execution stood when the runtime stopped, read back from its recorded history, in the form the engine
