@@ -1,6 +1,7 @@
 import type { ApprovalRecord, ApprovalStore, TaskCallbacks } from '../../core/approval/contracts';
 import { type DecisionResult, decideApproval } from '../../core/approval/service';
 import { signApprovalId } from '../../core/approval/token';
+import type { ApprovalView } from '../server/ports';
 import type { Db } from '../store/db';
 import { cleanLogin } from './identity';
 
@@ -11,7 +12,7 @@ import { cleanLogin } from './identity';
  * call as the approval page, so the approver list and single use hold there too.
  */
 
-export type ApprovalView = Omit<ApprovalRecord, 'taskToken'> & { readonly url: string };
+export type { ApprovalView };
 
 export class ApprovalDesk {
   #identity: string;

@@ -4,13 +4,13 @@ import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { promisify } from 'node:util';
 import type { Provider, SteplineConfig } from '../../core/config/schema';
-import { SteplineError } from '../../core/errors';
 import { Intake } from '../../core/intake/intake';
 import { executionName } from '../../core/intake/name';
-import type { StartResult, WorkflowStarter } from '../../core/intake/ports';
+import type { WorkflowStarter } from '../../core/intake/ports';
 import { type HistoryEventLike, prebuiltOf } from '../../core/intake/prebuilt';
 import type { ExecutionInput, PipelineRequest, Prebuilt, RefKind, Route } from '../../core/intake/types';
-import { failedEnvironmentOf } from '../console/model/failure';
+import { failedEnvironmentOf } from '../../core/status/cause';
+import { RunRefusedError, type RunRequest, type StartedRun } from '../server/ports';
 import type { ExecutionRecord, ExecutionStore } from '../store';
 
 /**
@@ -22,37 +22,9 @@ import type { ExecutionRecord, ExecutionStore } from '../store';
  * never skip it). `--environments` narrows the route's environments; it never adds one the route does not promote to.
  */
 
+export { RunRefusedError, type RunRequest, type StartedRun } from '../server/ports';
+
 export const MANUAL_EVENT = 'manual';
-
-/** A run that cannot be started as asked: `code` tells the HTTP layer the status (404, 400, 409, 422). */
-export class RunRefusedError extends SteplineError {
-  public constructor(
-    public readonly code: 'not_found' | 'invalid' | 'conflict' | 'ignored',
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'RunRefusedError';
-  }
-}
-
-/** What a person asks for. */
-export interface RunRequest {
-  /** `owner/name`, or `provider:owner/name` where two providers configure the same name. */
-  readonly repository: string;
-  /** A branch, a tag, or a commit SHA (7 to 40 hex digits). */
-  readonly ref: string;
-  /** The commit to build; default: where `ref` points now (`git ls-remote`). */
-  readonly sha?: string;
-  /** With a SHA as `ref`: the branch or tag to route it as. Default: a branch whose head it is, else the default branch. */
-  readonly routeAs?: string;
-  /** Only these environments of the route, in the route's order. */
-  readonly environments?: readonly string[];
-  /** Who starts it (the run's sender: they may not approve its gates unless the environment allows it). */
-  readonly by: string;
-  /** Where the repository is cloned from. Default: the last run's, else the host's HTTPS URL. */
-  readonly cloneUrl?: string;
-}
 
 /** What the runtime knows of a repository from its earlier runs (their inputs). */
 export interface KnownRepository {
@@ -342,13 +314,6 @@ export function storedRunHistory(executions: ExecutionStore): RunHistory {
     },
     historyOf: (arn) => executions.history(arn),
   };
-}
-
-export interface StartedRun {
-  readonly outcome: StartResult['outcome'];
-  readonly executionArn: string;
-  readonly name: string;
-  readonly input: ExecutionInput;
 }
 
 /** Starts runs by hand on the local runtime, through its one starter (so the same rules hold as for the webhook). */

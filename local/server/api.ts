@@ -3,14 +3,13 @@ import type { SqliteParkingStore } from '../../adapters/local/parking';
 import { refusalText } from '../../core/approval/approvers';
 import type { DrainSummary } from '../../core/intake/replay';
 import type { HistoryEvent } from '../engine';
-import type { ApprovalDesk } from '../runtime/approvals';
-import { type ManualRuns, RunRefusedError, type StartedRun } from '../runtime/runs';
 import type { BuildDocument, CodeBuildService } from '../services/codebuild';
 import type { StatesService } from '../services/stepfunctions';
 import type { BuildStore } from '../store/builds';
 import type { ExecutionRecord, ExecutionStore } from '../store/executions';
 import type { StatusStore } from '../store/statuses';
 import { HttpError, type RouteContext, type Router, readJson, sendJson, sendText } from './http';
+import { type ApprovalsPort, RunRefusedError, type RunsPort, type StartedRun } from './ports';
 
 /**
  * The runtime's JSON API for the console and the CLI (`/api/...`): executions, their history, builds and their
@@ -25,7 +24,7 @@ export interface ApiDependencies {
   readonly builds: BuildStore;
   readonly codebuild: CodeBuildService;
   readonly statuses: StatusStore;
-  readonly approvals: ApprovalDesk;
+  readonly approvals: ApprovalsPort;
   readonly parking: SqliteParkingStore;
   /** Replays parked deliveries: one (by execution name) or all. */
   readonly replay: (name?: string) => Promise<DrainSummary>;
@@ -33,7 +32,7 @@ export interface ApiDependencies {
   /** Emits `event` with `{ type, ... }` for the stream. */
   readonly events: EventEmitter;
   /** Runs started by hand (`stepline run`, the console's Run and Re-run). */
-  readonly runs?: Pick<ManualRuns, 'run' | 'rerun'>;
+  readonly runs?: RunsPort;
 }
 
 const REFUSED_STATUS: Readonly<Record<RunRefusedError['code'], number>> = {

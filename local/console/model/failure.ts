@@ -5,6 +5,10 @@
  * show` both use it. Pure: no DOM, no I/O; the caller fetches the phase's log.
  */
 
+import { causeObject } from '../../../core/status/cause';
+
+export { failedEnvironmentOf } from '../../../core/status/cause';
+
 /** What this module reads of a build (the console's `BuildSummary`, or the runtime API's build, mapped). */
 export interface BuildLike {
   readonly id: string;
@@ -36,17 +40,7 @@ export interface RunFailure {
 
 type Loose = Record<string, unknown>;
 
-function parseCause(cause: string | null): Loose | null {
-  if (!cause) return null;
-  const text = cause.trim();
-  if (!text.startsWith('{')) return null;
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Loose) : null;
-  } catch {
-    return null;
-  }
-}
+const parseCause = (cause: string | null): Loose | null => causeObject(cause);
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value.trim() ? value.trim() : null);
 
@@ -208,9 +202,4 @@ export function causeView(cause: string | null | undefined): CauseView | null {
     .filter(([k, v]) => k !== key && k !== 'errorType' && k !== traceKey && v !== null && v !== undefined && v !== '')
     .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)] as const);
   return { summary, fields, trace };
-}
-
-/** The environment a run failed in, from its cause (`{"step": "deploy", "environment": "production", …}`). */
-export function failedEnvironmentOf(cause: string | null): string | null {
-  return str(parseCause(cause)?.['environment']);
 }
