@@ -22,6 +22,7 @@ import { countFunctionMetrics } from './metrics';
 import type { LocalMetricsSource } from './metrics-source';
 import type { FunctionLogLevel } from './observability';
 import type { KubernetesTarget, RuntimeOptions } from './options';
+import type { RuntimeSecrets } from './secrets';
 import type { Cleanups } from './shutdown';
 import { RuntimeWorkflowStarter } from './starter';
 import type { RuntimeStores } from './stores';
@@ -50,8 +51,7 @@ export function composeFunctions(options: {
   readonly internalUrl: string;
   readonly config: SteplineConfig;
   readonly stores: RuntimeStores;
-  readonly webhookSecret: string;
-  readonly keys: readonly string[];
+  readonly secrets: RuntimeSecrets;
   readonly lambda: LambdaService;
   readonly sfn: SFNClient;
   readonly stateMachineArn: string;
@@ -66,7 +66,7 @@ export function composeFunctions(options: {
   const { runtime, env, url, stores, sfn, stateMachineArn } = options;
   const sink = new GitHostSink(stores.statuses);
   const gitHost = localGitHost(env, url);
-  const approvalKeys = async (): Promise<readonly string[]> => options.keys;
+  const approvalKeys = async (): Promise<readonly string[]> => options.secrets.approvalKeys;
   // One local identity for the console, the CLI and the approval pages; a host with an OAuth client signs in.
   const approvals = new ApprovalDesk(
     stores.db,
@@ -99,7 +99,7 @@ export function composeFunctions(options: {
     workflow: starter,
     prometheus: options.metricsSource.provider(),
     config: options.config,
-    webhookSecret: { current: options.webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
+    webhookSecret: { current: options.secrets.webhookSecret, previous: env['WEBHOOK_SECRET_PREVIOUS'] || null },
     handoffSecrets: localHandoffSecrets(options.stateDir, options.config),
     maxBodyBytes,
     parking: stores.parking,

@@ -1,3 +1,4 @@
+import type { SqliteParkingStore } from '../../adapters/local/parking';
 import type { CodeBuildEvent } from '../../core/status/contracts';
 import type { HistoryEvent } from '../engine';
 import type { MetricsRegistry } from '../server';
@@ -11,7 +12,8 @@ import { LOCAL_RESOURCES } from './pipeline';
  * (function invocations, builds, executions and their steps, the functions' own CloudWatch metrics).
  */
 
-export function declareMetrics(metrics: MetricsRegistry): void {
+/** Declares the runtime's metrics on `metrics`, and gives it back. */
+export function declareMetrics(metrics: MetricsRegistry): MetricsRegistry {
   metrics.counter('stepline_runs_started_total', 'Pipeline executions started, by repository.');
   metrics.counter(
     'stepline_runs_finished_total',
@@ -44,6 +46,7 @@ export function declareMetrics(metrics: MetricsRegistry): void {
     'stepline_function_metrics_total',
     'Metrics the functions emitted (their CloudWatch metrics), by function and name.',
   );
+  return metrics;
 }
 
 /** The webhook function's metric names, as the delivery outcomes they count. */
@@ -147,4 +150,14 @@ export class ExecutionMetrics {
     if (execution.status === 'SUCCEEDED') this.metrics.inc('stepline_runs_succeeded_total', { repository });
     else this.metrics.inc('stepline_runs_failed_total', { repository });
   }
+}
+
+/** The gauges read when `/metrics` is scraped: executions running now, deliveries parked now. */
+export function collectGauges(metrics: MetricsRegistry, counted: ExecutionMetrics, parking: SqliteParkingStore): void {
+  metrics.collect(() => {
+    metrics.reset('stepline_runs_running');
+    metrics.set('stepline_runs_running', {}, counted.running);
+    metrics.reset('stepline_deliveries_parked');
+    metrics.set('stepline_deliveries_parked', {}, parking.stats().parked);
+  });
 }

@@ -34,11 +34,14 @@ export async function recoverPrevious(
   }
 }
 
-/** Every `replayEveryMs`, the parked deliveries again; every `keeperEveryMs`, the approval keeper (0: neither). */
+/**
+ * Every `replayEveryMs` (default 60,000), the parked deliveries again; every `keeperEveryMs`, the approval keeper
+ * (0 turns either off).
+ */
 export function keepGoing(
   runtime: Runtime,
   options: {
-    readonly replayEveryMs: number;
+    readonly replayEveryMs: number | undefined;
     readonly keeperEveryMs: number;
     readonly invokeLater: InvokeLater;
     readonly cleanups: Cleanups;
@@ -50,7 +53,7 @@ export function keepGoing(
     timer.unref();
     options.cleanups.add(() => clearInterval(timer));
   };
-  every(options.replayEveryMs, () => {
+  every(options.replayEveryMs ?? 60_000, () => {
     if (runtime.pipelineLoaded && runtime.stores.parking.stats().parked > 0) void runtime.replay().catch(() => {});
   });
   every(options.keeperEveryMs, () => {

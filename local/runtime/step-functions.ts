@@ -1,4 +1,4 @@
-import { heartbeatSecondsFor } from '../../core/approval/contracts';
+import { APPROVAL_KEEPER, heartbeatSecondsFor } from '../../core/approval/contracts';
 import type { Engine } from '../engine';
 import { eventJson, executionSummary } from '../server/api';
 import { type CodeBuildService, codeBuildTaskHandler } from '../services/codebuild';
@@ -69,6 +69,16 @@ export function registerTaskHandlers(
   engine.registerHandler('arn:aws:states:::aws-sdk:cloudwatch:getMetricData', async (request) =>
     metricsSource.getMetricData(request.input as { MetricDataQueries?: Record<string, unknown>[] }),
   );
+}
+
+/**
+ * The approval keeper's period (`approvalKeeperEveryMs`, default `APPROVAL_KEEPER.localIntervalSeconds`; 0 turns it
+ * off) and the whole seconds the gates' heartbeat allowance is reckoned from (ADR 0036).
+ */
+export function keeperPeriod(everyMs: number | undefined): { readonly everyMs: number; readonly seconds: number } {
+  const every = everyMs ?? APPROVAL_KEEPER.localIntervalSeconds * 1000;
+  const seconds = every > 0 ? Math.max(1, Math.round(every / 1000)) : APPROVAL_KEEPER.localIntervalSeconds;
+  return { everyMs: every, seconds };
 }
 
 /**
