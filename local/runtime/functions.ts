@@ -125,9 +125,12 @@ export interface RegisteredFunctions {
   readonly preloadKubernetes: () => Promise<void>;
 }
 
+type Register = (key: keyof typeof LOCAL_RESOURCES.functions, handler: LambdaHandler) => void;
+type Observe = (service: string) => ReturnType<typeof functionObservability>;
+
 export function registerFunctions(deps: FunctionDependencies): RegisteredFunctions {
   const names = LOCAL_RESOURCES.functions;
-  const o = (service: string) => functionObservability(service, deps.logLevel, deps.onMetrics, deps.logFormat);
+  const o: Observe = (service) => functionObservability(service, deps.logLevel, deps.onMetrics, deps.logFormat);
   const timeout = (key: keyof typeof names): number => deps.timeouts?.[key] ?? DEFAULT_TIMEOUTS[key];
   const statusDeps = {
     transportFor: deps.status.transportFor,
@@ -135,38 +138,8 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
     contextPrefix: deps.status.contextPrefix,
   };
   const readExecutionInput = describeExecutionReader(deps.sfn);
-  // The Kubernetes client takes seconds to load: it is loaded on first use, the deploy functions' cold start (or
-  // ahead of it by `preloadKubernetes`).
-  let access: Promise<ClusterAccess> | null = null;
-  const accessOnce = (): Promise<ClusterAccess> => {
-    access ??= Promise.all([
-      import('../../adapters/kubernetes/access'),
-      import('../../adapters/kubernetes/connect'),
-    ]).then(
-      ([a, c]) =>
-        new a.ClusterAccess(new c.ClusterConnector(null), {
-          kubeconfigOverride: deps.kubeconfig,
-          requestTimeoutMs: 30_000,
-        }),
-    );
-    return access;
-  };
-  const files = new FileManifestSource();
-  const manifests: ManifestSource = {
-    read: (location, path) =>
-      location.startsWith('s3://')
-        ? Promise.reject(
-            new ManifestsNotFound(`Cannot read ${location}: the local runtime reads file:// manifests locations only`),
-          )
-        : files.read(location, path),
-  };
-  const deploy = {
-    open: async (cluster: Parameters<ClusterAccess['open']>[0]) => (await accessOnce()).open(cluster),
-    manifests,
-    clock: systemClock,
-    ...(deps.gitops ? { gitops: deps.gitops } : {}),
-  };
-  const register = (key: keyof typeof names, handler: LambdaHandler): void => {
+  const { deploy, preload } = deployDependencies(deps);
+  const register: Register = (key, handler) => {
     deps.lambda.register({ name: names[key], handler, timeoutSeconds: timeout(key) });
   };
 
@@ -219,6 +192,80 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       ...o('stepline-execution-events'),
     }) as unknown as LambdaHandler,
   );
+  registerApprovalFunctions(register, deps, o, statusDeps);
+  register('deploy', createDeployHandler({ ...deploy, ...o('stepline-deploy') }) as unknown as LambdaHandler);
+  register('rollout', createRolloutHandler({ ...deploy, ...o('stepline-rollout') }) as unknown as LambdaHandler);
+  register('rollback', createRollbackHandler({ ...deploy, ...o('stepline-rollback') }) as unknown as LambdaHandler);
+  register(
+    'analysis',
+    createAnalysisHandler({
+      ...deploy,
+      prometheus:
+        deps.prometheus ?? prometheusProvider({ fetch: (url, init) => fetch(url, init), credentials: noCredentials }),
+      ...o('stepline-analysis'),
+    }) as unknown as LambdaHandler,
+  );
+  register(
+    'coordination',
+    createCoordinationHandler({
+      coordinator: new Coordinator(new SqliteCoordinationStore(deps.db)),
+      stopper: stepFunctionsStopper(deps.sfn),
+      ...o('stepline-coordination'),
+    }) as unknown as LambdaHandler,
+  );
+  return { preloadKubernetes: preload };
+}
+
+/**
+ * What the deploy, rollout, rollback and analysis functions are given: the cluster (the Kubernetes client takes
+ * seconds to load, so it is loaded on first use, the deploy functions' cold start, or ahead of it by `preload`),
+ * file:// manifests, the clock and the GitOps access.
+ */
+function deployDependencies(deps: FunctionDependencies) {
+  // The Kubernetes client takes seconds to load: it is loaded on first use, the deploy functions' cold start (or
+  // ahead of it by `preloadKubernetes`).
+  let access: Promise<ClusterAccess> | null = null;
+  const accessOnce = (): Promise<ClusterAccess> => {
+    access ??= Promise.all([
+      import('../../adapters/kubernetes/access'),
+      import('../../adapters/kubernetes/connect'),
+    ]).then(
+      ([a, c]) =>
+        new a.ClusterAccess(new c.ClusterConnector(null), {
+          kubeconfigOverride: deps.kubeconfig,
+          requestTimeoutMs: 30_000,
+        }),
+    );
+    return access;
+  };
+  const files = new FileManifestSource();
+  const manifests: ManifestSource = {
+    read: (location, path) =>
+      location.startsWith('s3://')
+        ? Promise.reject(
+            new ManifestsNotFound(`Cannot read ${location}: the local runtime reads file:// manifests locations only`),
+          )
+        : files.read(location, path),
+  };
+  const deploy = {
+    open: async (cluster: Parameters<ClusterAccess['open']>[0]) => (await accessOnce()).open(cluster),
+    manifests,
+    clock: systemClock,
+    ...(deps.gitops ? { gitops: deps.gitops } : {}),
+  };
+  const preload = async (): Promise<void> => {
+    await accessOnce();
+  };
+  return { deploy, preload };
+}
+
+/** The approval functions: the gate's task, its page, the comment commands and the keeper. */
+function registerApprovalFunctions(
+  register: Register,
+  deps: FunctionDependencies,
+  o: Observe,
+  statusDeps: Pick<FunctionDependencies['status'], 'transportFor' | 'links' | 'contextPrefix'>,
+): void {
   register(
     'approval',
     createApprovalTaskHandler({
@@ -259,29 +306,4 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       ...o('stepline-approval-keeper'),
     }) as unknown as LambdaHandler,
   );
-  register('deploy', createDeployHandler({ ...deploy, ...o('stepline-deploy') }) as unknown as LambdaHandler);
-  register('rollout', createRolloutHandler({ ...deploy, ...o('stepline-rollout') }) as unknown as LambdaHandler);
-  register('rollback', createRollbackHandler({ ...deploy, ...o('stepline-rollback') }) as unknown as LambdaHandler);
-  register(
-    'analysis',
-    createAnalysisHandler({
-      ...deploy,
-      prometheus:
-        deps.prometheus ?? prometheusProvider({ fetch: (url, init) => fetch(url, init), credentials: noCredentials }),
-      ...o('stepline-analysis'),
-    }) as unknown as LambdaHandler,
-  );
-  register(
-    'coordination',
-    createCoordinationHandler({
-      coordinator: new Coordinator(new SqliteCoordinationStore(deps.db)),
-      stopper: stepFunctionsStopper(deps.sfn),
-      ...o('stepline-coordination'),
-    }) as unknown as LambdaHandler,
-  );
-  return {
-    preloadKubernetes: async () => {
-      await accessOnce();
-    },
-  };
 }
