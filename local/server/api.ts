@@ -176,6 +176,15 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
 export function registerApi(router: Router, deps: ApiDependencies): void {
   router.add('GET', '/api/runtime', ({ res }) => sendJson(res, 200, deps.describe()));
 
+  executionRoutes(router, deps);
+  buildRoutes(router, deps);
+  approvalRoutes(router, deps);
+  deliveryRoutes(router, deps);
+  router.add('GET', '/api/events', (ctx) => stream(ctx, deps.events));
+}
+
+/** Executions: the list, one with its builds, approvals and statuses, and its history. */
+function executionRoutes(router: Router, deps: ApiDependencies): void {
   router.add('GET', '/api/executions', ({ res, url }) => {
     const page = deps.states.listExecutions({
       ...(url.searchParams.get('stateMachineArn') ? { stateMachineArn: url.searchParams.get('stateMachineArn') } : {}),
@@ -224,7 +233,10 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
       .slice(0, limit);
     sendJson(res, 200, { executionArn: record.arn, status: record.status, events: events.map(eventJson) });
   });
+}
 
+/** Builds, their logs, and the commit statuses of the local sink. */
+function buildRoutes(router: Router, deps: ApiDependencies): void {
   router.add('GET', '/api/builds', ({ res, url }) => {
     const execution = url.searchParams.get('execution') ?? undefined;
     const list = deps.builds.list({
@@ -268,7 +280,10 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
       statuses: deps.statuses.list(filter).map((s) => ({ ...s, createdAt: new Date(s.createdAt).toISOString() })),
     });
   });
+}
 
+/** Approvals and the runtime's identity, whom they are decided as (ADR 0087). */
+function approvalRoutes(router: Router, deps: ApiDependencies): void {
   router.add('GET', '/api/approvals', async ({ res, url }) => {
     const approvals = await deps.approvals.list({
       ...(url.searchParams.get('status') ? { status: url.searchParams.get('status') as string } : {}),
@@ -331,7 +346,10 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
       throw new HttpError(400, 'invalid_login', (error as Error).message);
     }
   });
+}
 
+/** Parked deliveries and their replay; runs started by hand and re-runs (ADR 0076). */
+function deliveryRoutes(router: Router, deps: ApiDependencies): void {
   router.add('GET', '/api/parked', async ({ res }) => {
     sendJson(res, 200, { deliveries: await deps.parking.list(1000), ...deps.parking.stats() });
   });
@@ -385,8 +403,6 @@ export function registerApi(router: Router, deps: ApiDependencies): void {
     );
     sendJson(res, answer.status, answer.body);
   });
-
-  router.add('GET', '/api/events', (ctx) => stream(ctx, deps.events));
 }
 
 /** Server-Sent Events: every runtime event as `data: {json}`, with a comment every 15 s to keep proxies open. */
