@@ -136,6 +136,46 @@ async function executionArnOf(flags: Flags, ref: string | undefined): Promise<st
 
 // ------------------------------------------------------------------------------------------------ commands
 
+/** What `stepline start` prints once the runtime listens: one `ready` JSON line, or where each part is. */
+function printReady(runtime: Runtime, flags: Flags, served: boolean, problem: string | null): void {
+  if (flags['json']) {
+    out(
+      JSON.stringify({
+        type: 'ready',
+        url: runtime.url,
+        port: runtime.port,
+        pid: process.pid,
+        stateDir: runtime.stateDir,
+        stateMachineArn: runtime.stateMachineArn,
+        pipelineLoaded: runtime.pipelineLoaded,
+        kubernetes: runtime.kubernetes,
+        recovered: runtime.recovered,
+      }),
+    );
+  } else {
+    out(`Stepline is running at ${runtime.url} (state in ${runtime.stateDir})`);
+    out(
+      `  webhooks        ${runtime.url}/webhooks/{github,gitlab,bitbucket}  (secret: WEBHOOK_SECRET, else ${runtime.stateDir}/webhook-secret)`,
+    );
+    out(
+      `  hand-offs       ${runtime.url}/webhooks/generic  (stepline deploy; secrets per source: ${runtime.stateDir}/handoff-secrets.json)`,
+    );
+    out(
+      `  Step Functions  ${awsCommand(runtime.url)} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`,
+    );
+    out(
+      runtime.kubernetes.simulated
+        ? `  Kubernetes      simulated API server at ${runtime.kubernetes.server} (no containers run): kubectl --kubeconfig ${runtime.kubernetes.kubeconfig} get deploy -A`
+        : `  Kubernetes      ${runtime.kubernetes.kubeconfig}${runtime.kubernetes.context ? ` (context ${runtime.kubernetes.context})` : ''}`,
+    );
+    out(`  statuses        ${runtime.url}/api/statuses (the local Git host sink), metrics ${runtime.url}/metrics`);
+    out(`  CLI             ${steplineCommand()} executions list --url ${runtime.url}`);
+    out(served ? `  console         ${runtime.url}/` : `  console         not served${problem ? ` (${problem})` : ''}`);
+    if (!runtime.pipelineLoaded)
+      out('  warning         no pipeline definition found: deliveries are parked until there is one');
+  }
+}
+
 const start: Command = async (_args, flags) => {
   const { startRuntime } = await import('./runtime');
   // Readable lines for a person at a terminal; JSON lines (as on Lambda) for a file, a pipe or a log collector.
@@ -188,46 +228,7 @@ const start: Command = async (_args, flags) => {
     process.stderr.write(`stepline: could not start: ${(error as Error).message}\n`);
     return 1;
   }
-  if (flags['json']) {
-    out(
-      JSON.stringify({
-        type: 'ready',
-        url: runtime.url,
-        port: runtime.port,
-        pid: process.pid,
-        stateDir: runtime.stateDir,
-        stateMachineArn: runtime.stateMachineArn,
-        pipelineLoaded: runtime.pipelineLoaded,
-        kubernetes: runtime.kubernetes,
-        recovered: runtime.recovered,
-      }),
-    );
-  } else {
-    out(`Stepline is running at ${runtime.url} (state in ${runtime.stateDir})`);
-    out(
-      `  webhooks        ${runtime.url}/webhooks/{github,gitlab,bitbucket}  (secret: WEBHOOK_SECRET, else ${runtime.stateDir}/webhook-secret)`,
-    );
-    out(
-      `  hand-offs       ${runtime.url}/webhooks/generic  (stepline deploy; secrets per source: ${runtime.stateDir}/handoff-secrets.json)`,
-    );
-    out(
-      `  Step Functions  ${awsCommand(runtime.url)} stepfunctions list-executions --state-machine-arn ${runtime.stateMachineArn}`,
-    );
-    out(
-      runtime.kubernetes.simulated
-        ? `  Kubernetes      simulated API server at ${runtime.kubernetes.server} (no containers run): kubectl --kubeconfig ${runtime.kubernetes.kubeconfig} get deploy -A`
-        : `  Kubernetes      ${runtime.kubernetes.kubeconfig}${runtime.kubernetes.context ? ` (context ${runtime.kubernetes.context})` : ''}`,
-    );
-    out(`  statuses        ${runtime.url}/api/statuses (the local Git host sink), metrics ${runtime.url}/metrics`);
-    out(`  CLI             ${steplineCommand()} executions list --url ${runtime.url}`);
-    out(
-      consoleHandler
-        ? `  console         ${runtime.url}/`
-        : `  console         not served${consoleProblem ? ` (${consoleProblem})` : ''}`,
-    );
-    if (!runtime.pipelineLoaded)
-      out('  warning         no pipeline definition found: deliveries are parked until there is one');
-  }
+  printReady(runtime, flags, consoleHandler !== null, consoleProblem);
   runtime.events.on('event', (event: Record<string, unknown>) => {
     if (flags['json']) {
       if (event['type'] === 'execution' || event['type'] === 'build') out(JSON.stringify(event));

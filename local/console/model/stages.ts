@@ -178,10 +178,7 @@ export function pipelineStages(input: unknown, view: ExecutionView, executionSta
           gate,
           ended,
           { kind: 'approval', environment: name },
-          {
-            waiting: true,
-            note: gateNote(gate),
-          },
+          { waiting: true, note: gateNote(gate) },
         ),
       );
     }
@@ -207,9 +204,7 @@ export function pipelineStages(input: unknown, view: ExecutionView, executionSta
       rollout,
       ended,
       { kind: 'deployment', environment: name },
-      {
-        lastDecides: true,
-      },
+      { lastDecides: true },
     );
     // A rollout whose check was caught (it failed or missed its deadline) failed, even though the state was left.
     const checked: Job =
@@ -224,9 +219,7 @@ export function pipelineStages(input: unknown, view: ExecutionView, executionSta
           rollback,
           ended,
           { kind: 'deployment', environment: name },
-          {
-            note: 'to the last good revision',
-          },
+          { note: 'to the last good revision' },
         ),
       );
     }
