@@ -210,6 +210,8 @@ function changeKey(change: ConsoleChange): string {
  * The console's request handler. Mount it ahead of the other routes: it answers `true` for what it served and
  * `false` for everything else, which the caller then serves.
  */
+// size-exception(function): the console's handler: one closure over its source, bundle and streams, its routes inner
+// functions; left to the console's owners (issue 13)
 export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleRouteOptions = {}): ConsoleHandler {
   const apiBase = (options.apiBase ?? '/api/console').replace(/\/+$/, '');
   const title = options.title ?? 'Stepline';
@@ -300,6 +302,8 @@ export function createConsoleRoutes(source: ConsoleDataSource, options: ConsoleR
     res.on('close', close);
   }
 
+  // size-exception(function): every /api/console route in one dispatch over method and path; splitting it is left to
+  // the console's owners (issue 13)
   async function api(req: IncomingMessage, res: ServerResponse, url: URL, rest: string[]): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
     const get = method === 'GET' || method === 'HEAD';

@@ -101,6 +101,8 @@ export interface RuntimeConsoleSourceOptions {
   readonly objectLink?: ObjectLink;
 }
 
+// size-exception(function): the console's data source over the runtime: one closure over its stores and every method
+// of ConsoleDataSource; left to the console's owners (issue 13)
 export function runtimeConsoleSource(runtime: Runtime, options: RuntimeConsoleSourceOptions = {}): ConsoleDataSource {
   const { executions, builds, statuses } = runtime.stores;
   const server = runtime.kubernetes.server;

@@ -134,6 +134,8 @@ function aborted(signal: AbortSignal | undefined): Promise<'aborted'> {
   });
 }
 
+// size-exception(function): the demo's script, its steps in the order a person watches them, over shared terminal
+// state; splitting it is left to the demo's owners (issue 13)
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const output = options.output ?? process.stdout;
   const errors = options.errors ?? process.stderr;

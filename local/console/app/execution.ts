@@ -86,6 +86,8 @@ function useRunnable(): boolean {
   return runnable;
 }
 
+// size-exception(function): one Preact component: the page's state, polling, stream and markup; splitting it into
+// child components is left to the console's owners (issue 13)
 export function ExecutionPage({ arn }: { arn: string }) {
   const [execution, setExecution] = useState<ExecutionDetail | null>(null);
   const [missing, setMissing] = useState<string | null>(null);

@@ -156,6 +156,8 @@ function crossings(segments: readonly Segment[]): number {
   return count;
 }
 
+// size-exception(function): the numbered passes of one scope's layout (sizes, layers, order, coordinates, edges) over
+// shared local state; splitting it is left to the console's owners (issue 13)
 function layoutScope(scope: GraphScope, o: LayoutOptions, margin: number): ScopeLayout {
   // 1. Sizes, laying out what Map and Parallel states hold first.
   const lnodes = new Map<string, LNode>();
