@@ -4,16 +4,20 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitHubConfigRepository } from '../../adapters/githost/gitops-github';
+import { HttpHostTransport } from '../../adapters/githost/http';
 import type { ClusterHandle } from '../../adapters/kubernetes/access';
 import { LocalGitRepository } from '../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../core/config/delivery';
 import { systemClock } from '../../core/deploy/ports';
 import type { KubernetesObject } from '../../core/deploy/types';
+import type { ConfigRepository } from '../../core/gitops/ports';
 import type { ExecutionInput } from '../../core/intake/types';
 import { createDeployHandler } from '../../functions/deploy/handler';
 import { createRollbackHandler } from '../../functions/rollback/handler';
 import { createRolloutHandler } from '../../functions/rollout/handler';
 import { environment, pipelineRequest, route } from '../support/githost/fixtures';
+import { GitOpsHostStandIn } from '../support/githost/gitops-host';
 import { lambdaContext } from '../support/githost/lambda';
 import { PipelineWorld, SUBSTITUTIONS } from '../support/workflow/pipeline-world';
 
@@ -81,7 +85,10 @@ function argoCd(repository: LocalGitRepository, degraded: (sha: string) => Promi
   return { cluster, revisions: {} } as unknown as ClusterHandle;
 }
 
-async function world(degraded: (sha: string, repository: LocalGitRepository) => Promise<boolean>) {
+async function world(
+  degraded: (sha: string, repository: LocalGitRepository) => Promise<boolean>,
+  options: { host?: ConfigRepository; afterCall?: (name: string, calls: number) => Promise<void> } = {},
+) {
   const repository = await LocalGitRepository.create(join(dir, 'deploy.git'), 'main', {
     'apps/staging/kustomization.yaml': KUSTOMIZATION,
   });
@@ -90,7 +97,10 @@ async function world(degraded: (sha: string, repository: LocalGitRepository) => 
     open: async () => argoCd(repository, (sha) => degraded(sha, repository)),
     manifests: { read: async () => [] },
     clock: systemClock,
-    gitops: { open: () => repository, runLink: (name: string) => `https://stepline.example.test/runs/${name}` },
+    gitops: {
+      open: () => options.host ?? repository,
+      runLink: (name: string) => `https://stepline.example.test/runs/${name}`,
+    },
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Stepline', serviceName: 'test', singleMetric: false }),
   };
@@ -103,8 +113,13 @@ async function world(degraded: (sha: string, repository: LocalGitRepository) => 
   const invoked: string[] = [];
   for (const [arn, handler] of Object.entries(handlers)) {
     functions[arn] = async (payload) => {
-      invoked.push(arn.split(':').at(-1) ?? arn);
-      return handler(payload, lambdaContext(arn.split(':').at(-1) ?? 'f'));
+      const name = arn.split(':').at(-1) ?? arn;
+      invoked.push(name);
+      try {
+        return await handler(payload, lambdaContext(name));
+      } finally {
+        await options.afterCall?.(name, invoked.filter((n) => n === name).length);
+      }
     };
   }
   return { repository, pipeline, invoked };
@@ -162,5 +177,51 @@ describe('pipeline workflow with a GitOps delivery', () => {
     expect(await w.repository.readFile(revert, 'apps/staging/kustomization.yaml')).toBe(KUSTOMIZATION);
     const failure = w.pipeline.calls.status.find((s) => s.step === 'deploy' && s.state === 'failure');
     expect(failure?.detail?.reason).toContain('is Degraded at');
+  });
+
+  it('GitOpsPullRequestWaitsTest: opens a pull request, checks again while it is open, converges on its merge commit', async () => {
+    // Prepare: a GitHub stand-in over the configuration repository; a reviewer merges after the first check.
+    const host = new GitOpsHostStandIn(join(dir, 'deploy.git'), 'acme/deploy');
+    await host.start();
+    const transport = new HttpHostTransport({
+      provider: 'github',
+      baseUrl: host.url,
+      credential: { scheme: 'none' },
+      retries: 0,
+    });
+    const w = await world(async () => false, {
+      host: new GitHubConfigRepository(transport, 'acme/deploy'),
+      afterCall: async (name, calls) => {
+        if (name === 'stepline-rollout' && calls === 1) await host.merge(1);
+      },
+    });
+    const pr = input();
+    const env = pr.route.environments[0];
+    const run: ExecutionInput = {
+      ...pr,
+      route: {
+        ...pr.route,
+        environments: [
+          {
+            ...env,
+            delivery: { ...delivery, repository: { provider: 'github', name: 'acme/deploy' }, mode: 'pullRequest' },
+          } as never,
+        ],
+      },
+    };
+
+    try {
+      // Act
+      const result = await w.pipeline.start(run, 'run-1').done;
+
+      // Assess: one pull request from its own branch; the first check waited for it, the second saw the merge.
+      expect(result.status).toBe('SUCCEEDED');
+      expect(host.pulls.map((p) => [p.number, p.head, p.state])).toEqual([[1, 'stepline/staging/run-1', 'closed']]);
+      expect(w.invoked).toEqual(['stepline-deploy', 'stepline-rollout', 'stepline-rollout']);
+      expect(await w.repository.head('main')).toBe(host.pulls[0]?.merge_commit_sha);
+      expect(entered(result.history).filter((n) => n === 'CheckRollout')).toHaveLength(2);
+    } finally {
+      await host.stop();
+    }
   });
 });
