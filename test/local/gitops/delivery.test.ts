@@ -293,6 +293,23 @@ describe('a GitOps delivery to Flux with image-policy markers', () => {
     expect(converged.reason).toBe('2 object(s) rolled out');
     expect(converged.objects[0]?.reason).toBe(`Kustomization "apps" is Ready at main@sha1:${commit}`);
     expect(converged.objects.map((o) => o.kind)).toEqual(['Kustomization', 'Deployment']);
+
+    // The revert restores the marked line, and the Kustomization converges back on the revert commit.
+    const reverted = await revertDelivery(
+      { executionName: 'shop-main-3f78685', environment: env, failedRevision: 0, reason: 'HealthCheckFailed' },
+      gitops,
+    );
+    expect(await repository.readFile(reverted.commit, 'clusters/prod/deployment.yaml')).toBe(
+      deployment(`${REPOSITORY}:v1`, marker),
+    );
+    const back = await settle(rolloutEvent(env, reverted.watch, new Date(Date.now() + 60_000).toISOString()), {
+      ...ports,
+      repository,
+    });
+    expect(back.objects[0]?.reason).toBe(`Kustomization "apps" is Ready at main@sha1:${reverted.commit}`);
+    expect(
+      liveImage(await ports.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' })),
+    ).toBe(`${REPOSITORY}:v1`);
   });
 });
 
