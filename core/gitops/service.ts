@@ -151,9 +151,12 @@ export async function deliver(event: DeployEvent, ports: GitOpsPorts): Promise<D
     };
   }
 
-  // A retried invocation finds its own commit instead of writing a second one.
+  // A retried invocation finds its own commit instead of writing a second one; a run redriven after its revert writes
+  // again (the revert is newer than the write on the branch).
   const done = await repo.findCommit(delivery.branch, trailersOf(ctx, 'deliver'));
-  if (done) return { ...base, changed: 1, watch: watchOf(done.sha, [], null) };
+  const { [TRAILERS.action]: _action, ...ofThisRun } = trailersOf(ctx, 'deliver');
+  const latest = done ? await repo.findCommit(delivery.branch, ofThisRun) : null;
+  if (done && latest?.sha === done.sha) return { ...base, changed: 1, watch: watchOf(done.sha, [], null) };
   for (let attempt = 1; ; attempt += 1) {
     const parent = await repo.head(delivery.branch);
     const writes = await planWrites(delivery, repo, parent, image);

@@ -196,6 +196,10 @@ describe('a GitOps delivery to Argo CD in commit mode, on the simulated cluster'
     );
     const back = await settle(rolloutEvent(env, reverted.watch, deadline), { ...ports, repository });
     expect(back.state).toBe('done');
+
+    // The run redriven after its revert writes again, on top of the revert.
+    const redriven = await deliver(deployEvent({ environment: env }), gitops);
+    expect(await repository.firstParent(redriven.watch[0]?.gitops?.commit ?? '')).toBe(revert);
     expect(
       liveImage(await ports.cluster.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'shop' })),
     ).toBe(`${REPOSITORY}:v1`);
