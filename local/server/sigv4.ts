@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import { NodeSha256 } from '../../adapters/kubernetes/token';
+import { SteplineError } from '../../core/errors';
 
 /**
  * SigV4 on the local AWS APIs, where the runtime listens beyond loopback (`--listen-public`, docs/adr/0087): a
@@ -25,13 +26,14 @@ export function generateKeyPair(): AwsKeyPair {
 }
 
 /** A refused signature: AWS's error code and status. */
-export class SignatureError extends Error {
+export class SignatureError extends SteplineError {
   public constructor(
     public readonly code: string,
     public readonly status: number,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'SignatureError';
   }
 }

@@ -6,53 +6,53 @@ import { EngineApiError } from '../../engine';
  */
 
 export class StateMachineDoesNotExistError extends EngineApiError {
-  public constructor(arn: string) {
-    super('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+  public constructor(arn: string, options?: ErrorOptions) {
+    super('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`, options);
     this.name = 'StateMachineDoesNotExistError';
   }
 }
 
 export class StateMachineAlreadyExistsError extends EngineApiError {
-  public constructor(arn: string) {
-    super('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+  public constructor(arn: string, options?: ErrorOptions) {
+    super('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`, options);
     this.name = 'StateMachineAlreadyExistsError';
   }
 }
 
 export class InvalidArnError extends EngineApiError {
-  public constructor(message: string) {
-    super('InvalidArn', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('InvalidArn', message, options);
     this.name = 'InvalidArnError';
   }
 }
 
 export class ValidationError extends EngineApiError {
-  public constructor(message: string) {
-    super('ValidationException', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('ValidationException', message, options);
     this.name = 'ValidationError';
   }
 }
 
 /** A logging level other than OFF with no destination, or more than one destination. */
 export class InvalidLoggingConfigurationError extends EngineApiError {
-  public constructor(message: string) {
-    super('InvalidLoggingConfiguration', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('InvalidLoggingConfiguration', message, options);
     this.name = 'InvalidLoggingConfigurationError';
   }
 }
 
 /** UpdateStateMachine with nothing to update. */
 export class MissingRequiredParameterError extends EngineApiError {
-  public constructor(message: string) {
-    super('MissingRequiredParameter', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('MissingRequiredParameter', message, options);
     this.name = 'MissingRequiredParameterError';
   }
 }
 
 /** A tagging call on a resource that does not exist, or a map run that does not. */
 export class ResourceNotFoundError extends EngineApiError {
-  public constructor(message: string) {
-    super('ResourceNotFound', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('ResourceNotFound', message, options);
     this.name = 'ResourceNotFoundError';
   }
 }
@@ -62,24 +62,25 @@ export class TooManyTagsError extends EngineApiError {
   public constructor(
     message: string,
     public readonly resourceName: string,
+    options?: ErrorOptions,
   ) {
-    super('TooManyTags', message);
+    super('TooManyTags', message, options);
     this.name = 'TooManyTagsError';
   }
 }
 
 /** PublishStateMachineVersion with a revision id that is not the machine's current one. */
 export class ConflictError extends EngineApiError {
-  public constructor(message: string) {
-    super('ConflictException', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('ConflictException', message, options);
     this.name = 'ConflictError';
   }
 }
 
 /** An operation of the other type of state machine (StartSyncExecution on a STANDARD one). */
 export class StateMachineTypeNotSupportedError extends EngineApiError {
-  public constructor(message: string) {
-    super('StateMachineTypeNotSupported', message);
+  public constructor(message: string, options?: ErrorOptions) {
+    super('StateMachineTypeNotSupported', message, options);
     this.name = 'StateMachineTypeNotSupportedError';
   }
 }
