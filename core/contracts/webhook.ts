@@ -36,7 +36,9 @@ export type IgnoreCode =
   | 'pull_request_action_not_configured'
   | 'pull_request_closed'
   | 'base_branch_not_configured'
-  | 'paths_unchanged';
+  | 'paths_unchanged'
+  /** An issue event whose issue is not labelled `incident` (or a host without labels): nothing written. */
+  | 'not_an_incident';
 
 /** The bodies the webhook endpoint answers with, by `status`. */
 export type WebhookResponseBody =
@@ -57,6 +59,8 @@ export type WebhookResponseBody =
   | { readonly status: 'pong'; readonly provider: Provider }
   /** A comment command (`/approve`, `/reject`), passed on to be decided; the answer comes as a reply comment. */
   | { readonly status: 'command'; readonly command: 'approve' | 'reject'; readonly environment: string }
+  /** An issue labelled `incident`, written to the deployments store (ADR 0099): `open`, or `resolved` once closed. */
+  | { readonly status: 'incident recorded'; readonly incident: string; readonly state: 'open' | 'resolved' }
   /** One delivery that reported several refs (Bitbucket): one result per ref. */
   | { readonly status: 'multiple'; readonly results: readonly WebhookResponseBody[] }
   | { readonly error: RejectCode | 'unavailable' | 'internal'; readonly message: string };

@@ -68,7 +68,11 @@ export class Intake {
   public readonly maxBodyBytes: number;
   private readonly router: Router;
 
-  public constructor(config: SteplineConfig, options: IntakeOptions = {}) {
+  /** The configuration it routes by (the incident path reads its repositories). */
+  public constructor(
+    public readonly config: SteplineConfig,
+    options: IntakeOptions = {},
+  ) {
     this.router = new Router(config);
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }

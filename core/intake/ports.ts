@@ -1,5 +1,6 @@
 import type { Provider } from '../config/schema';
 import type { ParkedDelivery } from '../contracts/parking';
+import type { Incident } from '../insight/contracts';
 import type { CommentCommand } from './comments';
 import type { RerunRequest } from './rerun';
 import type { ExecutionInput, PipelineRequest } from './types';
@@ -87,6 +88,14 @@ export interface CommitQuery {
 export interface CommitResolver {
   /** The full SHA, or null when the host does not know the commit. Throws when the host cannot be asked now. */
   resolve(query: CommitQuery): Promise<string | null>;
+}
+
+/**
+ * Where the incidents that issue events describe are written (ADR 0099): the deployments store, DynamoDB on AWS
+ * (PutItem only) and the runtime's SQLite file locally. Throws when it cannot; the delivery is then answered 503.
+ */
+export interface IncidentSink {
+  putIncident(incident: Incident): Promise<void>;
 }
 
 /**

@@ -6,9 +6,11 @@ import { abbreviatedCommit, completeCommit } from './commits';
 import type { Admitted, RawDelivery } from './delivery';
 import { SecretsUnavailableError } from './errors';
 import type { Intake, Planned } from './intake';
+import { interpretIssue, isIssueEvent } from './issues';
 import type {
   ApprovalCommandQueue,
   CommitResolver,
+  IncidentSink,
   ParkingQueue,
   RerunStarter,
   WebhookSecretSource,
@@ -37,6 +39,8 @@ export interface ReceivePorts {
   readonly commits?: CommitResolver;
   /** Starts the re-runs GitHub's "Re-run" asks for (check_run rerequested); without it they start nothing. */
   readonly reruns?: RerunStarter;
+  /** Where issues labelled `incident` are written (ADR 0099); without it issue events start nothing as before. */
+  readonly incidents?: IncidentSink;
   readonly now?: () => Date;
 }
 
@@ -50,7 +54,8 @@ export type Outcome =
   | { readonly kind: 'duplicate'; readonly name: string; readonly executionArn: string }
   | { readonly kind: 'queued'; readonly name: string; readonly detail: string }
   | { readonly kind: 'failed'; readonly name?: string; readonly detail: string }
-  | { readonly kind: 'command'; readonly action: 'approve' | 'reject'; readonly environment: string };
+  | { readonly kind: 'command'; readonly action: 'approve' | 'reject'; readonly environment: string }
+  | { readonly kind: 'incident'; readonly id: string; readonly state: 'open' | 'resolved' };
 
 /** The keys the function appends to its logger: never a body, a header or a secret. */
 export interface DeliveryKeys {
@@ -270,6 +275,34 @@ async function submit(delivery: Admitted, commands: ApprovalCommandQueue, keys: 
   };
 }
 
+/** An issue delivery: an issue labelled `incident` is written to the store; any other issue writes nothing. */
+async function recordIncident(
+  intake: Intake,
+  delivery: Admitted,
+  incidents: IncidentSink,
+  keys: DeliveryKeys,
+): Promise<Answer> {
+  const interpreted = interpretIssue(delivery, intake.config);
+  if (!interpreted.continue) return answerStop(interpreted, delivery.provider);
+  const incident = interpreted.value;
+  keys.repository = incident.repository ?? undefined;
+  try {
+    await incidents.putIncident(incident);
+  } catch (error) {
+    return {
+      status: 503,
+      body: { error: 'unavailable', message: 'the incident could not be recorded now; redeliver it later' },
+      outcome: { kind: 'failed', detail: describe(error) },
+    };
+  }
+  const state = incident.resolvedAt === null ? 'open' : 'resolved';
+  return {
+    status: 202,
+    body: { status: 'incident recorded', incident: incident.id, state },
+    outcome: { kind: 'incident', id: incident.id, state },
+  };
+}
+
 export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePorts): Promise<Receipt> {
   const keys: DeliveryKeys = {};
 
@@ -307,6 +340,9 @@ export async function receive(intake: Intake, raw: RawDelivery, ports: ReceivePo
 
   if (ports.commands && isCommentEvent(verified.value))
     return finish(keys, [await submit(verified.value, ports.commands, keys)]);
+
+  if (ports.incidents && isIssueEvent(verified.value))
+    return finish(keys, [await recordIncident(intake, verified.value, ports.incidents, keys)]);
 
   const requests = intake.interpret(verified.value);
   if (!requests.continue) return finish(keys, [answerStop(requests, delivery.provider)]);

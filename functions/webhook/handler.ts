@@ -13,6 +13,7 @@ import { Intake } from '../../core/intake/intake';
 import type {
   ApprovalCommandQueue,
   CommitResolver,
+  IncidentSink,
   ParkingQueue,
   RerunStarter,
   WebhookSecretSource,
@@ -43,6 +44,8 @@ export interface WebhookDependencies {
   readonly commits?: CommitResolver;
   /** Starts the re-runs GitHub's "Re-run" on a check run asks for (docs/adr/0091); without it they start nothing. */
   readonly reruns?: RerunStarter;
+  /** Where issues labelled `incident` are written (ADR 0099); without it issue events start nothing. */
+  readonly incidents?: IncidentSink;
   /**
    * The secrets of the hand-off sources (`POST /webhooks/generic`, docs/adr/0100); without it every hand-off is
    * refused 401.
@@ -101,6 +104,10 @@ function report(receipt: Receipt, logger: Logger, metrics: Metrics): void {
           reason: outcome.detail,
         });
         break;
+      case 'incident':
+        metrics.addMetric(WEBHOOK_METRICS.accepted, MetricUnit.Count, 1);
+        logger.info('incident recorded', { incident: outcome.id, state: outcome.state });
+        break;
       case 'command':
         metrics.addMetric(WEBHOOK_METRICS.accepted, MetricUnit.Count, 1);
         logger.info('comment command passed on', { command: outcome.action, environment: outcome.environment });
@@ -130,6 +137,7 @@ export function createWebhookHandler(dependencies: WebhookDependencies): Webhook
     ...(dependencies.commands ? { commands: dependencies.commands } : {}),
     ...(dependencies.commits ? { commits: dependencies.commits } : {}),
     ...(dependencies.reruns ? { reruns: dependencies.reruns } : {}),
+    ...(dependencies.incidents ? { incidents: dependencies.incidents } : {}),
     now: dependencies.now,
   };
 
