@@ -163,6 +163,8 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
       // "Re-run" on a check run (ADR 0091): the run's input again, through the runtime's own Step Functions API and
       // its one starter, which answers a redelivery of the press as a duplicate even while the re-run still runs.
       reruns: new StepFunctionsRerunStarter(deps.sfn, deps.stateMachineArn, deps.workflow),
+      // An issue labelled incident is written to the deployments store (ADR 0099).
+      ...(deps.deployments ? { incidents: deps.deployments } : {}),
       maxBodyBytes: deps.maxBodyBytes,
       ...o('stepline-webhook'),
     }) as unknown as LambdaHandler,
