@@ -2,7 +2,7 @@ import './insight.css';
 import { html } from 'htm/preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { DoraFigures, DoraReport } from '../../../core/insight/compute';
-import { onChanges, RUNTIME_API } from './api';
+import { ApiError, onChanges, RUNTIME_API } from './api';
 import { TrendPlot } from './plot';
 
 /**
@@ -33,19 +33,11 @@ export function human(seconds: number | null): string {
 const percent = (rate: number | null): string => (rate === null ? '–' : `${Math.round(rate * 100)}%`);
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-class InsightUnavailable extends Error {
-  public constructor(message: string) {
-    super(message);
-    this.name = 'InsightUnavailable';
-  }
-}
-
 async function fetchReport(since: string): Promise<DoraReport> {
   const res = await fetch(`${RUNTIME_API}/insight/dora?since=${encodeURIComponent(since)}`);
-  if (res.status === 404)
-    throw new InsightUnavailable('Delivery insight needs the Stepline runtime behind this console.');
+  if (res.status === 404) throw new ApiError(404, 'Delivery insight needs the Stepline runtime behind this console.');
   const body = (await res.json().catch(() => ({}))) as DoraReport & { message?: string };
-  if (!res.ok) throw new Error(body.message ?? `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, body.message ?? `${res.status} ${res.statusText}`);
   return body;
 }
 

@@ -218,7 +218,17 @@ describe('the webhook function settings', () => {
 
     // Assess
     expect(Object.keys(settings).sort()).toEqual(
-      ['commandQueueUrl', 'commits', 'config', 'maxBodyBytes', 'parkingQueueUrl', 'secrets', 'stateMachineArn'].sort(),
+      [
+        'commandQueueUrl',
+        'commits',
+        'config',
+        'handoffArtifactsBucket',
+        'handoffSecretId',
+        'maxBodyBytes',
+        'parkingQueueUrl',
+        'secrets',
+        'stateMachineArn',
+      ].sort(),
     );
   });
 
