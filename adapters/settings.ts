@@ -9,6 +9,7 @@ import { ENV } from '../core/contracts/environment';
 import { HANDOFF_ENV } from '../core/contracts/handoff';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';
+import { INSIGHT_ENV } from '../core/insight/contracts';
 import { STATUS_ENV } from '../core/status/contracts';
 import type { GitHostOptions } from './githost/settings';
 import type { TokenValues } from './githost/tokens';
@@ -115,6 +116,8 @@ export interface WebhookSettings {
   readonly handoffSecretId: string | null;
   /** The artifacts bucket's name (`HANDOFF_ARTIFACTS_BUCKET`), for `{artifactsBucket}` in hand-off locations. */
   readonly handoffArtifactsBucket: string | null;
+  /** The deployments table (`STEPLINE_DEPLOYMENTS_TABLE`) issues labelled incident go to; null: none (ADR 0099). */
+  readonly deploymentsTable: string | null;
 }
 
 /**
@@ -196,5 +199,6 @@ export function webhookSettings(env: Environment = process.env, cwd: string = pr
     commits: commitLookupSettings(env),
     handoffSecretId: optional(env, HANDOFF_ENV.secretArn),
     handoffArtifactsBucket: optional(env, HANDOFF_ENV.artifactsBucket),
+    deploymentsTable: optional(env, INSIGHT_ENV.table),
   };
 }

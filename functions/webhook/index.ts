@@ -10,8 +10,15 @@ import { SecretsManagerTokenSource } from '../../adapters/githost/tokens-secrets
 import { webhookSettings } from '../../adapters/settings';
 import type { ParkedDelivery } from '../../core/contracts/parking';
 import { DEFAULT_SECRET_TTL_SECONDS } from '../../core/contracts/webhook';
+import type { Incident } from '../../core/insight/contracts';
 import type { CommentCommand } from '../../core/intake/comments';
-import type { ApprovalCommandQueue, CommitResolver, ParkingQueue, WebhookSecretSource } from '../../core/intake/ports';
+import type {
+  ApprovalCommandQueue,
+  CommitResolver,
+  IncidentSink,
+  ParkingQueue,
+  WebhookSecretSource,
+} from '../../core/intake/ports';
 import { StaticWebhookSecrets } from '../../core/intake/secrets';
 import { createWebhookHandler } from './handler';
 
@@ -88,6 +95,24 @@ class LazySqsCommandQueue implements ApprovalCommandQueue {
   }
 }
 
+/**
+ * The deployments table, where issues labelled incident are written (ADR 0099): the DynamoDB client is loaded on the
+ * first issue delivery, as the queues are, so that a push's cold start does not pay for it. PutItem only.
+ */
+class LazyDynamoIncidentSink implements IncidentSink {
+  private store: Promise<IncidentSink> | null = null;
+
+  public constructor(private readonly tableName: string) {}
+
+  public async putIncident(incident: Incident): Promise<void> {
+    this.store ??= import('../../adapters/aws/deployments-dynamodb').then(
+      (aws) => new aws.DynamoDeploymentStore(this.tableName),
+    );
+    const store = await this.store;
+    return store.putIncident(incident);
+  }
+}
+
 const sfn = createSfnClient();
 const workflow = new StepFunctionsWorkflowStarter(sfn, settings.stateMachineArn);
 
@@ -99,6 +124,7 @@ export const handler = createWebhookHandler({
   ...(settings.commandQueueUrl ? { commands: new LazySqsCommandQueue(settings.commandQueueUrl) } : {}),
   commits: commitResolver(),
   reruns: new StepFunctionsRerunStarter(sfn, settings.stateMachineArn, workflow),
+  ...(settings.deploymentsTable ? { incidents: new LazyDynamoIncidentSink(settings.deploymentsTable) } : {}),
   maxBodyBytes: settings.maxBodyBytes,
   // The hand-off sources' secrets (POST /webhooks/generic, docs/adr/0100), cached like the webhook secret.
   ...(settings.handoffSecretId

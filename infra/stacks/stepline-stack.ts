@@ -113,6 +113,8 @@ export class SteplineStack extends Stack {
       gitHostTokens: this.status.tokensSecret,
       // `{artifactsBucket}` in a hand-off source's manifests locations (docs/adr/0100).
       artifactsBucketName: this.build.artifactsBucket.bucketName,
+      // Issues labelled incident are written to the deployments table (ADR 0099).
+      deploymentsTable: this.status.deploymentsTable,
     });
     // Short links to runs for the hosts that limit a status link's length (GitLab: 255), docs/adr/0090.
     this.status.addRunLinks(this.intake.api);

@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { INSIGHT_ENV } from '../../core/insight/contracts';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { createApp } from '../../infra/bin/create-app';
 import type { SteplineFunction } from '../../infra/constructs/SteplineFunction';
@@ -49,6 +50,21 @@ describe('the stack wires the intake to the status functions', () => {
     expect(allows(stack.intake.webhookFunction, 'secretsmanager:GetSecretValue')).toContain(
       webhook[STATUS_ENV.tokensSecret],
     );
+  });
+
+  it('gives the webhook function the deployments table the status function records in, and only PutItem on it', () => {
+    // Act
+    const webhook = variablesOf(stack.intake.webhookFunction);
+    const status = variablesOf(stack.status.statusFunction);
+    const table = evaluate(stack.resolve(stack.status.deploymentsTable.tableArn));
+    const dynamo = statementsOf(stack.intake.webhookFunction).filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('dynamodb:')),
+    );
+
+    // Assess: issues labelled incident are written where the four keys are computed from (ADR 0099)
+    expect(webhook[INSIGHT_ENV.table]).toMatch(/^ref:StatusReporterDeployments/);
+    expect(webhook[INSIGHT_ENV.table]).toBe(status[INSIGHT_ENV.table]);
+    expect(dynamo).toEqual([expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: table })]);
   });
 
   it("lets the webhook describe the pipeline's executions, to re-run one, and nothing else's", () => {

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../core/contracts';
 import { HANDOFF_ENV } from '../../core/contracts/handoff';
+import { INSIGHT_ENV } from '../../core/insight/contracts';
 import { STATUS_ENV } from '../../core/status/contracts';
 import { WebhookIntake } from '../../infra/constructs/WebhookIntake';
 import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, testStack } from './helpers';
@@ -11,11 +13,22 @@ import { evaluate, logicalIdOf, nagFindings, resourcesOfType, scratchProject, te
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Test-pipeline';
 const EXECUTIONS = 'arn:aws:states:eu-west-1:123456789012:execution:Test-pipeline:*';
 
-function synth(functions = ['webhook', 'replay'], options: { tokens?: boolean; bucket?: string } = {}) {
+function synth(
+  functions = ['webhook', 'replay'],
+  options: { tokens?: boolean; bucket?: string; deployments?: boolean } = {},
+) {
   const root = scratchProject(functions, { 'stepline.config.json': '{"version":1}' });
   const stack = testStack();
   const tokens = options.tokens
     ? new secretsmanager.Secret(stack, 'GitHostTokens', { description: 'the status functions’ tokens' })
+    : undefined;
+  const deployments = options.deployments
+    ? new dynamodb.Table(stack, 'Deployments', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      })
     : undefined;
   const intake = new WebhookIntake(stack, 'Intake', {
     projectRoot: root,
@@ -24,6 +37,7 @@ function synth(functions = ['webhook', 'replay'], options: { tokens?: boolean; b
     stateMachineName: 'Test-pipeline',
     ...(tokens ? { gitHostTokens: tokens } : {}),
     ...(options.bucket ? { artifactsBucketName: options.bucket } : {}),
+    ...(deployments ? { deploymentsTable: deployments } : {}),
   });
   return { stack, intake, template: Template.fromStack(stack) };
 }
@@ -192,6 +206,38 @@ describe('WebhookIntake', () => {
     expect(variables[HANDOFF_ENV.secretArn]).toMatch(/^ref:IntakeHandoffSecret/);
   });
 
+  it('gives the webhook function the deployments table and PutItem on it, nothing else of DynamoDB, when given it', () => {
+    // Prepare
+    const { intake, template } = synth(['webhook', 'replay'], { deployments: true });
+    const document = template.toJSON() as never;
+    const variablesOf = (doc: never, id: string) =>
+      evaluate(
+        (
+          resourcesOfType(doc, 'AWS::Lambda::Function').find(([l]) => l === id)![1].Environment as {
+            Variables: unknown;
+          }
+        ).Variables,
+      ) as Record<string, string>;
+    const dynamo = (doc: never, role: string) =>
+      statementsOf(doc, role).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+
+    // Act
+    const variables = variablesOf(document, logicalId(intake.webhookFunction.function));
+    const statements = dynamo(document, logicalId(intake.webhookFunction.role));
+
+    // Assess
+    expect(variables[INSIGHT_ENV.table]).toMatch(/^ref:Deployments/);
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:PutItem',
+        Resource: expect.stringMatching(/^getatt:Deployments[0-9A-F]+\.Arn$/),
+      }),
+    ]);
+    expect(dynamo(document, logicalId(intake.replayFunction.role))).toEqual([]);
+    expect(variablesOf(json, logicalId(shared.intake.webhookFunction.function))).not.toHaveProperty(INSIGHT_ENV.table);
+    expect(dynamo(json, logicalId(shared.intake.webhookFunction.role))).toEqual([]);
+  });
+
   it('fails synth naming the entry point that does not exist yet', () => {
     expect(() => synth(['webhook'])).toThrow(
       /functions\/replay\/index\.ts not found: \/.*\/functions\/replay\/index\.ts/,
@@ -203,5 +249,7 @@ describe('WebhookIntake', () => {
     // With the tokens secret (the test's own secret aside: the stack's acknowledges its rotation where it is made).
     const withTokens = nagFindings(synth(['webhook', 'replay'], { tokens: true }).stack.node.root);
     expect(withTokens.filter((finding) => finding.path.startsWith('Test/Intake/'))).toEqual([]);
+    const withTable = nagFindings(synth(['webhook', 'replay'], { deployments: true }).stack.node.root);
+    expect(withTable.filter((finding) => finding.path.startsWith('Test/Intake/'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eventsources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +14,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../../core/contracts';
 import { HANDOFF_ENV, HANDOFF_ROUTE } from '../../../core/contracts/handoff';
 import { WEBHOOK_ROUTE } from '../../../core/contracts/webhook';
+import { INSIGHT_ENV } from '../../../core/insight/contracts';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
 import { SteplineFunction } from '../SteplineFunction';
@@ -70,6 +72,11 @@ export interface WebhookIntakeProps {
    * locations stands for it. @default - none: such locations are refused
    */
   readonly artifactsBucketName?: string;
+  /**
+   * The deployments table (StatusReporter.deploymentsTable): issues labelled `incident` are written to it, with
+   * `dynamodb:PutItem` and nothing else (ADR 0099). @default - none: issue events start nothing
+   */
+  readonly deploymentsTable?: dynamodb.ITable;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -171,6 +178,7 @@ export class WebhookIntake extends Construct {
         [HANDOFF_ENV.secretArn]: this.handoffSecret.secretArn,
         ...(props.artifactsBucketName ? { [HANDOFF_ENV.artifactsBucket]: props.artifactsBucketName } : {}),
         ...(props.gitHostTokens ? { [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn } : {}),
+        ...(props.deploymentsTable ? { [INSIGHT_ENV.table]: props.deploymentsTable.tableName } : {}),
       },
       logRetention: retention,
     });
@@ -178,6 +186,12 @@ export class WebhookIntake extends Construct {
     this.handoffSecret.grantRead(this.webhookFunction.role);
     this.parkingQueue.grantSendMessages(this.webhookFunction.role);
     props.gitHostTokens?.grantRead(this.webhookFunction.role);
+    if (props.deploymentsTable) {
+      // An incident is one PutItem (adapters/aws/deployments-dynamodb.ts): no read, no delete, no other table.
+      this.webhookFunction.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.deploymentsTable.tableArn] }),
+      );
+    }
 
     // "Re-run" on a check run starts the input of the execution the check run names again (adapters/aws/rerun.ts).
     const executions = Stack.of(this).formatArn({
