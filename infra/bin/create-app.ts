@@ -26,6 +26,8 @@ export const CONTEXT = {
   sourceConnectionArns: 'sourceConnectionArns',
   eksAuthenticationMode: 'eksAuthenticationMode',
   eksAwsAuthClusters: 'eksAwsAuthClusters',
+  /** CloudWatch alarms named with this prefix become incidents (ADR 0099). */
+  incidentAlarmPrefix: 'incidentAlarmPrefix',
 } as const;
 
 export interface CreateAppOptions {
@@ -51,6 +53,7 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
   const region = context(CONTEXT.region);
   const vpcId = context(CONTEXT.deployerVpcId);
   const connections = context(CONTEXT.sourceConnectionArns);
+  const alarmPrefix = context(CONTEXT.incidentAlarmPrefix);
   if (vpcId && (!account || !region)) {
     throw new InfraError(
       `context ${CONTEXT.deployerVpcId} needs ${CONTEXT.account} and ${CONTEXT.region} (the VPC is looked up)`,
@@ -71,6 +74,7 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
       .split(',')
       .map((cluster) => cluster.trim())
       .filter(Boolean),
+    ...(alarmPrefix ? { incidentAlarmPrefix: alarmPrefix } : {}),
   });
   if (options.nag !== false) addNagPacks(app);
   return { app, stack };

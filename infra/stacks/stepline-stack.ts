@@ -58,6 +58,8 @@ export interface SteplineStackProps extends StackProps {
   readonly eksAuthenticationModes?: Readonly<Record<string, AuthenticationMode>>;
   /** Clusters whose deployer access goes through the aws-auth ConfigMap (EksDeployerProps.awsAuthClusters). */
   readonly eksAwsAuthClusters?: readonly string[];
+  /** CloudWatch alarms whose names start with it are recorded as incidents (ADR 0099). @default - none */
+  readonly incidentAlarmPrefix?: string;
 }
 
 /**
@@ -118,6 +120,7 @@ export class SteplineStack extends Stack {
     });
     // Short links to runs for the hosts that limit a status link's length (GitLab: 255), docs/adr/0090.
     this.status.addRunLinks(this.intake.api);
+    if (props.incidentAlarmPrefix) this.status.addAlarmIncidents(props.incidentAlarmPrefix);
     this.approvals = new Approvals(this, 'Approvals', {
       projectRoot,
       httpApi: this.intake.api,

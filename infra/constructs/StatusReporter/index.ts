@@ -9,6 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ALARM_PREFIX_ENV, ALARM_STATE_CHANGE } from '../../../core/insight/alarms';
 import { INSIGHT_ENV } from '../../../core/insight/contracts';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
@@ -56,6 +57,8 @@ export class StatusReporter extends Construct {
   public readonly deploymentsTable: dynamodb.Table;
   /** The run-link route's function, once `addRunLinks` has added it. */
   public runLinkFunction: SteplineFunction | undefined;
+  /** The alarm-incidents function, once `addAlarmIncidents` made it (ADR 0099). */
+  public alarmIncidentsFunction: SteplineFunction | undefined;
   readonly #props: StatusReporterProps;
 
   public constructor(scope: Construct, id: string, props: StatusReporterProps) {
@@ -188,6 +191,46 @@ export class StatusReporter extends Construct {
       new iam.PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:PutItem'], resources: [table.tableArn] }),
     );
     return table;
+  }
+
+  /**
+   * CloudWatch alarms as incidents (optional, ADR 0099): an EventBridge rule sends the "CloudWatch Alarm State
+   * Change" events of the alarms whose names start with `prefix` to the alarm-incidents function, which opens an
+   * incident at ALARM and resolves it at OK with one `dynamodb:PutItem` on the deployments table, nothing else. Call
+   * it once.
+   */
+  public addAlarmIncidents(prefix: string): SteplineFunction {
+    if (this.alarmIncidentsFunction) return this.alarmIncidentsFunction;
+    const fn = new SteplineFunction(this, 'AlarmIncidents', {
+      projectRoot: this.#props.projectRoot,
+      name: 'alarm-incidents',
+      serviceName: 'stepline-alarm-incidents',
+      description: 'Stepline: records CloudWatch alarms of a name prefix as delivery incidents',
+      environment: { [INSIGHT_ENV.table]: this.deploymentsTable.tableName, [ALARM_PREFIX_ENV]: prefix },
+      timeout: Duration.seconds(10),
+      asyncFailureQueue: this.failedEvents,
+      ...(this.#props.logRetention ? { logRetention: this.#props.logRetention } : {}),
+    });
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.deploymentsTable.tableArn] }),
+    );
+    new events.Rule(this, 'AlarmIncidentsRule', {
+      description: `Stepline: CloudWatch alarms named ${prefix}* going to ALARM or back to OK, as incidents`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: [ALARM_STATE_CHANGE],
+        detail: { alarmName: [{ prefix }], state: { value: ['ALARM', 'OK'] } },
+      },
+      targets: [
+        new targets.LambdaFunction(fn.function, {
+          deadLetterQueue: this.failedEvents,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+        }),
+      ],
+    });
+    this.alarmIncidentsFunction = fn;
+    return fn;
   }
 
   /**
