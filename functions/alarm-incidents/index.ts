@@ -1,16 +1,11 @@
 import { DynamoDeploymentStore } from '../../adapters/aws/deployments-dynamodb';
-import { ALARM_PREFIX_ENV } from '../../core/insight/alarms';
-import { INSIGHT_ENV } from '../../core/insight/contracts';
 import { createAlarmIncidentsHandler } from './handler';
+import { alarmIncidentsSettings } from './settings';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
+const settings = alarmIncidentsSettings();
 
-/** Lambda entry point: target of the EventBridge rule for the alarms of the prefix. */
+/** Lambda entry point: target of the EventBridge rule for the alarms of the prefix (ADR 0099). */
 export const handler = createAlarmIncidentsHandler({
-  incidents: new DynamoDeploymentStore(required(INSIGHT_ENV.table)),
-  prefix: required(ALARM_PREFIX_ENV),
+  incidents: new DynamoDeploymentStore(settings.table),
+  prefix: settings.prefix,
 });

@@ -3,6 +3,7 @@ import { type AlarmStateChangeEvent, incidentFromAlarm } from '../../../core/ins
 import type { Incident } from '../../../core/insight/contracts';
 import { linkIncidents } from '../../../core/insight/incidents';
 import { createAlarmIncidentsHandler } from '../../../functions/alarm-incidents/handler';
+import { alarmIncidentsSettings } from '../../../functions/alarm-incidents/settings';
 import { deploy } from './fixtures';
 
 /**
@@ -98,5 +99,13 @@ describe('incidents from CloudWatch alarms', () => {
 
     // Assess
     expect(linked.get(record)).toEqual([incident]);
+  });
+
+  it('reads its table and prefix from the variables the construct sets, and refuses to start without them', () => {
+    expect(alarmIncidentsSettings({ STEPLINE_DEPLOYMENTS_TABLE: 't', STEPLINE_INCIDENT_ALARM_PREFIX: 'p-' })).toEqual({
+      table: 't',
+      prefix: 'p-',
+    });
+    expect(() => alarmIncidentsSettings({ STEPLINE_DEPLOYMENTS_TABLE: 't' })).toThrow(/STEPLINE_INCIDENT_ALARM_PREFIX/);
   });
 });
