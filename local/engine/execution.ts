@@ -339,13 +339,21 @@ export class Execution implements ExecutionContext {
       const state = frame.scope.states.get(r.next) as CompiledState;
       const step = this.runState(state, r.output, frame);
       r = isPromise<Outcome>(step) ? await step : step;
-      if (++this.transitions % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (++this.transitions % YIELD_EVERY === 0) await this.yieldToOthers();
     }
   }
 
-  /** Lets other executions and I/O run before a long synchronous run of states continues. */
+  /**
+   * Lets other executions and I/O run before a long run of states continues. The execution is still running
+   * meanwhile: the clock is told so, else a virtual clock that finds nothing busy in that turn of the event loop
+   * would fire its earliest timer (the execution's own timeout, days away) in the middle of a run.
+   */
+  private yieldToOthers(): Promise<void> {
+    return this.config.clock.busy(new Promise<void>((resolve) => setImmediate(resolve)));
+  }
+
   private async resumeLater(frame: Frame, name: string, data: JsonValue): Promise<JsonValue> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.yieldToOthers();
     return this.continueScope(frame, Promise.resolve({ output: data, assigned: undefined, next: name }));
   }
 

@@ -229,7 +229,7 @@ describe('stepline demo', () => {
       .split('\n')
       .filter((l) => /^\s+\d+\s+\+\d/.test(l));
     const states = rows.map((r) => r.trim().split(/\s{2,}/)[3]);
-    expect(states.slice(0, 4)).toEqual(['PathsChanged', 'ReportPending', 'Register', 'Build']);
+    expect(states.slice(0, 5)).toEqual(['PathsChanged', 'ReportPending', 'Register', 'ImageGiven', 'Build']);
     expect(states).toContain('Test[1] › RunSuite');
     expect(states).toContain('Promote[1] › Approve');
     expect(states.at(-1)).toBe('ReportSuccess');

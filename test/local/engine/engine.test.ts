@@ -44,6 +44,32 @@ describe('Engine', () => {
     expect(engine.list({ status: 'SUCCEEDED' })).toHaveLength(200);
   });
 
+  it('keeps the virtual clock still while a long run of states yields to others (no timer fires mid-run)', async () => {
+    // Prepare: 1,500 synchronous loops, more than the engine runs before it lets other work in, under a timeout
+    // that only a clock that moved during that pause could reach.
+    const engine = new Engine({ clock: 'virtual' });
+    const loop = {
+      TimeoutSeconds: 60,
+      StartAt: 'Count',
+      States: {
+        Count: { Type: 'Pass', Parameters: { 'n.$': 'States.MathAdd($.n, 1)' }, Next: 'Enough' },
+        Enough: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.n', NumericLessThan: 1500, Next: 'Count' }],
+          Default: 'Done',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    };
+
+    // Act
+    const result = await engine.start(loop, { n: 0 }).done;
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toEqual({ n: 1500 });
+  });
+
   it('returns from start before any state runs, as StartExecution does', async () => {
     // Prepare
     const engine = new Engine({ clock: 'virtual' });

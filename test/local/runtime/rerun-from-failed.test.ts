@@ -26,11 +26,18 @@ const REPOSITORY = 'acme/hello';
 /** A Namespace and a Deployment called `namespace`, whose container `hello` runs the image the build made. */
 const manifestsIn = (namespace: string) => manifests(namespace).replace(`- name: ${namespace}`, '- name: hello');
 
-/** production's Deployment has a sidecar whose image the test makes never ready, then ready. */
-const PRODUCTION = manifestsIn('prod').replace(
-  '          ports:\n',
-  '          ports:\n            - containerPort: 8080\n        - name: probe\n          image: registry.example/probe:1\n          ports:\n',
-);
+/**
+ * production's Deployment has a sidecar whose image the test makes never ready, then ready. Its progress deadline is
+ * 1 s (20 ms at the test cluster's time scale), so the cluster itself says ProgressDeadlineExceeded: the engine's
+ * virtual clock runs the rollout's Waits at once, while the deploy's own deadline is on real time, and a run left to
+ * that deadline would only reach it by how fast the machine loops (25,000 events first on an idle one).
+ */
+const PRODUCTION = manifestsIn('prod')
+  .replace('progressDeadlineSeconds: 600', 'progressDeadlineSeconds: 1')
+  .replace(
+    '          ports:\n',
+    '          ports:\n            - containerPort: 8080\n        - name: probe\n          image: registry.example/probe:1\n          ports:\n',
+  );
 
 let runtime: Runtime;
 let repo: ReturnType<typeof gitRepository>;
