@@ -14,7 +14,7 @@ import type { ChangeKind } from '../../core/deploy/contracts';
 import { ClusterLookupFailed, KubernetesRejected } from '../../core/deploy/errors';
 import type { ApplyOptions, ApplyOutcome, ClusterClient } from '../../core/deploy/ports';
 import type { KubernetesObject, ObjectRef } from '../../core/deploy/types';
-import { toKubernetesError } from './errors';
+import { errorCode, toKubernetesError } from './errors';
 
 /**
  * The deployer's cluster client on @kubernetes/client-node's `KubernetesObjectApi`: server-side apply, reads
@@ -108,7 +108,7 @@ export class KubernetesClusterClient implements ClusterClient {
 
   public async scopeOf(apiVersion: string, kind: string): Promise<boolean | null> {
     try {
-      return (await this.api.describe(apiVersion, kind))?.namespaced ?? null;
+      return (await onceMore(() => this.api.describe(apiVersion, kind)))?.namespaced ?? null;
     } catch (error) {
       throw toKubernetesError(error, this.context(`discover ${kind} in ${apiVersion}`));
     }
@@ -121,7 +121,7 @@ export class KubernetesClusterClient implements ClusterClient {
         kind: ref.kind,
         metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
       };
-      return toPlain(await this.api.read(header));
+      return toPlain(await onceMore(() => this.api.read(header)));
     } catch (error) {
       if (error instanceof ApiException && Number(error.code) === 404) return null;
       throw toKubernetesError(error, this.context('read', ref));
@@ -142,13 +142,16 @@ export class KubernetesClusterClient implements ClusterClient {
     this.exactBodies.set(url, body);
     let applied: LibraryObject;
     try {
-      applied = await this.api.patch(
-        structuredClone(object) as LibraryObject,
-        undefined,
-        undefined,
-        options.fieldManager,
-        options.force,
-        PatchStrategy.ServerSideApply,
+      // A server-side apply of the same object is idempotent: it may go again on a fresh connection.
+      applied = await onceMore(() =>
+        this.api.patch(
+          structuredClone(object) as LibraryObject,
+          undefined,
+          undefined,
+          options.fieldManager,
+          options.force,
+          PatchStrategy.ServerSideApply,
+        ),
       );
     } catch (error) {
       throw toKubernetesError(error, this.context('apply', ref));
@@ -167,7 +170,7 @@ export class KubernetesClusterClient implements ClusterClient {
   private async urlOf(object: KubernetesObject, ref: ObjectRef): Promise<string> {
     let resource: { namespaced: boolean; plural: string } | null;
     try {
-      resource = await this.api.describe(object.apiVersion, object.kind);
+      resource = await onceMore(() => this.api.describe(object.apiVersion, object.kind));
     } catch (error) {
       throw toKubernetesError(error, this.context('apply', ref));
     }
@@ -270,6 +273,23 @@ export class KubernetesClusterClient implements ClusterClient {
 }
 
 type RequestAgent = http.Agent | https.Agent | undefined;
+
+/**
+ * A kept connection the server has closed while idle fails the next request on it with ECONNRESET or EPIPE (the
+ * server's keep-alive timeout racing the request, or a Lambda environment thawed after its sockets went stale). The
+ * agent then drops that socket: an idempotent request (a read, a discovery, a server-side apply) goes once more, on a
+ * new connection, as the AWS SDK does for its own calls.
+ */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+
+async function onceMore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!STALE_CONNECTION.has(errorCode(error) ?? '')) throw error;
+    return call();
+  }
+}
 
 /** The TLS options of an agent that make a connection what it is: whom it trusts and who it says it is. */
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;

@@ -67,7 +67,7 @@ export function conflictingManagers(message: string): string[] {
   return [...names];
 }
 
-function errorCode(error: unknown): string | undefined {
+export function errorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth += 1) {
     const code = (current as { code?: unknown }).code;

@@ -185,6 +185,12 @@ export class SimulatedKubernetes {
   public async start(): Promise<void> {
     if (this.server) return;
     const server = createServer({ key: this.certificates.keyPem, cert: this.certificates.certPem }, (req, res) => {
+      const drop = this.dropped.findIndex((matches) => matches(req.method ?? 'GET', req.url ?? '/'));
+      if (drop >= 0) {
+        this.dropped.splice(drop, 1);
+        req.socket.destroy();
+        return;
+      }
       void this.handle(req, res);
     });
     // Every socket, handshakes included, so that stop() ends a watch a client opened while the server stopped.
@@ -285,6 +291,15 @@ export class SimulatedKubernetes {
   }
 
   private readonly requestListeners: ((entry: RequestRecord) => void)[] = [];
+  private readonly dropped: ((method: string, url: string) => boolean)[] = [];
+
+  /**
+   * The next request that `matches` (method, URL) finds its connection closed, unanswered: what a client sees when
+   * a kept-alive connection it reuses was closed by the server (its keep-alive timeout) as the request went out.
+   */
+  public dropConnectionOnNext(matches: (method: string, url: string) => boolean): void {
+    this.dropped.push(matches);
+  }
 
   /** Tells `listener` of every request once it has been served (tests act at an exact point of a deploy). */
   public onRequest(listener: (entry: RequestRecord) => void): () => void {

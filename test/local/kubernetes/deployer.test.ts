@@ -285,6 +285,26 @@ describe('deploy against the simulated API server', () => {
     expect(connections).toBe(0);
   });
 
+  it('reads again on a new connection when the kept one was closed under its request, and says so when it stays closed', async () => {
+    // Prepare: a kept connection, then the server closes it as the next read arrives.
+    const ports = await cluster.ports();
+    await ports.cluster.scopeOf('v1', 'Namespace');
+    await deploy(deployEvent(), ports);
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'api' };
+    const isRead = (method: string, url: string) => method === 'GET' && url.includes('/deployments/api');
+    cluster.server.dropConnectionOnNext(isRead);
+
+    // Act
+    const read = await ports.cluster.get(ref);
+    cluster.server.dropConnectionOnNext(isRead);
+    cluster.server.dropConnectionOnNext(isRead);
+    const twice = await rejection(ports.cluster.get(ref), KubernetesUnreachable);
+
+    // Assess
+    expect(read?.metadata.name).toBe('api');
+    expect(twice.message).toMatch(/Cannot reach the API server https:\/\/127\.0\.0\.1:\d+ \(ECONNRESET\) to read/);
+  });
+
   it('refuses an API server whose certificate the configured CA did not sign', async () => {
     // Prepare
     await cluster.server.writeKubeconfig(cluster.kubeconfig, { caPem: generateCertificates().caPem });
