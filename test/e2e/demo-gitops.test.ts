@@ -52,7 +52,9 @@ describe('stepline demo --gitops', () => {
     const made = outcome.stdout.match(/gitops +([0-9a-f]{12}) on main set hello-service@sha256:[0-9a-f]{12}…/);
     expect(made).not.toBeNull();
     expect(outcome.stdout).toContain(`Synced and Healthy at ${made?.[1]}`);
-    expect(outcome.stdout).toMatch(new RegExp(`staging +handed to GitOps: commit ${made?.[1]} on local:hello-deploy main`));
+    expect(outcome.stdout).toMatch(
+      new RegExp(`staging +handed to GitOps: commit ${made?.[1]} on local:hello-deploy main`),
+    );
     expect(outcome.stdout).toContain('stepline/deploy/staging success');
   });
 });
