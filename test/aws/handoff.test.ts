@@ -31,7 +31,10 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (world) console.log(['AWS calls and unused permissions by role:', ...writeReport(world)].join('\n'));
+  if (world)
+    console.log(
+      ['AWS calls and unused permissions by role:', ...writeReport(world, 'aws-composition-handoff')].join('\n'),
+    );
   await world?.stop();
 });
 
@@ -93,7 +96,9 @@ describe('a hand-off on the platform as synthesized', () => {
     expect(record.status, `${record.error}: ${record.cause}`).toBe('SUCCEEDED');
     expect(deployedImage(world, 'handoff-staging')).toBe(image);
     // No build ran: the image build project's role made no AWS call at all.
-    const buildRole = writeReport(world).find((line) => line.startsWith('BuildProjectsBuildRole'));
+    const buildRole = writeReport(world, 'aws-composition-handoff').find((line) =>
+      line.startsWith('BuildProjectsBuildRole'),
+    );
     expect(buildRole).toMatch(/: 0 calls/);
     expect(statuses(world, repository.name, repository.head)).toMatchObject({
       stepline: 'success',

@@ -35,12 +35,15 @@ export function roleReports(world: AwsWorld): RoleReport[] {
   });
 }
 
-/** Writes the report and answers one line per role, for the test's output. */
-export function writeReport(world: AwsWorld): string[] {
+/**
+ * Writes the report (`<name>.json`; a suite with its own world names its own, so that none overwrites another's)
+ * and answers one line per role, for the test's output.
+ */
+export function writeReport(world: AwsWorld, name = 'aws-composition'): string[] {
   const reports = roleReports(world);
   const dir = join(REPO_ROOT, '.ci/out');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'aws-composition.json'), `${JSON.stringify(reports, null, 2)}\n`);
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(reports, null, 2)}\n`);
   return reports.map((r) => {
     const total = Object.values(r.calls).reduce((n, c) => n + c.allowed + c.denied, 0);
     const unusedActions = [...new Set(r.unused.map((u) => u.action))];

@@ -222,6 +222,7 @@ describe('the webhook function settings', () => {
         'commandQueueUrl',
         'commits',
         'config',
+        'deploymentsTable',
         'handoffArtifactsBucket',
         'handoffSecretId',
         'maxBodyBytes',
