@@ -102,6 +102,13 @@ function chooseEnvironments(
       `environments: none given, and ${body.ref.kind} ${body.ref.name} promotes to no environment source "${source}" may deploy to (${allowed.join(', ')})`,
     );
   }
+  if (body.environments.length === 0 && !body.tests) {
+    return reject(
+      400,
+      'malformed_body',
+      `environments: an empty list deploys nothing and runs nothing: name one, leave it out for the ones ${body.ref.kind} ${body.ref.name} promotes to, or ask for the tests`,
+    );
+  }
   const seen = new Set<string>();
   for (const [i, name] of body.environments.entries()) {
     if (!allowed.includes(name)) {

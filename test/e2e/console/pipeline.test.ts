@@ -192,6 +192,8 @@ describe.skipIf(!HAS_CHROMIUM)(`the pipeline view, Run and Re-run${HAS_CHROMIUM 
     // Act
     await page.goto(`${runtime.url}/executions/${failedArn}`);
     await page.locator('.failure-reason').waitFor();
+    // The phase joins the reason once the run's builds are read (they come after the execution).
+    await page.locator('.failure', { hasText: 'DOWNLOAD_SOURCE:' }).waitFor();
     const banner = await page.locator('.failure').textContent();
     const build = await jobStatus(page, 'build');
     const tests = await jobStatus(page, 'test:unit');

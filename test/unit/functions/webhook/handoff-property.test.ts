@@ -91,7 +91,11 @@ describe('the hand-off, whatever arrives', () => {
         for (const start of starts) {
           expect(start.input.prebuilt?.image.repository.startsWith('ghcr.io/codertocat/')).toBe(true);
           expect(start.input.prebuilt?.image.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-          expect(start.input.route.environments.map((e) => e.name)).toEqual(['staging']);
+          // The one environment the source may deploy to; none only for a hand-off that asks for the tests alone.
+          const environments = start.input.route.environments.map((e) => e.name);
+          expect(environments.length === 0 ? [start.input.handoff?.tests] : environments).toEqual(
+            environments.length === 0 ? [true] : ['staging'],
+          );
           expect(start.input.prebuilt?.manifestsLocation?.startsWith('s3://acme-artifacts/')).toBe(true);
         }
       }),

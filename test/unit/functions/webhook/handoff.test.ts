@@ -356,6 +356,13 @@ describe('a hand-off to the webhook function', () => {
         'environment_not_allowed',
         'environments[1]:',
       ],
+      [
+        'an empty list of environments, without the tests',
+        { environments: [], tests: false },
+        400,
+        'malformed_body',
+        'environments: an empty list',
+      ],
       ['manifests from elsewhere', { manifests: 's3://other-bucket/x' }, 403, 'manifests_not_allowed', 'manifests:'],
       [
         'manifests that climb out',
