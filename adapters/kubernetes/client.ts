@@ -108,7 +108,7 @@ export class KubernetesClusterClient implements ClusterClient {
 
   public async scopeOf(apiVersion: string, kind: string): Promise<boolean | null> {
     try {
-      return (await onceMore(() => this.api.describe(apiVersion, kind)))?.namespaced ?? null;
+      return (await onceMore(this.agents, () => this.api.describe(apiVersion, kind)))?.namespaced ?? null;
     } catch (error) {
       throw toKubernetesError(error, this.context(`discover ${kind} in ${apiVersion}`));
     }
@@ -121,7 +121,7 @@ export class KubernetesClusterClient implements ClusterClient {
         kind: ref.kind,
         metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
       };
-      return toPlain(await onceMore(() => this.api.read(header)));
+      return toPlain(await onceMore(this.agents, () => this.api.read(header)));
     } catch (error) {
       if (error instanceof ApiException && Number(error.code) === 404) return null;
       throw toKubernetesError(error, this.context('read', ref));
@@ -143,7 +143,7 @@ export class KubernetesClusterClient implements ClusterClient {
     let applied: LibraryObject;
     try {
       // A server-side apply of the same object is idempotent: it may go again on a fresh connection.
-      applied = await onceMore(() =>
+      applied = await onceMore(this.agents, () =>
         this.api.patch(
           structuredClone(object) as LibraryObject,
           undefined,
@@ -170,7 +170,7 @@ export class KubernetesClusterClient implements ClusterClient {
   private async urlOf(object: KubernetesObject, ref: ObjectRef): Promise<string> {
     let resource: { namespaced: boolean; plural: string } | null;
     try {
-      resource = await onceMore(() => this.api.describe(object.apiVersion, object.kind));
+      resource = await onceMore(this.agents, () => this.api.describe(object.apiVersion, object.kind));
     } catch (error) {
       throw toKubernetesError(error, this.context('apply', ref));
     }
@@ -220,13 +220,16 @@ export class KubernetesClusterClient implements ClusterClient {
     };
     const header = { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata };
     try {
-      await this.api.patch(
-        header as LibraryObject,
-        undefined,
-        undefined,
-        fieldManager,
-        undefined,
-        PatchStrategy.MergePatch,
+      // A merge patch of labels is idempotent.
+      await onceMore(this.agents, () =>
+        this.api.patch(
+          header as LibraryObject,
+          undefined,
+          undefined,
+          fieldManager,
+          undefined,
+          PatchStrategy.MergePatch,
+        ),
       );
     } catch (error) {
       throw toKubernetesError(error, this.context('patch', ref));
@@ -240,15 +243,8 @@ export class KubernetesClusterClient implements ClusterClient {
     labelSelector: string,
   ): Promise<KubernetesObject[]> {
     try {
-      const list = await this.api.list(
-        apiVersion,
-        kind,
-        namespace,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        labelSelector,
+      const list = await onceMore(this.agents, () =>
+        this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
       );
       return list.items.map(toPlain);
     } catch (error) {
@@ -264,7 +260,8 @@ export class KubernetesClusterClient implements ClusterClient {
         kind: ref.kind,
         metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
       };
-      await this.api.delete(header);
+      // A delete that reached the server before the connection closed answers 404 the second time: done.
+      await onceMore(this.agents, () => this.api.delete(header));
     } catch (error) {
       if (error instanceof ApiException && Number(error.code) === 404) return;
       throw toKubernetesError(error, this.context('delete', ref));
@@ -277,16 +274,18 @@ type RequestAgent = http.Agent | https.Agent | undefined;
 /**
  * A kept connection the server has closed while idle fails the next request on it with ECONNRESET or EPIPE (the
  * server's keep-alive timeout racing the request, or a Lambda environment thawed after its sockets went stale). The
- * agent then drops that socket: an idempotent request (a read, a discovery, a server-side apply) goes once more, on a
- * new connection, as the AWS SDK does for its own calls.
+ * agent then drops that socket: an idempotent request (a read, a list, a discovery, a server-side apply, a label merge patch,
+ * a delete) goes once more, on a new connection, as the AWS SDK does for its own calls.
  */
 const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
 
-async function onceMore<T>(call: () => Promise<T>): Promise<T> {
+async function onceMore<T>(agents: KeepAliveAgents, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (!STALE_CONNECTION.has(errorCode(error) ?? '')) throw error;
+    // Its idle siblings waited as long as the socket that failed: the second try goes on a new connection.
+    agents.dropIdle();
     return call();
   }
 }
@@ -324,6 +323,12 @@ class KeepAliveAgents {
       this.kept = { key, agent: new https.Agent({ ...tls, keepAlive: true }) };
     }
     return this.kept.agent;
+  }
+
+  /** Closes the kept agent's idle connections (those carrying a request finish it). */
+  public dropIdle(): void {
+    const free = this.kept?.agent.freeSockets ?? {};
+    for (const sockets of Object.values(free)) for (const socket of sockets ?? []) socket.destroy();
   }
 }
 

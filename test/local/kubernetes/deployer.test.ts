@@ -305,6 +305,25 @@ describe('deploy against the simulated API server', () => {
     expect(twice.message).toMatch(/Cannot reach the API server https:\/\/127\.0\.0\.1:\d+ \(ECONNRESET\) to read/);
   });
 
+  it('lists again on a new connection when the kept ones were closed under the list', async () => {
+    // Prepare: several kept connections, then the server closes the one the list arrives on.
+    const ports = await cluster.ports();
+    await deploy(deployEvent(), ports);
+    let dropped = 0;
+    cluster.server.dropConnectionOnNext((method, url) => {
+      const matches = method === 'GET' && url.startsWith('/api/v1/namespaces/shop/secrets?');
+      if (matches) dropped += 1;
+      return matches;
+    });
+
+    // Act
+    const listed = await ports.cluster.list('v1', 'Secret', 'shop', 'owner=helm');
+
+    // Assess
+    expect(dropped).toBe(1);
+    expect(listed).toEqual([]);
+  });
+
   it('refuses an API server whose certificate the configured CA did not sign', async () => {
     // Prepare
     await cluster.server.writeKubeconfig(cluster.kubeconfig, { caPem: generateCertificates().caPem });
