@@ -59,8 +59,15 @@ export type WebhookResponseBody =
   | { readonly status: 'pong'; readonly provider: Provider }
   /** A comment command (`/approve`, `/reject`), passed on to be decided; the answer comes as a reply comment. */
   | { readonly status: 'command'; readonly command: 'approve' | 'reject'; readonly environment: string }
-  /** An issue labelled `incident`, written to the deployments store (ADR 0099): `open`, or `resolved` once closed. */
-  | { readonly status: 'incident recorded'; readonly incident: string; readonly state: 'open' | 'resolved' }
+  /**
+   * An issue labelled `incident`, written to the deployments store (ADR 0099): `open`, or `resolved` once closed;
+   * `withdrawn` when the event removed the label (ADR 0112: kept, and left out of the four keys until labelled again).
+   */
+  | {
+      readonly status: 'incident recorded';
+      readonly incident: string;
+      readonly state: 'open' | 'resolved' | 'withdrawn';
+    }
   /** One delivery that reported several refs (Bitbucket): one result per ref. */
   | { readonly status: 'multiple'; readonly results: readonly WebhookResponseBody[] }
   | { readonly error: RejectCode | 'unavailable' | 'internal'; readonly message: string };

@@ -70,6 +70,12 @@ export interface Incident {
   readonly openedAt: string;
   /** Null while it is open. */
   readonly resolvedAt: string | null;
+  /**
+   * When the issue lost its `incident` label (the issue's update time; ADR 0112): a withdrawn incident is kept, and
+   * counts for no change failure and no time to restore until the label is put back (the write that follows replaces
+   * it without this field). Absent or null: it counts.
+   */
+  readonly withdrawnAt?: string | null;
   /** What it names as its cause: commits (full or at least 7 hex digits) and execution names or ARNs. */
   readonly commits: readonly string[];
   readonly executions: readonly string[];

@@ -36,6 +36,7 @@ interface IssueFields {
   readonly labels: readonly string[];
   readonly createdAt: string;
   readonly closedAt: string | null;
+  readonly updatedAt: string;
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -55,6 +56,7 @@ function issueFields(provider: Provider, payload: unknown): IssueFields | null {
       labels: (Array.isArray(issue['labels']) ? issue['labels'] : []).map((l) => text(record(l)['name'])),
       createdAt: text(issue['created_at']),
       closedAt: text(issue['closed_at']) || null,
+      updatedAt: text(issue['updated_at']),
     };
   }
   if (provider === 'gitlab') {
@@ -72,6 +74,7 @@ function issueFields(provider: Provider, payload: unknown): IssueFields | null {
       labels: labels.map((l) => text(record(l)['title'])),
       createdAt: text(issue['created_at']),
       closedAt: text(issue['closed_at']) || null,
+      updatedAt: text(issue['updated_at']),
     };
   }
   return null;
@@ -83,14 +86,10 @@ function isoOf(value: string): string | null {
   return Number.isFinite(time) ? new Date(time).toISOString() : null;
 }
 
-/**
- * The incident an issue event describes, or null when the issue is not one (no `incident` label, or not an issue).
- * `repository` is the configured repository's name the delivery was routed to.
- */
-export function incidentFromIssue(provider: Provider, payload: unknown, repository: string): Incident | null {
-  const issue = issueFields(provider, payload);
-  if (issue === null) return null;
-  if (!issue.labels.some((label) => label.toLowerCase() === 'incident')) return null;
+/** Whether any of the labels is `incident` (any case, as Four Keys' `LOWER(label) = "incident"`). */
+export const isIncidentLabel = (label: string): boolean => label.toLowerCase() === 'incident';
+
+function incidentOf(provider: Provider, issue: IssueFields, repository: string): Incident | null {
   const openedAt = isoOf(issue.createdAt);
   if (!openedAt) return null;
   const named = namedIn(`${issue.title}\n${issue.body}`);
@@ -108,6 +107,29 @@ export function incidentFromIssue(provider: Provider, payload: unknown, reposito
   };
 }
 
+/**
+ * The incident an issue event describes, or null when the issue is not one (no `incident` label, or not an issue).
+ * `repository` is the configured repository's name the delivery was routed to.
+ */
+export function incidentFromIssue(provider: Provider, payload: unknown, repository: string): Incident | null {
+  const issue = issueFields(provider, payload);
+  if (issue === null || !issue.labels.some(isIncidentLabel)) return null;
+  return incidentOf(provider, issue, repository);
+}
+
+/**
+ * The incident an issue that lost its `incident` label was, withdrawn at the issue's update time (ADR 0112): the
+ * same id, so the write replaces what the store holds. Null when the payload has no issue number or no valid
+ * creation or update time. The caller decides that the label was removed (the event says so, not the labels alone).
+ */
+export function withdrawnIncidentFromIssue(provider: Provider, payload: unknown, repository: string): Incident | null {
+  const issue = issueFields(provider, payload);
+  if (issue === null) return null;
+  const incident = incidentOf(provider, issue, repository);
+  const withdrawnAt = isoOf(issue.updatedAt);
+  return incident && withdrawnAt ? { ...incident, withdrawnAt } : null;
+}
+
 const executionNameOf = (arn: string): string => arn.slice(arn.lastIndexOf(':') + 1);
 
 function names(incident: Incident, record: DeploymentRecord): boolean {
@@ -121,8 +143,9 @@ function names(incident: Incident, record: DeploymentRecord): boolean {
 /**
  * The deploy each incident is attributed to: among the successful deploys before it opened (in its environment and
  * repository when it names them), the latest that carried a commit it names or ran in an execution it names; one
- * that names neither is attributed to the latest successful deploy of its environment before it opened. Answers the
- * incidents of each record, by record (an incident attributed to none is left out).
+ * that names neither is attributed to the latest successful deploy of its environment before it opened. A withdrawn
+ * incident (its label removed, ADR 0112) is attributed to none. Answers the incidents of each record, by record (an
+ * incident attributed to none is left out).
  */
 export function linkIncidents(
   records: readonly DeploymentRecord[],
@@ -130,6 +153,7 @@ export function linkIncidents(
 ): Map<DeploymentRecord, Incident[]> {
   const linked = new Map<DeploymentRecord, Incident[]>();
   for (const incident of incidents) {
+    if (incident.withdrawnAt) continue;
     const opened = Date.parse(incident.openedAt);
     const named = incident.commits.length > 0 || incident.executions.length > 0;
     if (!named && !incident.environment) continue;

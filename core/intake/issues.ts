@@ -1,6 +1,6 @@
 import type { Provider, SteplineConfig } from '../config/schema';
 import type { Incident } from '../insight/contracts';
-import { incidentFromIssue } from '../insight/incidents';
+import { incidentFromIssue, isIncidentLabel, withdrawnIncidentFromIssue } from '../insight/incidents';
 import { type Admitted, decodeBody } from './delivery';
 import { MalformedPayloadError } from './errors';
 import { child, type Json, optionalChild } from './payload';
@@ -17,8 +17,13 @@ import { ignore, proceed, reject, type Verdict } from './verdict';
  * - Bitbucket `issue:created` and `issue:updated` are answered `ignored`: Bitbucket Cloud's issue entity has a kind,
  *   a priority, a component, a milestone and a version, but no labels (Bitbucket's "Event payloads" page, Issue
  *   entity), so no issue there can be labelled `incident`.
- * An issue without the label (never labelled, or the label removed) is not an incident: the answer says so, and
- * nothing is written. What the store already holds for an issue that lost its label stays (the store has no delete).
+ * An issue without the label is not an incident: the answer says so, and nothing is written. An event that removes
+ * the label withdraws the incident (ADR 0112): GitHub's `unlabeled` whose `label.name` is `incident` (the label
+ * removed; GitHub's webhook documentation, `issues` unlabeled: `label`, "The label that was removed from the issue"),
+ * a GitLab Issue Hook whose `changes.labels.previous[].title` has it and `changes.labels.current[].title` does not
+ * (GitLab's "Webhook events" page, Issue events: `changes` lists the changed attributes, labels with both lists).
+ * The withdrawal is a write of the same incident with `withdrawnAt` (the issue's update time), not a delete: the
+ * store keeps it and the four keys leave it out; labelling the issue again writes it without, and it counts again.
  */
 
 const ISSUE_EVENTS: Readonly<Record<Provider, readonly string[]>> = {
@@ -41,6 +46,8 @@ interface IssueFacts {
   readonly number: number | null;
   readonly labels: readonly string[];
   readonly repository: string;
+  /** The event removed the `incident` label. */
+  readonly unlabelled: boolean;
 }
 
 const names = (labels: unknown, key: 'name' | 'title'): string[] =>
@@ -53,18 +60,24 @@ function facts(provider: 'github' | 'gitlab', payload: Json): IssueFacts {
   if (provider === 'github') {
     const issue = child(payload, 'issue', 'issue');
     const repository = child(payload, 'repository', 'repository');
+    const removed = payload['action'] === 'unlabeled' ? names([payload['label']], 'name') : [];
     return {
       number: typeof issue['number'] === 'number' ? issue['number'] : null,
       labels: names(issue['labels'], 'name'),
       repository: String(repository['full_name'] ?? ''),
+      unlabelled: removed.some(isIncidentLabel),
     };
   }
   const issue = child(payload, 'object_attributes', 'object_attributes');
   const project = optionalChild(payload, 'project', 'project');
+  const changed = (optionalChild(payload, 'changes', 'changes')?.['labels'] ?? null) as Json | null;
+  const before = names(changed?.['previous'], 'title');
+  const after = names(changed?.['current'], 'title');
   return {
     number: typeof issue['iid'] === 'number' ? issue['iid'] : null,
     labels: names(Array.isArray(payload['labels']) ? payload['labels'] : issue['labels'], 'title'),
     repository: String(project?.['path_with_namespace'] ?? ''),
+    unlabelled: before.some(isIncidentLabel) && !after.some(isIncidentLabel),
   };
 }
 
@@ -108,7 +121,15 @@ function interpret(delivery: Admitted, config: SteplineConfig): Verdict<Incident
       `repository ${issue.repository || '(none)'} (${provider}) is not configured`,
     );
   }
-  if (!issue.labels.some((label) => label.toLowerCase() === INCIDENT_LABEL)) {
+  // The removal first: the event names the label it removed, whatever list of labels the issue comes with.
+  if (issue.unlabelled) {
+    const withdrawn = withdrawnIncidentFromIssue(provider, payload, repository);
+    if (withdrawn === null) {
+      return reject(400, 'malformed_body', `issue #${issue.number} has no valid creation or update time`);
+    }
+    return proceed(withdrawn);
+  }
+  if (!issue.labels.some(isIncidentLabel)) {
     return ignore('not_an_incident', `issue #${issue.number} is not labelled ${INCIDENT_LABEL}`);
   }
   const incident = incidentFromIssue(provider, payload, repository);

@@ -55,7 +55,7 @@ export type Outcome =
   | { readonly kind: 'queued'; readonly name: string; readonly detail: string }
   | { readonly kind: 'failed'; readonly name?: string; readonly detail: string }
   | { readonly kind: 'command'; readonly action: 'approve' | 'reject'; readonly environment: string }
-  | { readonly kind: 'incident'; readonly id: string; readonly state: 'open' | 'resolved' };
+  | { readonly kind: 'incident'; readonly id: string; readonly state: 'open' | 'resolved' | 'withdrawn' };
 
 /** The keys the function appends to its logger: never a body, a header or a secret. */
 export interface DeliveryKeys {
@@ -275,7 +275,10 @@ async function submit(delivery: Admitted, commands: ApprovalCommandQueue, keys: 
   };
 }
 
-/** An issue delivery: an issue labelled `incident` is written to the store; any other issue writes nothing. */
+/**
+ * An issue delivery: an issue labelled `incident` is written to the store, and one whose label the event removed is
+ * written withdrawn (ADR 0112); any other issue writes nothing.
+ */
 async function recordIncident(
   intake: Intake,
   delivery: Admitted,
@@ -295,7 +298,7 @@ async function recordIncident(
       outcome: { kind: 'failed', detail: describe(error) },
     };
   }
-  const state = incident.resolvedAt === null ? 'open' : 'resolved';
+  const state = incident.withdrawnAt ? 'withdrawn' : incident.resolvedAt === null ? 'open' : 'resolved';
   return {
     status: 202,
     body: { status: 'incident recorded', incident: incident.id, state },

@@ -22,7 +22,8 @@ import {
  * Incidents on the local runtime, end to end (ADR 0099): a real push deploys a commit to staging; a signed GitHub
  * `issues` delivery, labelled incident and naming that commit as its root cause, is recorded open, then resolved
  * when the issue is closed; `stepline metrics dora --json` then counts the deploy as a change failure (1 of 1) and the
- * incident's open-to-close time as the time to restore. An issue without the label writes nothing.
+ * incident's open-to-close time as the time to restore. An issue without the label writes nothing. Removing the
+ * label withdraws the incident (ADR 0112): the figures drop back; labelling it again brings them back.
  */
 
 const run = promisify(execFile);
@@ -40,9 +41,13 @@ function issueDelivery(issue: {
   body: string;
   createdAt: string;
   closedAt: string | null;
+  /** The label the action added or removed (`labeled`, `unlabeled`). */
+  label?: string;
+  updatedAt?: string;
 }): { headers: Record<string, string>; body: string } {
   const body = JSON.stringify({
     action: issue.action,
+    ...(issue.label ? { label: { id: 9, name: issue.label, color: 'd73a4a', default: false } } : {}),
     issue: {
       number: 7,
       title: 'Checkout answers 500',
@@ -50,7 +55,7 @@ function issueDelivery(issue: {
       state: issue.closedAt ? 'closed' : 'open',
       labels: issue.labels.map((name, id) => ({ id, name, color: 'd73a4a', default: false })),
       created_at: issue.createdAt,
-      updated_at: issue.closedAt ?? issue.createdAt,
+      updated_at: issue.updatedAt ?? issue.closedAt ?? issue.createdAt,
       closed_at: issue.closedAt,
       user: { login: 'oncall', id: 3, type: 'User' },
     },
@@ -163,4 +168,44 @@ describe('incidents from issue events on the local runtime', () => {
     });
     expect(count.n).toBe(1);
   });
+
+  it('removing the incident label withdraws the incident from the figures, and labelling it again restores it', async () => {
+    // Prepare: the incident of the first test, recorded and resolved (1 failure of 1 deploy, 1 restore)
+    const row = runtime.stores.db.prepare('SELECT document FROM deployment_incidents').get() as { document: string };
+    const recorded = JSON.parse(row.document) as { openedAt: string; resolvedAt: string };
+    const text = `environment: staging\nroot cause: ${repo.sha.slice(0, 10)}`;
+    const issue = { body: text, createdAt: recorded.openedAt, closedAt: recorded.resolvedAt };
+    const before = await dora();
+
+    // Act
+    const unlabelled = await deliver(
+      runtime,
+      issueDelivery({ ...issue, action: 'unlabeled', labels: [], label: 'Incident', updatedAt: recorded.resolvedAt }),
+    );
+    const stored = runtime.stores.db.prepare('SELECT document FROM deployment_incidents').all() as {
+      document: string;
+    }[];
+    const withdrawn = await dora();
+    const relabelled = await deliver(
+      runtime,
+      issueDelivery({ ...issue, action: 'labeled', labels: ['Incident'], label: 'Incident' }),
+    );
+    const after = await dora();
+
+    // Assess
+    const staging = (report: DoraReport) => report.environments.find((e) => e.environment === 'staging');
+    expect(staging(before)?.changeFailureRate).toEqual({ failures: 1, deploys: 1, rate: 1 });
+    expect(unlabelled).toEqual({
+      status: 202,
+      body: { status: 'incident recorded', incident: `github:${REPOSITORY}#7`, state: 'withdrawn' },
+    });
+    expect(stored.map((r) => JSON.parse(r.document))).toEqual([
+      expect.objectContaining({ id: `github:${REPOSITORY}#7`, withdrawnAt: recorded.resolvedAt }),
+    ]);
+    expect(staging(withdrawn)?.changeFailureRate).toEqual({ failures: 0, deploys: 1, rate: 0 });
+    expect(staging(withdrawn)?.timeToRestore).toMatchObject({ restores: 0, median: null });
+    expect(relabelled.body).toMatchObject({ status: 'incident recorded', state: 'resolved' });
+    expect(staging(after)?.changeFailureRate).toEqual({ failures: 1, deploys: 1, rate: 1 });
+    expect(staging(after)?.timeToRestore).toEqual(staging(before)?.timeToRestore);
+  }, 60_000);
 });

@@ -150,6 +150,30 @@ describe('the four keys of a fixture, as computed by hand', () => {
     expect(weeks[11]).toMatchObject({ deploys: 1, succeeded: 0, leadTimeMedian: null, changeFailureRate: 1 });
   });
 
+  it('a withdrawn incident (its label removed) counts for nothing; labelled again, it counts again', () => {
+    // Prepare: I1 and I2, the two incidents attributed to P7, lose their label (ADR 0112)
+    const withdraw = (i: (typeof INCIDENTS)[number]) =>
+      i.id.endsWith('#1') || i.id.endsWith('#2') ? { ...i, withdrawnAt: '2030-03-27T00:00:00Z' } : i;
+    const withdrawn = INCIDENTS.map(withdraw);
+
+    // Act
+    const without = computeDora(RECORDS, withdrawn, { now: NOW, days: 30 });
+    const relabelled = computeDora(
+      RECORDS,
+      withdrawn.map((i) => ({ ...i, withdrawnAt: null })),
+      { now: NOW, days: 30 },
+    );
+    const prod = (r: typeof without) => r.environments.find((e) => e.environment === 'production');
+
+    // Assess: P7 has no failure attributed any more: 3 of 7 (P3, P4, P8). Restores: the 24 h stretch alone.
+    expect(prod(without)?.changeFailureRate).toEqual({ failures: 3, deploys: 7, rate: 3 / 7 });
+    expect(prod(without)?.timeToRestore).toMatchObject({ restores: 1, median: 24 * H });
+    expect(prod(without)?.trend[10]).toMatchObject({ changeFailureRate: 0, timeToRestoreMedian: null });
+    // Labelled again: the figures of the fixture above (4 of 7; 3 restores, median 6 h).
+    expect(prod(relabelled)?.changeFailureRate).toEqual({ failures: 4, deploys: 7, rate: 4 / 7 });
+    expect(prod(relabelled)?.timeToRestore).toMatchObject({ restores: 3, median: 6 * H });
+  });
+
   it('narrows to one environment or one repository', () => {
     // Act
     const only = computeDora(RECORDS, INCIDENTS, { now: NOW, days: 30, environment: 'staging' });

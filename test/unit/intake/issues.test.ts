@@ -113,13 +113,45 @@ describe('issue events as incidents', () => {
 
   it.each([
     ['never labelled', 'opened', ['bug']],
-    ['the label removed', 'unlabeled', []],
+    ['that lost another label', 'unlabeled', ['bug']],
   ])('a GitHub issue %s is not an incident', async (_, action, labels) => {
     const { written, ports } = world();
-    const receipt = await receive(intake(), githubDelivery('issues', githubIssue(action, labels)), ports);
+    const payload = githubIssue(action, labels);
+    if (action === 'unlabeled') payload.label = { name: 'wontfix' };
+    const receipt = await receive(intake(), githubDelivery('issues', payload), ports);
     expect(receipt.status).toBe(202);
     expect(receipt.body).toMatchObject({ status: 'ignored', code: 'not_an_incident' });
     expect(written).toEqual([]);
+  });
+
+  it('a GitHub issue whose incident label is removed is written withdrawn, and counts again when relabelled', async () => {
+    // Prepare: GitHub's own `unlabeled` example (its `label` is the label removed), the removed label `Incident`
+    const { written, ports } = world();
+    const unlabeled = githubExample('issues', (p) => p.action === 'unlabeled');
+    Object.assign(unlabeled.issue, { ...githubIssue('opened', ['bug']).issue, updated_at: '2030-01-02T11:15:00Z' });
+    unlabeled.label = { ...unlabeled.label, name: 'Incident' };
+    unlabeled.repository.full_name = 'Codertocat/Hello-World';
+
+    // Act
+    const withdrawn = await receive(intake(), githubDelivery('issues', unlabeled), ports);
+    const relabelled = await receive(intake(), githubDelivery('issues', githubIssue('labeled', ['incident'])), ports);
+
+    // Assess
+    expect(withdrawn.status).toBe(202);
+    expect(withdrawn.body).toEqual({
+      status: 'incident recorded',
+      incident: 'github:Codertocat/Hello-World#1',
+      state: 'withdrawn',
+    });
+    expect(written[0]).toMatchObject({
+      id: 'github:Codertocat/Hello-World#1',
+      openedAt: '2030-01-02T10:00:00.000Z',
+      withdrawnAt: '2030-01-02T11:15:00.000Z',
+      commits: ['1a2b3c4d'],
+    });
+    expect(relabelled.body).toMatchObject({ incident: written[0]?.id, state: 'open' });
+    expect(written[1]?.id).toBe(written[0]?.id);
+    expect(written[1]).not.toHaveProperty('withdrawnAt');
   });
 
   it('an action that changes no incident (assigned) is ignored', async () => {
@@ -167,6 +199,41 @@ describe('issue events as incidents', () => {
       openedAt: '2030-01-02T10:00:00.000Z',
       resolvedAt: '2030-01-02T12:00:00.000Z',
     });
+  });
+
+  it('a GitLab Issue Hook whose changes drop the incident label is written withdrawn; one that keeps it is not', async () => {
+    // Prepare: `changes.labels` with the lists before and after, as GitLab's Issue events documentation shows them
+    const { written, ports } = world();
+    const dropped = gitlabIssue(['bug'], null, 'update');
+    dropped.changes = {
+      updated_at: { previous: '2030-01-02 10:30:00 UTC', current: '2030-01-02 11:00:00 UTC' },
+      labels: {
+        previous: [
+          { id: 1, title: 'Incident' },
+          { id: 2, title: 'bug' },
+        ],
+        current: [{ id: 2, title: 'bug' }],
+      },
+    };
+    const kept = gitlabIssue(['incident', 'sev1'], null, 'update');
+    kept.changes = { labels: { previous: [{ id: 1, title: 'incident' }], current: kept.labels } };
+
+    // Act
+    const withdrawn = await receive(intake(), gitlabDelivery('Issue Hook', dropped), ports);
+    const stillOpen = await receive(intake(), gitlabDelivery('Issue Hook', kept), ports);
+
+    // Assess
+    expect(withdrawn.body).toEqual({
+      status: 'incident recorded',
+      incident: 'gitlab:acme/platform/storefront#23',
+      state: 'withdrawn',
+    });
+    expect(written[0]).toMatchObject({
+      withdrawnAt: '2030-01-02T11:00:00.000Z',
+      executions: ['storefront-abcdef1-d1'],
+    });
+    expect(stillOpen.body).toMatchObject({ state: 'open' });
+    expect(written[1]).not.toHaveProperty('withdrawnAt');
   });
 
   it('a GitLab issue without the label is not an incident', async () => {
