@@ -371,9 +371,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       terminal.line(
         terminal.paint('bold', 'The runtime keeps running (--keep); Ctrl-C stops it and removes the demo folder.'),
       );
-      say('console', `${started.url}/`);
+      say('console', `${started.url}/ (delivery insight: ${started.url}/insight)`);
       say('CLI', `${cli} executions show ${summary.execution.name} --url ${started.url}`);
       say('', `${cli} statuses --url ${started.url}`);
+      // Delivery insight (README): the run's deploys, as the four keys per environment; the console's /insight too.
+      say('', `${cli} metrics dora --url ${started.url}`);
       say('kubectl', `kubectl --kubeconfig ${started.kubernetes.kubeconfig} get deploy,svc -A`);
       say(
         'AWS CLI',

@@ -301,7 +301,7 @@ describe('stepline demo --break test', () => {
 });
 
 describe('npx stepline demo --keep --manual-approval', () => {
-  it('prints commands that work as printed: the approval, the CLI, kubectl and the AWS CLI', async () => {
+  it('prints commands that work as printed: the approval, the CLI (delivery insight too), kubectl and the AWS CLI', async () => {
     // Act
     const { ran, code, stdout } = await kept;
 
@@ -310,6 +310,7 @@ describe('npx stepline demo --keep --manual-approval', () => {
       expect.stringMatching(/^npx stepline approve$/),
       'npx stepline executions',
       'npx stepline statuses',
+      'npx stepline metrics',
       expect.stringMatching(/^kubectl --kubeconfig /),
       expect.stringMatching(/^AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local /),
     ]);
@@ -318,7 +319,12 @@ describe('npx stepline demo --keep --manual-approval', () => {
       expect(outcome.code, hint).toBe(0);
     }
     expect(ran[0]?.outcome.stdout).toMatch(/^approved: production \(as release-manager\)$/m);
-    expect(ran[4]?.outcome.stdout).toContain('stepline-demo-hello-service-');
+    // As README's Delivery insight section calls it: the run's one successful deploy to each environment.
+    expect(ran[3]?.hint).toMatch(/^npx stepline metrics dora --url http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ran[3]?.outcome.stdout).toMatch(/^production\s+1\s+0\.03\/day, weekly\s/m);
+    expect(ran[3]?.outcome.stdout).toMatch(/^staging\s+1\s+0\.03\/day, weekly\s/m);
+    expect(stdout).toMatch(/^ {2}console {7}http:\/\/127\.0\.0\.1:\d+\/ \(delivery insight: http:\/\/\S+\/insight\)$/m);
+    expect(ran[5]?.outcome.stdout).toContain('stepline-demo-hello-service-');
     expect(field(stdout, 'result')).toMatch(/^SUCCEEDED in \d/);
     expect(code).toBe(0);
   }, 180_000);
