@@ -16,6 +16,10 @@ import { authHeaders, type HostCredential } from './tokens';
  * - A wait longer than `maxWaitMs` is not waited for: the status is given up (and counted) rather than holding
  *   the function, since a status is worth less than the pipeline's time.
  * - Nothing about the credential is ever logged; log lines name the provider, method, path and status only.
+ * - A body that is not JSON is cut at 500 characters (enough for an error message). A caller that needs the whole
+ *   text (Bitbucket's `src` API answers a file raw) asks for it with `raw: true` and gets `text`, and may send a
+ *   form-encoded body (`form`, Bitbucket's `POST /src`) and repeated query parameters (`queryPairs`); without them a
+ *   request and its answer are exactly as before (ADR 0110).
  */
 
 export interface HostLog {
@@ -40,6 +44,29 @@ export interface HttpTransportOptions {
   readonly fetch?: typeof fetch;
   readonly log?: HostLog;
   readonly userAgent?: string;
+}
+
+/** A request with what the JSON-only `HostRequest` cannot say; every field beyond it is optional. */
+export interface HttpHostRequest extends HostRequest {
+  /** Query parameters that repeat (`state=OPEN&state=MERGED`), sent after `query`. */
+  readonly queryPairs?: readonly (readonly [string, string])[];
+  /** An `application/x-www-form-urlencoded` body, fields in this order; instead of `body`. */
+  readonly form?: readonly (readonly [string, string])[];
+  /** Answer `text`, the whole body as received, and the `location` and `content-type` headers. */
+  readonly raw?: boolean;
+}
+
+/** The answer to an `HttpHostRequest`: `body` as for any request; with `raw`, the whole text and two headers. */
+export interface HttpHostResponse extends HostResponse {
+  readonly text?: string;
+  readonly location?: string | null;
+  readonly contentType?: string | null;
+}
+
+/** A transport that carries `HttpHostRequest`s (`HttpHostTransport` does). */
+export interface RawHostTransport {
+  readonly provider: Provider;
+  send(request: HttpHostRequest): Promise<HttpHostResponse>;
 }
 
 export const DEFAULT_BASE_URLS: Readonly<Record<Provider, string>> = {
@@ -69,8 +96,7 @@ function sleepFor(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
+function parseBody(text: string): unknown {
   if (!text) return null;
   try {
     return JSON.parse(text);
@@ -86,7 +112,7 @@ function mentionsRateLimit(body: unknown): boolean {
 
 type Verdict = { readonly retry: false } | { readonly retry: true; readonly waitMs: number; readonly why: string };
 
-export class HttpHostTransport implements HostTransport {
+export class HttpHostTransport implements HostTransport, RawHostTransport {
   public readonly provider: Provider;
   readonly #o: Required<Omit<HttpTransportOptions, 'log'>> & { log?: HostLog };
 
@@ -106,20 +132,29 @@ export class HttpHostTransport implements HostTransport {
     };
   }
 
-  #url(request: HostRequest): string {
-    const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
+  #url(request: HttpHostRequest): string {
+    const params = new URLSearchParams(request.query ?? {});
+    for (const [name, value] of request.queryPairs ?? []) params.append(name, value);
+    const query = request.query || request.queryPairs?.length ? `?${params.toString()}` : '';
     return `${this.#o.baseUrl}${request.path}${query}`;
   }
 
-  #headers(request: HostRequest): Record<string, string> {
+  #headers(request: HttpHostRequest): Record<string, string> {
     const headers: Record<string, string> = {
       'user-agent': this.#o.userAgent,
-      accept: this.provider === 'github' ? 'application/vnd.github+json' : 'application/json',
+      accept: request.raw ? '*/*' : this.provider === 'github' ? 'application/vnd.github+json' : 'application/json',
       ...authHeaders(this.#o.credential),
     };
     if (this.provider === 'github') headers['x-github-api-version'] = '2022-11-28';
-    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (request.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    else if (request.body !== undefined) headers['content-type'] = 'application/json';
     return headers;
+  }
+
+  #body(request: HttpHostRequest): string | undefined {
+    if (request.form !== undefined)
+      return new URLSearchParams(request.form.map(([k, v]): [string, string] => [k, v])).toString();
+    return request.body === undefined ? undefined : JSON.stringify(request.body);
   }
 
   #verdict(status: number, headers: Headers, body: unknown, attempt: number): Verdict {
@@ -147,7 +182,7 @@ export class HttpHostTransport implements HostTransport {
     return { retry: false };
   }
 
-  public async send(request: HostRequest): Promise<HostResponse> {
+  public async send(request: HttpHostRequest): Promise<HttpHostResponse> {
     const url = this.#url(request);
     const where = { provider: this.provider, method: request.method, path: request.path };
     for (let attempt = 1; ; attempt++) {
@@ -157,13 +192,24 @@ export class HttpHostTransport implements HostTransport {
         const response = await this.#o.fetch(url, {
           method: request.method,
           headers: this.#headers(request),
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          body: this.#body(request),
           signal: AbortSignal.timeout(this.#o.timeoutMs),
           redirect: 'error',
         });
-        const body = await readBody(response);
+        const text = await response.text();
+        const body = parseBody(text);
         verdict = this.#verdict(response.status, response.headers, body, attempt);
-        if (!verdict.retry) return { status: response.status, body };
+        if (!verdict.retry) {
+          if (!request.raw) return { status: response.status, body };
+          const { headers } = response;
+          return {
+            status: response.status,
+            body,
+            text,
+            location: headers.get('location'),
+            contentType: headers.get('content-type'),
+          };
+        }
         last = { status: response.status, message: verdict.why };
       } catch (error) {
         const name = (error as { name?: string } | null)?.name;

@@ -288,12 +288,12 @@ describe('merge-request mode against a GitLab stand-in on 127.0.0.1', () => {
 });
 
 describe('configuration repositories on the Git hosts, with the status settings and tokens', () => {
-  it('opens GitHub and GitLab repositories at the configured base URLs, none for Bitbucket, and says when a token is missing', async () => {
+  it('opens GitHub and GitLab repositories at the configured base URLs, none for another provider, and says when a token is missing', async () => {
     const settings = gitHostSettings({ baseUrls: { github: host.url, gitlab: `${host.url}/api/v4` } });
     const open = hostedConfigRepositories(settings, new StaticTokenSource({ github: TOKEN, gitlab: TOKEN }));
     expect(await open('github', 'acme/deploy')?.head('main')).toBe(await local.head('main'));
     expect(await open('gitlab', 'acme/deploy')?.head('main')).toBe(await local.head('main'));
-    expect(open('bitbucket', 'acme/deploy')).toBeNull();
+    expect(open('gitea', 'acme/deploy')).toBeNull();
     const none = hostedConfigRepositories(settings, new StaticTokenSource({}));
     await expect(none('github', 'acme/deploy')?.head('main')).rejects.toThrow(
       'No github credential: acme/deploy cannot be written',
