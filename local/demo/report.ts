@@ -1,3 +1,5 @@
+import type { KubernetesObject } from '../../core/deploy/types';
+import { decideConvergence, managedWorkloads } from '../../core/gitops/converge';
 import type { Runtime } from '../runtime';
 import type { BuildDocument } from '../services/codebuild';
 import { detailsOf, type HistoryEventLike, iterationsOf, type StateVisit, stateVisits, timeOf } from './history';
@@ -25,10 +27,26 @@ export interface EnvironmentResult {
   readonly name: string;
   readonly reached: boolean;
   readonly namespace: string | null;
+  /** The revision Stepline applied; null for a GitOps delivery, which applies nothing (ADR 0103). */
   readonly revision: number | null;
   /** `available/wanted` replicas of each workload, read from the simulated cluster. */
   readonly replicas: readonly string[];
   readonly approvedBy: string | null;
+  /** A GitOps delivery: what Stepline wrote to the configuration repository, and what its controller did with it. */
+  readonly gitops: GitOpsResult | null;
+}
+
+export interface GitOpsResult {
+  /** The configuration repository, as the delivery names it (`local:hello-deploy`), and its branch. */
+  readonly repository: string;
+  readonly branch: string;
+  /** The commit Stepline made there (null when it opened a pull request instead). */
+  readonly commit: string | null;
+  readonly pullRequest: string | null;
+  /** `Application argocd/hello-staging`, `Kustomization flux-system/apps`. */
+  readonly controller: string;
+  /** The controller's state at the commit, read from the cluster now: `Application "…" is Synced and Healthy at …`. */
+  readonly state: string;
 }
 
 export interface DemoSummary {
@@ -146,13 +164,9 @@ export async function collectSummary(runtime: Runtime, executionArn: string, sen
       }
       if (e.type === 'TaskStateExited' && String(details['name']) === 'ReportDeployed') reached = true;
     }
-    const watch = (deployed?.['watch'] ?? []) as {
-      apiVersion: string;
-      kind: string;
-      name: string;
-      namespace?: string;
-    }[];
-    const replicas = watch.flatMap((w) => {
+    const watch = (deployed?.['watch'] ?? []) as WatchedLike[];
+    const gitops = gitopsResult(runtime, watch[0]);
+    const replicas = (gitops ? workloadsOf(runtime, watch[0] as WatchedLike) : watch).flatMap((w) => {
       const live = runtime.cluster?.object(w.apiVersion, w.kind, w.namespace, w.name) as Record<string, unknown> | null;
       if (!live) return [];
       const spec = (live['spec'] ?? {}) as Record<string, unknown>;
@@ -167,9 +181,10 @@ export async function collectSummary(runtime: Runtime, executionArn: string, sen
       name,
       reached,
       namespace: deployed ? String(deployed['namespace']) : null,
-      revision: deployed ? Number(deployed['revision']) : null,
+      revision: deployed && !gitops ? Number(deployed['revision']) : null,
       replicas,
       approvedBy: approval?.decidedBy ?? null,
+      gitops,
     };
   });
 
@@ -347,7 +362,7 @@ export function printSummary(terminal: Terminal, summary: DemoSummary, consoleNo
       ? summary.environments
           .map((e) =>
             e.reached
-              ? `${e.name}: revision ${e.revision} in namespace ${e.namespace}${e.replicas.length ? `, ${e.replicas.join(', ')}` : ''}${e.approvedBy ? `, approved by ${e.approvedBy}` : ''}`
+              ? `${e.name}: ${e.gitops ? gitopsLine(e.gitops) : `revision ${e.revision} in namespace ${e.namespace}`}${e.replicas.length ? `, ${e.replicas.join(', ')}` : ''}${e.approvedBy ? `, approved by ${e.approvedBy}` : ''}`
               : `${e.name}: not reached`,
           )
           .join('\n')
@@ -370,6 +385,54 @@ export function printSummary(terminal: Terminal, summary: DemoSummary, consoleNo
       : 'none',
   );
   field('console', `${summary.consoleUrl}\n${consoleNote}`);
+}
+
+interface WatchedLike {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly gitops?: {
+    readonly repository: string;
+    readonly branch: string;
+    readonly commit: string | null;
+    readonly pullRequest: { readonly url: string } | null;
+  };
+}
+
+/** A GitOps delivery's outcome (ADR 0103): the commit it made, and its controller's state at it, read now. */
+function gitopsResult(runtime: Runtime, watched: WatchedLike | undefined): GitOpsResult | null {
+  const gitops = watched?.gitops;
+  if (!watched || !gitops) return null;
+  const live = runtime.cluster?.object(watched.apiVersion, watched.kind, watched.namespace, watched.name) as
+    | KubernetesObject
+    | null
+    | undefined;
+  const controller = `${watched.kind} ${watched.namespace ? `${watched.namespace}/` : ''}${watched.name}`;
+  return {
+    repository: gitops.repository,
+    branch: gitops.branch,
+    commit: gitops.commit,
+    pullRequest: gitops.pullRequest?.url ?? null,
+    controller,
+    state: !live
+      ? `${controller} is not on the cluster`
+      : gitops.commit
+        ? decideConvergence(live, gitops.commit).reason
+        : `${controller}: waits for the pull request to be merged`,
+  };
+}
+
+/** The workloads a GitOps controller manages (its own replicas say nothing of the service). */
+function workloadsOf(runtime: Runtime, watched: WatchedLike): readonly WatchedLike[] {
+  const live = runtime.cluster?.object(watched.apiVersion, watched.kind, watched.namespace, watched.name);
+  return live ? managedWorkloads(live as KubernetesObject) : [];
+}
+
+/** `commit 1a2b3c4d5e6f to local:hello-deploy main (the configuration repository); Application "…" is Synced…`. */
+function gitopsLine(g: GitOpsResult): string {
+  const change = g.commit ? `commit ${g.commit.slice(0, 12)}` : `pull request ${g.pullRequest ?? '(none)'}`;
+  return `handed to GitOps, ${change} to ${g.repository} ${g.branch} (the configuration repository); ${g.state}`;
 }
 
 /** The summary as one JSON document (`stepline demo --json`). */

@@ -57,4 +57,16 @@ describe('stepline demo --gitops', () => {
     );
     expect(outcome.stdout).toContain('stepline/deploy/staging success');
   });
+
+  it("ends with what happened to staging: the configuration repository's commit and the controller's sync", () => {
+    // Assess: the summary's environments field, not an applied revision (Stepline applied nothing itself)
+    const made = outcome.stdout.match(/gitops +([0-9a-f]{12}) on main set hello-service@/)?.[1];
+    const summary = outcome.stdout.slice(outcome.stdout.indexOf('\nSummary\n'));
+    const line = summary.match(/^ {2}environments +(.+)$/m)?.[1];
+    expect(line).toBe(
+      `staging: handed to GitOps, commit ${made} to local:hello-deploy main (the configuration repository); ` +
+        `Application "hello-staging" is Synced and Healthy at ${made}, deployment/hello-service 2/2 available`,
+    );
+    expect(summary).not.toMatch(/revision 0|0\/1 available/);
+  });
 });
