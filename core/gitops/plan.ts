@@ -145,7 +145,11 @@ export function revertMessage(context: MessageContext, subject: string, reverted
   ].join('\n');
 }
 
-/** The branch of a pull request: one per run and environment, never shared. */
-export function changeBranch(environment: string, executionName: string, revert = false): string {
-  return `stepline/${environment}/${executionName}${revert ? '-revert' : ''}`;
+/**
+ * The branch of a pull request: one per run, environment and attempt, never shared. A run redriven after its pull
+ * request was closed unmerged (or merged and reverted) opens its next attempt on a new branch, `-attempt-<n>` from
+ * the second on (ADR 0111); a revert's branch is its attempt's with `-revert`.
+ */
+export function changeBranch(environment: string, executionName: string, revert = false, attempt = 1): string {
+  return `stepline/${environment}/${executionName}${attempt > 1 ? `-attempt-${attempt}` : ''}${revert ? '-revert' : ''}`;
 }

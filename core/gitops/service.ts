@@ -120,9 +120,14 @@ export async function deliver(event: DeployEvent, ports: GitOpsPorts): Promise<D
   ];
 
   if (delivery.mode === 'pullRequest') {
-    const head = changeBranch(event.environment.name, event.executionName);
-    const existing = await repo.findPullRequest(head);
-    if (existing) return { ...base, changed: 1, watch: watchOf(null, [], existing) };
+    // A retried invocation finds the run's pull request and watches it again; a run redriven after its pull request
+    // was closed unmerged, or merged and reverted, opens its next attempt on a new branch (ADR 0111).
+    const latest = await latestAttempt(repo, event.environment.name, event.executionName);
+    if (latest.pr && !(await attemptEnded(repo, event.environment.name, event.executionName, latest))) {
+      return { ...base, changed: 1, watch: watchOf(null, [], latest.pr) };
+    }
+    const attempt = latest.pr ? latest.attempt + 1 : latest.attempt;
+    const head = changeBranch(event.environment.name, event.executionName, false, attempt);
     const parent = await repo.head(delivery.branch);
     const writes = await planWrites(delivery, repo, parent, image);
     if (writes.length === 0) return { ...base, changed: 0, watch: watchOf(parent, [], null) };
@@ -134,11 +139,12 @@ export async function deliver(event: DeployEvent, ports: GitOpsPorts): Promise<D
       message,
       createBranch: true,
     });
+    const before = latest.pr ? [`This run's pull request #${latest.pr.number} (${latest.pr.url}) ended unmerged.`] : [];
     const pr = await repo.openPullRequest({
       head,
       base: delivery.branch,
       title: deliverSubject(ctx, image, writes),
-      body: message.split('\n\n').slice(1, -1).join('\n\n'),
+      body: [...message.split('\n\n').slice(1, -1), ...before].join('\n\n'),
     });
     return {
       ...base,
@@ -182,6 +188,41 @@ export async function deliver(event: DeployEvent, ports: GitOpsPorts): Promise<D
       if (!(error instanceof GitOpsConflict) || attempt >= 3) throw error;
     }
   }
+}
+
+/** Pull requests a run may open per environment, one per attempt (a person's redrive each): a bound, not a goal. */
+const MAX_ATTEMPTS = 20;
+
+interface Attempt {
+  readonly attempt: number;
+  readonly pr: PullRequestInfo | null;
+}
+
+/** The run's newest attempt that has a pull request, and it; attempt 1 with none when the run opened none yet. */
+async function latestAttempt(repo: ConfigRepository, environment: string, executionName: string): Promise<Attempt> {
+  let latest: Attempt = { attempt: 1, pr: null };
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const pr = await repo.findPullRequest(changeBranch(environment, executionName, false, attempt));
+    if (!pr) break;
+    latest = { attempt, pr };
+  }
+  return latest;
+}
+
+/**
+ * Whether an attempt's change is over, so that a redriven run opens a new one rather than watch it again: closed
+ * without merging, or merged and then reverted by the run's revert pull request (merged too).
+ */
+async function attemptEnded(
+  repo: ConfigRepository,
+  environment: string,
+  executionName: string,
+  latest: Attempt,
+): Promise<boolean> {
+  if (latest.pr?.state === 'closed') return true;
+  if (latest.pr?.state !== 'merged') return false;
+  const revert = await repo.findPullRequest(changeBranch(environment, executionName, true, latest.attempt));
+  return revert?.state === 'merged';
 }
 
 /** Where a pull request stands: its merge commit, or the decision to wait or fail. */
@@ -330,8 +371,11 @@ export async function revertDelivery(event: RollbackEvent, ports: GitOpsPorts): 
 
   let written: string;
   let subject: string;
+  let attempt = 1;
   if (delivery.mode === 'pullRequest') {
-    const pr = await repo.findPullRequest(changeBranch(event.environment.name, event.executionName));
+    const latest = await latestAttempt(repo, event.environment.name, event.executionName);
+    const pr = latest.pr;
+    attempt = latest.attempt;
     if (!pr || pr.state === 'closed') return result('', [], null);
     if (pr.state === 'open' || pr.mergeCommit === null) {
       await repo.closePullRequest(
@@ -355,7 +399,7 @@ export async function revertDelivery(event: RollbackEvent, ports: GitOpsPorts): 
   if (files.length === 0) return result(head, [], null);
   const message = revertMessage(ctx, subject, written, reason);
   if (delivery.mode === 'pullRequest') {
-    const branch = changeBranch(event.environment.name, event.executionName, true);
+    const branch = changeBranch(event.environment.name, event.executionName, true, attempt);
     const existing = await repo.findPullRequest(branch);
     if (existing) return result('', files, existing);
     await repo.commit({ branch, parent: head, files, message, createBranch: true });
