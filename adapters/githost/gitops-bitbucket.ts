@@ -101,7 +101,10 @@ export class BitbucketConfigRepository implements ConfigRepository {
     return response.status === 200;
   }
 
-  /** A commit for `src` paths: a branch name may hold slashes, which would run into the file's path. */
+  /**
+   * A commit for `src` paths: Bitbucket documents `{commit}` as "The commit's SHA1", and a branch name may hold
+   * slashes, which would run into the file's path.
+   */
   private async commitFor(ref: string): Promise<string> {
     return COMMIT_ID.test(ref) ? ref : this.head(ref);
   }
