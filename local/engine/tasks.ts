@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidTokenError, type StatesError, TaskDoesNotExistError, TaskTimedOutError } from './errors';
 import type { IntegrationPattern } from './resources';
-import type { JsonValue } from './types';
+import type { ClockMode, JsonValue } from './types';
 
 /**
  * What a Task handler receives. The handler serves one Task state attempt: it is called once per attempt (Retry
@@ -39,6 +39,12 @@ export interface TaskRequest {
    * virtual clock the sleep ends when the execution's time reaches it, as its own timers do.
    */
   sleep(ms: number): Promise<void>;
+  /**
+   * The execution's clock, for a handler whose service measures time itself (a deadline it computes, a timestamp
+   * it compares): `now()` in ms since the epoch, which on the virtual clock is the time the execution's timers
+   * have reached (it does not move while the handler runs).
+   */
+  readonly clock: { readonly mode: ClockMode; now(): number };
   readonly execution: {
     readonly executionArn: string;
     readonly stateMachineArn: string;

@@ -251,6 +251,7 @@ class TaskCall {
       signal: this.ac.signal,
       heartbeat: this.beat,
       sleep: (ms: number) => config.clock.sleep(ms),
+      clock: { mode: config.clock.mode, now: () => config.clock.now() },
       submitted: this.submitted,
       execution: {
         executionArn: config.executionArn,
