@@ -90,7 +90,7 @@ export function composeFunctions(options: {
     hosts: hostedConfigRepositories(gitHost.settings, gitHost.tokens),
   });
   options.cleanups.add(() => gitops.stop());
-  const { kubernetes, metrics } = options;
+  const { kubernetes, metrics, cluster } = options;
   const functions = registerFunctions({
     gitops: gitops.access,
     lambda: options.lambda,
@@ -116,6 +116,8 @@ export function composeFunctions(options: {
     ...(runtime.logFormat ? { logFormat: runtime.logFormat } : {}),
     onMetrics: (list) => countFunctionMetrics(metrics, list),
     ...(runtime.functionTimeouts ? { timeouts: runtime.functionTimeouts } : {}),
+    // On the virtual clock, the simulated cluster steps before each rollout check (functions.ts, ADR 0114).
+    ...(cluster ? { stepCluster: () => cluster.tick() } : {}),
   });
   return { functions, approvals, starter, sink, gitHost, maxBodyBytes };
 }

@@ -41,6 +41,7 @@ import { createStatusHandler } from '../../functions/status/handler';
 import { createWebhookHandler } from '../../functions/webhook/handler';
 import { localCommitResolver } from '../services/githost';
 import type { LambdaHandler, LambdaService } from '../services/lambda';
+import { executionClock, executionClockMode } from './execution-clock';
 import { type EmittedMetric, type FunctionLogLevel, functionObservability, type LogFormat } from './observability';
 import { LOCAL_RESOURCES } from './pipeline';
 
@@ -95,6 +96,11 @@ export interface FunctionDependencies {
   readonly prometheus?: MetricProvider;
   /** Configuration repositories of environments with a GitOps delivery (ADR 0103; gitops.ts). */
   readonly gitops?: GitOpsAccess;
+  /**
+   * One controller step of the simulated cluster (its `tick`), taken before each rollout check of an execution on the
+   * virtual clock (ADR 0114). Absent for a real cluster.
+   */
+  readonly stepCluster?: () => void;
   /** Per-function timeouts in seconds (defaults below). */
   readonly timeouts?: Partial<Record<keyof typeof LOCAL_RESOURCES.functions, number>>;
 }
@@ -196,12 +202,21 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
   );
   registerApprovalFunctions(register, deps, o, statusDeps);
   register('deploy', createDeployHandler({ ...deploy, ...o('stepline-deploy') }) as unknown as LambdaHandler);
-  register('rollout', createRolloutHandler({ ...deploy, ...o('stepline-rollout') }) as unknown as LambdaHandler);
+  register(
+    'rollout',
+    withClusterStep(
+      createRolloutHandler({ ...deploy, ...o('stepline-rollout') }) as unknown as LambdaHandler,
+      deps.stepCluster,
+    ),
+  );
   register('rollback', createRollbackHandler({ ...deploy, ...o('stepline-rollback') }) as unknown as LambdaHandler);
   register(
     'analysis',
     createAnalysisHandler({
       ...deploy,
+      // Its one use of time (a measurement Job's timeout) is against the Job's creationTimestamp, which the cluster
+      // writes on the machine's clock: measured on that clock too (ADR 0114).
+      clock: systemClock,
       prometheus:
         deps.prometheus ?? prometheusProvider({ fetch: (url, init) => fetch(url, init), credentials: noCredentials }),
       ...o('stepline-analysis'),
@@ -221,7 +236,9 @@ export function registerFunctions(deps: FunctionDependencies): RegisteredFunctio
 /**
  * What the deploy, rollout, rollback and analysis functions are given: the cluster (the Kubernetes client takes
  * seconds to load, so it is loaded on first use, the deploy functions' cold start, or ahead of it by `preload`),
- * file:// manifests, the clock and the GitOps access.
+ * file:// manifests, the clock and the GitOps access. The clock is the invoking execution's (ADR 0114): a rollout's
+ * deadline is computed and checked on the clock the workflow's Waits between the checks run on, the machine's on the
+ * real clock, the execution's virtual time in tests.
  */
 function deployDependencies(deps: FunctionDependencies) {
   // The Kubernetes client takes seconds to load: it is loaded on first use, the deploy functions' cold start (or
@@ -252,13 +269,28 @@ function deployDependencies(deps: FunctionDependencies) {
   const deploy = {
     open: async (cluster: Parameters<ClusterAccess['open']>[0]) => (await accessOnce()).open(cluster),
     manifests,
-    clock: systemClock,
+    clock: executionClock,
     ...(deps.gitops ? { gitops: deps.gitops } : {}),
   };
   const preload = async (): Promise<void> => {
     await accessOnce();
   };
   return { deploy, preload };
+}
+
+/**
+ * On the virtual clock, the simulated cluster makes one controller step before each rollout check (ADR 0114). The
+ * Wait before a check lets pollSeconds pass on the execution's clock but no time on the cluster's, whose controllers
+ * step on a timer of the machine's time: the checks would race that timer, and how fast the machine runs would decide
+ * whether a rollout completes within its deadline. With a step per check, a rollout that needs n steps completes by
+ * its n-th check at the latest, whatever the machine's speed. On the real clock nothing is added.
+ */
+function withClusterStep(handler: LambdaHandler, step: (() => void) | undefined): LambdaHandler {
+  if (!step) return handler;
+  return (event, context) => {
+    if (executionClockMode() === 'virtual') step();
+    return handler(event, context);
+  };
 }
 
 /** The approval functions: the gate's task, its page, the comment commands and the keeper. */

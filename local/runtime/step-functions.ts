@@ -5,6 +5,7 @@ import { type CodeBuildService, codeBuildTaskHandler } from '../services/codebui
 import { type LambdaService, lambdaTaskHandler } from '../services/lambda';
 import { StatesService } from '../services/stepfunctions';
 import type { ExecutionStore } from '../store';
+import { inExecutionTime } from './execution-clock';
 import { executionStatusEvent } from './execution-event';
 import type { ExecutionMetrics } from './metrics';
 import type { LocalMetricsSource } from './metrics-source';
@@ -58,7 +59,9 @@ export function registerTaskHandlers(
   services: { readonly lambda: LambdaService; readonly codebuild: CodeBuildService },
   metricsSource: LocalMetricsSource,
 ): void {
-  const lambda = lambdaTaskHandler(services.lambda);
+  // Each function runs in the time of the execution that invokes it: a deadline it computes is on the clock of the
+  // workflow's Waits (execution-clock.ts, ADR 0114).
+  const lambda = inExecutionTime(lambdaTaskHandler(services.lambda));
   const codebuild = codeBuildTaskHandler(services.codebuild);
   engine.registerHandler('arn:aws:states:::lambda:invoke', lambda);
   engine.registerHandler('arn:aws:states:::lambda:invoke.waitForTaskToken', lambda);

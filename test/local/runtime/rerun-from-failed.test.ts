@@ -27,17 +27,14 @@ const REPOSITORY = 'acme/hello';
 const manifestsIn = (namespace: string) => manifests(namespace).replace(`- name: ${namespace}`, '- name: hello');
 
 /**
- * production's Deployment has a sidecar whose image the test makes never ready, then ready. Its progress deadline is
- * 1 s (20 ms at the test cluster's time scale), so the cluster itself says ProgressDeadlineExceeded: the engine's
- * virtual clock runs the rollout's Waits at once, while the deploy's own deadline is on real time, and a run left to
- * that deadline would only reach it by how fast the machine loops (25,000 events first on an idle one).
+ * production's Deployment has a sidecar whose image the test makes never ready, then ready. The rollout fails by its
+ * own deadline (rollout.timeoutSeconds), on the execution's virtual clock as the Waits between its checks are
+ * (ADR 0114).
  */
-const PRODUCTION = manifestsIn('prod')
-  .replace('progressDeadlineSeconds: 600', 'progressDeadlineSeconds: 1')
-  .replace(
-    '          ports:\n',
-    '          ports:\n            - containerPort: 8080\n        - name: probe\n          image: registry.example/probe:1\n          ports:\n',
-  );
+const PRODUCTION = manifestsIn('prod').replace(
+  '          ports:\n',
+  '          ports:\n            - containerPort: 8080\n        - name: probe\n          image: registry.example/probe:1\n          ports:\n',
+);
 
 let runtime: Runtime;
 let repo: ReturnType<typeof gitRepository>;
@@ -74,7 +71,12 @@ beforeAll(async () => {
     environments: { staging: environment('stage', 'staging'), production: environment('prod', 'production') },
     tests: [{ name: 'unit', buildspec: 'ci/unit.yml' }],
   });
-  runtime = await startTestRuntime({ config: config as never, clock: 'virtual' });
+  // The cluster's own progress deadline at full scale (600 s): production fails by the rollout's deadline only.
+  runtime = await startTestRuntime({
+    config: config as never,
+    clock: 'virtual',
+    simulatedCluster: { tickMs: 20, timeScale: 1 },
+  });
   repo = gitRepository({
     ...sampleFiles(),
     'deploy/staging/app.yaml': manifestsIn('stage'),
@@ -139,6 +141,7 @@ describe('re-run from the failed environment', () => {
     // Assess
     expect(first).toMatchObject({ status: 'FAILED', error: 'Stepline.DeployFailed' });
     expect(JSON.parse(first.cause ?? '{}')).toMatchObject({ environment: 'production' });
+    expect(first.cause).toContain('did not complete by its deadline');
     expect(stagingImage).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(rerun.input.route.environments.map((e) => e.name)).toEqual(['production']);
     expect(rerun.input.prebuilt).toMatchObject({ image: { digest: stagingImage?.split('@')[1] }, from: first.arn });
