@@ -166,7 +166,10 @@ export class BitbucketConfigRepository implements ConfigRepository {
     if (response.status === 409) {
       throw new GitOpsConflict(`${this.label}: ${request.branch} moved while Stepline wrote to it`);
     }
-    const fromLocation = (response.location ?? '').split(/[/?#]/).find((s) => FULL_SHA.test(s));
+    const fromLocation = (response.location ?? '')
+      .split(/[/?#]/)
+      .filter((s) => FULL_SHA.test(s))
+      .pop();
     if (fromLocation) return fromLocation;
     const made = await this.findOnBranch(
       request.branch,
@@ -243,7 +246,7 @@ export class BitbucketConfigRepository implements ConfigRepository {
     const { body } = await this.send({
       method: 'GET',
       path: '/pullrequests',
-      query: { q: `source.branch.name="${head.replace(/["\\]/g, '\\$&')}"`, sort: '-id' },
+      query: { q: `source.branch.name="${head.replace(/["\\]/g, '\\$&')}"` },
       queryPairs: PR_STATES.map((s) => ['state', s] as const),
     });
     const first = (body as { values?: unknown[] }).values?.[0];

@@ -255,7 +255,6 @@ export class BitbucketStandIn {
       const source = (q.get('q') ?? '').match(/^source\.branch\.name="(.*)"$/)?.[1];
       const states = q.getAll('state').length > 0 ? q.getAll('state') : ['OPEN'];
       const found = this.pulls.filter((p) => p.source === source && states.includes(p.state));
-      found.sort((a, b) => (q.get('sort') === '-id' ? b.id - a.id : a.id - b.id));
       return this.json(res, 200, { values: found.map((p) => this.pull(p)), pagelen: 10 });
     }
     const m = path.match(/^\/pullrequests\/(\d+)\/(comments|decline)$/);
