@@ -18,8 +18,9 @@ import { BitbucketStandIn } from './bitbucket-host';
 
 const TOKEN = 'bbat_standin_token_0123456789';
 const PATH = 'apps/shop/kustomization.yaml';
-// Longer than the 500 characters the shared transport keeps of a body that is not JSON; CRLF, a comment, non-ASCII.
-const NOTES = Array.from({ length: 12 }, (_, i) => `# note ${i}: the shop's API — déploiement géré par Argo CD\r\n`);
+// Longer than the 500 characters the shared transport keeps of a body that is not JSON; CRLF, comments, non-ASCII,
+// and the characters form encoding gives a meaning to (+ & = %).
+const NOTES = Array.from({ length: 12 }, (_, i) => `# note ${i}: the shop's API — déploiement a+b=c&d %41\r\n`);
 const KUSTOMIZATION = `${NOTES.join('')}resources:\r\n  - deployment.yaml\r\nimages:\r\n  - name: shop/api # the API\r\n    newTag: v1\r\n`;
 const DELIVERED = (digest: string) =>
   KUSTOMIZATION.replace('    newTag: v1\r\n', `    newName: ${REPOSITORY}\r\n    digest: ${digest}\r\n`);
@@ -200,6 +201,25 @@ describe('a configuration repository on a Bitbucket Cloud stand-in on 127.0.0.1'
     const found = await local.findCommit('main', { 'Stepline-Action': 'revert' });
     expect(found?.sha).toBe(head);
     expect(reverted.watch[0]?.gitops?.commit).toBe(head);
+  });
+
+  it('deletes on revert a file its write created, with a files=/path field and no field of that name', async () => {
+    // Prepare: Argo CD's parameter override file does not exist yet; the write creates it.
+    const argoEnv = environment({ delivery: { ...delivery, format: { type: 'argocdSource', image: 'shop/api' } } });
+    const created = 'apps/shop/.argocd-source-shop-production.yaml';
+    const result = await deliver(deployEvent({ executionName: 'shop-main-1111111', environment: argoEnv }), ports);
+    expect(await local.readFile(result.watch[0]?.gitops?.commit ?? '', created)).toContain(`@${DIGEST_V1}`);
+
+    // Act
+    await revertDelivery(
+      { executionName: 'shop-main-1111111', environment: argoEnv, failedRevision: 0, reason: 'RolloutFailed' },
+      ports,
+    );
+
+    // Assess
+    expect(await local.readFile('main', created)).toBeNull();
+    expect(await local.readFile('main', PATH)).toBe(KUSTOMIZATION);
+    expect(posts()).toHaveLength(2);
   });
 
   it('opens a pull request per change, converges on its merge commit read whole, reverts it with another, declines an open one', async () => {
