@@ -12,8 +12,12 @@ import type { StackValues } from './template';
  * - the API server accepts EKS bearer tokens (`k8s-aws-v1.` + a presigned STS GetCallerIdentity URL for the
  *   cluster) whose signature is good for one of the template's roles, and authenticates the role as EKS does;
  * - an authenticated role may do only what the template's `AWS::EKS::AccessEntry` for that cluster grants:
- *   `AmazonEKSEditPolicy` scoped to its namespaces (no cluster-scoped objects). A cluster whose authentication mode
- *   is `CONFIG_MAP` has no access entries at all (EKS refuses to create them), so nothing is authorized there.
+ *   `AmazonEKSEditPolicy` scoped to its namespaces (no cluster-scoped objects), on the built-in API groups that
+ *   policy lists (EKS user guide, "Review access policy permissions": apps, batch, core, ...; never a custom
+ *   resource such as Argo CD's `argoproj.io`), and what RBAC Roles in the cluster grant the entry's
+ *   `KubernetesGroups` through RoleBindings ("Create an access entry using Kubernetes groups"). A cluster whose
+ *   authentication mode is `CONFIG_MAP` has no access entries at all (EKS refuses to create them), so nothing is
+ *   authorized there.
  */
 
 export interface EksCluster {
@@ -25,10 +29,30 @@ export interface EksCluster {
 interface AccessScope {
   readonly principalArn: string;
   readonly cluster: string;
+  readonly kubernetesGroups: readonly string[];
   readonly policies: readonly { readonly policy: string; readonly namespaces: readonly string[] | null }[];
 }
 
 const EDIT_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+/** The API groups AmazonEKSEditPolicy's rules name (AmazonEKSAdminPolicy adds RBAC and access reviews). */
+const EDIT_GROUPS = new Set([
+  '',
+  'apps',
+  'autoscaling',
+  'batch',
+  'discovery.k8s.io',
+  'extensions',
+  'networking.k8s.io',
+  'policy',
+]);
+const ADMIN_GROUPS = new Set([...EDIT_GROUPS, 'rbac.authorization.k8s.io', 'authorization.k8s.io']);
+
+interface RbacRule {
+  readonly apiGroups?: string[];
+  readonly resources?: string[];
+  readonly resourceNames?: string[];
+  readonly verbs?: string[];
+}
 
 export class EksStandIn {
   private readonly clusters = new Map<string, EksCluster>();
@@ -51,7 +75,12 @@ export class EksStandIn {
         policy: p.PolicyArn.split('/').pop() ?? p.PolicyArn,
         namespaces: p.AccessScope.Type === 'namespace' ? (p.AccessScope.Namespaces ?? []) : null,
       }));
-      return { principalArn: String(props['PrincipalArn']), cluster: String(props['ClusterName']), policies };
+      return {
+        principalArn: String(props['PrincipalArn']),
+        cluster: String(props['ClusterName']),
+        kubernetesGroups: ((props['KubernetesGroups'] ?? []) as string[]).map(String),
+        policies,
+      };
     });
     kubernetes.authorizer.addAuthenticator((token) => this.authenticate(token));
     kubernetes.authorizer.addPolicy((attributes) => this.allows(attributes));
@@ -121,7 +150,11 @@ export class EksStandIn {
         signingDate,
       });
       if (expected.token === token) {
-        return { name: principal.roleArn, groups: ['system:authenticated', `eks:cluster:${cluster}`] };
+        // EKS puts the principal in its access entry's Kubernetes groups, for RBAC.
+        const groups = this.entries
+          .filter((e) => e.cluster === cluster && e.principalArn === principal.roleArn)
+          .flatMap((e) => e.kubernetesGroups);
+        return { name: principal.roleArn, groups: ['system:authenticated', `eks:cluster:${cluster}`, ...groups] };
       }
     }
     return refuse(`the token of ${principal.roleArn} is not signed for any cluster here`);
@@ -135,13 +168,55 @@ export class EksStandIn {
     const mode = cluster ? this.clusters.get(cluster)?.authenticationMode : undefined;
     if (!cluster || mode === 'CONFIG_MAP') return false;
     const entries = this.entries.filter((e) => e.cluster === cluster && e.principalArn === user);
-    return entries.some((entry) =>
+    const byPolicy = entries.some((entry) =>
       entry.policies.some((p) => {
         if (p.policy !== 'AmazonEKSEditPolicy' && p.policy !== 'AmazonEKSAdminPolicy') return false;
         if (!EDIT_VERBS.has(attributes.verb)) return false;
+        if (!(p.policy === 'AmazonEKSEditPolicy' ? EDIT_GROUPS : ADMIN_GROUPS).has(attributes.group)) return false;
         if (p.namespaces === null) return true;
         return attributes.namespace !== undefined && p.namespaces.includes(attributes.namespace);
       }),
     );
+    return byPolicy || this.allowedByRbac(attributes);
+  }
+
+  /** What Roles (or ClusterRoles) bound in the request's namespace to the user or one of its groups allow. */
+  private allowedByRbac(attributes: RequestAttributes): boolean {
+    if (attributes.namespace === undefined) return false;
+    const type = (kind: string) => this.kubernetes.registry.byKind('rbac.authorization.k8s.io', 'v1', kind);
+    const bindingType = type('RoleBinding');
+    if (!bindingType) return false;
+    const { user } = attributes;
+    const bindings = this.kubernetes.store.all(bindingType).filter((b) => {
+      const meta = b['metadata'] as { namespace?: string };
+      const subjects = (b['subjects'] ?? []) as { kind?: string; name?: string }[];
+      return (
+        meta.namespace === attributes.namespace &&
+        subjects.some(
+          (s) =>
+            (s.kind === 'Group' && user.groups.includes(s.name ?? '')) || (s.kind === 'User' && s.name === user.name),
+        )
+      );
+    });
+    return bindings.some((binding) => {
+      const ref = binding['roleRef'] as { kind?: string; name?: string };
+      const roleType = type(ref.kind === 'ClusterRole' ? 'ClusterRole' : 'Role');
+      const role = roleType
+        ? this.kubernetes.store.find(
+            roleType,
+            ref.kind === 'ClusterRole' ? undefined : attributes.namespace,
+            ref.name ?? '',
+          )
+        : undefined;
+      const rules = ((role as { rules?: RbacRule[] } | undefined)?.rules ?? []) as RbacRule[];
+      const has = (list: string[] | undefined, value: string) => (list ?? []).some((v) => v === '*' || v === value);
+      return rules.some(
+        (r) =>
+          has(r.apiGroups, attributes.group) &&
+          has(r.resources, attributes.resource) &&
+          has(r.verbs, attributes.verb) &&
+          (!r.resourceNames?.length || (attributes.name !== undefined && r.resourceNames.includes(attributes.name))),
+      );
+    });
   }
 }
