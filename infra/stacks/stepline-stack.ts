@@ -10,6 +10,7 @@ import {
   type AuthenticationMode,
   deployTargets,
   EksDeployer,
+  gitopsReadTargets,
   hasGitOpsDelivery,
   prometheusWorkspaces,
 } from '../constructs/EksDeployer';
@@ -136,7 +137,11 @@ export class SteplineStack extends Stack {
       prometheusWorkspaces: prometheusWorkspaces(config),
       // GitOps environments write to configuration repositories with the Git host tokens (ADR 0103); only then.
       ...(hasGitOpsDelivery(config)
-        ? { gitHostTokens: this.status.tokensSecret, runLinkUrl: this.intake.api.apiEndpoint }
+        ? {
+            gitHostTokens: this.status.tokensSecret,
+            runLinkUrl: this.intake.api.apiEndpoint,
+            gitopsReaders: gitopsReadTargets(config),
+          }
         : {}),
       ...(props.eksAuthenticationModes ? { authenticationModes: props.eksAuthenticationModes } : {}),
       ...(props.eksAwsAuthClusters ? { awsAuthClusters: props.eksAwsAuthClusters } : {}),

@@ -21,9 +21,19 @@ export {
 import {
   type AuthenticationMode,
   AuthenticationModeCheck,
+  AWS_AUTH_USERNAME,
   configMapOnlyError,
   outputAwsAuthEntry,
 } from './cluster-access';
+import { GITOPS_READER_GROUP, type GitOpsReadTarget, outputGitOpsReader } from './gitops-access';
+
+export {
+  GITOPS_READER_GROUP,
+  GITOPS_READER_ROLE,
+  type GitOpsReadTarget,
+  gitopsReaderManifest,
+  gitopsReadTargets,
+} from './gitops-access';
 
 /** The EKS access policy the deployer gets, scoped to the configured namespaces. */
 export const EDIT_POLICY = 'AmazonEKSEditPolicy';
@@ -135,6 +145,12 @@ export interface EksDeployerProps {
   readonly gitHostTokens?: secretsmanager.ISecret;
   /** The platform's run links (`<url>/runs/<execution>`), named in the commits it makes. @default - none */
   readonly runLinkUrl?: string;
+  /**
+   * The Argo CD Applications and Flux Kustomizations that GitOps environments are checked at (`gitopsReadTargets`):
+   * the access entry of their clusters carries `GITOPS_READER_GROUP`, and the stack outputs the Role and RoleBinding
+   * that let that group read them (ADR 0108). @default - none
+   */
+  readonly gitopsReaders?: readonly GitOpsReadTarget[];
 }
 
 /** Whether any environment of the configuration hands its releases to GitOps. */
@@ -281,8 +297,10 @@ export class EksDeployer extends Construct {
     const stack = Stack.of(this);
     const label = `${target.region ?? 'here'}-${target.cluster}`;
     const region = target.region ?? Aws.REGION;
+    const readers = props.gitopsReaders?.find((r) => r.cluster === target.cluster && r.region === target.region);
     if (props.awsAuthClusters?.includes(target.cluster)) {
       outputAwsAuthEntry(this, label, { ...target, region }, this.role.roleArn);
+      if (readers) outputGitOpsReader(this, label, readers, { kind: 'User', name: AWS_AUTH_USERNAME });
       return null;
     }
     const mode = props.authenticationModes?.[target.cluster] ?? props.authenticationModes?.['*'];
@@ -304,6 +322,8 @@ export class EksDeployer extends Construct {
       clusterName: target.cluster,
       principalArn: this.role.roleArn,
       type: 'STANDARD',
+      // Reading an Application or a Kustomization is no access policy's: RBAC for this group (gitops-access.ts).
+      ...(readers ? { kubernetesGroups: [GITOPS_READER_GROUP] } : {}),
       accessPolicies: [
         {
           policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${EDIT_POLICY}`,
@@ -317,6 +337,7 @@ export class EksDeployer extends Construct {
         ? new CfnCondition(this, `InRegion-${label}`, { expression: Fn.conditionEquals(Aws.REGION, target.region) })
         : undefined;
     if (condition) entry.cfnOptions.condition = condition;
+    if (readers) outputGitOpsReader(this, label, readers, { kind: 'Group', name: GITOPS_READER_GROUP });
     if (!mode) {
       this.modeCheck ??= new AuthenticationModeCheck(this, 'AuthenticationModeCheck');
       const check = this.modeCheck.forCluster(`Check-${label}`, target.cluster, region, clusterArn);
