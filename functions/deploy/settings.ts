@@ -1,7 +1,8 @@
 import type { ClusterAccessSettings } from '../../adapters/kubernetes/access';
+import type { Provider } from '../../core/config/schema';
 import { DEPLOY_ENVIRONMENT_VARIABLES as VARIABLES } from '../../core/deploy/contracts';
 import { STATUS_ENV } from '../../core/status/contracts';
-import { type Environment, optional, required, wholeNumber } from '../shared/settings';
+import { type Environment, optional, required, url, wholeNumber } from '../shared/settings';
 
 /** The settings of the deploy, rollout and rollback functions: the one reader the three use. */
 export interface DeploySettings {
@@ -10,14 +11,22 @@ export interface DeploySettings {
   readonly cluster: ClusterAccessSettings;
   /**
    * Configuration repositories for GitOps environments (ADR 0103): the Git host tokens secret and the status
-   * functions' host settings, set by infra only when the configuration has such an environment. Null: none.
+   * functions' host settings (the API base URLs of the three hosts, ADR 0117), set by infra only when the
+   * configuration has such an environment. Null: none.
    */
   readonly gitops: {
     readonly tokensSecret: string;
-    readonly baseUrls: { readonly github?: string; readonly gitlab?: string };
+    readonly baseUrls: Readonly<Partial<Record<Provider, string>>>;
     readonly runLinkUrl: string | null;
   } | null;
 }
+
+/** Each host's API base URL variable, as the status functions read them (GitHub Enterprise, self-managed GitLab). */
+const API_URL_VARIABLES: readonly (readonly [Provider, string])[] = [
+  ['github', STATUS_ENV.githubApiUrl],
+  ['gitlab', STATUS_ENV.gitlabApiUrl],
+  ['bitbucket', STATUS_ENV.bitbucketApiUrl],
+];
 
 /** Default milliseconds a request to the API server may take. */
 export const DEFAULT_KUBE_TIMEOUT_MS = 30_000;
@@ -39,11 +48,14 @@ export function deploySettings(env: Environment): DeploySettings {
 function gitopsSettings(env: Environment): DeploySettings['gitops'] {
   const tokensSecret = optional(env, STATUS_ENV.tokensSecret);
   if (!tokensSecret) return null;
-  const github = optional(env, STATUS_ENV.githubApiUrl);
-  const gitlab = optional(env, STATUS_ENV.gitlabApiUrl);
+  const baseUrls: Partial<Record<Provider, string>> = {};
+  for (const [provider, variable] of API_URL_VARIABLES) {
+    const value = url(env, variable);
+    if (value) baseUrls[provider] = value;
+  }
   return {
     tokensSecret,
-    baseUrls: { ...(github ? { github } : {}), ...(gitlab ? { gitlab } : {}) },
+    baseUrls,
     runLinkUrl: optional(env, STATUS_ENV.runLinkUrl) ?? null,
   };
 }

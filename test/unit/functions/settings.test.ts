@@ -65,6 +65,33 @@ describe('functions/deploy settings (deploy, rollout, rollback)', () => {
     });
   });
 
+  it("reads the three hosts' API base URLs for GitOps writes, Bitbucket's too, without a trailing slash", () => {
+    expect(
+      deploySettings({
+        AWS_REGION: 'eu-west-1',
+        [STATUS_ENV.tokensSecret]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tokens',
+        [STATUS_ENV.githubApiUrl]: 'https://ghe.example.com/api/v3/',
+        [STATUS_ENV.gitlabApiUrl]: 'https://gitlab.example.com/api/v4',
+        [STATUS_ENV.bitbucketApiUrl]: 'https://bitbucket-proxy.example.com/2.0',
+      }).gitops?.baseUrls,
+    ).toEqual({
+      github: 'https://ghe.example.com/api/v3',
+      gitlab: 'https://gitlab.example.com/api/v4',
+      bitbucket: 'https://bitbucket-proxy.example.com/2.0',
+    });
+  });
+
+  it('throws a ConfigError naming an API base URL that is not a URL', () => {
+    const env = {
+      AWS_REGION: 'eu-west-1',
+      [STATUS_ENV.tokensSecret]: 'tokens',
+      [STATUS_ENV.bitbucketApiUrl]: 'api.bitbucket.org/2.0',
+    };
+    expect(failure(() => deploySettings(env))?.message).toMatch(
+      /^STEPLINE_BITBUCKET_API_URL: must be an http\(s\) URL/,
+    );
+  });
+
   it('reaches the configured clusters, with a 30 s request timeout, when only the region is set', () => {
     expect(deploySettings({ AWS_REGION: 'eu-west-1' }).cluster).toEqual({
       kubeconfigOverride: null,
