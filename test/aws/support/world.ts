@@ -56,6 +56,10 @@ export interface WorldOptions {
   readonly clusters: readonly EksCluster[];
   /** Namespaces that exist in the cluster from the start. */
   readonly namespaces: readonly string[];
+  /** The configuration the platform is synthesized with, relative to the project root. @default CONFIG_FILE */
+  readonly config?: string;
+  /** More redirections for a function's environment (a Git host stand-in of the scenario's own), by logical id. */
+  readonly redirect?: (logicalId: string) => Readonly<Record<string, string>>;
 }
 
 export class AwsWorld {
@@ -92,7 +96,7 @@ export class AwsWorld {
   private async boot(options: WorldOptions): Promise<void> {
     this.workDir = mkdtempSync(join(tmpdir(), 'stepline-aws-'));
     this.cleanups.push(() => rmSync(this.workDir, { recursive: true, force: true }));
-    this.assembly = await synthesize({ config: CONFIG_FILE, stackName: STACK_NAME });
+    this.assembly = await synthesize({ config: options.config ?? CONFIG_FILE, stackName: STACK_NAME });
     const { template } = this.assembly;
 
     // AWS: the template's resources on moto, and the one endpoint every caller is pointed at.
@@ -160,14 +164,16 @@ export class AwsWorld {
       endpointUrl: this.endpoint.url,
       // The approval pages sign people in with GitHub and the comment commands answer there (OAuth, the user and
       // comments API on its stand-in); every other function reaches GitHub's status API on the status stand-in.
-      redirect: (logicalId): Record<string, string> =>
-        logicalId.startsWith('ApprovalsPages') || logicalId.startsWith('ApprovalsCommands')
+      redirect: (logicalId): Record<string, string> => ({
+        ...(logicalId.startsWith('ApprovalsPages') || logicalId.startsWith('ApprovalsCommands')
           ? { STEPLINE_GITHUB_OAUTH_URL: this.oauth.oauthUrl, STEPLINE_GITHUB_API_URL: this.oauth.apiUrl }
           : {
               STEPLINE_GITHUB_API_URL: this.githost.baseUrl('github'),
               STEPLINE_GITLAB_API_URL: this.githost.baseUrl('gitlab'),
               STEPLINE_BITBUCKET_API_URL: this.githost.baseUrl('bitbucket'),
-            },
+            }),
+        ...options.redirect?.(logicalId),
+      }),
     });
     this.cleanups.push(() => {
       for (const f of this.functions.values()) f.fn.stop();
