@@ -77,6 +77,29 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The API groups EKS's AmazonEKSEditPolicy grants (the EKS user guide's access policy reference): an object of another
+ * group, a custom resource such as an Argo CD Application, can only be granted through RBAC.
+ */
+const EDIT_POLICY_GROUPS = new Set([
+  '',
+  'apps',
+  'autoscaling',
+  'batch',
+  'discovery.k8s.io',
+  'extensions',
+  'networking.k8s.io',
+  'policy',
+]);
+
+function forbiddenHint(identity: string, object: ObjectRef | null): string {
+  const group = object?.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : '';
+  if (object && !EDIT_POLICY_GROUPS.has(group)) {
+    return `Grant ${identity} this permission with an RBAC Role and RoleBinding for its Kubernetes user or group: EKS access policies such as AmazonEKSEditPolicy do not cover the API group ${group}. For the GitOps controllers, apply the stack's GitOpsReaderRbac output (docs/adr/0108).`;
+  }
+  return `Grant ${identity} this permission: on EKS with an access policy association (aws eks associate-access-policy, e.g. AmazonEKSEditPolicy for the namespace) or an RBAC Role and RoleBinding for its Kubernetes user or group.`;
+}
+
 export function toKubernetesError(error: unknown, context: RequestContext): KubernetesError | Error {
   const object = context.object ?? null;
   const identity = context.identity ?? "Stepline's identity";
@@ -93,7 +116,7 @@ export function toKubernetesError(error: unknown, context: RequestContext): Kube
     }
     if (code === 403) {
       return new KubernetesForbidden(
-        `${serverMessage} (403, while trying to ${what(context)}). Grant ${identity} this permission: on EKS with an access policy association (aws eks associate-access-policy, e.g. AmazonEKSEditPolicy for the namespace) or an RBAC Role and RoleBinding for its Kubernetes user or group.`,
+        `${serverMessage} (403, while trying to ${what(context)}). ${forbiddenHint(identity, object)}`,
         details,
       );
     }

@@ -232,6 +232,22 @@ describe('deploy against the simulated API server', () => {
     ]);
   });
 
+  it('says on a 403 for an API group no EKS access policy covers that RBAC must grant it', async () => {
+    // Prepare
+    cluster.server.deny({ verbs: ['patch'], resources: ['roles.rbac.authorization.k8s.io'], namespaces: ['shop'] });
+    const ports = await cluster.ports();
+
+    // Act
+    const error = await rejection(deploy(deployEvent(), ports), KubernetesForbidden);
+
+    // Assess
+    expect(error.message).toContain('cannot patch resource "roles" in API group "rbac.authorization.k8s.io"');
+    expect(error.message).toContain(
+      'with an RBAC Role and RoleBinding for its Kubernetes user or group: EKS access policies such as AmazonEKSEditPolicy do not cover the API group rbac.authorization.k8s.io',
+    );
+    expect(error.message).not.toContain('associate-access-policy');
+  });
+
   it('names the other field manager on a 409, and takes the fields over when forced', async () => {
     // Prepare
     const ports = await cluster.ports();
