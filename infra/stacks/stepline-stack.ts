@@ -206,6 +206,10 @@ export class SteplineStack extends Stack {
       value: this.status.tokensSecret.secretArn,
     });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachineArn });
+    new CfnOutput(this, 'DeploymentsTableName', {
+      description: 'The deployment records of delivery insight (npx stepline metrics dora --aws reads them)',
+      value: this.status.deploymentsTable.tableName,
+    });
     new CfnOutput(this, 'ExecutionsConsoleUrl', {
       description: 'The pipeline runs in the Step Functions console',
       value: `https://${this.region}.console.aws.amazon.com/states/home?region=${this.region}#/statemachines/view/${stateMachineArn}`,
