@@ -3,6 +3,7 @@ import { parseAuthenticationModes } from '../constructs/EksDeployer';
 import { InfraError } from '../errors';
 import { addNagPacks } from '../nag/packs';
 import { SteplineStack } from '../stacks/stepline-stack';
+import { parseGitHostUrls } from './git-host-urls';
 import { loadConfig } from './load-config';
 
 /**
@@ -16,6 +17,8 @@ import { loadConfig } from './load-config';
  *   (`acme-staging=API,acme-dr=CONFIG_MAP`). Default: unknown, checked at deploy time (docs/adr/0047).
  * - `eksAwsAuthClusters` (comma-separated): clusters whose deployer access goes through the aws-auth ConfigMap
  *   instead of an access entry; the stack outputs what to add there.
+ * - `gitHostUrls`: GitHub Enterprise Server, self-managed GitLab: `github=https://ghe.example.com/api/v3,gitlab=...`,
+ *   each host's API URL (its sign-in URL derived, or `github.oauth=...`); infra/bin/git-host-urls.ts, docs/adr/0117.
  */
 export const CONTEXT = {
   config: 'config',
@@ -28,6 +31,7 @@ export const CONTEXT = {
   eksAwsAuthClusters: 'eksAwsAuthClusters',
   /** CloudWatch alarms named with this prefix become incidents (ADR 0099). */
   incidentAlarmPrefix: 'incidentAlarmPrefix',
+  gitHostUrls: 'gitHostUrls',
 } as const;
 
 export interface CreateAppOptions {
@@ -54,6 +58,7 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
   const vpcId = context(CONTEXT.deployerVpcId);
   const connections = context(CONTEXT.sourceConnectionArns);
   const alarmPrefix = context(CONTEXT.incidentAlarmPrefix);
+  const gitHostUrls = parseGitHostUrls(app.node.tryGetContext(CONTEXT.gitHostUrls), CONTEXT.gitHostUrls);
   if (vpcId && (!account || !region)) {
     throw new InfraError(
       `context ${CONTEXT.deployerVpcId} needs ${CONTEXT.account} and ${CONTEXT.region} (the VPC is looked up)`,
@@ -75,6 +80,7 @@ export function createApp(options: CreateAppOptions): { app: App; stack: Steplin
       .map((cluster) => cluster.trim())
       .filter(Boolean),
     ...(alarmPrefix ? { incidentAlarmPrefix: alarmPrefix } : {}),
+    gitHostUrls,
   });
   if (options.nag !== false) addNagPacks(app);
   return { app, stack };

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
-import { PROVIDERS, type SteplineConfig } from '../../core/config';
+import { PROVIDERS, type Provider, type SteplineConfig } from '../../core/config';
 import { Approvals } from '../constructs/Approvals';
 import { BuildProjects } from '../constructs/BuildProjects';
 import {
@@ -61,6 +61,20 @@ export interface SteplineStackProps extends StackProps {
   readonly eksAwsAuthClusters?: readonly string[];
   /** CloudWatch alarms whose names start with it are recorded as incidents (ADR 0099). @default - none */
   readonly incidentAlarmPrefix?: string;
+  /**
+   * Where Git hosts other than the public ones are (GitHub Enterprise Server, self-managed GitLab): every function
+   * that talks to a host gets its API URL, the approval pages its sign-in URL too (docs/adr/0117; the app reads the
+   * `gitHostUrls` context, infra/bin/git-host-urls.ts). @default - github.com, gitlab.com, bitbucket.org
+   */
+  readonly gitHostUrls?: Readonly<Partial<Record<Provider, GitHostUrls>>>;
+}
+
+/** Where one Git host is: its REST API, and the web host its people sign in at (OAuth). */
+export interface GitHostUrls {
+  /** `https://ghe.example.com/api/v3`, `https://gitlab.example.com/api/v4`: no trailing slash. */
+  readonly apiUrl: string;
+  /** `https://ghe.example.com`, `https://gitlab.example.com`. */
+  readonly oauthUrl: string;
 }
 
 /**
@@ -80,6 +94,7 @@ export class SteplineStack extends Stack {
   public constructor(scope: Construct, id: string, props: SteplineStackProps) {
     super(scope, id, props);
     const { projectRoot, config } = props;
+    const hosts = gitHostUrlProps(props.gitHostUrls);
     const definitionFile = props.definitionFile ?? path.join(projectRoot, DEFINITION_PATH);
     refuseMissingFiles(projectRoot, definitionFile);
 
@@ -106,6 +121,7 @@ export class SteplineStack extends Stack {
         this.build.untrustedBuildProject.projectName,
         this.build.untrustedTestProject.projectName,
       ],
+      ...hosts.api,
     });
 
     this.intake = new WebhookIntake(this, 'WebhookIntake', {
@@ -118,6 +134,7 @@ export class SteplineStack extends Stack {
       artifactsBucketName: this.build.artifactsBucket.bucketName,
       // Issues labelled incident are written to the deployments table (ADR 0099).
       deploymentsTable: this.status.deploymentsTable,
+      ...hosts.api,
     });
     // Short links to runs for the hosts that limit a status link's length (GitLab: 255), docs/adr/0090.
     this.status.addRunLinks(this.intake.api);
@@ -129,12 +146,14 @@ export class SteplineStack extends Stack {
       gitHostTokens: this.status.tokensSecret,
       commandSource: this.intake.webhookFunction,
       runLinkUrl: this.intake.api.apiEndpoint,
+      ...hosts.approvals,
     });
     this.deployer = new EksDeployer(this, 'EksDeployer', {
       projectRoot,
       targets: deployTargets(config),
       grantReadManifests: (grantee) => this.build.grantReadManifests(grantee),
       prometheusWorkspaces: prometheusWorkspaces(config),
+      ...hosts.api, // used with gitHostTokens only: by GitOps writes
       // GitOps environments write to configuration repositories with the Git host tokens (ADR 0103); only then.
       ...(hasGitOpsDelivery(config)
         ? {
@@ -223,6 +242,26 @@ export class SteplineStack extends Stack {
       value: this.observability.alarmTopic.topicArn,
     });
   }
+}
+
+/**
+ * The constructs' props for `urls` (docs/adr/0117): the API URLs for every function that talks to a Git host, and
+ * for the approvals also the sign-in URLs. Nothing for no hosts: the functions keep the public hosts.
+ */
+function gitHostUrlProps(urls: SteplineStackProps['gitHostUrls']): {
+  api: { gitHostApiUrls?: Partial<Record<Provider, string>> };
+  approvals: {
+    gitHostApiUrls?: Partial<Record<Provider, string>>;
+    signInUrls?: Partial<Record<Provider, GitHostUrls>>;
+  };
+} {
+  const apiUrls: Partial<Record<Provider, string>> = {};
+  for (const provider of PROVIDERS) {
+    const host = urls?.[provider];
+    if (host) apiUrls[provider] = host.apiUrl;
+  }
+  if (Object.keys(apiUrls).length === 0) return { api: {}, approvals: {} };
+  return { api: { gitHostApiUrls: apiUrls }, approvals: { gitHostApiUrls: apiUrls, signInUrls: { ...urls } } };
 }
 
 /** Throws MissingFilesError naming every entry point and the definition file that do not exist. */

@@ -19,8 +19,9 @@ import { PROVIDERS } from '../../../core/config/providers';
 import type { Provider } from '../../../core/config/schema';
 import { SIGN_IN_ENV } from '../../../core/contracts/environment';
 import { STATUS_ENV } from '../../../core/status/contracts';
+import { InfraError } from '../../errors';
 import { acknowledge } from '../../nag/acknowledge';
-import { SteplineFunction } from '../SteplineFunction';
+import { type GitHostApiUrls, gitHostApiEnvironment, SteplineFunction } from '../SteplineFunction';
 import { type ApprovalCommands, approvalCommands } from './commands';
 import { grantTaskTokenActions } from './task-tokens';
 
@@ -38,6 +39,19 @@ export interface SignInHostUrls {
 }
 
 const HOST_NAMES: Readonly<Record<Provider, string>> = { github: 'GitHub', gitlab: 'GitLab', bitbucket: 'Bitbucket' };
+
+/** A host whose API is elsewhere signs its people in there too: its `oauthUrl` must be given (ADR 0117). */
+function refuseApiWithoutSignIn(props: ApprovalsProps): void {
+  for (const provider of PROVIDERS) {
+    const apiUrl = props.gitHostApiUrls?.[provider];
+    if (apiUrl && !props.signInUrls?.[provider]?.oauthUrl) {
+      throw new InfraError(
+        `Approvals: gitHostApiUrls.${provider} is ${apiUrl} but signInUrls.${provider}.oauthUrl is not set: the ` +
+          `approval pages would sign people in at ${HOST_NAMES[provider]}'s own site instead of that host's`,
+      );
+    }
+  }
+}
 
 export interface ApprovalsProps {
   /** Absolute path of the Stepline checkout (functions/approval is bundled from it). */
@@ -60,6 +74,12 @@ export interface ApprovalsProps {
   readonly runLinkUrl?: string;
   /** Other URLs for a host's sign-in (GitHub Enterprise Server, self-managed GitLab). @default - the hosts' own */
   readonly signInUrls?: Partial<Record<Provider, SignInHostUrls>>;
+  /**
+   * The Git hosts' API base URLs (ADR 0117): the task's statuses, the commands' replies and the pages' sign-in API
+   * (unless `signInUrls` gives it). A host given here needs its `signInUrls` `oauthUrl` too: its people sign in at
+   * that host, not at github.com or gitlab.com. @default - the hosts' own
+   */
+  readonly gitHostApiUrls?: GitHostApiUrls;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -94,6 +114,7 @@ export class Approvals extends Construct {
 
   public constructor(scope: Construct, id: string, props: ApprovalsProps) {
     super(scope, id);
+    refuseApiWithoutSignIn(props);
     this.table = new dynamodb.Table(this, 'Requests', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -148,6 +169,8 @@ export class Approvals extends Construct {
       [APPROVAL_ENV.keySecret]: this.signingKeys.secretArn,
       [APPROVAL_ENV.baseUrl]: props.httpApi.apiEndpoint,
     };
+    // The task, the pages and the commands talk to the Git hosts; the keeper does not (ADR 0117).
+    const apiUrls = gitHostApiEnvironment(props.gitHostApiUrls);
     const common = {
       projectRoot: props.projectRoot,
       name: 'approval',
@@ -163,6 +186,7 @@ export class Approvals extends Construct {
         ...environment,
         [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn,
         ...(props.runLinkUrl ? { [STATUS_ENV.runLinkUrl]: props.runLinkUrl } : {}),
+        ...apiUrls,
       },
     });
     this.httpFunction = new SteplineFunction(this, 'Pages', {
@@ -170,7 +194,7 @@ export class Approvals extends Construct {
       handler: 'httpHandler',
       serviceName: 'stepline-approval-http',
       description: 'Stepline: the approval pages; a decision completes the waiting task',
-      environment: { ...environment, [APPROVAL_ENV.identity]: 'sign-in', ...signInEnvironment },
+      environment: { ...environment, [APPROVAL_ENV.identity]: 'sign-in', ...apiUrls, ...signInEnvironment },
     });
     for (const secret of Object.values(oauthClients)) secret.grantRead(this.httpFunction.role);
 
@@ -188,7 +212,7 @@ export class Approvals extends Construct {
 
     this.commands = approvalCommands(this, {
       projectRoot: props.projectRoot,
-      environment,
+      environment: { ...environment, ...apiUrls },
       table: this.table,
       signingKeys: this.signingKeys,
       gitHostTokens: props.gitHostTokens,

@@ -7,7 +7,12 @@ import { Construct } from 'constructs';
 import type { SteplineConfig } from '../../../core/config';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { InfraError } from '../../errors';
-import { SteplineFunction, type SteplineFunctionVpcPlacement } from '../SteplineFunction';
+import {
+  type GitHostApiUrls,
+  gitHostApiEnvironment,
+  SteplineFunction,
+  type SteplineFunctionVpcPlacement,
+} from '../SteplineFunction';
 
 export {
   AUTHENTICATION_MODES,
@@ -146,6 +151,12 @@ export interface EksDeployerProps {
   /** The platform's run links (`<url>/runs/<execution>`), named in the commits it makes. @default - none */
   readonly runLinkUrl?: string;
   /**
+   * The Git hosts' API base URLs the configuration repositories are written through (GitHub Enterprise Server,
+   * self-managed GitLab), as `STEPLINE_<HOST>_API_URL`; used with `gitHostTokens` only (ADR 0117).
+   * @default - the hosts' own
+   */
+  readonly gitHostApiUrls?: GitHostApiUrls;
+  /**
    * The Argo CD Applications and Flux Kustomizations that GitOps environments are checked at (`gitopsReadTargets`):
    * the access entry of their clusters carries `GITOPS_READER_GROUP`, and the stack outputs the Role and RoleBinding
    * that let that group read them (ADR 0108). @default - none
@@ -256,6 +267,9 @@ export class EksDeployer extends Construct {
       for (const fn of [this.deployFunction, this.rolloutFunction, this.rollbackFunction]) {
         fn.function.addEnvironment(STATUS_ENV.tokensSecret, props.gitHostTokens.secretArn);
         if (props.runLinkUrl) fn.function.addEnvironment(STATUS_ENV.runLinkUrl, props.runLinkUrl);
+        for (const [name, url] of Object.entries(gitHostApiEnvironment(props.gitHostApiUrls))) {
+          fn.function.addEnvironment(name, url);
+        }
       }
     }
 

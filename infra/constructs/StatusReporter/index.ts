@@ -13,7 +13,7 @@ import { ALARM_PREFIX_ENV, ALARM_STATE_CHANGE } from '../../../core/insight/alar
 import { INSIGHT_ENV } from '../../../core/insight/contracts';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
-import { SteplineFunction } from '../SteplineFunction';
+import { type GitHostApiUrls, gitHostApiEnvironment, SteplineFunction } from '../SteplineFunction';
 
 /** The EventBridge detail types of CodeBuild that the build-events function reports. */
 export const CODEBUILD_DETAIL_TYPES = ['CodeBuild Build Phase Change', 'CodeBuild Build State Change'];
@@ -33,6 +33,11 @@ export interface StatusReporterProps {
    * @default - a new secret holding `{}`, to fill with `aws secretsmanager put-secret-value`
    */
   readonly tokensSecret?: secretsmanager.ISecret;
+  /**
+   * The Git hosts' API base URLs (GitHub Enterprise Server, self-managed GitLab) for the status, build-events and
+   * execution-events functions, as `STEPLINE_<HOST>_API_URL` (ADR 0117). @default - the hosts' own
+   */
+  readonly gitHostApiUrls?: GitHostApiUrls;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -97,7 +102,11 @@ export class StatusReporter extends Construct {
       );
     }
 
-    const environment = { [STATUS_ENV.tokensSecret]: this.tokensSecret.secretArn, [STATUS_ENV.consoleKind]: 'aws' };
+    const environment = {
+      [STATUS_ENV.tokensSecret]: this.tokensSecret.secretArn,
+      [STATUS_ENV.consoleKind]: 'aws',
+      ...gitHostApiEnvironment(props.gitHostApiUrls),
+    };
     const make = (id: string, name: string, description: string, async: boolean): SteplineFunction => {
       const fn = new SteplineFunction(this, id, {
         projectRoot: props.projectRoot,

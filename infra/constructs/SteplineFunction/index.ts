@@ -10,8 +10,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { parseConfig, sealConfig } from '../../../core/config';
+import { PROVIDERS, type Provider, parseConfig, sealConfig } from '../../../core/config';
 import { ENV, METRICS_NAMESPACE } from '../../../core/contracts';
+import { STATUS_ENV } from '../../../core/status/contracts';
 import { InfraError, MissingFileError } from '../../errors';
 import { acknowledge } from '../../nag/acknowledge';
 
@@ -33,6 +34,29 @@ function writeSealedConfig(configFile: string, outputDir: string): void {
 }
 
 const rolesWithVpcAccess = new WeakSet<iam.Role>();
+
+/**
+ * The Git hosts' API base URLs, by host (GitHub Enterprise Server `https://HOST/api/v3`, self-managed GitLab
+ * `https://HOST/api/v4`): what the constructs take as `gitHostApiUrls` for the functions that talk to a Git host.
+ * A host left out keeps its own (`https://api.github.com`, `https://gitlab.com/api/v4`, `https://api.bitbucket.org/2.0`).
+ */
+export type GitHostApiUrls = Readonly<Partial<Record<Provider, string>>>;
+
+const API_URL_VARIABLES: Readonly<Record<Provider, string>> = {
+  github: STATUS_ENV.githubApiUrl,
+  gitlab: STATUS_ENV.gitlabApiUrl,
+  bitbucket: STATUS_ENV.bitbucketApiUrl,
+};
+
+/** The variables (`STEPLINE_GITHUB_API_URL`, ...) that point a function's Git host clients at `urls` (ADR 0117). */
+export function gitHostApiEnvironment(urls: GitHostApiUrls | undefined): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const provider of PROVIDERS) {
+    const url = urls?.[provider];
+    if (url) environment[API_URL_VARIABLES[provider]] = url;
+  }
+  return environment;
+}
 
 /** `functions/<name>/index.ts`, the entry point of a Stepline function, relative to the project root. */
 export function entryPath(name: string): string {

@@ -17,7 +17,7 @@ import { WEBHOOK_ROUTE } from '../../../core/contracts/webhook';
 import { INSIGHT_ENV } from '../../../core/insight/contracts';
 import { STATUS_ENV } from '../../../core/status/contracts';
 import { acknowledge, acknowledgeWildcardResource } from '../../nag/acknowledge';
-import { SteplineFunction } from '../SteplineFunction';
+import { type GitHostApiUrls, gitHostApiEnvironment, SteplineFunction } from '../SteplineFunction';
 
 /** Access log fields: who called which route and how it went. Never the path (it can carry ids), a header or a body. */
 export const ACCESS_LOG_FORMAT = {
@@ -50,6 +50,11 @@ export interface WebhookIntakeProps {
    * commit (docs/adr/0090). @default - none: only public repositories' commits can be resolved
    */
   readonly gitHostTokens?: secretsmanager.ISecret;
+  /**
+   * The Git hosts' API base URLs, for the webhook function's commit lookups (a Bitbucket pull request's abbreviated
+   * commit, docs/adr/0090), as `STEPLINE_<HOST>_API_URL` (ADR 0117). @default - the hosts' own
+   */
+  readonly gitHostApiUrls?: GitHostApiUrls;
   /** Steady-state requests per second across the API. @default 50 */
   readonly rateLimit?: number;
   /** Burst of requests across the API. @default 100 */
@@ -178,6 +183,7 @@ export class WebhookIntake extends Construct {
         [HANDOFF_ENV.secretArn]: this.handoffSecret.secretArn,
         ...(props.artifactsBucketName ? { [HANDOFF_ENV.artifactsBucket]: props.artifactsBucketName } : {}),
         ...(props.gitHostTokens ? { [STATUS_ENV.tokensSecret]: props.gitHostTokens.secretArn } : {}),
+        ...gitHostApiEnvironment(props.gitHostApiUrls),
         ...(props.deploymentsTable ? { [INSIGHT_ENV.table]: props.deploymentsTable.tableName } : {}),
       },
       logRetention: retention,
