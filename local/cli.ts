@@ -24,6 +24,8 @@ import type { Runtime, RuntimeOptions } from './runtime';
  *                   [--manifests LOC] [--build-url URL] [--source NAME] [--secret-file F] [--delivery ID]   (bin/deploy.ts)
  *   stepline statuses [--repository R] [--sha SHA] [--json]
  *   stepline metrics dora [--environment E] [--repository R] [--since 30d] [--json] [--backfill]   (bin/metrics.ts)
+ *   stepline metrics dora --aws [--stack-name NAME] [--region R] [--deployments-table T] [--state-machine-arn ARN]
+ *                         [--tokens-secret ARN] [same options]   the deployed platform's records (bin/metrics-aws.ts)
  *   stepline demo [--port N] [--keep] [--manual-approval] [--canary | --gitops] [--break build|test|metrics] [--json]
  *
  * Every command but `start` talks to a running runtime over HTTP: `--url`, else `STEPLINE_URL`, else
@@ -59,7 +61,8 @@ const USAGE = `usage: stepline <command> [options]
                                 [--environments a,b] [--tests] [--manifests LOC] [--source NAME] [--secret-file F]
   statuses                      commit statuses the local Git host sink received
   metrics dora                  DORA's four keys per environment from the recorded deploys (--environment E,
-                                --repository R, --since 30d; --backfill: first record the runs held before)
+                                --repository R, --since 30d; --backfill: first record the runs held before;
+                                --aws [--stack-name NAME] [--region R]: the deployed platform's, with AWS credentials)
   demo                          run the sample pipeline end to end: a signed push to a sample service,
                                 built, tested and deployed here (--keep, --port N, --manual-approval,
                                 --break build|test, --json; --canary: staging as a canary gated by
@@ -418,6 +421,10 @@ export function positionalIds(argv: readonly string[]): string[] {
     '--stack-name',
     '--environment',
     '--since',
+    '--region',
+    '--deployments-table',
+    '--state-machine-arn',
+    '--tokens-secret',
   ]);
   const end = argv.indexOf('--');
   const head = end === -1 ? [...argv] : argv.slice(0, end);
@@ -484,6 +491,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         since: { type: 'string' },
         backfill: { type: 'boolean' },
         aws: { type: 'boolean' },
+        region: { type: 'string' },
+        'deployments-table': { type: 'string' },
+        'state-machine-arn': { type: 'string' },
+        'tokens-secret': { type: 'string' },
         'from-failed': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },

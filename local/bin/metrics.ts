@@ -5,10 +5,11 @@ import type { CliIo, Flags } from './io';
  * `stepline metrics dora [--environment E] [--repository R] [--since 30d] [--json] [--backfill]` (ADR 0097, 0098):
  * DORA's four keys per environment, from the deployment records of the running runtime (`GET /api/insight/dora`).
  * `--backfill` first makes the records of runs that ended before the runtime recorded them, from their execution
- * histories (`POST /api/insight/backfill`). A table for a person; the report as JSON with `--json`.
+ * histories (`POST /api/insight/backfill`). A table for a person; the report as JSON with `--json`. With `--aws`, the
+ * same from the deployed platform's records in DynamoDB, and backfill from Step Functions (metrics-aws.ts, ADR 0118).
  */
 
-const str = (value: string | boolean | undefined): string | undefined =>
+export const str = (value: string | boolean | undefined): string | undefined =>
   typeof value === 'string' ? value : undefined;
 
 /** Seconds as a person reads a lead time: `45s`, `12m`, `3h 20m`, `2d 4h`. */
@@ -50,7 +51,7 @@ function row(e: DoraFigures): string[] {
   ];
 }
 
-function table(io: CliIo, rows: string[][]): void {
+function table(io: Pick<CliIo, 'out'>, rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows)
     io.out(
@@ -61,27 +62,38 @@ function table(io: CliIo, rows: string[][]): void {
     );
 }
 
-export async function metricsCommand(args: readonly string[], flags: Flags, io: CliIo): Promise<number> {
-  const [what, ...rest] = args;
-  if (what !== 'dora' || rest.length > 0) {
-    throw io.usage('stepline metrics dora [--environment E] [--repository R] [--since 30d] [--json] [--backfill]');
-  }
-  let backfilled: Record<string, unknown> | null = null;
-  if (flags['backfill']) backfilled = await io.api('/api/insight/backfill', { method: 'POST', body: {} });
-  const query = new URLSearchParams({ since: str(flags['since']) ?? '30d' });
+/** What a backfill answered: records written, reports that had one; on AWS, the commits it could not time. */
+export interface BackfillAnswer {
+  readonly written: unknown;
+  readonly existing: unknown;
+  /** The deploys whose commit times the Git host did not give (`--aws`): no lead time for them. */
+  readonly unreadCommits?: readonly { readonly repository: string; readonly commit: string; readonly reason: string }[];
+}
+
+/**
+ * Prints a report as the runtime's and the AWS path alike print it (`--aws`, metrics-aws.ts): the JSON report (with
+ * the backfill's answer first), or the backfill's line, the window and one row per environment.
+ */
+export function printDora(
+  io: Pick<CliIo, 'out'>,
+  report: DoraReport,
+  options: { readonly flags: Flags; readonly backfilled: BackfillAnswer | null },
+): number {
+  const { flags, backfilled } = options;
   const environment = str(flags['environment']);
-  const repository = str(flags['repository']);
-  if (environment) query.set('environment', environment);
-  if (repository) query.set('repository', repository);
-  const report = (await io.api(`/api/insight/dora?${query}`)) as unknown as DoraReport;
   if (flags['json']) {
     io.out(JSON.stringify(backfilled ? { backfill: backfilled, ...report } : report));
     return 0;
   }
   if (backfilled) {
     io.out(
-      `backfill: ${backfilled['written']} records made from execution histories, ${backfilled['existing']} had one already`,
+      `backfill: ${backfilled.written} records made from execution histories, ${backfilled.existing} had one already`,
     );
+    const unread = backfilled.unreadCommits ?? [];
+    if (unread.length > 0) {
+      io.out(`commit times not read for ${unread.length} deploys (no lead time for them):`);
+      for (const u of unread) io.out(`  ${u.repository} ${u.commit.slice(0, 7)}: ${u.reason}`);
+    }
   }
   const { since, until, days } = report.window;
   io.out(`DORA's four keys, the last ${days} days (${since.slice(0, 10)} to ${until.slice(0, 10)})`);
@@ -106,4 +118,26 @@ export async function metricsCommand(args: readonly string[], flags: Flags, io: 
     ...report.environments.map(row),
   ]);
   return 0;
+}
+
+export const METRICS_USAGE =
+  'stepline metrics dora [--environment E] [--repository R] [--since 30d] [--json] [--backfill]\n' +
+  '       stepline metrics dora --aws [--stack-name Stepline] [--region R] [--state-machine-arn ARN]\n' +
+  '                             [--deployments-table NAME] [--tokens-secret ARN] [same options]';
+
+export async function metricsCommand(args: readonly string[], flags: Flags, io: CliIo): Promise<number> {
+  const [what, ...rest] = args;
+  if (what !== 'dora' || rest.length > 0) throw io.usage(METRICS_USAGE);
+  if (flags['aws']) return (await import('./metrics-aws')).awsMetricsCommand(flags, io);
+  let backfilled: BackfillAnswer | null = null;
+  if (flags['backfill']) {
+    backfilled = (await io.api('/api/insight/backfill', { method: 'POST', body: {} })) as unknown as BackfillAnswer;
+  }
+  const query = new URLSearchParams({ since: str(flags['since']) ?? '30d' });
+  const environment = str(flags['environment']);
+  const repository = str(flags['repository']);
+  if (environment) query.set('environment', environment);
+  if (repository) query.set('repository', repository);
+  const report = (await io.api(`/api/insight/dora?${query}`)) as unknown as DoraReport;
+  return printDora(io, report, { flags, backfilled });
 }
