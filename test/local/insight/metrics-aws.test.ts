@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
@@ -122,6 +124,23 @@ function answerCommitsAsGit(): void {
     const body = record.previousSha && record.previousSha !== record.sha ? { commits } : commits[0];
     host.enqueue({ status: 200, body }, { provider: 'github', pathIncludes: record.sha });
   }
+}
+
+/** An HTTP endpoint that answers every request with `status` and a JSON body, as a service's error. */
+async function answering(status: number, body: unknown) {
+  const server = createServer((req, res) => {
+    counted.requests++;
+    req.resume().on('end', () => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const counted = {
+    requests: 0,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+  return counted;
 }
 
 beforeAll(async () => {
@@ -275,6 +294,49 @@ describe('stepline metrics dora --aws', () => {
     // Assess
     expect(answer.code).toBe(1);
     expect(answer.stderr).toMatch(/^stepline: no AWS credentials: the AWS SDK found none/);
+  }, 60_000);
+
+  it('names the IAM action and the resource a refusal was for', async () => {
+    // Prepare: DynamoDB refuses the Scan, as it answers a caller whose policies do not allow it
+    const dynamo = await answering(400, {
+      __type: 'com.amazonaws.dynamodb.v20120810#AccessDeniedException',
+      message: 'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: dynamodb:Scan',
+    });
+
+    // Act
+    const answer = await run(
+      ['metrics', 'dora', '--aws', '--deployments-table', 'Deployments'],
+      awsEnv({ AWS_ENDPOINT_URL_DYNAMODB: dynamo.url }),
+    );
+    await dynamo.close();
+
+    // Assess
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toMatch(
+      /^stepline: access denied: dynamodb:Scan on table Deployments; the credentials' policies must allow it \(AccessDeniedException: /,
+    );
+  }, 60_000);
+
+  it('lets the SDK retry a throttled call, and says so when it stays throttled', async () => {
+    // Prepare: DynamoDB throttles every request (a stand-in: moto never throttles)
+    const dynamo = await answering(400, {
+      __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+      message: 'Rate of requests exceeds the allowed throughput.',
+    });
+
+    // Act
+    const answer = await run(
+      ['metrics', 'dora', '--aws', '--deployments-table', 'Deployments'],
+      awsEnv({ AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, AWS_MAX_ATTEMPTS: '3' }),
+    );
+    await dynamo.close();
+
+    // Assess
+    expect(dynamo.requests).toBe(3);
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toMatch(
+      /^stepline: dynamodb:Scan on table Deployments was throttled, and still was after the SDK's retries \(ThrottlingException: .*3 attempts\)/,
+    );
   }, 60_000);
 
   it('finds the deployments table among the outputs of the stack as synthesized', () => {
