@@ -78,6 +78,7 @@ const KINDS: readonly (readonly [RegExp, Kind])[] = [
   [/^npx stepline /, { run: 'shell' }],
   [/^npm run bench:/, { skip: 'a benchmark: minutes of work, never part of npm test' }],
   [/^npx vitest run test\//, { skip: 'a part of npm test, which runs it' }],
+  [/^kubectl create (role|rolebinding) stepline-/, { skip: "needs an EKS cluster: the deployer's RBAC in it" }],
   [
     /^(output\(\) \{ aws |aws (cloudformation|eks|codebuild|secretsmanager|sns|stepfunctions stop-execution) |npx cdk )/,
     {

@@ -122,6 +122,7 @@ describe('EksDeployer', () => {
         ClusterName: cluster,
         PrincipalArn: role,
         Type: 'STANDARD',
+        KubernetesGroups: ['stepline-deployers'],
         AccessPolicies: [
           {
             PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
@@ -239,6 +240,7 @@ describe('EksDeployer', () => {
     );
     const annotations = Annotations.fromStack(stack);
     annotations.hasWarning('/Test/Deployer', Match.stringLikeRegexp('acme/billing/dr may apply Namespace'));
+    annotations.hasWarning('/Test/Deployer', Match.stringLikeRegexp('to the group stepline-deployers'));
     expect(annotations.findWarning('*', Match.stringLikeRegexp('is in us-east-1'))).toEqual([]);
   });
 

@@ -20,6 +20,15 @@ export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
 /** The Kubernetes user name the deployer role maps to through the aws-auth ConfigMap. */
 export const AWS_AUTH_USERNAME = 'stepline-deployer';
 
+/**
+ * The Kubernetes group every access entry of the deployer carries: what a cluster's own RBAC binds a Role or a
+ * ClusterRole to for what no EKS access policy grants (RBAC objects, custom resources, cluster-scoped kinds). An
+ * access entry's user name (`arn:aws:sts::…:assumed-role/<role>/{{SessionName}}`) changes with each session, so a
+ * binding names this group, as the EKS user guide's "Create access entries" says of `kubernetesGroups`. On a cluster
+ * kept on the aws-auth ConfigMap, the mapped user `stepline-deployer` plays that part.
+ */
+export const DEPLOYER_GROUP = 'stepline-deployers';
+
 /** The command that lets a cluster take access entries (without a region: the AWS CLI's default region). */
 export function switchModeCommand(cluster: string, region?: string): string {
   return (

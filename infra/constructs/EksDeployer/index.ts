@@ -19,6 +19,7 @@ export {
   type AuthenticationMode,
   AuthenticationModeCheck,
   AWS_AUTH_USERNAME,
+  DEPLOYER_GROUP,
   parseAuthenticationModes,
   switchModeCommand,
 } from './cluster-access';
@@ -28,6 +29,7 @@ import {
   AuthenticationModeCheck,
   AWS_AUTH_USERNAME,
   configMapOnlyError,
+  DEPLOYER_GROUP,
   outputAwsAuthEntry,
 } from './cluster-access';
 import { GITOPS_READER_GROUP, type GitOpsReadTarget, outputGitOpsReader } from './gitops-access';
@@ -288,7 +290,8 @@ export class EksDeployer extends Construct {
         Annotations.of(this).addWarningV2(
           'stepline:eks-cluster-scoped-kinds',
           `environment ${scoped.environment} may apply ${scoped.kinds.join(', ')}, which the namespace-scoped ` +
-            `${EDIT_POLICY} cannot: bind a ClusterRole for those kinds to the deployer role in ${target.cluster} yourself`,
+            `${EDIT_POLICY} cannot: in ${target.cluster}, bind a ClusterRole for those kinds to the group ` +
+            `${DEPLOYER_GROUP} (on an aws-auth cluster, the user ${AWS_AUTH_USERNAME}) yourself`,
         );
       }
       const entry = this.grantAccess(target, clusterArn, props);
@@ -336,8 +339,9 @@ export class EksDeployer extends Construct {
       clusterName: target.cluster,
       principalArn: this.role.roleArn,
       type: 'STANDARD',
-      // Reading an Application or a Kustomization is no access policy's: RBAC for this group (gitops-access.ts).
-      ...(readers ? { kubernetesGroups: [GITOPS_READER_GROUP] } : {}),
+      // What no access policy grants, the cluster's RBAC grants these groups: the operator's own Roles bind
+      // DEPLOYER_GROUP; reading an Application or a Kustomization is the GitOps readers' Role (gitops-access.ts).
+      kubernetesGroups: readers ? [DEPLOYER_GROUP, GITOPS_READER_GROUP] : [DEPLOYER_GROUP],
       accessPolicies: [
         {
           policyArn: `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${EDIT_POLICY}`,
