@@ -1,5 +1,11 @@
 import { GitOpsConflict, GitOpsRepositoryError } from '../../core/gitops/errors';
-import type { CommitRequest, ConfigRepository, PullRequestInfo, PullRequestRequest } from '../../core/gitops/ports';
+import type {
+  CommitInfo,
+  CommitRequest,
+  ConfigRepository,
+  PullRequestInfo,
+  PullRequestRequest,
+} from '../../core/gitops/ports';
 import type { HostRequest, HostResponse, HostTransport } from '../../core/status/hosts';
 
 /**
@@ -12,7 +18,10 @@ import type { HostRequest, HostResponse, HostTransport } from '../../core/status
  *   ancestor of the new commit: someone pushed in between (`GitOpsConflict`); a new branch is `POST /git/refs`;
  * - files with `GET /contents/{path}?ref=` (base64), folders with `GET /git/trees/{ref}?recursive=1`;
  * - pull requests with `POST /pulls`, `GET /pulls?head=<owner>:<branch>&state=all`, closed with a comment
- *   (`POST /issues/{n}/comments`, `PATCH /pulls/{n}` `state: closed`).
+ *   (`POST /issues/{n}/comments`, `PATCH /pulls/{n}` `state: closed`);
+ * - a branch's tip (a pull-request branch a dead invocation left, ADR 0111): `GET /git/ref/heads/{branch}` (404: no
+ *   such branch), then `GET /commits?sha={branch}&per_page=1` (`sha`: "SHA or branch to start listing commits
+ *   from") for its message and parents; a branch's history is the same listing, 100 at a time.
  *
  * Errors name the request and status, never the token or a body.
  */
@@ -114,6 +123,29 @@ export class GitHubConfigRepository implements ConfigRepository {
         return { sha: c.sha, parent: c.parents[0]?.sha ?? '' };
     }
     return null;
+  }
+
+  private async commits(ref: string, perPage: number): Promise<CommitInfo[]> {
+    const { body } = await this.send({
+      method: 'GET',
+      path: '/commits',
+      query: { sha: ref, per_page: String(perPage) },
+    });
+    return (body as { sha: string; commit: { message: string }; parents: { sha: string }[] }[]).map((c) => ({
+      sha: c.sha,
+      parents: c.parents.map((p) => p.sha),
+      message: c.commit.message,
+    }));
+  }
+
+  public async branchTip(branch: string): Promise<CommitInfo | null> {
+    const ref = await this.send({ method: 'GET', path: `/git/ref/heads/${branch}` }, [200, 404]);
+    if (ref.status === 404) return null;
+    return (await this.commits(branch, 1))[0] ?? null;
+  }
+
+  public async history(branch: string): Promise<readonly string[]> {
+    return (await this.commits(branch, 100)).map((c) => c.sha);
   }
 
   public async firstParent(sha: string): Promise<string | null> {

@@ -1,5 +1,11 @@
 import { GitOpsConflict, GitOpsRepositoryError } from '../../core/gitops/errors';
-import type { CommitRequest, ConfigRepository, PullRequestInfo, PullRequestRequest } from '../../core/gitops/ports';
+import type {
+  CommitInfo,
+  CommitRequest,
+  ConfigRepository,
+  PullRequestInfo,
+  PullRequestRequest,
+} from '../../core/gitops/ports';
 import type { HostRequest, HostResponse, HostTransport } from '../../core/status/hosts';
 
 /**
@@ -12,7 +18,11 @@ import type { HostRequest, HostResponse, HostTransport } from '../../core/status
  *   and `start_sha`;
  * - files with `GET /repository/files/:path?ref=` (base64 `content`), folders with `GET /repository/tree?recursive=true`;
  * - merge requests with `POST /merge_requests`, `GET /merge_requests?source_branch=&state=all`, closed with a note
- *   (`POST /merge_requests/:iid/notes`, `PUT /merge_requests/:iid` `state_event: close`).
+ *   (`POST /merge_requests/:iid/notes`, `PUT /merge_requests/:iid` `state_event: close`);
+ * - a branch's tip (a merge-request branch a dead invocation left, ADR 0111): `GET /repository/branches/:branch`
+ *   (404: no such branch), then `GET /repository/commits?ref_name=:branch&per_page=1` for its message and
+ *   `parent_ids` (the branch answer's own `parent_ids` has been null on some GitLab versions, gitlab-org/gitlab#20675);
+ *   a branch's history is the same listing, 100 at a time.
  */
 export class GitLabConfigRepository implements ConfigRepository {
   public readonly label: string;
@@ -118,6 +128,32 @@ export class GitLabConfigRepository implements ConfigRepository {
         return { sha: c.id, parent: c.parent_ids[0] ?? '' };
     }
     return null;
+  }
+
+  private async commits(ref: string, perPage: number): Promise<CommitInfo[]> {
+    const { body } = await this.send({
+      method: 'GET',
+      path: '/repository/commits',
+      query: { ref_name: ref, per_page: String(perPage) },
+    });
+    return (body as { id: string; message: string; parent_ids: string[] }[]).map((c) => ({
+      sha: c.id,
+      parents: c.parent_ids,
+      message: c.message,
+    }));
+  }
+
+  public async branchTip(branch: string): Promise<CommitInfo | null> {
+    const response = await this.send(
+      { method: 'GET', path: `/repository/branches/${encodeURIComponent(branch)}` },
+      [200, 404],
+    );
+    if (response.status === 404) return null;
+    return (await this.commits(branch, 1))[0] ?? null;
+  }
+
+  public async history(branch: string): Promise<readonly string[]> {
+    return (await this.commits(branch, 100)).map((c) => c.sha);
   }
 
   public async firstParent(sha: string): Promise<string | null> {

@@ -39,6 +39,13 @@ export interface PullRequestRequest {
   readonly body: string;
 }
 
+/** A commit as the delivery inspects it: its parents (first parent first) and its whole message. */
+export interface CommitInfo {
+  readonly sha: string;
+  readonly parents: readonly string[];
+  readonly message: string;
+}
+
 export interface ConfigRepository {
   /** A name for messages: `local:deploy`, `github:acme/deploy`. */
   readonly label: string;
@@ -64,6 +71,14 @@ export interface ConfigRepository {
   /** The pull request from `head` (any state); null when there is none. */
   findPullRequest(head: string): Promise<PullRequestInfo | null>;
   closePullRequest(number: number, comment: string): Promise<void>;
+  /**
+   * The commit a branch points to; null when there is no such branch. With `history`, what a retried delivery needs
+   * to adopt the pull-request branch an invocation that died made (ADR 0111). Git hosts only: the local repository,
+   * which has no pull requests, leaves both out.
+   */
+  branchTip?(branch: string): Promise<CommitInfo | null>;
+  /** The newest commits of a branch (the host's first page, at most 100), newest first. */
+  history?(branch: string): Promise<readonly string[]>;
 }
 
 /** How the deploy functions reach configuration repositories: the Git host adapters on AWS, a bare repository locally. */

@@ -21,12 +21,14 @@ import {
   deliverMessage,
   deliverSubject,
   type MessageContext,
+  type PlannedWrite,
   planWrites,
   revertMessage,
   TRAILERS,
   targetFiles,
 } from './plan';
-import type { ConfigRepository, FileWrite, GitOpsAccess, PullRequestInfo } from './ports';
+import type { CommitInfo, ConfigRepository, FileWrite, GitOpsAccess, PullRequestInfo } from './ports';
+import type { ImageUpdate } from './writeback';
 
 /**
  * The GitOps delivery's three operations, in the shape of the deployer's (core/deploy/service.ts) so that the
@@ -120,41 +122,9 @@ export async function deliver(event: DeployEvent, ports: GitOpsPorts): Promise<D
   ];
 
   if (delivery.mode === 'pullRequest') {
-    // A retried invocation finds the run's pull request and watches it again; a run redriven after its pull request
-    // was closed unmerged, or merged and reverted, opens its next attempt on a new branch (ADR 0111).
-    const latest = await latestAttempt(repo, event.environment.name, event.executionName);
-    if (latest.pr && !(await attemptEnded(repo, event.environment.name, event.executionName, latest))) {
-      return { ...base, changed: 1, watch: watchOf(null, [], latest.pr) };
-    }
-    const attempt = latest.pr ? latest.attempt + 1 : latest.attempt;
-    const head = changeBranch(event.environment.name, event.executionName, false, attempt);
-    const parent = await repo.head(delivery.branch);
-    const writes = await planWrites(delivery, repo, parent, image);
-    if (writes.length === 0) return { ...base, changed: 0, watch: watchOf(parent, [], null) };
-    const message = deliverMessage(ctx, image, writes);
-    await repo.commit({
-      branch: head,
-      parent,
-      files: writes.map((w) => ({ path: w.path, content: w.after })),
-      message,
-      createBranch: true,
-    });
-    const before = latest.pr ? [`This run's pull request #${latest.pr.number} (${latest.pr.url}) ended unmerged.`] : [];
-    const pr = await repo.openPullRequest({
-      head,
-      base: delivery.branch,
-      title: deliverSubject(ctx, image, writes),
-      body: [...message.split('\n\n').slice(1, -1), ...before].join('\n\n'),
-    });
-    return {
-      ...base,
-      changed: writes.length,
-      watch: watchOf(
-        null,
-        writes.map((w) => w.path),
-        pr,
-      ),
-    };
+    const change = await deliverPullRequest(event, delivery, repo, ctx, image);
+    if (!change.pr) return { ...base, changed: 0, watch: watchOf(change.parent, [], null) };
+    return { ...base, changed: change.changed, watch: watchOf(null, change.files, change.pr) };
   }
 
   // A retried invocation finds its own commit instead of writing a second one; a run redriven after its revert writes
@@ -188,6 +158,115 @@ export async function deliver(event: DeployEvent, ports: GitOpsPorts): Promise<D
       if (!(error instanceof GitOpsConflict) || attempt >= 3) throw error;
     }
   }
+}
+
+interface PullRequestChange {
+  /** The pull request watched; null: nothing to change at `parent`, the base branch's head. */
+  readonly pr: PullRequestInfo | null;
+  readonly parent: string;
+  readonly files: readonly string[];
+  readonly changed: number;
+}
+
+/**
+ * pullRequest mode: a retried invocation finds the run's pull request and watches it again; a run redriven after
+ * its pull request was closed unmerged, or merged and reverted, opens its next attempt on a new branch (ADR 0111).
+ * An invocation that died after making the attempt's branch but before opening its pull request left the branch:
+ * the next one adopts it when its tip is this run's write, and refuses a branch of that name that is not.
+ */
+async function deliverPullRequest(
+  event: DeployEvent,
+  delivery: GitOpsDelivery,
+  repo: ConfigRepository,
+  ctx: MessageContext,
+  image: ImageUpdate,
+): Promise<PullRequestChange> {
+  const latest = await latestAttempt(repo, event.environment.name, event.executionName);
+  if (latest.pr && !(await attemptEnded(repo, event.environment.name, event.executionName, latest))) {
+    return { pr: latest.pr, parent: '', files: [], changed: 1 };
+  }
+  const attempt = latest.pr ? latest.attempt + 1 : latest.attempt;
+  const head = changeBranch(event.environment.name, event.executionName, false, attempt);
+  let tip = (await repo.branchTip?.(head)) ?? null;
+  let adopted = tip ? await adopt(repo, delivery, ctx, head, tip, image) : null;
+  if (!adopted) {
+    const parent = await repo.head(delivery.branch);
+    const writes = await planWrites(delivery, repo, parent, image);
+    if (writes.length === 0) return { pr: null, parent, files: [], changed: 0 };
+    try {
+      const files = writes.map((w) => ({ path: w.path, content: w.after }));
+      await repo.commit({
+        branch: head,
+        parent,
+        files,
+        message: deliverMessage(ctx, image, writes),
+        createBranch: true,
+      });
+      adopted = { parent, writes };
+    } catch (error) {
+      // Another invocation of this run made the branch in between (a timed-out one still running): adopt it.
+      tip = error instanceof GitOpsConflict ? ((await repo.branchTip?.(head)) ?? null) : null;
+      if (!tip) throw error;
+      adopted = await adopt(repo, delivery, ctx, head, tip, image);
+    }
+  }
+  const { parent, writes } = adopted;
+  const message = deliverMessage(ctx, image, writes);
+  const before = latest.pr ? [`This run's pull request #${latest.pr.number} (${latest.pr.url}) ended unmerged.`] : [];
+  const request = {
+    head,
+    base: delivery.branch,
+    title: deliverSubject(ctx, image, writes),
+    body: [...message.split('\n\n').slice(1, -1), ...before].join('\n\n'),
+  };
+  // Opened by another invocation of this run in between: the host refuses a second one from the branch; find it.
+  const pr = await repo.openPullRequest(request).catch(async (error: unknown) => {
+    const found = await repo.findPullRequest(head);
+    if (found?.state === 'open') return found;
+    throw error;
+  });
+  return { pr, parent, files: writes.map((w) => w.path), changed: writes.length };
+}
+
+/**
+ * A pull-request branch that exists already, adopted when it is this run's write, which an invocation that died
+ * before opening its pull request left: its tip carries the run's trailers (ADR 0103), has one parent, a commit of
+ * the base branch, and holds what this delivery writes on that parent (returned). Otherwise `GitOpsConflict` names
+ * the branch and what is there: Stepline neither writes to it nor opens a pull request from it.
+ */
+async function adopt(
+  repo: ConfigRepository,
+  delivery: GitOpsDelivery,
+  ctx: MessageContext,
+  branch: string,
+  tip: CommitInfo,
+  image: ImageUpdate,
+): Promise<{ parent: string; writes: PlannedWrite[] }> {
+  const refuse = (found: string) =>
+    new GitOpsConflict(
+      `${repo.label}: ${branch} already exists and ${found}; Stepline opens no pull request from it (delete or rename the branch to deliver)`,
+    );
+  const at = `its head ${tip.sha.slice(0, 12)}`;
+  const lines = new Set(tip.message.split('\n').map((l) => l.trim()));
+  const missing = Object.entries(trailersOf(ctx, 'deliver')).filter(([k, v]) => !lines.has(`${k}: ${v}`));
+  if (missing.length > 0) {
+    const subject = tip.message.split('\n')[0] ?? '';
+    throw refuse(
+      `${at} ("${subject}") is not this run's write: no ${missing.map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+    );
+  }
+  const parent = tip.parents[0] ?? '';
+  if (tip.parents.length !== 1 || !(await repo.history?.(delivery.branch))?.includes(parent)) {
+    throw refuse(`${at} is not one commit on top of a commit of ${delivery.branch}`);
+  }
+  const writes = await planWrites(delivery, repo, parent, image);
+  if (writes.length === 0) throw refuse(`${at} changes nothing this run delivers on ${parent.slice(0, 12)}`);
+  for (const w of writes) {
+    if ((await repo.readFile(tip.sha, w.path)) !== w.after) {
+      throw refuse(`${at} does not hold this run's change to ${w.path}`);
+    }
+  }
+  return { parent, writes };
 }
 
 /** Pull requests a run may open per environment, one per attempt (a person's redrive each): a bound, not a goal. */
