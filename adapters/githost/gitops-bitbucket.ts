@@ -1,5 +1,11 @@
 import { GitOpsConflict, GitOpsRepositoryError } from '../../core/gitops/errors';
-import type { CommitRequest, ConfigRepository, PullRequestInfo, PullRequestRequest } from '../../core/gitops/ports';
+import type {
+  CommitInfo,
+  CommitRequest,
+  ConfigRepository,
+  PullRequestInfo,
+  PullRequestRequest,
+} from '../../core/gitops/ports';
 import type { HttpHostRequest, HttpHostResponse, RawHostTransport } from './http';
 
 /**
@@ -22,8 +28,13 @@ import type { HttpHostRequest, HttpHostResponse, RawHostTransport } from './http
  *   parent commit". So `parents` is the compare-and-swap, 409 the conflict (`GitOpsConflict`). The endpoint answers
  *   201 with no body; the new commit is the last segment of its `Location`, or else found on the branch by its
  *   parent and message;
- * - commits with `GET /commits?include={branch}` (a branch name may hold slashes; so `src` paths take the commit the
- *   branch points to) and `GET /commit/{sha}` (`parents[].hash`);
+ * - commits with `GET /commits?include={branch}` and `GET /commit/{sha}` (`parents[].hash`, `message`); a branch's
+ *   tip (a pull-request branch a dead invocation left, ADR 0111) is `GET /refs/branches/{name}` (404: none) then
+ *   `GET /commit/{hash}`;
+ * - `src` paths take a commit, never a branch name: `{commit}` is "The commit's SHA1", a branch name may hold
+ *   slashes (which would run into the file's path), and one that looks like a commit id (`cafe1234`) would be taken
+ *   for that commit. A ref is resolved as git resolves it (gitrevisions): 40 hex digits are that commit; anything
+ *   else is a branch first (`GET /refs/branches/{name}`), then, if hex, an abbreviated commit read whole;
  * - pull requests with `POST /pullrequests`, `GET /pullrequests?q=source.branch.name="…"` with `state` repeated
  *   (OPEN, MERGED, DECLINED, SUPERSEDED: without it, Bitbucket lists open ones only), a merged one's
  *   `merge_commit.hash` (which may be abbreviated: it is read back whole with `GET /commit/{hash}`), closed with a
@@ -102,11 +113,15 @@ export class BitbucketConfigRepository implements ConfigRepository {
   }
 
   /**
-   * A commit for `src` paths: Bitbucket documents `{commit}` as "The commit's SHA1", and a branch name may hold
-   * slashes, which would run into the file's path.
+   * The commit for `src` paths, never a branch name (see above): a full SHA-1 as it is; a branch by its tip (a branch
+   * wins over an abbreviated commit id, as in git); else an abbreviated commit id read whole.
    */
   private async commitFor(ref: string): Promise<string> {
-    return COMMIT_ID.test(ref) ? ref : this.head(ref);
+    if (FULL_SHA.test(ref)) return ref;
+    const branch = await this.send({ method: 'GET', path: `/refs/branches/${segments(ref)}` }, [200, 404]);
+    if (branch.status === 200) return String((branch.body as { target: { hash: string } }).target.hash);
+    if (!COMMIT_ID.test(ref)) throw new GitOpsRepositoryError(`${this.label}: no branch ${ref}`);
+    return (await this.commitOf(ref)).hash;
   }
 
   public async readFile(ref: string, path: string): Promise<string | null> {
@@ -205,13 +220,25 @@ export class BitbucketConfigRepository implements ConfigRepository {
     });
   }
 
-  private async commitOf(sha: string): Promise<{ hash: string; parents: { hash: string }[] }> {
+  private async commitOf(sha: string): Promise<{ hash: string; message: string; parents: { hash: string }[] }> {
     const { body } = await this.send({ method: 'GET', path: `/commit/${encodeURIComponent(sha)}` });
-    return body as { hash: string; parents: { hash: string }[] };
+    return body as { hash: string; message: string; parents: { hash: string }[] };
   }
 
   public async firstParent(sha: string): Promise<string | null> {
     return (await this.commitOf(sha)).parents[0]?.hash ?? null;
+  }
+
+  public async branchTip(branch: string): Promise<CommitInfo | null> {
+    const response = await this.send({ method: 'GET', path: `/refs/branches/${segments(branch)}` }, [200, 404]);
+    if (response.status === 404) return null;
+    const commit = await this.commitOf(String((response.body as { target: { hash: string } }).target.hash));
+    return { sha: commit.hash, parents: commit.parents.map((p) => p.hash), message: commit.message };
+  }
+
+  public async history(branch: string): Promise<readonly string[]> {
+    const { body } = await this.send({ method: 'GET', path: '/commits', query: { include: branch, pagelen: '100' } });
+    return ((body as { values?: { hash: string }[] }).values ?? []).map((c) => c.hash);
   }
 
   private async pull(body: unknown): Promise<PullRequestInfo> {

@@ -8,7 +8,9 @@ import { LocalGitRepository } from '../../../adapters/local/gitops-git';
  * bare git repository, as Bitbucket documents it:
  * - `GET /refs/branches/{name}` (`target.hash`);
  * - `GET /src/{commit}/{path}`: a file's bytes as they are (`text/plain`, not JSON); a folder: a JSON listing of
- *   `commit_file`/`commit_directory` entries, `pageSize` at a time with a `next` link; `?format=meta`: the entry;
+ *   `commit_file`/`commit_directory` entries, `pageSize` at a time with a `next` link; `?format=meta`: the entry.
+ *   `{commit}` is "The commit's SHA1" (full or abbreviated), never a branch: hex digits that happen to be a branch
+ *   name are still taken for the commit they abbreviate (`git rev-parse --disambiguate`, which looks at objects only);
  * - `POST /src`, form-encoded: `/path=content` fields, `files=/path` without a field deletes, `message`, `branch`,
  *   `parents`; an existing branch whose tip is not `parents` answers 409; a new branch starts at `parents`; 201 with
  *   no body and the commit in `Location` (unless `location` is turned off);
@@ -162,13 +164,26 @@ export class BitbucketStandIn {
     }
     m = method === 'GET' ? path.match(/^\/commit\/([0-9a-f]+)$/) : null;
     if (m) {
-      const found = await this.commitJson(m[1] ?? '').catch(() => null);
+      const sha = await this.commitId(m[1] ?? '');
+      const found = sha ? await this.commitJson(sha).catch(() => null) : null;
       return found ? this.json(res, 200, found) : this.json(res, 404, { error: { message: 'Commit not found' } });
     }
     return this.pullRequests(method, path, q, text, res);
   }
 
-  private async src(commit: string, path: string, q: URLSearchParams, res: ServerResponse): Promise<void> {
+  /** The one commit whose id starts with `hex`, looking at objects only (never a branch of that name); else null. */
+  private async commitId(hex: string): Promise<string | null> {
+    const out = await git(this.gitDir, ['rev-parse', `--disambiguate=${hex}`]).catch(() => '');
+    const commits: string[] = [];
+    for (const oid of out.split('\n').filter(Boolean)) {
+      if ((await git(this.gitDir, ['cat-file', '-t', oid])).trim() === 'commit') commits.push(oid);
+    }
+    return commits.length === 1 ? (commits[0] ?? null) : null;
+  }
+
+  private async src(hex: string, path: string, q: URLSearchParams, res: ServerResponse): Promise<void> {
+    const commit = await this.commitId(hex);
+    if (!commit) return this.json(res, 404, { type: 'error', error: { message: `Commit not found: ${hex}` } });
     const folder = path.replace(/\/+$/, '');
     const type = (await git(this.gitDir, ['cat-file', '-t', `${commit}:${folder}`]).catch(() => '')).trim();
     if (type === '') return this.json(res, 404, { type: 'error', error: { message: 'No such file or directory' } });

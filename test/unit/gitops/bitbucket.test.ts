@@ -126,6 +126,34 @@ describe('a configuration repository on a Bitbucket Cloud stand-in on 127.0.0.1'
     expect(files).toEqual(['apps/shop/overlays/a.yaml', 'apps/shop/overlays/b.yaml', 'apps/shop/overlays/deep/c.yaml']);
   });
 
+  it('never passes a branch name to src/{commit}: a branch named like a commit id is read at its own tip', async () => {
+    // Prepare: a branch whose name abbreviates main's commit (Bitbucket would take it for that commit), with other content.
+    const main = await local.head('main');
+    const named = main.slice(0, 10);
+    const tip = await local.commit({
+      branch: named,
+      parent: main,
+      files: [
+        { path: PATH, content: 'images: []\n' },
+        { path: 'apps/shop/overlays/e.yaml', content: 'e: 1\n' },
+      ],
+      message: 'a branch named like a commit',
+      createBranch: true,
+    });
+
+    // Act
+    const read = await ports.repository.readFile(named, PATH);
+    const files = await ports.repository.listFiles(named, 'apps/shop/overlays');
+
+    // Assess: the branch's content, read at its tip; the commit id it looks like is never in a src path.
+    expect(read).toBe('images: []\n');
+    expect(files).toContain('apps/shop/overlays/e.yaml');
+    const srcPaths = host.requests.filter((r) => r.path.includes('/src/')).map((r) => r.path.split('/')[6]);
+    expect(srcPaths.length).toBeGreaterThan(0);
+    expect(new Set(srcPaths)).toEqual(new Set([tip]));
+    expect(await ports.repository.readFile(main.slice(0, 9), PATH)).toBe(KUSTOMIZATION);
+  });
+
   it('commits the write byte for byte in one form-encoded POST /src with parents, and finds it again on a retried invocation', async () => {
     const before = await local.head('main');
 
