@@ -10,9 +10,12 @@ import { HANDOFF_ENV } from '../core/contracts/handoff';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_TTL_SECONDS } from '../core/contracts/webhook';
 import { ConfigError } from '../core/errors';
 import { INSIGHT_ENV } from '../core/insight/contracts';
-import { STATUS_ENV } from '../core/status/contracts';
-import type { GitHostOptions } from './githost/settings';
-import type { TokenValues } from './githost/tokens';
+import {
+  type GitHostOptions,
+  type GitHostTokenSettings,
+  gitHostApiUrlsFromEnv,
+  gitHostTokensFromEnv,
+} from './githost/settings';
 
 /**
  * The one module that reads the environment. Each function calls the reader for its settings once, at cold start;
@@ -128,7 +131,7 @@ export interface CommitLookupSettings {
   /** For `gitHostSettings` (adapters/githost/settings.ts). */
   readonly gitHost: GitHostOptions;
   /** The tokens secret (ARN or name) the status functions read too; else the values in the environment. */
-  readonly tokens: { readonly secretId: string } | { readonly values: TokenValues };
+  readonly tokens: GitHostTokenSettings;
 }
 
 /**
@@ -139,30 +142,11 @@ export interface CommitLookupSettings {
  */
 export const INTAKE_GITHOST_BUDGET = { timeoutMs: 3000, retries: 1, maxWaitMs: 1000 } as const;
 
+/** The Git host variables as the status functions read them (adapters/githost/settings.ts), the intake's budget. */
 function commitLookupSettings(env: Environment): CommitLookupSettings {
-  const secretId = optional(env, STATUS_ENV.tokensSecret);
   return {
-    gitHost: {
-      baseUrls: {
-        github: url(env, STATUS_ENV.githubApiUrl) ?? undefined,
-        gitlab: url(env, STATUS_ENV.gitlabApiUrl) ?? undefined,
-        bitbucket: url(env, STATUS_ENV.bitbucketApiUrl) ?? undefined,
-      },
-      ...INTAKE_GITHOST_BUDGET,
-    },
-    tokens: secretId
-      ? { secretId }
-      : {
-          values: {
-            github: optional(env, STATUS_ENV.githubToken),
-            gitlab: optional(env, STATUS_ENV.gitlabToken),
-            bitbucket: optional(env, STATUS_ENV.bitbucketToken),
-            bitbucketUsername: optional(env, STATUS_ENV.bitbucketUsername),
-            bitbucketAppPassword: optional(env, STATUS_ENV.bitbucketAppPassword),
-            githubAppId: optional(env, STATUS_ENV.githubAppId),
-            githubAppPrivateKey: optional(env, STATUS_ENV.githubAppPrivateKey),
-          },
-        },
+    gitHost: { baseUrls: gitHostApiUrlsFromEnv(env), ...INTAKE_GITHOST_BUDGET },
+    tokens: gitHostTokensFromEnv(env),
   };
 }
 

@@ -1,8 +1,8 @@
+import { gitHostApiUrlsFromEnv, runLinkUrlFromEnv, tokensSecretFromEnv } from '../../adapters/githost/settings';
 import type { ClusterAccessSettings } from '../../adapters/kubernetes/access';
 import type { Provider } from '../../core/config/schema';
 import { DEPLOY_ENVIRONMENT_VARIABLES as VARIABLES } from '../../core/deploy/contracts';
-import { STATUS_ENV } from '../../core/status/contracts';
-import { type Environment, optional, required, url, wholeNumber } from '../shared/settings';
+import { type Environment, optional, required, wholeNumber } from '../shared/settings';
 
 /** The settings of the deploy, rollout and rollback functions: the one reader the three use. */
 export interface DeploySettings {
@@ -21,13 +21,6 @@ export interface DeploySettings {
   } | null;
 }
 
-/** Each host's API base URL variable, as the status functions read them (GitHub Enterprise, self-managed GitLab). */
-const API_URL_VARIABLES: readonly (readonly [Provider, string])[] = [
-  ['github', STATUS_ENV.githubApiUrl],
-  ['gitlab', STATUS_ENV.gitlabApiUrl],
-  ['bitbucket', STATUS_ENV.bitbucketApiUrl],
-];
-
 /** Default milliseconds a request to the API server may take. */
 export const DEFAULT_KUBE_TIMEOUT_MS = 30_000;
 
@@ -45,17 +38,9 @@ export function deploySettings(env: Environment): DeploySettings {
   };
 }
 
+/** The Git host variables as the status functions read them (adapters/githost/settings.ts), with the secret only. */
 function gitopsSettings(env: Environment): DeploySettings['gitops'] {
-  const tokensSecret = optional(env, STATUS_ENV.tokensSecret);
+  const tokensSecret = tokensSecretFromEnv(env);
   if (!tokensSecret) return null;
-  const baseUrls: Partial<Record<Provider, string>> = {};
-  for (const [provider, variable] of API_URL_VARIABLES) {
-    const value = url(env, variable);
-    if (value) baseUrls[provider] = value;
-  }
-  return {
-    tokensSecret,
-    baseUrls,
-    runLinkUrl: optional(env, STATUS_ENV.runLinkUrl) ?? null,
-  };
+  return { tokensSecret, baseUrls: gitHostApiUrlsFromEnv(env), runLinkUrl: runLinkUrlFromEnv(env) };
 }

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StaticTokenSource } from '../../../adapters/githost/tokens';
 import type { Provider } from '../../../core/config/schema';
+import { ConfigError } from '../../../core/errors';
 import type { PipelineRequest } from '../../../core/intake/types';
 import { statusSettings } from '../../../functions/status/settings';
 import { localGitHost } from '../../../local/runtime/githost';
@@ -19,6 +20,17 @@ const { privateKey } = generateKeyPairSync('rsa', {
   privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
 });
 const FULL = '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c';
+
+/** What a reader throws: the ConfigError, or null when it reads the settings. */
+function failure(read: () => unknown): ConfigError | null {
+  try {
+    read();
+    return null;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
 let host: FakeGitHost;
 
 beforeAll(async () => {
@@ -55,6 +67,41 @@ describe("the local runtime's Git host settings", () => {
     });
     for (const provider of ['github', 'gitlab', 'bitbucket'] as Provider[]) {
       expect(await tokens.credential(provider), provider).toEqual(await functions.credential(provider));
+    }
+  });
+
+  it('reads the API URLs and the budget as the status functions do: the same values, the same ConfigError', () => {
+    // Prepare
+    const env = {
+      STEPLINE_GITHUB_API_URL: 'https://ghe.example.com/api/v3/',
+      STEPLINE_GITLAB_API_URL: 'https://gitlab.example.com/api/v4',
+      STEPLINE_GITHOST_TIMEOUT_MS: '2500',
+      STEPLINE_GITHOST_RETRIES: '0',
+      STEPLINE_STATUS_CONTEXT: 'ci',
+    };
+
+    // Act
+    const { settings } = localGitHost(env, 'http://127.0.0.1:8080');
+    const invalid = [
+      { STEPLINE_BITBUCKET_API_URL: 'api.bitbucket.org/2.0' },
+      { STEPLINE_GITHUB_API_URL: 'ftp://ghe.example.com' },
+      { STEPLINE_GITHOST_TIMEOUT_MS: 'soon' },
+      { STEPLINE_GITHOST_MAX_WAIT_MS: '-5' },
+    ].map((bad) => [failure(() => localGitHost(bad, 'http://127.0.0.1:8080')), failure(() => statusSettings(bad))]);
+
+    // Assess
+    const functions = statusSettings(env).gitHost;
+    expect(settings).toMatchObject({
+      baseUrls: functions.baseUrls,
+      timeoutMs: 2500,
+      retries: 0,
+      maxWaitMs: functions.maxWaitMs,
+      contextPrefix: 'ci',
+    });
+    expect(settings.baseUrls.github).toBe('https://ghe.example.com/api/v3');
+    for (const [local, lambda] of invalid) {
+      expect(local).toBeInstanceOf(ConfigError);
+      expect(local?.message).toBe(lambda?.message);
     }
   });
 

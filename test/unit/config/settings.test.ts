@@ -269,7 +269,19 @@ describe('the webhook function settings', () => {
     expect(settings.commits.tokens).toEqual({
       values: expect.objectContaining({ bitbucketUsername: 'ci', bitbucketAppPassword: 'pw', github: null }),
     });
-    expect(error.message).toMatch(/^STEPLINE_GITLAB_API_URL: must be a URL/);
+    // The status functions' reader and message (adapters/githost/settings.ts): one reader of the Git host variables.
+    expect(error.message).toMatch(/^STEPLINE_GITLAB_API_URL: must be an http\(s\) URL/);
+  });
+
+  it("reads the hosts' API URLs as the status functions do: http(s) only, the tokens are sent there", () => {
+    // Act
+    const settings = webhookSettings({ ...env, STEPLINE_GITHUB_API_URL: 'https://ghe.example.com/api/v3/' });
+    const error = thrown(() => webhookSettings({ ...env, STEPLINE_GITHUB_API_URL: 'ftp://ghe.example.com/api/v3' }));
+
+    // Assess
+    expect(settings.commits.gitHost.baseUrls).toEqual({ github: 'https://ghe.example.com/api/v3' });
+    expect(error.message).toMatch(/^STEPLINE_GITHUB_API_URL: must be an http\(s\) URL/);
+    expect(error.issues[0]?.path).toBe('STEPLINE_GITHUB_API_URL');
   });
 
   it('reads the comment commands queue when the Approvals construct gives one, and none otherwise', () => {

@@ -92,6 +92,16 @@ describe('functions/deploy settings (deploy, rollout, rollback)', () => {
     );
   });
 
+  it('throws a ConfigError naming the run-link URL for GitOps commits when it is not a URL, as the status functions do', () => {
+    const env = {
+      AWS_REGION: 'eu-west-1',
+      [STATUS_ENV.tokensSecret]: 'tokens',
+      [STATUS_ENV.runLinkUrl]: 'api.example.test',
+    };
+    expect(failure(() => deploySettings(env))?.message).toMatch(/^STEPLINE_RUN_LINK_URL: must be an http\(s\) URL/);
+    expect(failure(() => statusSettings(env))?.message).toMatch(/^STEPLINE_RUN_LINK_URL: must be an http\(s\) URL/);
+  });
+
   it('reaches the configured clusters, with a 30 s request timeout, when only the region is set', () => {
     expect(deploySettings({ AWS_REGION: 'eu-west-1' }).cluster).toEqual({
       kubeconfigOverride: null,
