@@ -20,8 +20,15 @@ export interface Clock {
 export class RealClock implements Clock {
   public readonly mode = 'real' as const;
 
+  /**
+   * `floor`: a time the clock never reads earlier than (an execution continued from its history: its last
+   * recorded event, should the machine's clock be behind it).
+   */
+  public constructor(private readonly floor?: number) {}
+
   public now(): number {
-    return Date.now();
+    const now = Date.now();
+    return this.floor !== undefined && now < this.floor ? this.floor : now;
   }
 
   public sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -127,6 +134,10 @@ export class VirtualClock implements Clock {
   }
 }
 
-export function createClock(mode: ClockMode, start?: number): Clock {
-  return mode === 'virtual' ? new VirtualClock(start) : new RealClock();
+/**
+ * A new clock. `from`: the time an execution continued from its history goes on from (its last recorded event):
+ * the virtual clock starts there, the real clock never reads earlier.
+ */
+export function createClock(mode: ClockMode, from?: number): Clock {
+  return mode === 'virtual' ? new VirtualClock(from) : new RealClock(from);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, createClock, RealClock } from './clock';
 import { type CompiledStateMachine, compileStateMachine } from './compile';
+import { lastRecordedTime } from './continuation';
 import {
   ExecutionAlreadyExistsError,
   ExecutionDoesNotExistError,
@@ -230,7 +231,7 @@ export class Engine {
       stateMachineName: record.stateMachineName,
       roleArn: record.roleArn,
       region: this.region,
-      clock: record.clock === 'real' ? REAL_CLOCK : createClock(record.clock),
+      clock: this.clockFor(record.clock, redrive),
       handlers: this.handlers,
       tokens: this.tokens,
       activities: this.activities,
@@ -238,6 +239,16 @@ export class Engine {
       maxHistoryEvents: this.options.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS,
       ...(redrive ? { redrive } : {}),
     });
+  }
+
+  /**
+   * A new run's clock. A run that continues a recorded history (a redrive, a resume after a restart) goes on from
+   * its last recorded event (ADR 0115): the virtual clock starts there, the real clock never reads earlier.
+   */
+  private clockFor(mode: ClockMode, redrive: RedriveSource | undefined): Clock {
+    const from = redrive ? lastRecordedTime(redrive.history) : undefined;
+    if (mode === 'real' && from === undefined) return REAL_CLOCK;
+    return createClock(mode, from);
   }
 
   /** The listener of one execution: present only while someone subscribes. */

@@ -1,6 +1,7 @@
 import { CancelScope } from './cancel';
 import type { Clock } from './clock';
 import type { CompiledState, CompiledStateMachine } from './compiled';
+import { interrupted, OpenWaits } from './continuation';
 import { runtimeError, StatesError } from './errors';
 import { AbortReason, type Frame, isPromise, newFrame, type RedriveSource, type ScopeCheckpoint } from './frame';
 import { type EventListener, HistoryRecorder, NOT_TRUNCATED } from './history';
@@ -79,12 +80,16 @@ export class Execution implements ExecutionContext {
   private resolveDone!: (r: ExecutionResult) => void;
   private readonly liveTokens = new Set<string>();
   private root: Frame | undefined;
+  /** An execution continued from a history that stops mid-run: the Waits it stood in (continuation.ts). */
+  private readonly openWaits: OpenWaits | undefined;
 
   public constructor(public readonly config: ExecutionConfig) {
     const clock = config.clock;
     this.redriveCount = config.redrive ? config.redrive.redriveCount : 0;
     this.startDate = config.redrive ? config.redrive.startDate : new Date(clock.now());
     this.history = new HistoryRecorder(() => clock.now(), config.listener, config.maxHistoryEvents);
+    this.openWaits =
+      config.redrive && interrupted(config.redrive.history) ? new OpenWaits(config.redrive.history) : undefined;
     this.execContext = {
       Id: config.executionArn,
       Input: config.input,
@@ -367,8 +372,12 @@ export class Execution implements ExecutionContext {
     frame.currentInput = input;
     frame.currentVars = frame.vars.snapshot();
     frame.children = undefined;
-    const resumeChildren = frame.resume?.stateName === state.name ? frame.resume.children : undefined;
+    const resumed = frame.resume?.stateName === state.name;
+    const resumeChildren = resumed ? frame.resume?.children : undefined;
     frame.resume = undefined;
+    // A Wait the execution stood in when it was interrupted ends at the end it had (continuation.ts).
+    const waitSince =
+      resumed && state.type === 'Wait' && this.openWaits ? this.openWaits.startedAt(state.name, input) : undefined;
     const run: StateRun = {
       state,
       frame,
@@ -380,6 +389,7 @@ export class Execution implements ExecutionContext {
       retryCount: 0,
       token: undefined,
       resumeChildren,
+      waitSince,
     };
     try {
       const r = runStateHandler(run);

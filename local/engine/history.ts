@@ -56,6 +56,8 @@ class Pending {
 export class HistoryRecorder {
   private readonly list: (Pending | HistoryEvent)[] = [];
   private readyUpTo = 0;
+  /** The time of the last event: no event is recorded before it, whatever the clock reads (it can be set back). */
+  private lastTime = Number.NEGATIVE_INFINITY;
 
   /**
    * `listener` is asked for the current listener at each event (undefined when nobody listens, which lets the
@@ -84,7 +86,7 @@ export class HistoryRecorder {
     lazyValue?: unknown,
   ): number {
     const id = this.list.length + 1;
-    const pending = new Pending(id, previousEventId, this.now(), type, detailsKey, details, lazyKey, lazyValue);
+    const pending = new Pending(id, previousEventId, this.time(), type, detailsKey, details, lazyKey, lazyValue);
     this.list.push(pending);
     const listener = this.listener?.();
     if (listener) listener(this.materialize(id - 1));
@@ -104,7 +106,7 @@ export class HistoryRecorder {
     const pending = new Pending(
       id,
       previousEventId,
-      this.now(),
+      this.time(),
       type,
       entered ? 'stateEnteredEventDetails' : 'stateExitedEventDetails',
       undefined,
@@ -118,10 +120,19 @@ export class HistoryRecorder {
     return id;
   }
 
-  /** Copies the events of an earlier run in front (redrive). */
+  /** Copies the events of an earlier run in front (redrive); the events after them are not recorded before them. */
   public adopt(events: readonly HistoryEvent[]): void {
     for (const e of events) this.list.push(e);
     this.readyUpTo = this.list.length;
+    const last = events.at(-1)?.timestamp.getTime();
+    if (last !== undefined && last > this.lastTime) this.lastTime = last;
+  }
+
+  /** The clock's time, never before the last event's. */
+  private time(): number {
+    const now = this.now();
+    if (now > this.lastTime) this.lastTime = now;
+    return this.lastTime;
   }
 
   /** The events so far, in order, as GetExecutionHistory returns them. */

@@ -72,6 +72,8 @@ export interface StateRun {
   token: string | undefined;
   /** Redrive of a Parallel or Map state: the children that already succeeded and where the others stopped. */
   resumeChildren: ChildrenCheckpoint | undefined;
+  /** A Wait continued after its execution was interrupted: when it was first entered (its Seconds count from there). */
+  readonly waitSince: number | undefined;
 }
 
 /** AWS refuses an effective input (after Parameters or Arguments) over the payload quota: terminal. */
