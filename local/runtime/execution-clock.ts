@@ -4,10 +4,11 @@ import type { ClockMode, TaskHandler, TaskRequest } from '../engine';
 
 /**
  * The clock of the execution a function is invoked for (ADR 0114). The engine knows each execution's time
- * (`TaskRequest.clock`: on the virtual clock, the time its Waits have reached); the Task handler that invokes the
- * functions in process runs each invocation inside that execution's time, and `executionClock` answers it to the
- * function, so that a deadline a function computes and checks (a rollout's) is on the same clock as the Waits
- * between its checks. Outside an execution (a webhook, an approval page, the keeper), it is the machine's time.
+ * (`TaskRequest.clock`: on the virtual clock, the time its Waits have reached, going on after a restart from its
+ * last recorded event, ADR 0115); the Task handler that invokes the functions in process runs each invocation
+ * inside that execution's time, and `executionClock` answers it to the function, so that a deadline a function
+ * computes and checks (a rollout's) is on the same clock as the Waits between its checks. Outside an execution (a
+ * webhook, an approval page, the keeper), it is the machine's time.
  */
 
 type ExecutionTime = TaskRequest['clock'];

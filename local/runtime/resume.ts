@@ -6,7 +6,8 @@ import type { Cleanups } from './shutdown';
 /**
  * What a start recovers from the previous run, and what keeps running after it: builds that were running end
  * (the local CodeBuild's `recover`), executions that were running resume from their recorded history (or end FAILED
- * when `resume` is off; checkpoint.ts, ADR 0053), parked deliveries are replayed; then the periodic replay of parked
+ * when `resume` is off; checkpoint.ts, ADR 0053) on their own time: from their last recorded event, a Wait they stood
+ * in ending at the end it had (ADR 0115), parked deliveries are replayed; then the periodic replay of parked
  * deliveries and the approval keeper's heartbeat (ADR 0036).
  */
 
