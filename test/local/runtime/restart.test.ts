@@ -184,6 +184,8 @@ describe('after a restart', () => {
       (history[redriven + 1] as { stateEnteredEventDetails?: { name?: string } }).stateEnteredEventDetails?.name,
     ).toBe('Build');
     expect(history.map((e) => e.id)).toEqual(history.map((_, i) => i + 1));
+    const times = history.map((e) => e.timestamp.getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(builds.sort()).toEqual(['FAULT', 'SUCCEEDED']);
     expect(deployed?.['metadata']).toBeDefined();
     expect(kept?.['metadata']).toEqual(deployed?.['metadata']);
