@@ -10,7 +10,7 @@ import { HttpHostTransport } from '../../../adapters/githost/http';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
 import { systemClock } from '../../../core/deploy/ports';
-import type { ConfigRepository } from '../../../core/gitops/ports';
+import type { CommitRequest, ConfigRepository } from '../../../core/gitops/ports';
 import { deliver, type GitOpsPorts } from '../../../core/gitops/service';
 import { DIGEST_V1, deployEvent, environment, REPOSITORY } from '../../local/kubernetes/support';
 import { GitOpsHostStandIn } from '../../support/githost/gitops-host';
@@ -154,6 +154,24 @@ describe.each(['github', 'gitlab', 'bitbucket'] as const)(
       ]);
       expect(await local.head(`${BRANCH}-attempt-2`)).toBe(written);
       expect(retried.watch[0]?.gitops?.pullRequest?.number).toBe(2);
+    });
+
+    it('adopts the branch another invocation of the run made between the look-up and the commit', async () => {
+      // Prepare: the timed-out invocation, still running, commits the branch just before this one's commit arrives.
+      const racing = Object.assign(Object.create(host.repository) as ConfigRepository, {
+        commit: async (request: CommitRequest) => {
+          await expect(run(diesBeforeOpening(host.repository))).rejects.toThrow('Task timed out');
+          return host.repository.commit(request);
+        },
+      });
+
+      // Act
+      const result = await run(racing);
+
+      // Assess: this invocation's own commit was refused; it opened the pull request from the other's branch.
+      expect(host.pulls()).toEqual([[1, BRANCH, 'open']]);
+      expect(result.watch[0]?.gitops?.pullRequest?.number).toBe(1);
+      expect(await local.firstParent(await local.head(BRANCH))).toBe(await local.head('main'));
     });
 
     it("refuses a branch of that name that is not this run's write, naming the branch and what is on it", async () => {
