@@ -8,7 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCoordinationStore } from '../../../adapters/aws/coordination';
 import { Coordinator } from '../../../core/coordination/service';
 
@@ -21,6 +21,8 @@ import { Coordinator } from '../../../core/coordination/service';
 
 const TABLE = 'stepline-coordination';
 const dynamo = mockClient(DynamoDBClient);
+// The stub is on the client's prototype: later files in this worker must get the real send back.
+afterAll(() => dynamo.restore());
 const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:pipeline:${name}`;
 
 const KEY_ITEM = {

@@ -75,6 +75,8 @@ describe('FileManifestSource', () => {
  */
 describe('S3ManifestSource', () => {
   const s3 = mockClient(S3Client);
+  // The stub is on the client's prototype: later files in this worker must get the real send back.
+  afterAll(() => s3.restore());
   const body = (text: string) => ({ Body: { transformToString: async () => text } }) as never;
   const accessDenied = () =>
     Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });

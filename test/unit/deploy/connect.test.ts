@@ -12,6 +12,8 @@ const CREDENTIALS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'sec
 
 describe('ClusterConnector (EKS)', () => {
   const eks = mockClient(EKSClient);
+  // The stub is on the client's prototype: later files in this worker must get the real send back.
+  afterAll(() => eks.restore());
   let now = new Date('2024-05-06T07:08:09Z');
   const connector = () =>
     new ClusterConnector({

@@ -21,6 +21,8 @@ const KEYS = ['approval-signing-key-0123456789abcdef'];
 const TASK_TOKEN = 'AQB8AAAAKgAAAAMAAAAAAAAAAfake-task-token-for-tests';
 const BASE = 'https://approve.example.test';
 const sfn = mockClient(SFNClient);
+// The stub is on the client's prototype: later files in this worker must get the real send back.
+afterAll(() => sfn.restore());
 let host: FakeGitHost;
 let store: SqliteApprovalStore;
 let clock: number;

@@ -1,6 +1,6 @@
 import { SendTaskHeartbeatCommand, SFNClient, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stepFunctionsCallbacks } from '../../../../adapters/aws/approvals-sfn';
 import { SqliteApprovalStore } from '../../../../adapters/local/approvals-sqlite';
 import type { ApprovalRecord } from '../../../../core/approval/contracts';
@@ -14,6 +14,8 @@ import { captureStdout, lambdaContext } from '../../../support/githost/lambda';
  */
 
 const sfn = mockClient(SFNClient);
+// The stub is on the client's prototype: later files in this worker must get the real send back.
+afterAll(() => sfn.restore());
 let store: SqliteApprovalStore;
 
 function request(n: number, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {

@@ -1,7 +1,7 @@
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import Database from 'better-sqlite3';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stepFunctionsStopper } from '../../../../adapters/aws/stopper';
 import { SqliteCoordinationStore } from '../../../../adapters/local/coordination';
 import { Coordinator } from '../../../../core/coordination/service';
@@ -9,6 +9,8 @@ import { createCoordinationHandler } from '../../../../functions/coordination/ha
 import { captureStdout, lambdaContext, metricValues } from '../../../support/githost/lambda';
 
 const sfn = mockClient(SFNClient);
+// The stub is on the client's prototype: later files in this worker must get the real send back.
+afterAll(() => sfn.restore());
 const arn = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:pipeline:${name}`;
 const KEY = 'github:acme/shop:refs/heads/main';
 
