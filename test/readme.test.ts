@@ -73,6 +73,12 @@ const KINDS: readonly (readonly [RegExp, Kind])[] = [
     /^AWS_DEFAULT_REGION=\S+ AWS_ACCESS_KEY_ID=\S+ AWS_SECRET_ACCESS_KEY=\S+ aws --endpoint-url http:\/\/127\.0\.0\.1:8080 /,
     { run: 'with-runtime' },
   ],
+  [
+    /^npx stepline metrics dora --aws /,
+    {
+      skip: 'needs an AWS account: test/local/insight/metrics-aws.test.ts runs it against moto and local Step Functions',
+    },
+  ],
   // The commands that read a running runtime: asked of README's `npm start`, at its URL.
   [/^npx stepline metrics /, { run: 'with-runtime' }],
   [/^npx stepline /, { run: 'shell' }],
