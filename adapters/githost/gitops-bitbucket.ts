@@ -6,6 +6,7 @@ import type {
   PullRequestInfo,
   PullRequestRequest,
 } from '../../core/gitops/ports';
+import { sendToRepository } from './gitops-send';
 import type { HttpHostRequest, HttpHostResponse, RawHostTransport } from './http';
 
 /**
@@ -87,19 +88,8 @@ export class BitbucketConfigRepository implements ConfigRepository {
     this.base = `/repositories/${segments(fullName)}`;
   }
 
-  private async send(request: HttpHostRequest, ok: readonly number[] = [200, 201]): Promise<HttpHostResponse> {
-    let response: HttpHostResponse;
-    try {
-      response = await this.transport.send({ ...request, path: `${this.base}${request.path}` });
-    } catch (error) {
-      throw new GitOpsRepositoryError(
-        `${this.label}: ${request.method} ${request.path} failed: ${(error as Error).message}`,
-      );
-    }
-    if (!ok.includes(response.status)) {
-      throw new GitOpsRepositoryError(`${this.label}: ${request.method} ${request.path} answered ${response.status}`);
-    }
-    return response;
+  private send(request: HttpHostRequest, ok: readonly number[] = [200, 201]): Promise<HttpHostResponse> {
+    return sendToRepository(this.transport, { label: this.label, base: this.base }, request, ok);
   }
 
   public async head(branch: string): Promise<string> {

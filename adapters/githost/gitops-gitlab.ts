@@ -1,4 +1,4 @@
-import { GitOpsConflict, GitOpsRepositoryError } from '../../core/gitops/errors';
+import { GitOpsConflict } from '../../core/gitops/errors';
 import type {
   CommitInfo,
   CommitRequest,
@@ -7,6 +7,7 @@ import type {
   PullRequestRequest,
 } from '../../core/gitops/ports';
 import type { HostRequest, HostResponse, HostTransport } from '../../core/status/hosts';
+import { sendToRepository } from './gitops-send';
 
 /**
  * A configuration repository on GitLab (gitlab.com or self-managed: the transport's base URL), through the REST API v4
@@ -36,19 +37,8 @@ export class GitLabConfigRepository implements ConfigRepository {
     this.base = `/projects/${encodeURIComponent(fullName)}`;
   }
 
-  private async send(request: HostRequest, ok: readonly number[] = [200, 201]): Promise<HostResponse> {
-    let response: HostResponse;
-    try {
-      response = await this.transport.send({ ...request, path: `${this.base}${request.path}` });
-    } catch (error) {
-      throw new GitOpsRepositoryError(
-        `${this.label}: ${request.method} ${request.path} failed: ${(error as Error).message}`,
-      );
-    }
-    if (!ok.includes(response.status)) {
-      throw new GitOpsRepositoryError(`${this.label}: ${request.method} ${request.path} answered ${response.status}`);
-    }
-    return response;
+  private send(request: HostRequest, ok: readonly number[] = [200, 201]): Promise<HostResponse> {
+    return sendToRepository(this.transport, { label: this.label, base: this.base }, request, ok);
   }
 
   public async head(branch: string): Promise<string> {
