@@ -7,7 +7,7 @@ import { describeAwsError } from '../../adapters/aws/errors';
 import { endedExecutions, executionHistory } from '../../adapters/aws/executions-history';
 import { StackNotFoundError, stackOutputs } from '../../adapters/aws/stack-outputs';
 import { hostCommitLog } from '../../adapters/githost/commit-log';
-import { gitHostSettings, transportFor } from '../../adapters/githost/settings';
+import { gitHostApiUrlsFromEnv, gitHostSettings, transportFor } from '../../adapters/githost/settings';
 import { StaticTokenSource, type TokenSource } from '../../adapters/githost/tokens';
 import { SecretsManagerTokenSource } from '../../adapters/githost/tokens-secrets-manager';
 import type { Provider } from '../../core/config/schema';
@@ -21,7 +21,6 @@ import {
   type Report,
   reportsIn,
 } from '../../core/insight';
-import { STATUS_ENV } from '../../core/status/contracts';
 import type { CliIo, Flags } from './io';
 import { type BackfillAnswer, METRICS_USAGE, printDora, str } from './metrics';
 
@@ -241,13 +240,8 @@ export function watchedCommitLog(
   secret: string | null,
 ): { log: CommitLog; unread: UnreadCommits[] } {
   const unread: UnreadCommits[] = [];
-  const settings = gitHostSettings({
-    baseUrls: {
-      github: process.env[STATUS_ENV.githubApiUrl] || undefined,
-      gitlab: process.env[STATUS_ENV.gitlabApiUrl] || undefined,
-      bitbucket: process.env[STATUS_ENV.bitbucketApiUrl] || undefined,
-    },
-  });
+  // The functions' reader: a malformed STEPLINE_<HOST>_API_URL is refused by name, as at their cold start.
+  const settings = gitHostSettings({ baseUrls: gitHostApiUrlsFromEnv(process.env) });
   const noToken = new Set<Provider>();
   let secretProblem: string | null = null;
   const watched: TokenSource = {

@@ -269,6 +269,33 @@ describe('stepline metrics dora --aws', () => {
     expect(host.requests).toEqual([]);
   }, 60_000);
 
+  it('refuses a malformed Git host API URL by its variable, as the functions do at cold start', async () => {
+    // Prepare
+    const secret = await tokensSecret({ github: 'ghp-token' });
+
+    // Act
+    const answer = await run(
+      [
+        'metrics',
+        'dora',
+        '--aws',
+        '--deployments-table',
+        table(),
+        '--state-machine-arn',
+        runtime.stateMachineArn,
+        '--tokens-secret',
+        secret,
+        '--backfill',
+      ],
+      awsEnv({ STEPLINE_GITHUB_API_URL: 'ftp://ghe.example.com/api/v3' }),
+    );
+
+    // Assess
+    expect(answer.code).not.toBe(0);
+    expect(answer.stderr).toMatch(/STEPLINE_GITHUB_API_URL: must be an http\(s\) URL/);
+    expect(answer.stderr).not.toContain('ghp-token');
+  }, 60_000);
+
   it('names the stack output it needs and the stack lacks, and a stack that does not exist', async () => {
     // Prepare: a stack deployed before delivery insight had its table output
     await stack('Older', { StateMachineArn: runtime.stateMachineArn });
