@@ -106,6 +106,11 @@ export class EventBridgeStandIn {
     });
   }
 
+  /** Resolves once the deliveries under way now have ended (not those put later). */
+  public async delivered(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
   /** Resolves once every delivery in flight has been answered. */
   public async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);

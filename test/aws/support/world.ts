@@ -259,8 +259,15 @@ export class AwsWorld {
     return this.workflow.onTask(functionPrefix, hook);
   }
 
-  public ended(executionArn: string): Promise<ExecutionRecord> {
-    return this.workflow.ended(executionArn);
+  /**
+   * The execution's record once it has ended, and what its last steps put on the bus (its builds' final state
+   * changes, its own status change) has been delivered: on AWS too those reach their functions after the run ends.
+   * Only the deliveries under way then are awaited, not those the scenarios running alongside put later.
+   */
+  public async ended(executionArn: string): Promise<ExecutionRecord> {
+    const record = await this.workflow.ended(executionArn);
+    await this.events.delivered();
+    return record;
   }
 
   public entered(executionArn: string, stateName: string): Promise<void> {
