@@ -10,11 +10,10 @@ import { StaticTokenSource } from '../../../adapters/githost/tokens';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
 import type { WatchedObject } from '../../../core/deploy/contracts';
-import { systemClock } from '../../../core/deploy/ports';
-import type { KubernetesObject } from '../../../core/deploy/types';
-import { checkConvergence, deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
+import { deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
 import { DIGEST_V1, DIGEST_V2, deployEvent, environment, REPOSITORY } from '../../local/kubernetes/support';
 import { BitbucketStandIn } from './bitbucket-host';
+import { checkWith, gitopsPorts, syncedArgo } from './support';
 
 const TOKEN = 'bbat_standin_token_0123456789';
 const PATH = 'apps/shop/kustomization.yaml';
@@ -68,35 +67,17 @@ beforeEach(async () => {
   host = new BitbucketStandIn(gitDir, 'acme/deploy', TOKEN);
   await host.start();
   logged = [];
-  ports = { repository: bitbucket(), clock: systemClock, runLink: (n) => `https://stepline.example.test/runs/${n}` };
+  ports = gitopsPorts(bitbucket());
 });
 afterEach(async () => {
   await host.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Argo CD, synced at the branch head at once and healthy. */
-const argo = {
-  get: async (): Promise<KubernetesObject | null> =>
-    ({
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: { name: 'shop-production' },
-      status: { sync: { status: 'Synced', revision: await local.head('main') }, health: { status: 'Healthy' } },
-    }) as KubernetesObject,
-} as never;
+const argo = syncedArgo(() => local);
 
 const check = (watch: readonly WatchedObject[]) =>
-  checkConvergence(
-    {
-      executionName: 'x',
-      environment: prEnv,
-      watch,
-      deadline: new Date(Date.now() + 600_000).toISOString(),
-      revision: 0,
-    },
-    { cluster: argo, clock: systemClock, repository: ports.repository },
-  );
+  checkWith({ executionName: 'x', environment: prEnv }, argo, ports.repository, watch);
 
 const posts = () => host.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/src'));
 

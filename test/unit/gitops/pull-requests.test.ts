@@ -11,11 +11,10 @@ import { StaticTokenSource } from '../../../adapters/githost/tokens';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
 import type { WatchedObject } from '../../../core/deploy/contracts';
-import { systemClock } from '../../../core/deploy/ports';
-import type { KubernetesObject } from '../../../core/deploy/types';
-import { checkConvergence, deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
+import { deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
 import { DIGEST_V1, DIGEST_V2, deployEvent, environment, REPOSITORY } from '../../local/kubernetes/support';
 import { GitOpsHostStandIn } from '../../support/githost/gitops-host';
+import { checkWith, gitopsPorts, syncedArgo } from './support';
 
 const KUSTOMIZATION = 'resources:\n  - deployment.yaml\nimages:\n  - name: shop/api # the API\n    newTag: v1\n';
 const TOKEN = 'ghp_standin_token_0123456789';
@@ -48,39 +47,17 @@ beforeEach(async () => {
     credential: { scheme: 'bearer', token: TOKEN },
     retries: 0,
   });
-  ports = {
-    repository: new GitHubConfigRepository(transport, 'acme/deploy'),
-    clock: systemClock,
-    runLink: (n) => `https://stepline.example.test/runs/${n}`,
-  };
+  ports = gitopsPorts(new GitHubConfigRepository(transport, 'acme/deploy'));
 });
 afterEach(async () => {
   await host.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Argo CD, synced at the branch head at once and healthy. */
-const argo = {
-  get: async (): Promise<KubernetesObject | null> =>
-    ({
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: { name: 'shop-production' },
-      status: { sync: { status: 'Synced', revision: await local.head('main') }, health: { status: 'Healthy' } },
-    }) as KubernetesObject,
-} as never;
+const argo = syncedArgo(() => local);
 
 const check = (watch: readonly WatchedObject[]) =>
-  checkConvergence(
-    {
-      executionName: 'x',
-      environment: env,
-      watch,
-      deadline: new Date(Date.now() + 600_000).toISOString(),
-      revision: 0,
-    },
-    { cluster: argo, clock: systemClock, repository: ports.repository },
-  );
+  checkWith({ executionName: 'x', environment: env }, argo, ports.repository, watch);
 
 describe('pullRequest mode against a GitHub stand-in on 127.0.0.1', () => {
   it('opens one pull request per change on its own branch, waits for the merge, then converges on the merge commit', async () => {
@@ -221,15 +198,11 @@ describe('merge-request mode against a GitLab stand-in on 127.0.0.1', () => {
       'https://gitlab.example.test/acme/deploy/-/merge_requests/1',
     );
     const merge = await host.merge(1);
-    const check = await checkConvergence(
-      {
-        executionName: 'x',
-        environment: gitlabEnv,
-        watch: result.watch,
-        deadline: new Date(Date.now() + 600_000).toISOString(),
-        revision: 0,
-      },
-      { cluster: argo, clock: systemClock, repository: gitlab.repository },
+    const check = await checkWith(
+      { executionName: 'x', environment: gitlabEnv },
+      argo,
+      gitlab.repository,
+      result.watch,
     );
     expect(check.objects[0]?.reason).toBe(
       `Application "shop-production" is Synced and Healthy at ${merge.slice(0, 12)}`,

@@ -7,11 +7,10 @@ import { HttpHostTransport } from '../../../adapters/githost/http';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
 import type { WatchedObject } from '../../../core/deploy/contracts';
-import { systemClock } from '../../../core/deploy/ports';
-import type { KubernetesObject } from '../../../core/deploy/types';
-import { checkConvergence, deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
+import { deliver, type GitOpsPorts, revertDelivery } from '../../../core/gitops/service';
 import { DIGEST_V1, deployEvent, environment, REPOSITORY } from '../../local/kubernetes/support';
 import { BitbucketStandIn } from './bitbucket-host';
+import { checkWith, gitopsPorts, syncedArgo } from './support';
 
 const TOKEN = 'bbat_standin_token_0123456789';
 const PATH = 'apps/shop/kustomization.yaml';
@@ -48,38 +47,17 @@ beforeEach(async () => {
     credential: { scheme: 'bearer', token: TOKEN },
     retries: 0,
   });
-  ports = {
-    repository: new BitbucketConfigRepository(transport, 'acme/deploy'),
-    clock: systemClock,
-    runLink: (n) => `https://stepline.example.test/runs/${n}`,
-  };
+  ports = gitopsPorts(new BitbucketConfigRepository(transport, 'acme/deploy'));
 });
 afterEach(async () => {
   await host.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
-const argo = {
-  get: async (): Promise<KubernetesObject | null> =>
-    ({
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: { name: 'shop-production' },
-      status: { sync: { status: 'Synced', revision: await local.head('main') }, health: { status: 'Healthy' } },
-    }) as KubernetesObject,
-} as never;
+const argo = syncedArgo(() => local);
 
 const check = (watch: readonly WatchedObject[]) =>
-  checkConvergence(
-    {
-      executionName: RUN,
-      environment: env,
-      watch,
-      deadline: new Date(Date.now() + 600_000).toISOString(),
-      revision: 0,
-    },
-    { cluster: argo, clock: systemClock, repository: ports.repository },
-  );
+  checkWith({ executionName: RUN, environment: env }, argo, ports.repository, watch);
 const run = () => deliver(deployEvent({ executionName: RUN, environment: env }), ports);
 const fail = (reason: string) =>
   revertDelivery({ executionName: RUN, environment: env, failedRevision: 0, reason }, ports);

@@ -9,12 +9,12 @@ import { GitLabConfigRepository } from '../../../adapters/githost/gitops-gitlab'
 import { HttpHostTransport } from '../../../adapters/githost/http';
 import { LocalGitRepository } from '../../../adapters/local/gitops-git';
 import type { GitOpsDelivery } from '../../../core/config/delivery';
-import { systemClock } from '../../../core/deploy/ports';
 import type { CommitRequest, ConfigRepository } from '../../../core/gitops/ports';
 import { deliver, type GitOpsPorts } from '../../../core/gitops/service';
 import { DIGEST_V1, deployEvent, environment, REPOSITORY } from '../../local/kubernetes/support';
 import { GitOpsHostStandIn } from '../../support/githost/gitops-host';
 import { BitbucketStandIn } from './bitbucket-host';
+import { gitopsPorts } from './support';
 
 /**
  * pullRequest mode, ADR 0111: an invocation of Deploy that dies (a Lambda timeout, a crash) after making its pull
@@ -107,11 +107,7 @@ describe.each(['github', 'gitlab', 'bitbucket'] as const)(
       gitDir = join(dir, 'deploy.git');
       local = await LocalGitRepository.create(gitDir, 'main', { [PATH]: KUSTOMIZATION });
       host = await HOSTS[provider](gitDir);
-      ports = {
-        repository: host.repository,
-        clock: systemClock,
-        runLink: (n) => `https://stepline.example.test/runs/${n}`,
-      };
+      ports = gitopsPorts(host.repository);
     });
     afterEach(async () => {
       await host.stop();
